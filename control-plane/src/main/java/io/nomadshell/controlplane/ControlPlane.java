@@ -1,0 +1,129 @@
+package io.nomadshell.controlplane;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.BindableService;
+import io.nomadshell.controlplane.agent.AgentLoop;
+import io.nomadshell.controlplane.agent.ModelClient;
+import io.nomadshell.controlplane.artifact.ArtifactStore;
+import io.nomadshell.controlplane.dispatch.Dispatcher;
+import io.nomadshell.controlplane.dispatch.JobRunner;
+import io.nomadshell.controlplane.session.AttachService;
+import io.nomadshell.controlplane.session.JobTokens;
+import io.nomadshell.controlplane.session.SessionRegistry;
+import io.nomadshell.controlplane.store.EmbeddedRedis;
+import io.nomadshell.controlplane.store.JobQueue;
+import io.nomadshell.controlplane.store.JobSignals;
+import io.nomadshell.controlplane.store.JobStore;
+import io.nomadshell.controlplane.store.Leases;
+import io.nomadshell.controlplane.store.RedisConnection;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One control-plane replica, wired: Redis, the job manager, the dispatcher and the Attach service.
+ * {@link #close()} stops the parts in the reverse of the order they started.
+ */
+public final class ControlPlane implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
+
+    private final Deque<AutoCloseable> closeInOrder = new ArrayDeque<>();
+    private @Nullable JobManager jobs;
+    private @Nullable AttachService attach;
+    private final Dispatcher dispatcher;
+
+    private ControlPlane(ControlPlaneOptions options) throws IOException {
+        try {
+            this.dispatcher = wire(options);
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private Dispatcher wire(ControlPlaneOptions options) throws IOException {
+        var dataDir = Files.createDirectories(options.dataDir());
+        var redisUrl = options.redisUrl();
+        if (redisUrl == null) {
+            var embedded = remember(EmbeddedRedis.start(dataDir.resolve("redis")));
+            redisUrl = embedded.url();
+        }
+        var redis = remember(RedisConnection.connect(redisUrl, "nomad-shell-" + options.replicaId()));
+        var store = new JobStore(redis);
+        var signals = remember(new JobSignals(redis));
+        var queue = remember(new JobQueue(redis, options.replicaId()));
+        var sessions = remember(new SessionRegistry(options.heartbeatInterval()));
+        var tokens = new JobTokens(tokenSecret(options.tokenSecret(), dataDir), Clock.systemUTC());
+        var artifacts = new ArtifactStore(dataDir.resolve("artifacts"));
+        var model = remember(new ModelClient(options.model()));
+        var agent = new AgentLoop(model, store, options.limits());
+        var runner = new JobRunner(store, options.launcher(), sessions, tokens, artifacts, agent,
+                Files.createDirectories(dataDir.resolve("workspaces")), options.readyTimeout(),
+                options.limits().maxDuration().plus(options.readyTimeout()).plusMinutes(15));
+        this.jobs = new JobManager(store, signals, artifacts);
+        this.attach = new AttachService(tokens, sessions);
+        return remember(new Dispatcher(queue, store, new Leases(redis), signals, runner,
+                options.replicaId(), options.maxRunning()));
+    }
+
+    /** Connects to (or starts) Redis and starts dispatching jobs. */
+    public static ControlPlane start(ControlPlaneOptions options) throws IOException {
+        requireNonNull(options, "options");
+        var controlPlane = new ControlPlane(options);
+        controlPlane.dispatcher.start();
+
+        log.info("Control plane {} started: up to {} jobs at once, model {}", options.replicaId(),
+                options.maxRunning(), options.model().model());
+        return controlPlane;
+    }
+
+    public JobManager jobs() {
+        return requireNonNull(jobs, "jobs");
+    }
+
+    /** The {@code SandboxService} daemons attach to; serve it wherever daemons can reach it. */
+    public BindableService attachService() {
+        return requireNonNull(attach, "attach");
+    }
+
+    private <T extends AutoCloseable> T remember(T part) {
+        closeInOrder.push(part);
+        return part;
+    }
+
+    private static byte[] tokenSecret(byte @Nullable [] given, Path dataDir) throws IOException {
+        if (given != null) {
+            return given;
+        }
+        var file = dataDir.resolve("token.key");
+        if (Files.exists(file)) {
+            return Files.readAllBytes(file);
+        }
+        var secret = new byte[32];
+        new SecureRandom().nextBytes(secret);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.write(file, secret);
+        return secret;
+    }
+
+    @Override
+    public void close() {
+        while (!closeInOrder.isEmpty()) {
+            var part = closeInOrder.pop();
+            try {
+                part.close();
+            } catch (Exception e) {
+                log.warn("Could not close {} cleanly: {}", part.getClass().getSimpleName(), e.getMessage());
+            }
+        }
+    }
+}

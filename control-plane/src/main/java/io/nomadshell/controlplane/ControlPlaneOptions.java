@@ -1,0 +1,135 @@
+package io.nomadshell.controlplane;
+
+import static java.util.Objects.requireNonNull;
+
+import io.nomadshell.controlplane.agent.AgentLimits;
+import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.launch.SandboxLauncher;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How a control plane runs. Build with {@link #builder()}; change one with {@link #toBuilder()}.
+ *
+ * @param dataDir jobs' workspaces, zips, the token secret and (when embedded) Redis's files
+ * @param redisUrl a Redis of the operator's; null starts a private redis-server under dataDir
+ * @param replicaId this replica's name in the queue's consumer group and in leases
+ * @param maxRunning jobs this replica runs at once; more wait in the queue
+ * @param tokenSecret the HMAC key of Attach tokens (shared by replicas); null keeps one in dataDir
+ * @param readyTimeout how long a sandbox's daemon may take to attach
+ * @param heartbeatInterval how often each side of an Attach stream proves it is alive
+ */
+public record ControlPlaneOptions(
+        Path dataDir,
+        @Nullable String redisUrl,
+        String replicaId,
+        int maxRunning,
+        SandboxLauncher launcher,
+        ModelOptions model,
+        AgentLimits limits,
+        byte @Nullable [] tokenSecret,
+        Duration readyTimeout,
+        Duration heartbeatInterval) {
+
+    public ControlPlaneOptions {
+        requireNonNull(dataDir, "dataDir");
+        requireNonNull(replicaId, "replicaId");
+        requireNonNull(launcher, "launcher");
+        requireNonNull(model, "model");
+        requireNonNull(limits, "limits");
+        requireNonNull(readyTimeout, "readyTimeout");
+        requireNonNull(heartbeatInterval, "heartbeatInterval");
+        if (maxRunning < 1) {
+            throw new IllegalArgumentException("maxRunning must be at least 1");
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder()
+                .dataDir(dataDir).redisUrl(redisUrl).replicaId(replicaId).maxRunning(maxRunning)
+                .launcher(launcher).model(model).limits(limits).tokenSecret(tokenSecret)
+                .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval);
+    }
+
+    /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
+    public static final class Builder {
+        private @Nullable Path dataDir;
+        private @Nullable String redisUrl;
+        private String replicaId = defaultReplicaId();
+        private int maxRunning = 4;
+        private @Nullable SandboxLauncher launcher;
+        private @Nullable ModelOptions model;
+        private AgentLimits limits = AgentLimits.DEFAULT;
+        private byte @Nullable [] tokenSecret;
+        private Duration readyTimeout = Duration.ofSeconds(60);
+        private Duration heartbeatInterval = Duration.ofSeconds(5);
+
+        private Builder() {}
+
+        public Builder dataDir(Path dataDir) {
+            this.dataDir = dataDir;
+            return this;
+        }
+
+        public Builder redisUrl(@Nullable String redisUrl) {
+            this.redisUrl = redisUrl;
+            return this;
+        }
+
+        public Builder replicaId(String replicaId) {
+            this.replicaId = replicaId;
+            return this;
+        }
+
+        public Builder maxRunning(int maxRunning) {
+            this.maxRunning = maxRunning;
+            return this;
+        }
+
+        public Builder launcher(SandboxLauncher launcher) {
+            this.launcher = launcher;
+            return this;
+        }
+
+        public Builder model(ModelOptions model) {
+            this.model = model;
+            return this;
+        }
+
+        public Builder limits(AgentLimits limits) {
+            this.limits = limits;
+            return this;
+        }
+
+        public Builder tokenSecret(byte @Nullable [] tokenSecret) {
+            this.tokenSecret = tokenSecret;
+            return this;
+        }
+
+        public Builder readyTimeout(Duration readyTimeout) {
+            this.readyTimeout = readyTimeout;
+            return this;
+        }
+
+        public Builder heartbeatInterval(Duration heartbeatInterval) {
+            this.heartbeatInterval = heartbeatInterval;
+            return this;
+        }
+
+        public ControlPlaneOptions build() {
+            return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
+                    requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
+                    readyTimeout, heartbeatInterval);
+        }
+
+        private static String defaultReplicaId() {
+            return ProcessHandle.current().info().user().orElse("cp") + "-" + ProcessHandle.current().pid()
+                    + "-" + Long.toHexString(System.nanoTime() & 0xffff);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package io.nomadshell.controlplane;
+
+import static java.util.Objects.requireNonNull;
+
+import io.nomadshell.controlplane.artifact.ArtifactStore;
+import io.nomadshell.controlplane.job.Job;
+import io.nomadshell.controlplane.job.JobException;
+import io.nomadshell.controlplane.job.JobException.Reason;
+import io.nomadshell.controlplane.job.JobIds;
+import io.nomadshell.controlplane.job.JobStatus;
+import io.nomadshell.controlplane.store.JobSignals;
+import io.nomadshell.controlplane.store.JobStore;
+import io.nomadshell.proto.v1.JobEvent;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The operations users call on jobs, checked at the door. A job is visible only to its owner: to
+ * anyone else it does not exist.
+ */
+public final class JobManager {
+    /** The largest task accepted, in UTF-8 bytes. */
+    public static final int MAX_TASK_BYTES = 64 * 1024;
+    private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,128}");
+    private static final int MAX_PAGE_SIZE = 100;
+    private static final Duration WATCH_POLL = Duration.ofSeconds(1);
+
+    private final JobStore store;
+    private final JobSignals signals;
+    private final ArtifactStore artifacts;
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> newEvents = new ConcurrentHashMap<>();
+
+    JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts) {
+        this.store = requireNonNull(store, "store");
+        this.signals = requireNonNull(signals, "signals");
+        this.artifacts = requireNonNull(artifacts, "artifacts");
+        signals.onEvent(jobId -> {
+            var waiting = newEvents.remove(jobId);
+            if (waiting != null) {
+                waiting.complete(null);
+            }
+        });
+    }
+
+    /** Queues a new job, or returns the one an earlier call with the same idempotency key created. */
+    public Job schedule(String owner, String task, @Nullable String idempotencyKey) {
+        requireNonNull(owner, "owner");
+        requireNonNull(task, "task");
+        if (task.isBlank()) {
+            throw new JobException(Reason.INVALID_ARGUMENT, "the task is empty: say what the agent should build");
+        }
+        int bytes = task.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_TASK_BYTES) {
+            throw new JobException(Reason.INVALID_ARGUMENT,
+                    "the task is " + bytes + " bytes; the limit is " + MAX_TASK_BYTES + " bytes (64 KiB)");
+        }
+        if (idempotencyKey != null && !IDEMPOTENCY_KEY.matcher(idempotencyKey).matches()) {
+            throw new JobException(Reason.INVALID_ARGUMENT,
+                    "the idempotency key must be 1 to 128 printable ASCII characters without spaces");
+        }
+        var id = store.create(JobIds.next(), owner, task, Instant.now(), idempotencyKey);
+        return get(owner, id);
+    }
+
+    public Job get(String owner, String jobId) {
+        requireNonNull(owner, "owner");
+        requireNonNull(jobId, "jobId");
+        if (!JobIds.isWellFormed(jobId)) {
+            throw notFound(jobId);
+        }
+        return store.find(jobId)
+                .filter(job -> job.owner().equals(owner))
+                .orElseThrow(() -> notFound(jobId));
+    }
+
+    /** One page of the owner's jobs, newest first; the token is where the next page starts. */
+    public Page list(String owner, int pageSize, String pageToken) {
+        if (pageSize < 0 || pageSize > MAX_PAGE_SIZE) {
+            throw new JobException(Reason.INVALID_ARGUMENT, "page_size must be between 1 and " + MAX_PAGE_SIZE);
+        }
+        int size = pageSize == 0 ? 20 : pageSize;
+        long offset;
+        try {
+            offset = pageToken.isEmpty() ? 0 : Long.parseLong(pageToken);
+        } catch (NumberFormatException e) {
+            offset = -1;
+        }
+        if (offset < 0) {
+            throw new JobException(Reason.INVALID_ARGUMENT, "page_token is not one this server gave out");
+        }
+        var jobs = store.listByOwner(owner, offset, size + 1);
+        var next = jobs.size() > size ? Long.toString(offset + size) : "";
+        return new Page(jobs.subList(0, Math.min(size, jobs.size())), next);
+    }
+
+    /** Cancels a job that has not ended; its sandbox is killed by the replica that runs it. */
+    public Job cancel(String owner, String jobId) {
+        var job = get(owner, jobId);
+        var result = store.transition(jobId, JobStatus.CANCELLED, null, Map.of());
+        if (!result.applied()) {
+            var status = result.previous() == null ? job.status() : result.previous();
+            throw new JobException(Reason.FAILED_PRECONDITION,
+                    "job " + jobId + " has already ended (" + status.wireName() + ")");
+        }
+        signals.publishCancel(jobId);
+        return get(owner, jobId);
+    }
+
+    /**
+     * Sends the job's events after {@code afterSequence} to {@code sink}, then new ones as they come,
+     * until the job has ended and every event was sent, or {@code stopped} says the watcher left.
+     * Runs on the caller's thread, so a slow watcher slows only itself.
+     */
+    public void watch(String owner, String jobId, long afterSequence, Consumer<JobEvent> sink, BooleanSupplier stopped)
+            throws InterruptedException {
+        get(owner, jobId);
+        long last = afterSequence;
+        while (!stopped.getAsBoolean()) {
+            var wakeUp = newEvents.computeIfAbsent(jobId, id -> new CompletableFuture<>());
+            var events = store.eventsAfter(jobId, last, 500);
+            for (var event : events) {
+                sink.accept(event);
+                last = event.getSequence();
+            }
+            if (!events.isEmpty()) {
+                continue;
+            }
+            if (store.find(jobId).map(job -> job.status().isTerminal()).orElse(true)
+                    && store.eventsAfter(jobId, last, 1).isEmpty()) {
+                return;
+            }
+            try {
+                wakeUp.get(WATCH_POLL.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | ExecutionException quiet) {
+                // Poll again: pub/sub is a hint, Redis is the truth.
+            }
+        }
+    }
+
+    /** The finished zip of a complete job. */
+    public Path artifact(String owner, String jobId) {
+        var job = get(owner, jobId);
+        if (job.status() != JobStatus.COMPLETE) {
+            throw new JobException(Reason.FAILED_PRECONDITION, "job " + jobId + " is " + job.status().wireName()
+                    + "; its zip can be downloaded once it is complete");
+        }
+        return artifacts.find(jobId).orElseThrow(() -> new JobException(Reason.NOT_FOUND,
+                "the zip of job " + jobId + " is no longer stored"));
+    }
+
+    private static JobException notFound(String jobId) {
+        return new JobException(Reason.NOT_FOUND, "no job with id '" + jobId + "'");
+    }
+
+    /** A page of jobs and the token of the next page (empty on the last). */
+    public record Page(List<Job> jobs, String nextPageToken) {}
+}

@@ -1,0 +1,142 @@
+package io.nomadshell.controlplane.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
+import com.openai.core.JsonValue;
+import com.openai.models.FunctionDefinition;
+import com.openai.models.FunctionParameters;
+import com.openai.models.chat.completions.ChatCompletionFunctionTool;
+import com.openai.models.chat.completions.ChatCompletionTool;
+import io.nomadshell.proto.v1.ExecAction;
+import io.nomadshell.proto.v1.ListFilesAction;
+import io.nomadshell.proto.v1.ReadFileAction;
+import io.nomadshell.proto.v1.ToolCall;
+import io.nomadshell.proto.v1.WriteFileAction;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The tools the model is offered, and the translation of what it asks for (a name and a JSON string
+ * it wrote) into a typed sandbox call, after checking it.
+ */
+public final class ToolCatalogue {
+    static final Duration DEFAULT_EXEC_TIMEOUT = Duration.ofMinutes(2);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<ChatCompletionTool> DEFINITIONS = List.of(
+            tool("exec", "Run a shell command (/bin/sh -c) in the workspace. Returns the exit code and output.",
+                    Map.of("command", string("The command line to run"),
+                            "cwd", string("Directory relative to the workspace root (default: the root)"),
+                            "timeout_ms", Map.of("type", "integer", "description", "Give up after this long (default 120000)")),
+                    List.of("command")),
+            tool("read_file", "Read a text file of the workspace.",
+                    Map.of("path", string("Path relative to the workspace root")), List.of("path")),
+            tool("write_file", "Create or overwrite a file of the workspace (parent directories are created).",
+                    Map.of("path", string("Path relative to the workspace root"), "content", string("The whole new content")),
+                    List.of("path", "content")),
+            tool("list_files", "List the files of the workspace, recursively.",
+                    Map.of("path", string("Directory relative to the workspace root (default: the root)")), List.of()),
+            tool("finish", "Call when the task is done. The workspace is then delivered to the user as a zip.",
+                    Map.of("summary", string("What was built, in a few sentences")), List.of("summary")));
+
+    private ToolCatalogue() {}
+
+    public static List<ChatCompletionTool> definitions() {
+        return DEFINITIONS;
+    }
+
+    /** What the model asked for, once checked. */
+    public sealed interface Action {
+        /** A call to run in the sandbox (its call id is set by the caller). */
+        record Sandbox(ToolCall.Builder call, Duration timeout) implements Action {}
+
+        record Finish(String summary) implements Action {}
+
+        /** The call cannot be run; the message goes back to the model so it can correct itself. */
+        record Invalid(String message) implements Action {}
+    }
+
+    public static Action parse(String name, String arguments, AgentLimits limits) {
+        JsonNode args;
+        try {
+            args = JSON.readTree(arguments.isBlank() ? "{}" : arguments);
+        } catch (Exception e) {
+            return new Action.Invalid("the arguments of " + name + " are not valid JSON: " + e.getMessage());
+        }
+        if (args == null || !args.isObject()) {
+            return new Action.Invalid("the arguments of " + name + " must be a JSON object");
+        }
+        try {
+            return switch (name) {
+                case "exec" -> exec(args, limits);
+                case "read_file" -> new Action.Sandbox(ToolCall.newBuilder()
+                        .setReadFile(ReadFileAction.newBuilder().setPath(required(args, "path"))), DEFAULT_EXEC_TIMEOUT);
+                case "write_file" -> new Action.Sandbox(ToolCall.newBuilder()
+                        .setWriteFile(WriteFileAction.newBuilder()
+                                .setPath(required(args, "path"))
+                                .setContent(ByteString.copyFromUtf8(required(args, "content")))), DEFAULT_EXEC_TIMEOUT);
+                case "list_files" -> new Action.Sandbox(ToolCall.newBuilder()
+                        .setListFiles(ListFilesAction.newBuilder().setPath(optional(args, "path", ""))), DEFAULT_EXEC_TIMEOUT);
+                case "finish" -> new Action.Finish(optional(args, "summary", ""));
+                default -> new Action.Invalid("there is no tool named '" + name + "'; the tools are "
+                        + "exec, read_file, write_file, list_files and finish");
+            };
+        } catch (IllegalArgumentException e) {
+            return new Action.Invalid(name + ": " + e.getMessage());
+        }
+    }
+
+    private static Action exec(JsonNode args, AgentLimits limits) {
+        var timeout = DEFAULT_EXEC_TIMEOUT;
+        var given = args.get("timeout_ms");
+        if (given != null && !given.isNull()) {
+            if (!given.canConvertToLong() || given.asLong() <= 0) {
+                throw new IllegalArgumentException("timeout_ms must be a positive whole number of milliseconds");
+            }
+            timeout = Duration.ofMillis(given.asLong());
+        }
+        if (timeout.compareTo(limits.maxToolTimeout()) > 0) {
+            timeout = limits.maxToolTimeout();
+        }
+        return new Action.Sandbox(ToolCall.newBuilder().setExec(ExecAction.newBuilder()
+                .setCommand(required(args, "command"))
+                .setCwd(optional(args, "cwd", ""))
+                .setTimeoutMs((int) timeout.toMillis())), timeout);
+    }
+
+    private static String required(JsonNode args, String field) {
+        var value = args.get(field);
+        if (value == null || !value.isTextual()) {
+            throw new IllegalArgumentException("'" + field + "' is required and must be a string");
+        }
+        return value.asText();
+    }
+
+    private static String optional(JsonNode args, String field, String fallback) {
+        var value = args.get(field);
+        if (value == null || value.isNull()) {
+            return fallback;
+        }
+        if (!value.isTextual()) {
+            throw new IllegalArgumentException("'" + field + "' must be a string");
+        }
+        return value.asText();
+    }
+
+    private static Map<String, Object> string(String description) {
+        return Map.of("type", "string", "description", description);
+    }
+
+    private static ChatCompletionTool tool(String name, String description, Map<String, Object> properties,
+            List<String> required) {
+        var parameters = FunctionParameters.builder()
+                .putAdditionalProperty("type", JsonValue.from("object"))
+                .putAdditionalProperty("properties", JsonValue.from(properties))
+                .putAdditionalProperty("required", JsonValue.from(required))
+                .build();
+        return ChatCompletionTool.ofFunction(ChatCompletionFunctionTool.builder()
+                .function(FunctionDefinition.builder().name(name).description(description).parameters(parameters).build())
+                .build());
+    }
+}

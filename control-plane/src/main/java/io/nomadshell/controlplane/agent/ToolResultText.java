@@ -1,0 +1,57 @@
+package io.nomadshell.controlplane.agent;
+
+import io.nomadshell.proto.v1.ToolResult;
+import java.nio.charset.StandardCharsets;
+import java.util.stream.Collectors;
+
+/** Turns a sandbox's tool result into the text the model reads, kept to a bounded size. */
+final class ToolResultText {
+    static final int MAX_CHARS = 16 * 1024;
+
+    private ToolResultText() {}
+
+    static String of(ToolResult result) {
+        if (!result.getError().isEmpty()) {
+            return "error: " + result.getError();
+        }
+        var text = switch (result.getResultCase()) {
+            case EXEC -> {
+                var exec = result.getExec();
+                var head = exec.getTimedOut()
+                        ? "timed out after " + exec.getDurationMs() + " ms (the command was killed)"
+                        : "exit code " + exec.getExitCode();
+                yield head + "\n" + exec.getOutput();
+            }
+            case READ_FILE -> {
+                var read = result.getReadFile();
+                var content = read.getContent().toString(StandardCharsets.UTF_8);
+                yield read.getTruncated()
+                        ? content + "\n[... file is " + read.getSize() + " bytes; only the first "
+                                + read.getContent().size() + " are shown ...]"
+                        : content;
+            }
+            case WRITE_FILE -> "wrote " + result.getWriteFile().getBytesWritten() + " bytes";
+            case LIST_FILES -> {
+                var list = result.getListFiles();
+                var lines = list.getEntriesList().stream()
+                        .map(e -> e.getDirectory() ? e.getPath() + "/" : e.getPath() + " (" + e.getSize() + " bytes)")
+                        .collect(Collectors.joining("\n"));
+                yield (lines.isEmpty() ? "(no files)" : lines) + (list.getTruncated() ? "\n[... more files not listed ...]" : "");
+            }
+            case ARCHIVE -> "archived " + result.getArchive().getFiles() + " files";
+            case RESULT_NOT_SET -> "(no result)";
+        };
+        return shorten(text);
+    }
+
+    /** Keeps the head and the tail, where errors and summaries usually are. */
+    static String shorten(String text) {
+        if (text.length() <= MAX_CHARS) {
+            return text;
+        }
+        int head = MAX_CHARS / 4;
+        int tail = MAX_CHARS - head;
+        return text.substring(0, head) + "\n[... " + (text.length() - MAX_CHARS) + " characters omitted ...]\n"
+                + text.substring(text.length() - tail);
+    }
+}

@@ -1,0 +1,16 @@
+package io.nomadshell.controlplane.agent;
+
+import io.nomadshell.controlplane.session.SandboxLostException;
+import io.nomadshell.proto.v1.ToolCall;
+import io.nomadshell.proto.v1.ToolEvent;
+import io.nomadshell.proto.v1.ToolResult;
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/** Runs one tool call in the job's sandbox; the loop does not care how the sandbox is reached. */
+@FunctionalInterface
+public interface ToolRunner {
+    ToolResult run(ToolCall call, Duration timeout, Consumer<ToolEvent> events)
+            throws SandboxLostException, TimeoutException, InterruptedException;
+}

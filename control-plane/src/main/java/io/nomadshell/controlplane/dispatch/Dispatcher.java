@@ -1,0 +1,173 @@
+package io.nomadshell.controlplane.dispatch;
+
+import static java.util.Objects.requireNonNull;
+
+import io.nomadshell.controlplane.job.JobStatus;
+import io.nomadshell.controlplane.store.JobQueue;
+import io.nomadshell.controlplane.store.JobSignals;
+import io.nomadshell.controlplane.store.JobStore;
+import io.nomadshell.controlplane.store.Leases;
+import io.nomadshell.controlplane.store.QueuedJob;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands queued jobs to {@link JobRunner}s, at most {@code maxRunning} at a time on this replica.
+ * It also holds the leases of the jobs it runs, takes over queue entries a dead replica left
+ * unacknowledged, and fails jobs whose owner stopped renewing their lease.
+ */
+public final class Dispatcher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+    static final Duration LEASE_TTL = Duration.ofSeconds(15);
+    private static final Duration HOUSEKEEPING_EVERY = Duration.ofSeconds(5);
+
+    private final JobQueue queue;
+    private final JobStore store;
+    private final Leases leases;
+    private final JobRunner runner;
+    private final String replicaId;
+    private final Semaphore slots;
+    private final Map<String, Thread> running = new ConcurrentHashMap<>();
+    private final ArrayDeque<QueuedJob> reclaimed = new ArrayDeque<>();
+    private volatile boolean closed;
+    private final Thread loop;
+
+    public Dispatcher(JobQueue queue, JobStore store, Leases leases, JobSignals signals, JobRunner runner,
+            String replicaId, int maxRunning) {
+        this.queue = requireNonNull(queue, "queue");
+        this.store = requireNonNull(store, "store");
+        this.leases = requireNonNull(leases, "leases");
+        this.runner = requireNonNull(runner, "runner");
+        this.replicaId = requireNonNull(replicaId, "replicaId");
+        this.slots = new Semaphore(maxRunning);
+        signals.onCancel(this::cancelLocally);
+        this.loop = Thread.ofVirtual().name("dispatcher").unstarted(this::dispatchLoop);
+    }
+
+    public void start() {
+        loop.start();
+    }
+
+    /** How many jobs this replica runs now. */
+    public int runningCount() {
+        return running.size();
+    }
+
+    private void dispatchLoop() {
+        var nextHousekeeping = Instant.now();
+        while (!closed) {
+            try {
+                if (Instant.now().isAfter(nextHousekeeping)) {
+                    housekeeping();
+                    nextHousekeeping = Instant.now().plus(HOUSEKEEPING_EVERY);
+                }
+                if (!slots.tryAcquire(1, TimeUnit.SECONDS)) {
+                    continue;
+                }
+                var next = reclaimed.isEmpty() ? queue.take(Duration.ofSeconds(1)) : java.util.Optional.of(reclaimed.poll());
+                if (next.isEmpty()) {
+                    slots.release();
+                    continue;
+                }
+                takeOver(next.get());
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                log.warn("Dispatcher could not reach Redis ({}); retrying", e.getMessage());
+                sleepQuietly(Duration.ofSeconds(1));
+            }
+        }
+    }
+
+    /** Owns the job through its lease before moving it to starting, so a sweeper never sees it ownerless. */
+    private void takeOver(QueuedJob entry) {
+        var jobId = entry.jobId();
+        boolean started = false;
+        try {
+            if (!leases.acquire(jobId, replicaId, LEASE_TTL)) {
+                queue.acknowledge(entry);
+                return;
+            }
+            started = store.transition(jobId, JobStatus.STARTING, null, Map.of()).applied();
+            queue.acknowledge(entry);
+        } finally {
+            if (!started) {
+                leases.release(jobId, replicaId);
+                slots.release();
+            }
+        }
+        var thread = Thread.ofVirtual().name("job-" + jobId).unstarted(() -> {
+            try {
+                runner.run(jobId);
+            } finally {
+                running.remove(jobId);
+                leases.release(jobId, replicaId);
+                slots.release();
+            }
+        });
+        running.put(jobId, thread);
+        thread.start();
+    }
+
+    private void housekeeping() {
+        running.keySet().forEach(jobId -> {
+            if (!leases.renew(jobId, replicaId, LEASE_TTL)) {
+                log.warn("Lost the lease of job {}", jobId);
+            }
+        });
+        reclaimed.addAll(queue.reclaimStale(LEASE_TTL));
+        for (var jobId : store.activeJobs()) {
+            if (!running.containsKey(jobId) && !leases.isHeld(jobId)) {
+                store.transition(jobId, JobStatus.ERROR,
+                        "the control plane running this job stopped, and its sandbox with it", Map.of());
+            }
+        }
+    }
+
+    private void cancelLocally(String jobId) {
+        var thread = running.get(jobId);
+        if (thread != null) {
+            log.info("Cancelling job {}", jobId);
+            thread.interrupt();
+        }
+    }
+
+    private static void sleepQuietly(Duration duration) {
+        try {
+            Thread.sleep(duration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops taking jobs, interrupts the running ones and waits for their sandboxes to be gone. */
+    @Override
+    public void close() {
+        closed = true;
+        loop.interrupt();
+        running.values().forEach(Thread::interrupt);
+        for (var thread : running.values()) {
+            try {
+                thread.join(Duration.ofSeconds(20));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        try {
+            loop.join(Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

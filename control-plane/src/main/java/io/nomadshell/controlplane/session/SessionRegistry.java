@@ -1,0 +1,129 @@
+package io.nomadshell.controlplane.session;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.Status;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The daemons attached to this replica, by job. A job runner first {@link #expect}s its daemon, then
+ * {@link #await}s it; the registry also beats the heart of every stream and drops silent ones.
+ */
+public final class SessionRegistry implements AutoCloseable {
+    private final Duration heartbeatInterval;
+    private final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService ticker =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("attach-heartbeat").daemon().factory());
+
+    public SessionRegistry(Duration heartbeatInterval) {
+        this.heartbeatInterval = requireNonNull(heartbeatInterval, "heartbeatInterval");
+        long millis = heartbeatInterval.toMillis();
+        ticker.scheduleAtFixedRate(this::beat, millis, millis, TimeUnit.MILLISECONDS);
+    }
+
+    public Duration heartbeatInterval() {
+        return heartbeatInterval;
+    }
+
+    /** Lets a daemon of {@code jobId} attach here. */
+    public void expect(String jobId) {
+        slots.putIfAbsent(requireNonNull(jobId, "jobId"), new Slot());
+    }
+
+    public boolean isExpected(String jobId) {
+        return slots.containsKey(jobId);
+    }
+
+    /**
+     * The job's open session, waiting up to {@code timeout} for the daemon to (re)attach.
+     *
+     * @throws TimeoutException when no daemon attached in time
+     */
+    public DaemonSession await(String jobId, Duration timeout) throws TimeoutException, InterruptedException {
+        var slot = slots.get(jobId);
+        if (slot == null) {
+            throw new IllegalStateException("job " + jobId + " is not expected here");
+        }
+        CompletableFuture<DaemonSession> next;
+        synchronized (slot) {
+            if (slot.current != null && slot.current.isOpen()) {
+                return slot.current;
+            }
+            next = slot.next;
+        }
+        try {
+            return next.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Stops expecting the job and closes its session, if any. */
+    public void forget(String jobId, String reason) {
+        var slot = slots.remove(jobId);
+        if (slot != null) {
+            synchronized (slot) {
+                if (slot.current != null) {
+                    slot.current.shutdown(reason);
+                }
+            }
+        }
+    }
+
+    /** Records a newly attached session; returns false if the job is not expected here. */
+    boolean attached(DaemonSession session) {
+        var slot = slots.get(session.jobId());
+        if (slot == null) {
+            return false;
+        }
+        synchronized (slot) {
+            if (slot.current != null) {
+                slot.current.abort(Status.ABORTED.withDescription("the daemon attached again on a new stream"));
+            }
+            slot.current = session;
+            var waiting = slot.next;
+            slot.next = new CompletableFuture<>();
+            waiting.complete(session);
+        }
+        return true;
+    }
+
+    private void beat() {
+        var silentSince = Instant.now().minus(heartbeatInterval.multipliedBy(3));
+        for (var slot : slots.values()) {
+            DaemonSession session;
+            synchronized (slot) {
+                session = slot.current;
+            }
+            if (session == null || !session.isOpen()) {
+                continue;
+            }
+            if (session.lastSeen().isBefore(silentSince)) {
+                session.abort(Status.UNAVAILABLE.withDescription("the sandbox stopped responding (no heartbeat for "
+                        + heartbeatInterval.multipliedBy(3).toSeconds() + " s)"));
+            } else {
+                session.heartbeat();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+        slots.keySet().forEach(jobId -> forget(jobId, "the control plane is shutting down"));
+    }
+
+    private static final class Slot {
+        @Nullable DaemonSession current;
+        CompletableFuture<DaemonSession> next = new CompletableFuture<>();
+    }
+}

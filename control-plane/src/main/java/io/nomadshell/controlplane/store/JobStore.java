@@ -1,0 +1,212 @@
+package io.nomadshell.controlplane.store;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import com.google.protobuf.util.Timestamps;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.nomadshell.controlplane.job.Job;
+import io.nomadshell.controlplane.job.JobStatus;
+import io.nomadshell.proto.v1.JobEvent;
+import io.nomadshell.proto.v1.StatusChanged;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Jobs in Redis: a hash per job, an index per owner, and an event stream per job whose entry ids
+ * are {@code 0-<sequence>}, so a watcher resumes after the last sequence it saw with one XREAD.
+ */
+public final class JobStore {
+    private static final String STREAM_CAP = "100000";
+    private static final Duration IDEMPOTENCY_TTL = Duration.ofHours(24);
+    private static final JsonFormat.Printer PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
+    private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
+
+    private final RedisCommands<String, String> redis;
+    private final LuaScript schedule;
+    private final LuaScript transition;
+    private final LuaScript appendEvent;
+
+    public JobStore(RedisConnection connection) {
+        this.redis = requireNonNull(connection, "connection").commands();
+        this.schedule = LuaScript.load(redis, "schedule.lua");
+        this.transition = LuaScript.load(redis, "transition.lua");
+        this.appendEvent = LuaScript.load(redis, "append_event.lua");
+    }
+
+    /**
+     * Stores a new pending job and queues it. With an idempotency key that an earlier call of the
+     * same owner used, nothing is written and that call's job id is returned.
+     */
+    public String create(String id, String owner, String task, Instant createdAt, @Nullable String idempotencyKey) {
+        var first = event(id, createdAt).setStatusChanged(
+                StatusChanged.newBuilder().setStatus(JobStatus.PENDING.wireName())).build();
+        var idempotency = idempotencyKey == null ? "" : Keys.idempotency(owner, idempotencyKey);
+        return schedule.run(redis, ScriptOutputType.VALUE,
+                new String[] {Keys.job(id), Keys.ownerIndex(owner), Keys.events(id), Keys.QUEUE, idempotency},
+                id, owner, task, Long.toString(createdAt.toEpochMilli()), print(first),
+                Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1");
+    }
+
+    public Optional<Job> find(String id) {
+        var fields = redis.hgetall(Keys.job(id));
+        return fields.isEmpty() ? Optional.empty() : Optional.of(toJob(fields));
+    }
+
+    /** The owner's jobs, newest first. */
+    public List<Job> listByOwner(String owner, long offset, int limit) {
+        var ids = redis.zrevrange(Keys.ownerIndex(owner), offset, offset + limit - 1);
+        var jobs = new ArrayList<Job>(ids.size());
+        for (var id : ids) {
+            find(id).ifPresent(jobs::add);
+        }
+        return jobs;
+    }
+
+    /**
+     * Moves the job to {@code target} if its current status allows it, sets {@code fields} with it,
+     * and appends the status event. Returns the outcome; nothing is written when it is refused.
+     */
+    public Transition transition(String id, JobStatus target, @Nullable String error, Map<String, String> fields) {
+        var now = Instant.now();
+        var change = StatusChanged.newBuilder().setStatus(target.wireName());
+        var all = new LinkedHashMap<>(fields);
+        if (error != null) {
+            change.setError(error);
+            all.put("error", error);
+        }
+        if (target == JobStatus.RUNNING) {
+            all.put("started_at", Long.toString(now.toEpochMilli()));
+        }
+        if (target.isTerminal()) {
+            all.put("finished_at", Long.toString(now.toEpochMilli()));
+        }
+        var allowed = JobStatus.predecessorsOf(target).stream()
+                .map(JobStatus::wireName)
+                .collect(Collectors.joining(" "));
+        var args = new ArrayList<String>(List.of(
+                target.wireName(), allowed, print(event(id, now).setStatusChanged(change).build()),
+                STREAM_CAP, target.isTerminal() ? "1" : "0"));
+        all.forEach((key, value) -> {
+            args.add(key);
+            args.add(value);
+        });
+        List<Object> result = transition.run(redis, ScriptOutputType.MULTI,
+                new String[] {Keys.job(id), Keys.events(id), Keys.ACTIVE}, args.toArray(String[]::new));
+        var previous = (String) result.get(1);
+        return new Transition((Long) result.get(0) == 1L,
+                previous.isEmpty() ? null : JobStatus.fromWireName(previous));
+    }
+
+    /** Appends an event (its sequence and time are filled in here); returns its sequence, 0 if no such job. */
+    public long appendEvent(String id, JobEvent.Builder event) {
+        var full = event.setJobId(id).setTime(Timestamps.fromMillis(System.currentTimeMillis())).build();
+        return appendEvent.<Long>run(redis, ScriptOutputType.INTEGER,
+                new String[] {Keys.job(id), Keys.events(id)}, print(full), STREAM_CAP);
+    }
+
+    /** Up to {@code max} events with a sequence above {@code afterSequence}, oldest first. */
+    public List<JobEvent> eventsAfter(String id, long afterSequence, int max) {
+        var messages = redis.xread(XReadArgs.Builder.count(max),
+                XReadArgs.StreamOffset.from(Keys.events(id), "0-" + afterSequence));
+        var events = new ArrayList<JobEvent>(messages.size());
+        for (var message : messages) {
+            events.add(parse(message));
+        }
+        return events;
+    }
+
+    /** Counts model usage toward the job's totals. */
+    public void addUsage(String id, int steps, long promptTokens, long completionTokens) {
+        var key = Keys.job(id);
+        redis.hincrby(key, "steps", steps);
+        redis.hincrby(key, "prompt_tokens", promptTokens);
+        redis.hincrby(key, "completion_tokens", completionTokens);
+    }
+
+    /** Appends one entry (JSON) to the job's transcript, kept whole whatever the prompt shows. */
+    public void appendTranscript(String id, String entryJson) {
+        redis.rpush(Keys.transcript(id), entryJson);
+    }
+
+    public List<String> transcript(String id) {
+        return redis.lrange(Keys.transcript(id), 0, -1);
+    }
+
+    /** Jobs in starting or running, on any replica. */
+    public Set<String> activeJobs() {
+        return redis.smembers(Keys.ACTIVE);
+    }
+
+    /** Jobs that have been waiting in the queue, counted from the queue's length. */
+    public long queuedEntries() {
+        return redis.xlen(Keys.QUEUE);
+    }
+
+    private static JobEvent.Builder event(String id, Instant time) {
+        return JobEvent.newBuilder().setJobId(id).setTime(Timestamps.fromMillis(time.toEpochMilli()));
+    }
+
+    private static String print(JobEvent event) {
+        try {
+            return PRINTER.print(event);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private static JobEvent parse(StreamMessage<String, String> message) {
+        var builder = JobEvent.newBuilder();
+        try {
+            PARSER.merge(message.getBody().get("event"), builder);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("corrupt event " + message.getId(), e);
+        }
+        var id = message.getId();
+        return builder.setSequence(Long.parseLong(id.substring(id.indexOf('-') + 1))).build();
+    }
+
+    private static Job toJob(Map<String, String> f) {
+        return new Job(
+                f.get("id"),
+                f.get("owner"),
+                f.get("task"),
+                JobStatus.fromWireName(f.get("status")),
+                f.get("error"),
+                instant(f.get("created_at")),
+                optionalInstant(f.get("started_at")),
+                optionalInstant(f.get("finished_at")),
+                Integer.parseInt(f.getOrDefault("steps", "0")),
+                Long.parseLong(f.getOrDefault("prompt_tokens", "0")),
+                Long.parseLong(f.getOrDefault("completion_tokens", "0")),
+                Long.parseLong(f.getOrDefault("artifact_bytes", "0")));
+    }
+
+    private static Instant instant(String millis) {
+        return Instant.ofEpochMilli(Long.parseLong(millis));
+    }
+
+    private static @Nullable Instant optionalInstant(@Nullable String millis) {
+        return millis == null ? null : instant(millis);
+    }
+
+    /**
+     * What a transition did.
+     *
+     * @param applied whether the job moved
+     * @param previous the status before (when applied) or the current one (when refused); null if no such job
+     */
+    public record Transition(boolean applied, @Nullable JobStatus previous) {}
+}

@@ -1,0 +1,69 @@
+package io.nomadshell.controlplane.store;
+
+import static java.util.Objects.requireNonNull;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.time.Duration;
+
+/**
+ * The control plane's connections to one Redis: a shared multiplexed one for ordinary commands, and
+ * dedicated ones for blocking reads (which would stall everyone else on the shared one).
+ */
+public final class RedisConnection implements AutoCloseable {
+    private final RedisClient client;
+    private final StatefulRedisConnection<String, String> shared;
+
+    private RedisConnection(RedisClient client) {
+        this.client = client;
+        this.shared = client.connect();
+    }
+
+    /**
+     * Connects to {@code redisUrl} ({@code redis://host:port/db}); the client name lets an operator
+     * tell replicas apart in {@code CLIENT LIST}.
+     */
+    public static RedisConnection connect(String redisUrl, String clientName) {
+        requireNonNull(redisUrl, "redisUrl");
+        var uri = RedisURI.create(redisUrl);
+        uri.setClientName(requireNonNull(clientName, "clientName"));
+        var client = RedisClient.create(uri);
+        client.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(10)))
+                .build());
+        try {
+            return new RedisConnection(client);
+        } catch (RuntimeException e) {
+            client.shutdown();
+            throw e;
+        }
+    }
+
+    public RedisCommands<String, String> commands() {
+        return shared.sync();
+    }
+
+    /** A connection of its own for blocking commands; the caller closes it. */
+    StatefulRedisConnection<String, String> dedicated() {
+        var connection = client.connect();
+        // A blocking read may wait longer than the default command timeout.
+        connection.setTimeout(Duration.ofMinutes(1));
+        return connection;
+    }
+
+    StatefulRedisPubSubConnection<String, String> pubSub() {
+        return client.connectPubSub();
+    }
+
+    @Override
+    public void close() {
+        shared.close();
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+}
