@@ -1,0 +1,92 @@
+package io.nomadshell.daemon.tool;
+
+import static java.util.Objects.requireNonNull;
+
+import io.nomadshell.daemon.workspace.Workspace;
+import io.nomadshell.daemon.workspace.WorkspaceException;
+import io.nomadshell.proto.v1.FileEntry;
+import io.nomadshell.proto.v1.ListFilesAction;
+import io.nomadshell.proto.v1.ListFilesResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Lists a directory recursively, sorted by path. Symbolic links are listed, never followed, and
+ * bulky tool directories are listed without their contents.
+ *
+ * <p>The tree is walked breadth first, so when the cap cuts the listing short the model still
+ * sees the top of the tree rather than the depths of its first directory.
+ */
+final class ListFilesTool {
+
+    static final int MAX_ENTRIES = 1000;
+    static final Set<String> NOT_DESCENDED =
+            Set.of(".git", "node_modules", "__pycache__", ".venv", "target");
+
+    private final Workspace workspace;
+
+    ListFilesTool(Workspace workspace) {
+        this.workspace = requireNonNull(workspace, "workspace");
+    }
+
+    ListFilesResult run(ListFilesAction action) throws ToolException, WorkspaceException, IOException {
+        String given = action.getPath();
+        Path start = workspace.resolve(given);
+        if (!Files.exists(start)) {
+            throw new ToolException("no such directory: " + given);
+        }
+        if (!Files.isDirectory(start)) {
+            throw new ToolException("not a directory: " + given);
+        }
+        List<FileEntry> entries = new ArrayList<>();
+        boolean truncated = false;
+        Deque<Path> pending = new ArrayDeque<>(List.of(start));
+        walk:
+        while (!pending.isEmpty()) {
+            Path directory = pending.removeFirst();
+            List<Path> children;
+            try (Stream<Path> listing = Files.list(directory)) {
+                children = listing.sorted().toList();
+            } catch (IOException e) {
+                if (directory.equals(start)) {
+                    throw e;
+                }
+                continue; // An unreadable subdirectory is listed, its contents are not.
+            }
+            for (Path child : children) {
+                if (entries.size() == MAX_ENTRIES) {
+                    truncated = true;
+                    break walk;
+                }
+                BasicFileAttributes attributes;
+                try {
+                    attributes = Files.readAttributes(
+                            child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException e) {
+                    continue; // Gone since the listing.
+                }
+                entries.add(FileEntry.newBuilder()
+                        .setPath(workspace.relativize(child))
+                        .setDirectory(attributes.isDirectory())
+                        .setSize(attributes.isRegularFile() ? attributes.size() : 0)
+                        .build());
+                if (attributes.isDirectory()
+                        && !NOT_DESCENDED.contains(child.getFileName().toString())) {
+                    pending.addLast(child);
+                }
+            }
+        }
+        entries.sort(Comparator.comparing(FileEntry::getPath));
+        return ListFilesResult.newBuilder().addAllEntries(entries).setTruncated(truncated).build();
+    }
+}

@@ -1,0 +1,218 @@
+package io.nomadshell.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.Status;
+import io.nomadshell.daemon.TestControlPlane.PeerStream;
+import io.nomadshell.daemon.link.LinkOptions;
+import io.nomadshell.daemon.tool.Processes;
+import io.nomadshell.proto.v1.DaemonMessage;
+import io.nomadshell.proto.v1.ExecAction;
+import io.nomadshell.proto.v1.Hello;
+import io.nomadshell.proto.v1.OutputChunk;
+import io.nomadshell.proto.v1.ToolCall;
+import io.nomadshell.proto.v1.ToolEvent;
+import io.nomadshell.proto.v1.ToolResult;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The whole daemon against a real gRPC peer on a Unix domain socket. */
+class AgentDaemonTest {
+
+    private static final String TOKEN = "job-token-7f3a";
+    private static final LinkOptions FAST = new LinkOptions(
+            Duration.ofSeconds(5), Duration.ofMillis(200), Duration.ofSeconds(5), Duration.ofSeconds(60));
+
+    @TempDir
+    Path temp;
+
+    private Path workspace;
+    private TestControlPlane plane;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        workspace = Files.createDirectory(temp.resolve("workspace"));
+        plane = new TestControlPlane(temp.resolve("attach.sock"));
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        plane.close();
+    }
+
+    private CompletableFuture<Integer> startDaemon(String target, LinkOptions options) {
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        DaemonConfig config = new DaemonConfig(target, TOKEN, workspace, options);
+        Thread.ofPlatform().daemon().name("daemon-under-test").start(() -> exit.complete(AgentDaemon.run(config)));
+        return exit;
+    }
+
+    private CompletableFuture<Integer> startDaemon() {
+        return startDaemon(plane.target(), FAST);
+    }
+
+    private static ToolCall exec(String callId, String command) {
+        return ToolCall.newBuilder().setCallId(callId).setExec(ExecAction.newBuilder().setCommand(command)).build();
+    }
+
+    private static String stdout(List<ToolEvent> events) {
+        StringBuilder text = new StringBuilder();
+        events.stream()
+                .filter(e -> e.getOutput().getStream() == OutputChunk.Stream.STDOUT)
+                .forEach(e -> text.append(e.getOutput().getData().toString(StandardCharsets.UTF_8)));
+        return text.toString();
+    }
+
+    @Test
+    void saysHelloRunsACallAndExitsZeroOnShutdown() throws Exception {
+        CompletableFuture<Integer> exit = startDaemon();
+        PeerStream stream = plane.nextStream();
+
+        Hello hello = stream.awaitHello();
+        assertThat(hello.getToken()).isEqualTo(TOKEN);
+        assertThat(hello.getDaemonVersion()).isNotBlank();
+        assertThat(hello.getToolsList()).containsExactlyInAnyOrder(
+                "exec", "read_file", "write_file", "list_files", "archive");
+
+        stream.welcome(5000);
+        stream.call(exec("c1", "echo hello; echo oops >&2; exit 7"));
+        List<ToolEvent> events = new ArrayList<>();
+        ToolResult result = stream.awaitResult("c1", events);
+
+        assertThat(stdout(events)).isEqualTo("hello\n");
+        assertThat(events).anySatisfy(e -> assertThat(e.getOutput().getStream()).isEqualTo(OutputChunk.Stream.STDERR));
+        assertThat(result.getError()).isEmpty();
+        assertThat(result.getExec().getExitCode()).isEqualTo(7);
+        assertThat(result.getExec().getOutput()).contains("hello\n", "oops\n");
+
+        stream.shutdown("job complete");
+        assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(AgentDaemon.EXIT_SHUTDOWN);
+        assertThat(stream.ended.get(5, TimeUnit.SECONDS).isOk()).as("the daemon half-closed its side").isTrue();
+        assertThat(plane.attempts()).isEqualTo(1);
+    }
+
+    @Test
+    void shutdownKillsTheCommandsStillRunning() throws Exception {
+        String marker = Processes.uniqueSleepSeconds();
+        CompletableFuture<Integer> exit = startDaemon();
+        PeerStream stream = plane.nextStream();
+        stream.awaitHello();
+        stream.welcome(5000);
+
+        stream.call(exec("long", "sleep " + marker));
+        assertThat(Processes.awaitPresent(marker, Duration.ofSeconds(5))).isTrue();
+        stream.shutdown("cancelled by the user");
+
+        assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(AgentDaemon.EXIT_SHUTDOWN);
+        assertThat(Processes.awaitGone(marker, Duration.ofSeconds(3))).isEmpty();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Status.Code.class, names = {"UNAUTHENTICATED", "PERMISSION_DENIED"})
+    void aRefusedTokenExitsThreeWithoutRetrying(Status.Code code) throws Exception {
+        CompletableFuture<Integer> exit = startDaemon();
+        PeerStream stream = plane.nextStream();
+        stream.awaitHello();
+
+        stream.fail(Status.fromCode(code).withDescription("token expired"));
+
+        assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(AgentDaemon.EXIT_REJECTED);
+        assertThat(plane.attempts()).isEqualTo(1);
+    }
+
+    @Test
+    void aDroppedStreamIsRedialedWithANewHello() throws Exception {
+        CompletableFuture<Integer> exit = startDaemon();
+        PeerStream first = plane.nextStream();
+        first.awaitHello();
+        first.welcome(5000);
+        first.fail(Status.UNAVAILABLE.withDescription("control plane restarting"));
+
+        PeerStream second = plane.nextStream();
+        assertThat(second.awaitHello().getToken()).isEqualTo(TOKEN);
+        second.welcome(5000);
+        second.shutdown("done");
+
+        assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(AgentDaemon.EXIT_SHUTDOWN);
+        assertThat(plane.attempts()).isEqualTo(2);
+    }
+
+    @Test
+    void heartbeatsAndRedialsWhenTheControlPlaneFallsSilent() throws Exception {
+        CompletableFuture<Integer> exit = startDaemon();
+        PeerStream silent = plane.nextStream();
+        silent.awaitHello();
+        silent.welcome(100);
+
+        // Three silent intervals (300 ms) later the daemon gives up on this stream.
+        Status ended = silent.ended.get(5, TimeUnit.SECONDS);
+        assertThat(ended.getCode()).isEqualTo(Status.Code.CANCELLED);
+        List<DaemonMessage> sent = new ArrayList<>();
+        while (true) {
+            try {
+                sent.add(silent.next());
+            } catch (AssertionError noMore) {
+                break;
+            }
+            if (sent.size() > 50) {
+                break;
+            }
+        }
+        assertThat(sent).isNotEmpty().allSatisfy(m -> assertThat(m.hasHeartbeat()).isTrue());
+
+        PeerStream second = plane.nextStream();
+        second.awaitHello();
+        second.shutdown("done");
+        assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(AgentDaemon.EXIT_SHUTDOWN);
+    }
+
+    @Test
+    void aCallInFlightReportsOnTheNextStream() throws Exception {
+        CompletableFuture<Integer> exit = startDaemon();
+        PeerStream first = plane.nextStream();
+        first.awaitHello();
+        first.welcome(5000);
+        first.call(exec("c1", "echo early; sleep 1; echo late"));
+        assertThat(first.awaitEvent().getOutput().getData().toStringUtf8()).isEqualTo("early\n");
+        first.fail(Status.UNAVAILABLE.withDescription("replica died"));
+
+        PeerStream second = plane.nextStream();
+        second.awaitHello();
+        second.welcome(5000);
+        ToolResult result = second.awaitResult("c1", new ArrayList<>());
+
+        assertThat(result.getExec().getOutput()).isEqualTo("early\nlate\n");
+        second.shutdown("done");
+        assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(AgentDaemon.EXIT_SHUTDOWN);
+    }
+
+    @Test
+    void givesUpWithExitFourWhenNoControlPlaneAnswers() throws Exception {
+        LinkOptions quickGiveUp = new LinkOptions(
+                Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(400), Duration.ofSeconds(1));
+
+        CompletableFuture<Integer> exit = startDaemon("unix://" + temp.resolve("nobody-listens.sock"), quickGiveUp);
+
+        assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(AgentDaemon.EXIT_UNREACHABLE);
+    }
+
+    @Test
+    void aMissingWorkspaceIsAConfigurationError() {
+        DaemonConfig config = new DaemonConfig(plane.target(), TOKEN, temp.resolve("missing"), FAST);
+
+        assertThat(AgentDaemon.run(config)).isEqualTo(AgentDaemon.EXIT_BAD_CONFIG);
+        assertThat(plane.attempts()).isZero();
+    }
+}

@@ -1,0 +1,35 @@
+package io.nomadshell.cli;
+
+import io.grpc.StatusRuntimeException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code nomad-shell}: the one entry point. {@code main} only wires the subcommands and runs one. */
+@Command(name = "nomad-shell", mixinStandardHelpOptions = true, version = "nomad-shell 0.1.0",
+        description = "Run autonomous coding agents in sandboxes.",
+        subcommands = {ServerCommand.class, RunCommand.class, StatusCommand.class, DownloadCommand.class,
+                CancelCommand.class, DemoCommand.class, MockLlmCommand.class})
+public final class NomadShell {
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new NomadShell()).setExecutionExceptionHandler((e, commandLine, parsed) -> {
+            commandLine.getErr().println("error: " + message(e));
+            return 1;
+        });
+    }
+
+    /** What the user reads: the server's words for a gRPC error, our words for our own. */
+    private static String message(Exception e) {
+        if (e instanceof StatusRuntimeException status) {
+            var description = status.getStatus().getDescription();
+            return switch (status.getStatus().getCode()) {
+                case UNAVAILABLE -> "the server is not reachable (" + description + ")";
+                default -> description != null ? description : status.getStatus().getCode().toString();
+            };
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+}

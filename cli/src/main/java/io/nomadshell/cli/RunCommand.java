@@ -1,0 +1,48 @@
+package io.nomadshell.cli;
+
+import io.nomadshell.proto.v1.ScheduleRequest;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Submits a task, follows it live, and saves its zip. */
+@Command(name = "run", description = "Submit a task, follow it live, and save the finished project as a zip.")
+final class RunCommand implements Callable<Integer> {
+    @Mixin
+    ClientOptions client = new ClientOptions();
+
+    @Parameters(arity = "1..*", paramLabel = "TASK", description = "What to build, in plain words.")
+    List<String> words = List.of();
+
+    @Option(names = {"-o", "--output"}, description = "Where to save the zip (default: ./<job id>.zip).")
+    @Nullable Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        try (var connection = client.connect()) {
+            return submitAndFollow(connection, String.join(" ", words), output);
+        }
+    }
+
+    /** Shared with the demo: schedule, follow, download; prints the zip's path last. */
+    static int submitAndFollow(JobClient connection, String task, @Nullable Path output) throws Exception {
+        var scheduled = connection.jobs().schedule(ScheduleRequest.newBuilder().setTask(task).build());
+        System.err.println("Job " + scheduled.getJobId() + " scheduled.");
+        var job = JobFollower.follow(connection, scheduled.getJobId(), System.err);
+        if (!job.getStatus().equals("complete")) {
+            System.err.println("Job " + job.getJobId() + " ended " + job.getStatus()
+                    + (job.getError().isEmpty() ? "" : ": " + job.getError()));
+            return 1;
+        }
+        var zip = JobFollower.download(connection, job.getJobId(),
+                output != null ? output : Path.of(job.getJobId() + ".zip"));
+        System.err.printf("Done in %d steps, %d tokens.%n", job.getSteps(), job.getTotalTokens());
+        System.out.println(zip);
+        return 0;
+    }
+}

@@ -1,0 +1,157 @@
+package io.nomadshell.cli;
+
+import io.nomadshell.controlplane.ControlPlane;
+import io.nomadshell.controlplane.ControlPlaneOptions;
+import io.nomadshell.controlplane.agent.AgentLimits;
+import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.launch.local.LocalLauncher;
+import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;
+import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.gateway.server.GatewayOptions;
+import io.nomadshell.gateway.server.GatewayServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Option;
+
+/**
+ * Everything a server is configured with: flags, each with the environment variable that sets it
+ * when the flag is absent.
+ */
+final class ServerSettings {
+    private static final Path DAEMON_IN_SANDBOX = Path.of("/opt/nomad-shell/daemon");
+
+    @Option(names = "--port", defaultValue = "${env:NOMAD_SHELL_PORT:-8080}",
+            description = "Port for gRPC and REST (env NOMAD_SHELL_PORT; default ${DEFAULT-VALUE}).")
+    int port = GatewayOptions.DEFAULT_PORT;
+
+    @Option(names = "--data-dir", defaultValue = "${env:NOMAD_SHELL_DATA_DIR:-${sys:user.home}/.nomad-shell}",
+            description = "Jobs' workspaces, zips and the embedded Redis's files (env NOMAD_SHELL_DATA_DIR; default ${DEFAULT-VALUE}).")
+    Path dataDir = Path.of(System.getProperty("user.home"), ".nomad-shell");
+
+    @Option(names = "--redis-url", defaultValue = "${env:REDIS_URL}",
+            description = "Redis to keep jobs in (env REDIS_URL); without it a private redis-server runs under the data dir.")
+    @Nullable String redisUrl;
+
+    @Option(names = "--api-keys", split = ",", defaultValue = "${env:NOMAD_SHELL_API_KEYS}",
+            description = "Comma-separated API keys callers must present (env NOMAD_SHELL_API_KEYS). Without keys the server listens on loopback only.")
+    String @Nullable [] apiKeys;
+
+    @Option(names = "--api-keys-file", defaultValue = "${env:NOMAD_SHELL_API_KEYS_FILE}",
+            description = "A file with one API key per line (env NOMAD_SHELL_API_KEYS_FILE).")
+    @Nullable Path apiKeysFile;
+
+    @Option(names = "--openai-base-url", defaultValue = "${env:OPENAI_BASE_URL}",
+            description = "Any OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (env OPENAI_BASE_URL).")
+    @Nullable String openAiBaseUrl;
+
+    @Option(names = "--openai-api-key", defaultValue = "${env:OPENAI_API_KEY}",
+            description = "Key for the model endpoint (env OPENAI_API_KEY).")
+    @Nullable String openAiApiKey;
+
+    @Option(names = "--model", defaultValue = "${env:NOMAD_SHELL_MODEL:-" + ModelOptions.DEFAULT_MODEL + "}",
+            description = "Model name (env NOMAD_SHELL_MODEL; default ${DEFAULT-VALUE}).")
+    String model = ModelOptions.DEFAULT_MODEL;
+
+    @Option(names = "--max-running", defaultValue = "${env:NOMAD_SHELL_MAX_RUNNING:-4}",
+            description = "Jobs run at once; the rest wait (env NOMAD_SHELL_MAX_RUNNING; default ${DEFAULT-VALUE}).")
+    int maxRunning = 4;
+
+    @Option(names = "--max-steps", defaultValue = "${env:NOMAD_SHELL_MAX_STEPS:-50}",
+            description = "Model calls per job (env NOMAD_SHELL_MAX_STEPS; default ${DEFAULT-VALUE}).")
+    int maxSteps = 50;
+
+    @Option(names = "--max-job-minutes", defaultValue = "${env:NOMAD_SHELL_MAX_JOB_MINUTES:-30}",
+            description = "Wall time per job (env NOMAD_SHELL_MAX_JOB_MINUTES; default ${DEFAULT-VALUE}).")
+    long maxJobMinutes = 30;
+
+    @Option(names = "--sandbox-memory-mb", defaultValue = "${env:NOMAD_SHELL_SANDBOX_MEMORY_MB:-1024}",
+            description = "Memory limit of each sandbox (default ${DEFAULT-VALUE}).")
+    long sandboxMemoryMb = 1024;
+
+    @Option(names = "--sandbox-pids", defaultValue = "${env:NOMAD_SHELL_SANDBOX_PIDS:-256}",
+            description = "Process limit of each sandbox (default ${DEFAULT-VALUE}).")
+    int sandboxPids = 256;
+
+    @Option(names = "--daemon-jar", defaultValue = "${env:NOMAD_SHELL_DAEMON_JAR}",
+            description = "The agent daemon's jar, with its lib/ beside it (env NOMAD_SHELL_DAEMON_JAR).")
+    @Nullable Path daemonJar;
+
+    /** A running control plane and its gateway; close stops the gateway first. */
+    record Running(ControlPlane controlPlane, GatewayServer gateway) implements AutoCloseable {
+        @Override
+        public void close() {
+            gateway.close();
+            controlPlane.close();
+        }
+    }
+
+    Running start() throws IOException {
+        var model = modelOptions();
+        var home = Files.createDirectories(dataDir.toAbsolutePath());
+        var socket = home.resolve("attach").resolve("attach.sock");
+        var launcher = LocalLauncher.of(launcherOptions(home, socket));
+        var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
+                .dataDir(home)
+                .redisUrl(redisUrl)
+                .maxRunning(maxRunning)
+                .launcher(launcher)
+                .model(model)
+                .limits(new AgentLimits(maxSteps, Duration.ofMinutes(maxJobMinutes), Duration.ofMinutes(10)))
+                .build());
+        try {
+            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys(), socket)));
+        } catch (IOException | RuntimeException e) {
+            controlPlane.close();
+            throw e;
+        }
+    }
+
+    private ModelOptions modelOptions() {
+        if (openAiApiKey == null && openAiBaseUrl == null) {
+            throw new UserError("no model endpoint: set OPENAI_API_KEY, or OPENAI_BASE_URL for another "
+                    + "OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, ...)");
+        }
+        // Local endpoints take any key; the client insists on one.
+        return new ModelOptions(openAiBaseUrl, openAiApiKey != null ? openAiApiKey : "unused", model, 2);
+    }
+
+    private LocalLauncherOptions launcherOptions(Path dataDir, Path socket) {
+        var located = daemonJar != null ? daemonJar : DaemonJar.locate();
+        var jar = located != null ? located.toAbsolutePath() : null;
+        if (jar == null || !Files.isRegularFile(jar)) {
+            throw new UserError("the agent daemon's jar was not found" + (jar == null ? "" : " at " + jar)
+                    + ": build it (./nomad-shell builds on first use) or set NOMAD_SHELL_DAEMON_JAR");
+        }
+        var javaHome = Path.of(System.getProperty("java.home"));
+        return LocalLauncherOptions.builder()
+                .command(javaHome.resolve("bin/java").toString(), "-Xmx128m", "-XX:+UseSerialGC",
+                        "-XX:TieredStopAtLevel=1", "-jar", DAEMON_IN_SANDBOX.resolve(jar.getFileName()).toString())
+                .readOnlyBind(javaHome)
+                .readOnlyBind(jar.getParent(), DAEMON_IN_SANDBOX)
+                .attachSocket(socket)
+                .memoryLimitBytes(sandboxMemoryMb * 1024 * 1024)
+                .pidsLimit(sandboxPids)
+                .logDirectory(dataDir.resolve("sandbox-logs"))
+                .build();
+    }
+
+    private ApiKeys apiKeys() throws IOException {
+        var keys = new HashSet<String>();
+        if (apiKeys != null) {
+            Arrays.stream(apiKeys).map(String::strip).filter(k -> !k.isEmpty()).forEach(keys::add);
+        }
+        if (apiKeysFile != null) {
+            keys.addAll(Files.readAllLines(apiKeysFile).stream()
+                    .map(String::strip)
+                    .filter(line -> !line.isEmpty() && !line.startsWith("#"))
+                    .collect(Collectors.toSet()));
+        }
+        return keys.isEmpty() ? ApiKeys.none() : ApiKeys.of(keys);
+    }
+}

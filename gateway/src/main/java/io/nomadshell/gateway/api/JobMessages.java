@@ -1,0 +1,42 @@
+package io.nomadshell.gateway.api;
+
+import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
+import io.nomadshell.controlplane.job.Job;
+import io.nomadshell.controlplane.job.JobStatus;
+import java.time.Instant;
+
+/** Jobs as the public API shows them. */
+final class JobMessages {
+    private JobMessages() {}
+
+    static io.nomadshell.proto.v1.Job toProto(Job job) {
+        var message = io.nomadshell.proto.v1.Job.newBuilder()
+                .setJobId(job.id())
+                .setStatus(job.status().wireName())
+                .setTask(job.task())
+                .setCreatedAt(timestamp(job.createdAt()))
+                .setSteps(job.steps())
+                .setPromptTokens(job.promptTokens())
+                .setCompletionTokens(job.completionTokens())
+                .setTotalTokens(job.totalTokens())
+                .setArtifactBytes(job.artifactBytes());
+        if (job.startedAt() != null) {
+            message.setStartedAt(timestamp(job.startedAt()));
+        }
+        if (job.finishedAt() != null) {
+            message.setFinishedAt(timestamp(job.finishedAt()));
+        }
+        if (job.error() != null) {
+            message.setError(job.error());
+        }
+        if (job.status() == JobStatus.COMPLETE) {
+            message.setDownloadUrl("/download/" + job.id());
+        }
+        return message.build();
+    }
+
+    private static Timestamp timestamp(Instant instant) {
+        return Timestamps.fromMillis(instant.toEpochMilli());
+    }
+}

@@ -1,0 +1,62 @@
+package io.nomadshell.gateway.http;
+
+import static java.util.Objects.requireNonNull;
+
+import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.server.file.HttpFile;
+import io.grpc.Status;
+import io.nomadshell.controlplane.JobManager;
+import io.nomadshell.controlplane.job.JobException;
+import io.nomadshell.gateway.auth.ApiKeys;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * {@code GET /download/{job_id}}: the finished zip, streamed from disk (transcoding would buffer it
+ * whole). 404 for a job the caller cannot see, 409 before the job is complete.
+ */
+public final class DownloadService implements HttpService {
+    private final JobManager jobs;
+    private final ApiKeys keys;
+
+    public DownloadService(JobManager jobs, ApiKeys keys) {
+        this.jobs = requireNonNull(jobs, "jobs");
+        this.keys = requireNonNull(keys, "keys");
+    }
+
+    @Override
+    public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
+        var authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+        var owner = keys.authenticate(authorization);
+        if (owner.isEmpty()) {
+            return JsonErrors.of(HttpStatus.UNAUTHORIZED, Status.Code.UNAUTHENTICATED, ApiKeys.challenge(authorization));
+        }
+        var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
+        // Looking the job up is a Redis round trip: keep it off the event loop.
+        return HttpResponse.of(CompletableFuture.supplyAsync(() -> {
+            try {
+                var zip = jobs.artifact(owner.get(), jobId);
+                return HttpFile.builder(zip)
+                        .contentType(MediaType.ZIP)
+                        .setHeader(HttpHeaderNames.CONTENT_DISPOSITION, "attachment; filename=\"" + jobId + ".zip\"")
+                        .build()
+                        .asService()
+                        .serve(ctx, req);
+            } catch (JobException e) {
+                return switch (e.reason()) {
+                    case NOT_FOUND -> JsonErrors.of(HttpStatus.NOT_FOUND, Status.Code.NOT_FOUND, e.getMessage());
+                    case FAILED_PRECONDITION -> JsonErrors.of(HttpStatus.CONFLICT, Status.Code.FAILED_PRECONDITION, e.getMessage());
+                    case INVALID_ARGUMENT -> JsonErrors.of(HttpStatus.BAD_REQUEST, Status.Code.INVALID_ARGUMENT, e.getMessage());
+                    case UNAVAILABLE -> JsonErrors.of(HttpStatus.SERVICE_UNAVAILABLE, Status.Code.UNAVAILABLE, e.getMessage());
+                };
+            } catch (Exception e) {
+                return HttpResponse.ofFailure(e);
+            }
+        }, ctx.blockingTaskExecutor()));
+    }
+}

@@ -1,0 +1,196 @@
+package io.nomadshell.scriptedmodel;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Checks a chat-completion request body as the real API does and extracts a {@link ChatRequest}.
+ * Refusals are {@link ApiException}s worded like OpenAI's.
+ */
+final class ChatRequestParser {
+
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool", "function");
+
+    private ChatRequestParser() {
+    }
+
+    static ChatRequest parse(JsonNode body) {
+        if (!body.isObject()) {
+            throw ApiException.invalidRequest("Invalid type for request body: expected an object, but got "
+                    + typeName(body) + " instead.");
+        }
+        String model = model(body.get("model"));
+        rejectStreaming(body.get("stream"));
+        JsonNode messages = body.get("messages");
+        if (messages == null || messages.isNull()) {
+            throw ApiException.invalidRequest("Missing required parameter: 'messages'.");
+        }
+        if (!messages.isArray()) {
+            throw ApiException.invalidRequest("Invalid type for 'messages': expected an array, but got "
+                    + typeName(messages) + " instead.");
+        }
+        if (messages.isEmpty()) {
+            throw ApiException.invalidRequest("Invalid 'messages': empty array. Expected an array with minimum"
+                    + " length 1, but got an empty array instead.");
+        }
+
+        List<String> promptTexts = new ArrayList<>();
+        ToolCallPairing pairing = new ToolCallPairing();
+        String conversation = null;
+        int assistantMessages = 0;
+        List<String> toolResults = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) {
+            JsonNode message = messages.get(i);
+            String at = "messages[" + i + "]";
+            if (!message.isObject()) {
+                throw ApiException.invalidRequest("Invalid type for '" + at + "': expected an object, but got "
+                        + typeName(message) + " instead.");
+            }
+            String role = requiredText(message, at, "role");
+            String content = text(message.get("content"));
+            promptTexts.add(content);
+            switch (role) {
+                case "assistant" -> {
+                    pairing.assistant(i, toolCallIds(message.get("tool_calls"), at, promptTexts));
+                    assistantMessages++;
+                    toolResults.clear();
+                }
+                case "tool" -> {
+                    pairing.tool(i, requiredText(message, at, "tool_call_id"));
+                    toolResults.add(content);
+                }
+                case "user" -> {
+                    pairing.other(i);
+                    if (conversation == null) {
+                        conversation = content;
+                    }
+                }
+                default -> {
+                    if (!ROLES.contains(role)) {
+                        throw ApiException.invalidRequest("Invalid value: '" + role + "' at '" + at + ".role'."
+                                + " Supported values are: 'system', 'assistant', 'user', 'function', 'tool',"
+                                + " and 'developer'.");
+                    }
+                    pairing.other(i);
+                }
+            }
+        }
+        pairing.finish();
+        List<String> offeredTools = offeredTools(body.get("tools"), promptTexts);
+        return new ChatRequest(model, conversation == null ? "" : conversation, assistantMessages, toolResults,
+                offeredTools, promptTexts);
+    }
+
+    private static String model(@Nullable JsonNode model) {
+        if (model == null || model.isNull()) {
+            throw ApiException.invalidRequest("you must provide a model parameter");
+        }
+        if (!model.isTextual() || model.textValue().isBlank()) {
+            throw ApiException.invalidRequest("Invalid type for 'model': expected a non-empty string, but got "
+                    + typeName(model) + " instead.");
+        }
+        return model.textValue();
+    }
+
+    private static void rejectStreaming(@Nullable JsonNode stream) {
+        if (stream == null || stream.isNull() || (stream.isBoolean() && !stream.booleanValue())) {
+            return;
+        }
+        if (!stream.isBoolean()) {
+            throw ApiException.invalidRequest("Invalid type for 'stream': expected a boolean, but got "
+                    + typeName(stream) + " instead.");
+        }
+        if (false) throw ApiException.invalidRequest("'stream': true is not supported by the scripted model;"
+                + " omit 'stream' or set it to false.");
+    }
+
+    /** The ids of an assistant message's tool calls; their arguments join the prompt texts. */
+    private static Set<String> toolCallIds(@Nullable JsonNode toolCalls, String at, List<String> promptTexts) {
+        if (toolCalls == null || toolCalls.isNull()) {
+            return Set.of();
+        }
+        if (!toolCalls.isArray()) {
+            throw ApiException.invalidRequest("Invalid type for '" + at + ".tool_calls': expected an array, but got "
+                    + typeName(toolCalls) + " instead.");
+        }
+        Set<String> ids = new LinkedHashSet<>();
+        for (int j = 0; j < toolCalls.size(); j++) {
+            JsonNode call = toolCalls.get(j);
+            String callAt = at + ".tool_calls[" + j + "]";
+            if (!call.isObject()) {
+                throw ApiException.invalidRequest("Invalid type for '" + callAt + "': expected an object, but got "
+                        + typeName(call) + " instead.");
+            }
+            ids.add(requiredText(call, callAt, "id"));
+            promptTexts.add(text(call.path("function").get("arguments")));
+        }
+        return ids;
+    }
+
+    /** The names of the offered tools, each once; their definitions join the prompt texts. */
+    private static List<String> offeredTools(@Nullable JsonNode tools, List<String> promptTexts) {
+        if (tools == null || tools.isNull()) {
+            return List.of();
+        }
+        if (!tools.isArray()) {
+            throw ApiException.invalidRequest("Invalid type for 'tools': expected an array, but got "
+                    + typeName(tools) + " instead.");
+        }
+        promptTexts.add(tools.toString());
+        Set<String> names = new LinkedHashSet<>();
+        for (JsonNode tool : tools) {
+            // A function tool is {"type":"function","function":{"name":...}}; a custom one keys "custom".
+            JsonNode name = tool.path(tool.path("type").asText("function")).get("name");
+            if (name != null && name.isTextual()) {
+                names.add(name.textValue());
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    private static String requiredText(JsonNode node, String at, String field) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            throw ApiException.invalidRequest("Missing required parameter: '" + at + "." + field + "'.");
+        }
+        if (!value.isTextual()) {
+            throw ApiException.invalidRequest("Invalid type for '" + at + "." + field + "': expected a string, but got "
+                    + typeName(value) + " instead.");
+        }
+        return value.textValue();
+    }
+
+    /** A message content's text: a string, or the text parts of an array of content parts. */
+    private static String text(@Nullable JsonNode content) {
+        if (content == null || content.isNull()) {
+            return "";
+        }
+        if (content.isTextual()) {
+            return content.textValue();
+        }
+        StringBuilder text = new StringBuilder();
+        for (JsonNode part : content) {
+            JsonNode partText = part.get("text");
+            if (partText != null && partText.isTextual()) {
+                text.append(partText.textValue());
+            }
+        }
+        return text.toString();
+    }
+
+    private static String typeName(JsonNode node) {
+        return switch (node.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT, POJO -> "an object";
+            case STRING -> "a string";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case NULL, MISSING -> "null";
+            case BINARY -> "binary data";
+        };
+    }
+}

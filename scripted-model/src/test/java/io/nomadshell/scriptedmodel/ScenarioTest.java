@@ -1,0 +1,164 @@
+package io.nomadshell.scriptedmodel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ScenarioTest {
+
+    /** The tools a job offers. */
+    private static final Set<String> JOB_TOOLS = Set.of("exec", "read_file", "write_file", "list_files", "finish");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void bundledHelloWorldWritesRunsChecksDocumentsAndFinishes() throws IOException {
+        Scenario scenario = Scenario.bundled("hello-world");
+
+        assertThat(scenario.name()).isEqualTo("hello-world");
+        assertThat(scenario.turns()).hasSize(4);
+        assertThat(scenario.turns()).flatMap(Turn::toolCalls).extracting(ToolCall::name)
+                .containsExactly("write_file", "exec", "write_file", "finish")
+                .allMatch(JOB_TOOLS::contains);
+        assertThat(arguments(scenario, 0)).isEqualTo(RawHttp.JSON.readTree(
+                "{\"path\":\"hello.py\",\"content\":\"print('Hello World')\\n\"}"));
+        assertThat(arguments(scenario, 1).path("command").asText()).isEqualTo("python3 hello.py");
+        assertThat(scenario.turns().get(2).expect()).isEqualTo("Hello World");
+        assertThat(arguments(scenario, 2).path("path").asText()).isEqualTo("README.md");
+        assertThat(arguments(scenario, 2).path("content").asText()).contains("python3 hello.py");
+        assertThat(arguments(scenario, 3).path("summary").asText()).contains("hello.py");
+    }
+
+    @Test
+    void loadsEveryFieldFromAFile() throws IOException {
+        Path file = write("""
+                { "name": "all-fields",
+                  "description": "every field once",
+                  "turns": [
+                    { "content": "thinking" },
+                    { "expect": "ok", "delay_ms": 250,
+                      "fail": {"status": 503, "message": "busy", "times": 2},
+                      "tool_calls": [ {"name": "finish", "arguments_raw": "{\\"summary\\": "},
+                                      {"name": "list_files"} ] },
+                    { "content": "bye", "fail": {"status": 429} }
+                  ] }
+                """);
+
+        Scenario scenario = Scenario.load(file);
+
+        assertThat(scenario.name()).isEqualTo("all-fields");
+        Turn first = scenario.turns().get(0);
+        assertThat(first.content()).isEqualTo("thinking");
+        assertThat(first.toolCalls()).isEmpty();
+        assertThat(first.delay()).isEqualTo(Duration.ZERO);
+        assertThat(first.fail()).isNull();
+        Turn second = scenario.turns().get(1);
+        assertThat(second.content()).isNull();
+        assertThat(second.expect()).isEqualTo("ok");
+        assertThat(second.delay()).isEqualTo(Duration.ofMillis(250));
+        assertThat(second.fail()).isEqualTo(new InjectedFailure(503, "busy", 2));
+        assertThat(second.toolCalls()).containsExactly(
+                new ToolCall("finish", "{\"summary\": "), new ToolCall("list_files", "{}"));
+        assertThat(scenario.turns().get(2).fail())
+                .isEqualTo(new InjectedFailure(429, InjectedFailure.DEFAULT_MESSAGE, 1));
+    }
+
+    @Test
+    void notJsonIsNamedWithFileAndLine() throws IOException {
+        Path file = write("{ \"name\": \"x\",\n  \"turns\": [ { \"content\": \"a\" ] }");
+
+        assertThatThrownBy(() -> Scenario.load(file))
+                .isInstanceOf(ScenarioFormatException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("not valid JSON")
+                .hasMessageContaining("line 2");
+    }
+
+    @Test
+    void misspeltFieldIsRejectedWithItsPlace() throws IOException {
+        assertMalformed("{\"name\": \"x\", \"turns\": [{\"content\": \"a\"}, {\"tool_call\": []}]}",
+                "at turns[1].tool_call: unknown field");
+    }
+
+    @Test
+    void missingNameIsRejected() throws IOException {
+        assertMalformed("{\"turns\": [{\"content\": \"a\"}]}", "at name: expected a non-empty string");
+    }
+
+    @Test
+    void emptyTurnsAreRejected() throws IOException {
+        assertMalformed("{\"name\": \"x\", \"turns\": []}", "at turns: expected a non-empty array");
+    }
+
+    @Test
+    void turnWithNothingToSayIsRejected() throws IOException {
+        assertMalformed("{\"name\": \"x\", \"turns\": [{\"delay_ms\": 5}]}",
+                "at turns[0]: a turn needs \"content\" or \"tool_calls\"");
+    }
+
+    @Test
+    void argumentsAndArgumentsRawTogetherAreRejected() throws IOException {
+        assertMalformed("""
+                {"name": "x", "turns": [{"tool_calls": [{"name": "f", "arguments": {}, "arguments_raw": "{"}]}]}""",
+                "at turns[0].tool_calls[0]: give \"arguments\" or \"arguments_raw\", not both");
+    }
+
+    @Test
+    void argumentsMustBeAnObject() throws IOException {
+        assertMalformed("{\"name\": \"x\", \"turns\": [{\"tool_calls\": [{\"name\": \"f\", \"arguments\": \"{}\"}]}]}",
+                "at turns[0].tool_calls[0].arguments: expected a JSON object");
+    }
+
+    @Test
+    void expectOnTheFirstTurnIsRejected() throws IOException {
+        assertMalformed("{\"name\": \"x\", \"turns\": [{\"content\": \"a\", \"expect\": \"b\"}]}",
+                "at turns[0].expect: the first turn has no tool results");
+    }
+
+    @Test
+    void failWithASuccessStatusIsRejected() throws IOException {
+        assertMalformed("{\"name\": \"x\", \"turns\": [{\"content\": \"a\", \"fail\": {\"status\": 200}}]}",
+                "at turns[0].fail.status: expected a whole number from 400 to 599");
+    }
+
+    @Test
+    void negativeDelayIsRejected() throws IOException {
+        assertMalformed("{\"name\": \"x\", \"turns\": [{\"content\": \"a\", \"delay_ms\": -1}]}",
+                "at turns[0].delay_ms: expected a whole number");
+    }
+
+    @Test
+    void unknownBundledScenarioIsAnError() {
+        assertThatThrownBy(() -> Scenario.bundled("no-such-scenario"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no bundled scenario named 'no-such-scenario'");
+        assertThatThrownBy(() -> Scenario.bundled("../scenarios/hello-world"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("is not a bundled scenario name");
+    }
+
+    private JsonNode arguments(Scenario scenario, int turn) throws IOException {
+        return RawHttp.JSON.readTree(scenario.turns().get(turn).toolCalls().get(0).arguments());
+    }
+
+    private void assertMalformed(String json, String message) throws IOException {
+        Path file = write(json);
+        assertThatThrownBy(() -> Scenario.load(file))
+                .isInstanceOf(ScenarioFormatException.class)
+                .hasMessageStartingWith("scenario " + file)
+                .hasMessageContaining(message);
+    }
+
+    private Path write(String json) throws IOException {
+        return Files.writeString(Files.createTempFile(dir, "scenario", ".json"), json);
+    }
+}
