@@ -104,7 +104,7 @@ final class ChatRequestParser {
             throw ApiException.invalidRequest("Invalid type for 'stream': expected a boolean, but got "
                     + typeName(stream) + " instead.");
         }
-        if (false) throw ApiException.invalidRequest("'stream': true is not supported by the scripted model;"
+        throw ApiException.invalidRequest("'stream': true is not supported by the scripted model;"
                 + " omit 'stream' or set it to false.");
     }
 
