@@ -22,6 +22,7 @@ import io.nomadshell.proto.v1.ToolResult;
 import io.nomadshell.proto.v1.Welcome;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -108,9 +109,11 @@ final class TestControlPlane implements AutoCloseable {
             ended.complete(Status.fromThrowable(t));
         }
 
+        /** The daemon half-closed: end the stream from this side too, as a real control plane does. */
         @Override
-        public void onCompleted() {
+        public synchronized void onCompleted() {
             ended.complete(Status.OK);
+            toDaemon.onCompleted();
         }
 
         /** The next message from the daemon; fails the test if none comes. */
@@ -118,6 +121,13 @@ final class TestControlPlane implements AutoCloseable {
             DaemonMessage message = received.poll(WAIT_SECONDS, TimeUnit.SECONDS);
             assertThat(message).as("a message from the daemon").isNotNull();
             return message;
+        }
+
+        /** Everything received and not yet taken, without waiting. */
+        List<DaemonMessage> drain() {
+            List<DaemonMessage> messages = new ArrayList<>();
+            received.drainTo(messages);
+            return messages;
         }
 
         Hello awaitHello() throws InterruptedException {

@@ -28,7 +28,7 @@ public final class AttachClient {
     private static final Logger log = LoggerFactory.getLogger(AttachClient.class);
     /** A write_file call carries the whole file; gRPC's 4 MiB default is too small for that. */
     private static final int MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
-    private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
     private final String target;
     private final Hello hello;

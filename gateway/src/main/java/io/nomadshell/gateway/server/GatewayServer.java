@@ -18,6 +18,7 @@ import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.gateway.api.JobGrpcService;
 import io.nomadshell.gateway.auth.ApiKeyInterceptor;
 import io.nomadshell.gateway.http.DownloadService;
+import io.nomadshell.gateway.http.JsonErrorHandler;
 import io.nomadshell.gateway.http.PlainTextTasks;
 import io.nomadshell.proto.v1.SandboxServiceGrpc;
 import java.io.IOException;
@@ -84,6 +85,7 @@ public final class GatewayServer implements AutoCloseable {
                 .service("/download/{job_id}", new DownloadService(jobs, options.apiKeys()))
                 .service("/internal/healthcheck", HealthCheckService.of())
                 .serviceUnder("/docs", DocService.builder().build())
+                .errorHandler(new JsonErrorHandler())
                 .gracefulShutdownTimeout(Duration.ofSeconds(1), Duration.ofSeconds(5))
                 .build();
         server.start().join();
