@@ -86,6 +86,7 @@ final class ServerSettings {
     record Running(ControlPlane controlPlane, GatewayServer gateway) implements AutoCloseable {
         @Override
         public void close() {
+            controlPlane.stopAcceptingJobs();
             gateway.close();
             controlPlane.close();
         }

@@ -86,6 +86,14 @@ public final class ControlPlane implements AutoCloseable {
         return controlPlane;
     }
 
+    /**
+     * Stops taking queued jobs, so none is started while the rest of the server shuts down; call it
+     * first when stopping. Queued jobs stay queued for the next start or another replica.
+     */
+    public void stopAcceptingJobs() {
+        dispatcher.stopTaking();
+    }
+
     public JobManager jobs() {
         return requireNonNull(jobs, "jobs");
     }

@@ -55,6 +55,12 @@ public final class Dispatcher implements AutoCloseable {
         loop.start();
     }
 
+    /** Stops taking queued jobs; those already running go on. Shutdown begins here. */
+    public void stopTaking() {
+        closed = true;
+        loop.interrupt();
+    }
+
     /** How many jobs this replica runs now. */
     public int runningCount() {
         return running.size();
@@ -153,8 +159,7 @@ public final class Dispatcher implements AutoCloseable {
     /** Stops taking jobs, interrupts the running ones and waits for their sandboxes to be gone. */
     @Override
     public void close() {
-        closed = true;
-        loop.interrupt();
+        stopTaking();
         running.values().forEach(Thread::interrupt);
         for (var thread : running.values()) {
             try {
