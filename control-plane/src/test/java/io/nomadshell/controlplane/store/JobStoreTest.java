@@ -1,0 +1,126 @@
+package io.nomadshell.controlplane.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.nomadshell.controlplane.job.JobIds;
+import io.nomadshell.controlplane.job.JobStatus;
+import io.nomadshell.proto.v1.AssistantMessage;
+import io.nomadshell.proto.v1.JobEvent;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Against a real redis-server (the embedded one the control plane starts). */
+class JobStoreTest {
+    @TempDir
+    static Path dir;
+    static EmbeddedRedis redis;
+    static RedisConnection connection;
+    static JobStore store;
+
+    @BeforeAll
+    static void startRedis() throws Exception {
+        redis = EmbeddedRedis.start(dir.resolve("redis"));
+        connection = RedisConnection.connect(redis.url(), "test");
+        store = new JobStore(connection);
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        connection.close();
+        redis.close();
+    }
+
+    @Test
+    void aNewJobIsPendingQueuedAndHasItsFirstEvent() {
+        var id = store.create(JobIds.next(), "alice", "build it", Instant.now(), null);
+        var job = store.find(id).orElseThrow();
+        assertThat(job.status()).isEqualTo(JobStatus.PENDING);
+        assertThat(job.owner()).isEqualTo("alice");
+        var events = store.eventsAfter(id, 0, 10);
+        assertThat(events).hasSize(1);
+        assertThat(events.get(0).getSequence()).isEqualTo(1);
+        assertThat(events.get(0).getStatusChanged().getStatus()).isEqualTo("pending");
+    }
+
+    @Test
+    void theSameIdempotencyKeyReturnsTheSameJobAndWritesNothing() {
+        var first = store.create(JobIds.next(), "bob", "task", Instant.now(), "key-1");
+        var second = store.create(JobIds.next(), "bob", "task", Instant.now(), "key-1");
+        var otherOwner = store.create(JobIds.next(), "carol", "task", Instant.now(), "key-1");
+        assertThat(second).isEqualTo(first);
+        assertThat(otherOwner).isNotEqualTo(first);
+        assertThat(store.listByOwner("bob", 0, 10)).hasSize(1);
+    }
+
+    @Test
+    void transitionsFollowTheArrowsOnly() {
+        var id = store.create(JobIds.next(), "dave", "task", Instant.now(), null);
+        assertThat(store.transition(id, JobStatus.RUNNING, null, Map.of()).applied()).as("pending -> running").isFalse();
+        assertThat(store.transition(id, JobStatus.STARTING, null, Map.of()).applied()).isTrue();
+        assertThat(store.transition(id, JobStatus.RUNNING, null, Map.of()).applied()).isTrue();
+        assertThat(store.activeJobs()).contains(id);
+        assertThat(store.transition(id, JobStatus.ERROR, "it broke", Map.of()).applied()).isTrue();
+        var refused = store.transition(id, JobStatus.COMPLETE, null, Map.of());
+        assertThat(refused.applied()).isFalse();
+        assertThat(refused.previous()).isEqualTo(JobStatus.ERROR);
+        var job = store.find(id).orElseThrow();
+        assertThat(job.error()).isEqualTo("it broke");
+        assertThat(job.startedAt()).isNotNull();
+        assertThat(job.finishedAt()).isNotNull();
+        assertThat(store.activeJobs()).doesNotContain(id);
+    }
+
+    @Test
+    void concurrentCancelAndStartLetExactlyOneWin() throws Exception {
+        try (var pool = Executors.newFixedThreadPool(8)) {
+            for (int round = 0; round < 20; round++) {
+                var id = store.create(JobIds.next(), "erin", "task", Instant.now(), null);
+                var attempts = new ArrayList<Future<Boolean>>();
+                for (int i = 0; i < 8; i++) {
+                    var target = i % 2 == 0 ? JobStatus.STARTING : JobStatus.CANCELLED;
+                    attempts.add(pool.submit(() -> store.transition(id, target, null, Map.of()).applied()));
+                }
+                int applied = 0;
+                for (var attempt : attempts) {
+                    applied += attempt.get() ? 1 : 0;
+                }
+                // Either one cancel wins, or one start then one cancel (starting -> cancelled).
+                assertThat(applied).isBetween(1, 2);
+                assertThat(store.find(id).orElseThrow().status()).isIn(JobStatus.STARTING, JobStatus.CANCELLED);
+            }
+        }
+    }
+
+    @Test
+    void eventsResumeAfterTheLastSequenceSeen() {
+        var id = store.create(JobIds.next(), "frank", "task", Instant.now(), null);
+        for (int i = 1; i <= 5; i++) {
+            store.appendEvent(id, JobEvent.newBuilder().setAssistantMessage(AssistantMessage.newBuilder().setStep(i)));
+        }
+        var rest = store.eventsAfter(id, 3, 100);
+        assertThat(rest).extracting(JobEvent::getSequence).containsExactly(4L, 5L, 6L);
+        assertThat(rest.get(0).getAssistantMessage().getStep()).isEqualTo(3);
+    }
+
+    @Test
+    void leasesBelongToOneHolder() {
+        var leases = new Leases(connection);
+        assertThat(leases.acquire("jlease", "a", Duration.ofSeconds(10))).isTrue();
+        assertThat(leases.acquire("jlease", "b", Duration.ofSeconds(10))).isFalse();
+        assertThat(leases.renew("jlease", "b", Duration.ofSeconds(10))).isFalse();
+        leases.release("jlease", "b");
+        assertThat(leases.isHeld("jlease")).isTrue();
+        assertThat(leases.renew("jlease", "a", Duration.ofSeconds(10))).isTrue();
+        leases.release("jlease", "a");
+        assertThat(leases.isHeld("jlease")).isFalse();
+    }
+}
