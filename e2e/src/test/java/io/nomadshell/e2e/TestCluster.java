@@ -51,7 +51,7 @@ final class TestCluster implements AutoCloseable {
         var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
                 .dataDir(home)
                 .launcher(launcher)
-                .model(new ModelOptions(modelBaseUrl, "test", "scripted", 0))
+                .model(new ModelOptions(modelBaseUrl, "test", "scripted", 2))
                 .maxRunning(maxRunning)
                 .build());
         try {
