@@ -4,6 +4,7 @@ import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.agent.AgentLimits;
 import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.launch.local.DaemonCommand;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
 import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
@@ -24,8 +25,6 @@ import picocli.CommandLine.Option;
  * when the flag is absent.
  */
 final class ServerSettings {
-    private static final Path DAEMON_IN_SANDBOX = Path.of("/opt/nomad-shell/daemon");
-
     @Option(names = "--port", defaultValue = "${env:NOMAD_SHELL_PORT:-8080}",
             description = "Port for gRPC and REST (env NOMAD_SHELL_PORT; default ${DEFAULT-VALUE}).")
     int port = GatewayOptions.DEFAULT_PORT;
@@ -129,12 +128,7 @@ final class ServerSettings {
             throw new UserError("the agent daemon's jar was not found" + (jar == null ? "" : " at " + jar)
                     + ": build it (./nomad-shell builds on first use) or set NOMAD_SHELL_DAEMON_JAR");
         }
-        var javaHome = Path.of(System.getProperty("java.home"));
-        return LocalLauncherOptions.builder()
-                .command(javaHome.resolve("bin/java").toString(), "-Xmx128m", "-XX:+UseSerialGC",
-                        "-XX:TieredStopAtLevel=1", "-jar", DAEMON_IN_SANDBOX.resolve(jar.getFileName()).toString())
-                .readOnlyBind(javaHome)
-                .readOnlyBind(jar.getParent(), DAEMON_IN_SANDBOX)
+        return DaemonCommand.configure(LocalLauncherOptions.builder(), jar)
                 .attachSocket(socket)
                 .memoryLimitBytes(sandboxMemoryMb * 1024 * 1024)
                 .pidsLimit(sandboxPids)

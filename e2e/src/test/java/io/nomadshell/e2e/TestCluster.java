@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.launch.local.DaemonCommand;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
 import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
@@ -20,8 +21,6 @@ import java.nio.file.Path;
  * Start it again on the same data dir to simulate a restart.
  */
 final class TestCluster implements AutoCloseable {
-    private static final Path DAEMON_IN_SANDBOX = Path.of("/opt/nomad-shell/daemon");
-
     private final ControlPlane controlPlane;
     private final GatewayServer gateway;
     private boolean closed;
@@ -38,13 +37,7 @@ final class TestCluster implements AutoCloseable {
     static TestCluster start(Path dataDir, String modelBaseUrl, int maxRunning, ApiKeys keys) throws IOException {
         var home = Files.createDirectories(dataDir.toAbsolutePath());
         var socket = home.resolve("attach").resolve("attach.sock");
-        var jar = daemonJar();
-        var javaHome = Path.of(System.getProperty("java.home"));
-        var launcher = LocalLauncher.of(LocalLauncherOptions.builder()
-                .command(javaHome.resolve("bin/java").toString(), "-Xmx128m", "-XX:+UseSerialGC",
-                        "-XX:TieredStopAtLevel=1", "-jar", DAEMON_IN_SANDBOX.resolve(jar.getFileName()).toString())
-                .readOnlyBind(javaHome)
-                .readOnlyBind(jar.getParent(), DAEMON_IN_SANDBOX)
+        var launcher = LocalLauncher.of(DaemonCommand.configure(LocalLauncherOptions.builder(), daemonJar())
                 .attachSocket(socket)
                 .logDirectory(home.resolve("sandbox-logs"))
                 .build());
