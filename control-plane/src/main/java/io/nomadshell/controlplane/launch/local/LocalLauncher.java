@@ -58,13 +58,14 @@ public final class LocalLauncher implements SandboxLauncher {
     private final LocalLauncherOptions options;
     private final CgroupHost cgroups;
 
-    private LocalLauncher(LocalLauncherOptions options) {
+    LocalLauncher(LocalLauncherOptions options, CgroupHost cgroups) {
         this.options = requireNonNull(options, "options");
-        this.cgroups = CgroupHost.detect();
+        this.cgroups = requireNonNull(cgroups, "cgroups");
     }
 
+    /** A launcher using this process's cgroups, found now. */
     public static LocalLauncher of(LocalLauncherOptions options) {
-        return new LocalLauncher(options);
+        return new LocalLauncher(options, CgroupHost.detect());
     }
 
     @Override
@@ -76,8 +77,9 @@ public final class LocalLauncher implements SandboxLauncher {
         }
         Path bwrap = bwrap();
         Path workspace = workspace(spec.workspace());
-        if (!Files.isDirectory(options.attachSocket().getParent())) {
-            throw new LaunchException("the Attach socket directory " + options.attachSocket().getParent() + " does not exist");
+        Path attachDir = options.attachSocket().getParent();
+        if (!Files.isDirectory(attachDir)) {
+            throw new LaunchException("the Attach socket directory " + attachDir + " does not exist");
         }
         Path logFile = logFile(jobId, workspace);
         SandboxEtc etc;
@@ -159,7 +161,8 @@ public final class LocalLauncher implements SandboxLauncher {
         env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
         env.put("HOME", BwrapCommand.WORKSPACE);
         env.put("LANG", "C.UTF-8");
-        env.put("NOMAD_SHELL_ATTACH", "unix://" + BwrapCommand.ATTACH_DIR + "/" + options.attachSocket().getFileName());
+        env.put("NOMAD_SHELL_ATTACH",
+                "unix://" + BwrapCommand.ATTACH_DIR + "/" + options.attachSocket().getFileName());
         env.put("NOMAD_SHELL_WORKSPACE", BwrapCommand.WORKSPACE);
         // Through the environment, never argv, which every user of the host can read.
         env.put("NOMAD_SHELL_TOKEN", token);

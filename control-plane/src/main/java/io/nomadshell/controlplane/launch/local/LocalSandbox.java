@@ -1,7 +1,6 @@
 package io.nomadshell.controlplane.launch.local;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
-import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 import io.nomadshell.controlplane.launch.Sandbox;
 import java.io.IOException;
@@ -10,13 +9,13 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +26,7 @@ final class LocalSandbox implements Sandbox {
 
     static final String STOPPED = "the sandbox was stopped";
     private static final int KILL_ATTEMPTS = 100;
-    private static final long KILL_PAUSE_MILLIS = 20;
+    private static final long PAUSE_MILLIS = 20;
     private static final Duration EXIT_WAIT = Duration.ofSeconds(5);
     private static final int LOG_TAIL_LINES = 5;
     private static final int LOG_TAIL_BYTES = 4096;
@@ -55,7 +54,7 @@ final class LocalSandbox implements Sandbox {
         this.etc = etc;
         this.logFile = logFile;
         this.memoryLimitBytes = memoryLimitBytes;
-        this.watcher = Thread.ofVirtual().name("sandbox-watch-" + jobId).unstarted(this::watch);
+        this.watcher = Thread.ofVirtual().name("sandbox-watch-" + jobId).unstarted(this::awaitExit);
     }
 
     /** Takes ownership of a started sandbox process and watches it end. */
@@ -81,7 +80,7 @@ final class LocalSandbox implements Sandbox {
         return Optional.ofNullable(exitReason.get());
     }
 
-    private void watch() {
+    private void awaitExit() {
         int code = process.onExit().join().exitValue();
         String reason = closed.get() ? STOPPED : describeExit(code);
         if (exitReason.compareAndSet(null, reason)) {
@@ -127,9 +126,17 @@ final class LocalSandbox implements Sandbox {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        // A cancelled job's thread closes its sandbox while interrupted: the waits below must still wait.
+        boolean interrupted = Thread.interrupted();
         try {
-            killAll();
-            awaitEnd();
+            // Killing the sandbox's pid 1 (bwrap's child) makes the kernel kill its whole pid namespace,
+            // and that pid 1 ends only after every other process in it.
+            List<ProcessHandle> tree = Stream.concat(Stream.of(process.toHandle()), process.descendants()).toList();
+            tree.forEach(ProcessHandle::destroyForcibly);
+            if (cgroup != null) {
+                killMembers(cgroup);
+            }
+            awaitEnd(tree);
             exitReason.compareAndSet(null, STOPPED);
             if (cgroup != null) {
                 cgroup.remove();
@@ -138,42 +145,68 @@ final class LocalSandbox implements Sandbox {
             log.info("closed the sandbox of job {}", jobId);
         } catch (RuntimeException e) {
             log.warn("closing the sandbox of job {} failed", jobId, e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
-    private void killAll() {
-        // Killing the sandbox's pid 1 (bwrap's child) makes the kernel kill its whole pid namespace.
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-        if (cgroup == null) {
-            return;
-        }
-        // The cgroup also holds what left the process tree, and anything forked meanwhile.
+    /** Kills what the cgroup holds until it is empty: also what left the process tree or forked meanwhile. */
+    private void killMembers(SandboxCgroup cgroup) {
         for (int attempt = 0; attempt < KILL_ATTEMPTS; attempt++) {
             Set<Long> members = cgroup.members();
             if (members.isEmpty()) {
                 return;
             }
             members.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
-            try {
-                Thread.sleep(KILL_PAUSE_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (!pause()) {
                 return;
             }
         }
         log.warn("processes of the sandbox of job {} survive SIGKILL: {}", jobId, cgroup.members());
     }
 
-    private void awaitEnd() {
+    private void awaitEnd(List<ProcessHandle> tree) {
+        Instant deadline = Instant.now().plus(EXIT_WAIT);
+        while (!tree.stream().allMatch(LocalSandbox::ended)) {
+            if (Instant.now().isAfter(deadline) || !pause()) {
+                log.warn("the sandbox of job {} did not end within {}", jobId, EXIT_WAIT);
+                return;
+            }
+        }
         try {
-            process.onExit().get(EXIT_WAIT.toMillis(), MILLISECONDS);
             // The watcher may be reading the cgroup's OOM counters: let it finish before the cgroup goes.
             watcher.join(EXIT_WAIT);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            log.warn("the sandbox of job {} did not end within {}", jobId, EXIT_WAIT);
+        }
+    }
+
+    /**
+     * Whether a process has ended. A zombie has: the sandbox's orphaned pid 1 waits for the host's
+     * init to reap it, which may take seconds.
+     */
+    private static boolean ended(ProcessHandle process) {
+        if (!process.isAlive()) {
+            return true;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
+        } catch (IOException | IndexOutOfBoundsException e) {
+            return true; // gone meanwhile
+        }
+    }
+
+    /** Sleeps a moment; false when interrupted. */
+    private static boolean pause() {
+        try {
+            Thread.sleep(PAUSE_MILLIS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 }

@@ -17,7 +17,6 @@ import org.slf4j.LoggerFactory;
 final class SandboxEtc {
     private static final Logger log = LoggerFactory.getLogger(SandboxEtc.class);
 
-
     /** Host entries bound read-only when they exist; {@code ssl} only in parts, to leave out private keys. */
     private static final List<String> HOST_ENTRIES = List.of(
             "alternatives",
