@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -77,7 +78,7 @@ public final class Dispatcher implements AutoCloseable {
                 if (!slots.tryAcquire(1, TimeUnit.SECONDS)) {
                     continue;
                 }
-                var next = reclaimed.isEmpty() ? queue.take(Duration.ofSeconds(1)) : java.util.Optional.of(reclaimed.poll());
+                var next = reclaimed.isEmpty() ? queue.take(Duration.ofSeconds(1)) : Optional.of(reclaimed.remove());
                 if (next.isEmpty()) {
                     slots.release();
                     continue;
