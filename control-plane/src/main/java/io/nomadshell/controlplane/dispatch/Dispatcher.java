@@ -62,11 +62,6 @@ public final class Dispatcher implements AutoCloseable {
         loop.interrupt();
     }
 
-    /** How many jobs this replica runs now. */
-    public int runningCount() {
-        return running.size();
-    }
-
     private void dispatchLoop() {
         var nextHousekeeping = Instant.now();
         while (!closed) {

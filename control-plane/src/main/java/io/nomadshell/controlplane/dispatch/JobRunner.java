@@ -31,7 +31,6 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -156,8 +155,8 @@ public final class JobRunner {
         return MessageDigest.getInstance("SHA-256");
     }
 
-    private static void deleteRecursively(@Nullable Path root) {
-        if (root == null || !Files.exists(root)) {
+    private static void deleteRecursively(Path root) {
+        if (!Files.exists(root)) {
             return;
         }
         try (var paths = Files.walk(root)) {

@@ -141,18 +141,9 @@ public final class JobStore {
         redis.rpush(Keys.transcript(id), entryJson);
     }
 
-    public List<String> transcript(String id) {
-        return redis.lrange(Keys.transcript(id), 0, -1);
-    }
-
     /** Jobs in starting or running, on any replica. */
     public Set<String> activeJobs() {
         return redis.smembers(Keys.ACTIVE);
-    }
-
-    /** Jobs that have been waiting in the queue, counted from the queue's length. */
-    public long queuedEntries() {
-        return redis.xlen(Keys.QUEUE);
     }
 
     private static JobEvent.Builder event(String id, Instant time) {
