@@ -15,11 +15,14 @@ final class ChatCompletionsEndpoint {
 
     private final ObjectMapper mapper;
     private final RequestLog requestLog;
+    private final PromptTokenLog promptTokens;
     private final ScenarioPlayer player;
 
-    ChatCompletionsEndpoint(ObjectMapper mapper, RequestLog requestLog, ScenarioPlayer player) {
+    ChatCompletionsEndpoint(ObjectMapper mapper, RequestLog requestLog, PromptTokenLog promptTokens,
+            ScenarioPlayer player) {
         this.mapper = mapper;
         this.requestLog = requestLog;
+        this.promptTokens = promptTokens;
         this.player = player;
     }
 
@@ -27,6 +30,7 @@ final class ChatCompletionsEndpoint {
         JsonNode body = parse(HttpExchanges.readBody(exchange, MAX_BODY_BYTES));
         requestLog.add(body);
         ObjectNode completion = player.reply(ChatRequestParser.parse(body));
+        promptTokens.add(completion.path("usage").path("prompt_tokens").asInt());
         HttpExchanges.sendJson(exchange, mapper, 200, completion);
     }
 

@@ -9,7 +9,10 @@ import java.util.List;
  *
  * @param model             the requested model, echoed in the reply
  * @param conversation      the text of the first user message: tells conversations apart
- * @param assistantMessages how many assistant messages the request holds: the turn to play
+ * @param turn              the scenario turn the request asks for: one past the turn that wrote its
+ *                          newest scripted tool call id, plus the assistant messages after it; or, in
+ *                          a conversation without such ids, the number of assistant messages
+ * @param systemText        the text of the system and developer messages, for matched turns
  * @param toolResults       the contents of the tool messages after the last assistant message
  * @param offeredTools      the names of the tools the request offers, in its order
  * @param promptTexts       every text the prompt is made of, for counting its tokens
@@ -17,7 +20,8 @@ import java.util.List;
 record ChatRequest(
         String model,
         String conversation,
-        int assistantMessages,
+        int turn,
+        String systemText,
         List<String> toolResults,
         List<String> offeredTools,
         List<String> promptTexts) {
@@ -25,6 +29,7 @@ record ChatRequest(
     ChatRequest {
         requireNonNull(model, "model");
         requireNonNull(conversation, "conversation");
+        requireNonNull(systemText, "systemText");
         toolResults = List.copyOf(toolResults);
         offeredTools = List.copyOf(offeredTools);
         promptTexts = List.copyOf(promptTexts);

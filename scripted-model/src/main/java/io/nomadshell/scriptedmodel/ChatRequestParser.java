@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -13,6 +14,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class ChatRequestParser {
 
+    /** The ids {@link CompletionBuilder} gives tool calls: {@code call_<turn>_<index>}. */
+    private static final Pattern SCRIPTED_CALL_ID = Pattern.compile("call_(\\d{1,9})_\\d+");
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool", "function");
 
     private ChatRequestParser() {
@@ -42,6 +45,9 @@ final class ChatRequestParser {
         ToolCallPairing pairing = new ToolCallPairing();
         String conversation = null;
         int assistantMessages = 0;
+        int lastScriptedTurn = -1;
+        int assistantsSinceScripted = 0;
+        StringBuilder systemText = new StringBuilder();
         List<String> toolResults = new ArrayList<>();
         for (int i = 0; i < messages.size(); i++) {
             JsonNode message = messages.get(i);
@@ -55,8 +61,15 @@ final class ChatRequestParser {
             promptTexts.add(content);
             switch (role) {
                 case "assistant" -> {
-                    pairing.assistant(i, toolCallIds(message.get("tool_calls"), at, promptTexts));
+                    Set<String> ids = toolCallIds(message.get("tool_calls"), at, promptTexts);
+                    pairing.assistant(i, ids);
                     assistantMessages++;
+                    assistantsSinceScripted++;
+                    int scripted = scriptedTurn(ids);
+                    if (scripted >= 0) {
+                        lastScriptedTurn = scripted;
+                        assistantsSinceScripted = 0;
+                    }
                     toolResults.clear();
                 }
                 case "tool" -> {
@@ -76,13 +89,30 @@ final class ChatRequestParser {
                                 + " and 'developer'.");
                     }
                     pairing.other(i);
+                    if (role.equals("system") || role.equals("developer")) {
+                        systemText.append(content).append('\n');
+                    }
                 }
             }
         }
         pairing.finish();
         List<String> offeredTools = offeredTools(body.get("tools"), promptTexts);
-        return new ChatRequest(model, conversation == null ? "" : conversation, assistantMessages, toolResults,
-                offeredTools, promptTexts);
+        // A client that keeps only the newest messages (a context manager) still gets the next turn:
+        // the newest tool call id this server wrote says which turn it answered.
+        int turn = lastScriptedTurn >= 0 ? lastScriptedTurn + 1 + assistantsSinceScripted : assistantMessages;
+        return new ChatRequest(model, conversation == null ? "" : conversation, turn, systemText.toString(),
+                toolResults, offeredTools, promptTexts);
+    }
+
+    /** The turn that wrote these tool call ids, or -1 if they are not this server's. */
+    private static int scriptedTurn(Set<String> ids) {
+        for (String id : ids) {
+            var matcher = SCRIPTED_CALL_ID.matcher(id);
+            if (matcher.matches()) {
+                return Integer.parseInt(matcher.group(1));
+            }
+        }
+        return -1;
     }
 
     private static String model(@Nullable JsonNode model) {

@@ -22,16 +22,23 @@ import java.util.regex.Pattern;
  *       "tool_calls": [ {"name": "write_file", "arguments": {"path": "hello.py", "content": "..."}} ] },
  *     { "expect": "Hello World", "delay_ms": 200,
  *       "fail": {"status": 500, "message": "overloaded", "times": 2},
- *       "tool_calls": [ {"name": "finish", "arguments_raw": "{\"summary\": \"done\""} ] }
- *   ] }
+ *       "tool_calls": [ {"name": "finish", "arguments_raw": "{\"summary\": \"done\""} ] },
+ *     { "repeat": 100, "tool_calls": [ {"name": "exec", "arguments": {"command": "echo step {{turn}}"}} ] }
+ *   ],
+ *   "matched_turns": [ {"system_contains": "condense", "content": "Summary: ..."} ] }
  * }</pre>
- * See {@link Turn}, {@link ToolCall} and {@link InjectedFailure} for what each field means.
+ * {@code "repeat": n} stands for n copies of the turn in a row; in any turn, {@code {{turn}}} in
+ * its content, arguments and expectation is replaced by the turn's index, so a long job is a few
+ * lines. See {@link Turn}, {@link ToolCall}, {@link InjectedFailure} and {@link MatchedTurn} for
+ * what each field means.
  *
  * @param name  the scenario's name, used in error messages
  * @param turns the assistant's turns in order; turn {@code i} answers a request holding {@code i}
- *              assistant messages
+ *              assistant messages (or, when older messages were left out, the turn after the one
+ *              whose tool call ids the newest assistant message carries)
+ * @param matchedTurns replies to requests picked by their system prompt, checked first
  */
-public record Scenario(String name, List<Turn> turns) {
+public record Scenario(String name, List<Turn> turns, List<MatchedTurn> matchedTurns) {
 
     /** Where bundled scenarios live, relative to this class. */
     private static final String BUNDLED_FOLDER = "scenarios/";
@@ -53,6 +60,12 @@ public record Scenario(String name, List<Turn> turns) {
             throw new IllegalArgumentException("the scenario '" + name + "' has no turns");
         }
         turns = List.copyOf(turns);
+        matchedTurns = List.copyOf(matchedTurns);
+    }
+
+    /** A scenario without matched turns. */
+    public Scenario(String name, List<Turn> turns) {
+        this(name, turns, List.of());
     }
 
     /**

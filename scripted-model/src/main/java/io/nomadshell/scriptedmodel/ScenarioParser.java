@@ -21,6 +21,10 @@ import org.jspecify.annotations.Nullable;
  */
 final class ScenarioParser {
 
+    /** More turns than this is a typo, not a long job. */
+    private static final int MAX_TURNS = 100_000;
+    private static final String TURN_PLACEHOLDER = "{{turn}}";
+
     /** A delay longer than this is a typo, not a test of slowness. */
     private static final long MAX_DELAY_MS = 600_000;
 
@@ -53,7 +57,7 @@ final class ScenarioParser {
         if (root == null || !root.isObject()) {
             throw error("", "expected a JSON object with \"name\" and \"turns\"");
         }
-        onlyFields(root, "", Set.of("name", "description", "turns"));
+        onlyFields(root, "", Set.of("name", "description", "turns", "matched_turns"));
         String name = requiredText(root, "", "name");
         optionalText(root, "", "description");
         JsonNode turnsNode = root.get("turns");
@@ -62,22 +66,53 @@ final class ScenarioParser {
         }
         List<Turn> turns = new ArrayList<>();
         for (int i = 0; i < turnsNode.size(); i++) {
-            turns.add(turn(turnsNode.get(i), "turns[" + i + "]", i));
+            JsonNode node = turnsNode.get(i);
+            String at = "turns[" + i + "]";
+            long repeat = node.isObject() ? optionalLong(node, at, "repeat", 1, 1, MAX_TURNS) : 1;
+            if (turns.size() + repeat > MAX_TURNS) {
+                throw error(at + ".repeat", "the scenario would have more than " + MAX_TURNS + " turns");
+            }
+            for (long r = 0; r < repeat; r++) {
+                turns.add(turn(node, at, turns.size()));
+            }
         }
-        return new Scenario(name, turns);
+        return new Scenario(name, turns, matchedTurns(root.get("matched_turns")));
+    }
+
+    private List<MatchedTurn> matchedTurns(@Nullable JsonNode node) {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            throw error("matched_turns", "expected an array of {\"system_contains\", \"content\"}");
+        }
+        List<MatchedTurn> matched = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode entry = node.get(i);
+            String at = "matched_turns[" + i + "]";
+            if (!entry.isObject()) {
+                throw error(at, "expected an object");
+            }
+            onlyFields(entry, at, Set.of("system_contains", "content"));
+            matched.add(new MatchedTurn(requiredText(entry, at, "system_contains"), requiredText(entry, at, "content")));
+        }
+        return matched;
     }
 
     private Turn turn(JsonNode node, String at, int index) {
         if (!node.isObject()) {
             throw error(at, "expected an object");
         }
-        onlyFields(node, at, Set.of("content", "tool_calls", "expect", "delay_ms", "fail"));
-        String content = optionalText(node, at, "content");
-        List<ToolCall> toolCalls = toolCalls(node.get("tool_calls"), at + ".tool_calls");
+        onlyFields(node, at, Set.of("content", "tool_calls", "expect", "delay_ms", "fail", "repeat"));
+        String turnNumber = Integer.toString(index);
+        String content = fill(optionalText(node, at, "content"), turnNumber);
+        List<ToolCall> toolCalls = toolCalls(node.get("tool_calls"), at + ".tool_calls").stream()
+                .map(call -> new ToolCall(call.name(), fill(call.arguments(), turnNumber)))
+                .toList();
         if (content == null && toolCalls.isEmpty()) {
             throw error(at, "a turn needs \"content\" or \"tool_calls\"");
         }
-        String expect = optionalText(node, at, "expect");
+        String expect = fill(optionalText(node, at, "expect"), turnNumber);
         if (expect != null && index == 0) {
             throw error(at + ".expect", "the first turn has no tool results to expect anything of");
         }
@@ -85,6 +120,11 @@ final class ScenarioParser {
         JsonNode fail = node.get("fail");
         InjectedFailure failure = fail == null || fail.isNull() ? null : failure(fail, at + ".fail");
         return new Turn(content, toolCalls, expect, Duration.ofMillis(delayMs), failure);
+    }
+
+    /** The text with {@value #TURN_PLACEHOLDER} replaced by the turn's index (digits: safe inside JSON). */
+    private static @Nullable String fill(@Nullable String text, String turnNumber) {
+        return text == null ? null : text.replace(TURN_PLACEHOLDER, turnNumber);
     }
 
     private List<ToolCall> toolCalls(@Nullable JsonNode node, String at) {

@@ -1,13 +1,16 @@
 package io.nomadshell.scriptedmodel;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.List;
 
 /**
  * Plays a {@link Scenario}: picks the turn a request asks for, applies the turn's delay, injected
  * failures and expectation, checks its tools are offered, and writes the reply.
  *
- * <p>Stateless apart from the failure counts: the turn is the number of assistant messages in the
- * request, so retries get the same turn and concurrent conversations never interfere.
+ * <p>Stateless apart from the failure counts: the turn follows from the request's assistant messages
+ * (see {@link ChatRequest#turn()}), so retries get the same turn and concurrent conversations never
+ * interfere. A {@link MatchedTurn} whose text the system prompt contains answers first.
  */
 final class ScenarioPlayer {
 
@@ -30,7 +33,13 @@ final class ScenarioPlayer {
      * @throws InterruptedException if the server closes during the turn's delay
      */
     ObjectNode reply(ChatRequest request) throws InterruptedException {
-        int index = request.assistantMessages();
+        for (MatchedTurn matched : scenario.matchedTurns()) {
+            if (request.systemText().contains(matched.systemContains())) {
+                return completions.completion(request, request.turn(),
+                        new Turn(matched.content(), List.of(), null, Duration.ZERO, null));
+            }
+        }
+        int index = request.turn();
         if (index >= scenario.turns().size()) {
             throw ApiException.invalidRequest("the scenario '" + scenario.name() + "' has only "
                     + scenario.turns().size() + " turns");

@@ -47,6 +47,7 @@ public final class ScriptedModelServer implements AutoCloseable {
     private final int requestedPort;
     private final @Nullable String apiKey;
     private final RequestLog requestLog = new RequestLog(REQUEST_LOG_CAPACITY);
+    private final PromptTokenLog promptTokens = new PromptTokenLog();
 
     private final Object lock = new Object();
     private @Nullable HttpServer server;
@@ -80,7 +81,7 @@ public final class ScriptedModelServer implements AutoCloseable {
             ObjectMapper mapper = JsonMapper.builder().build();
             Clock clock = Clock.systemUTC();
             ApiRouter router = new ApiRouter(mapper, new BearerAuth(apiKey),
-                    new ChatCompletionsEndpoint(mapper, requestLog,
+                    new ChatCompletionsEndpoint(mapper, requestLog, promptTokens,
                             new ScenarioPlayer(scenario, new CompletionBuilder(clock))),
                     new ModelsEndpoint(mapper, clock.instant()));
             HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getByName(host), requestedPort), 0);
@@ -124,6 +125,15 @@ public final class ScriptedModelServer implements AutoCloseable {
      */
     public List<JsonNode> receivedRequests() {
         return requestLog.snapshot();
+    }
+
+    /**
+     * The prompt tokens of every request answered so far, in order, counted by this server with
+     * o200k_base over the texts of the messages, the tool calls' arguments and the tool definitions
+     * (at most {@value PromptTokenLog#CAPACITY}). A client's context budget is checked against these.
+     */
+    public List<Integer> promptTokenCounts() {
+        return promptTokens.snapshot();
     }
 
     /** Stops listening and ends requests in flight (a delayed turn is cut short). Idempotent. */

@@ -259,6 +259,47 @@ class ScenarioPlaybackTest {
         assertThat(server.baseUrl()).isEqualTo("http://127.0.0.1:" + server.port() + "/v1");
     }
 
+    @Test
+    void conversationWithOlderMessagesLeftOutGetsTheTurnAfterItsNewestCall() throws IOException {
+        play(Turn.calling(new ToolCall("exec", "{\"n\":0}")), Turn.calling(new ToolCall("exec", "{\"n\":1}")),
+                Turn.calling(new ToolCall("exec", "{\"n\":2}")), Turn.calling(new ToolCall("exec", "{\"n\":3}")));
+
+        // Turns 0 and 1 were condensed away by the client: only turn 2's call and its result remain.
+        RawHttp.Response response = http.chat(request(List.of(user("go"), user("summary of turns 0 and 1"),
+                assistantCalling("exec", "call_2_0"), tool("call_2_0", "ok")), "exec"));
+
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(firstArguments(response)).isEqualTo("{\"n\":3}");
+    }
+
+    @Test
+    void matchedTurnAnswersBySystemPromptWithoutMovingTheConversation() throws IOException {
+        server = ScriptedModelServer.builder().scenario(new Scenario("test",
+                List.of(Turn.calling(new ToolCall("exec", "{}"))),
+                List.of(new MatchedTurn("condense the steps", "the summary")))).build().start();
+        http = new RawHttp(server);
+
+        JsonNode body = http.chat(request(List.of(system("Please condense the steps below."), user("steps")))).body();
+        JsonNode turn0 = http.chat(request(List.of(system("You are a coding agent."), user("go")), "exec")).body();
+
+        assertThat(body.path("choices").get(0).path("message").path("content").asText()).isEqualTo("the summary");
+        assertThat(turn0.path("choices").get(0).path("message").path("tool_calls").get(0).path("function")
+                .path("name").asText()).isEqualTo("exec");
+    }
+
+    @Test
+    void everyAnsweredPromptIsCountedWithTheSameTokenizer() throws IOException {
+        play(Turn.calling(new ToolCall("exec", "{}")), new Turn("done", List.of(), null, Duration.ZERO, null));
+        String text = "The quick brown fox jumps over the lazy dog. ".repeat(50);
+
+        http.chat(request(List.of(user(text))));
+        http.chat(request(List.of(user(text), assistantCalling("exec", "a"), tool("a", text))));
+
+        assertThat(server.promptTokenCounts()).containsExactly(
+                O200K.countTokensOrdinary(text),
+                2 * O200K.countTokensOrdinary(text) + O200K.countTokensOrdinary("{\"path\":\"x\"}"));
+    }
+
     private void play(Turn... turns) throws IOException {
         server = ScriptedModelServer.builder().scenario(new Scenario("test", List.of(turns))).build().start();
         http = new RawHttp(server);

@@ -150,6 +150,40 @@ class ScenarioTest {
         return RawHttp.JSON.readTree(scenario.turns().get(turn).toolCalls().get(0).arguments());
     }
 
+    @Test
+    void repeatExpandsATurnAndFillsInItsIndex() throws IOException {
+        Path file = write("""
+                { "name": "long",
+                  "turns": [
+                    {"content": "start", "tool_calls": [{"name": "exec", "arguments": {"command": "true"}}]},
+                    {"repeat": 3, "expect": "out {{turn}}",
+                     "tool_calls": [{"name": "exec", "arguments": {"command": "echo {{turn}}"}}]}
+                  ],
+                  "matched_turns": [{"system_contains": "condense", "content": "a summary"}] }
+                """);
+
+        Scenario scenario = Scenario.load(file);
+
+        assertThat(scenario.turns()).hasSize(4);
+        assertThat(arguments(scenario, 3).path("command").asText()).isEqualTo("echo 3");
+        assertThat(scenario.turns().get(2).expect()).isEqualTo("out 2");
+        assertThat(scenario.matchedTurns()).containsExactly(new MatchedTurn("condense", "a summary"));
+    }
+
+    @Test
+    void repeatMustBePositive() throws IOException {
+        assertMalformed("""
+                {"name": "x", "turns": [{"content": "a", "repeat": 0}]}
+                """, "at turns[0].repeat: expected a whole number from 1");
+    }
+
+    @Test
+    void matchedTurnNeedsContent() throws IOException {
+        assertMalformed("""
+                {"name": "x", "turns": [{"content": "a"}], "matched_turns": [{"system_contains": "s"}]}
+                """, "at matched_turns[0].content: expected a non-empty string");
+    }
+
     private void assertMalformed(String json, String message) throws IOException {
         Path file = write(json);
         assertThatThrownBy(() -> Scenario.load(file))
