@@ -289,7 +289,8 @@ class ScenarioPlaybackTest {
 
     @Test
     void everyAnsweredPromptIsCountedWithTheSameTokenizer() throws IOException {
-        play(Turn.calling(new ToolCall("exec", "{}")), new Turn("done", List.of(), null, Duration.ZERO, null));
+        play(new Turn("thinking", List.of(), null, Duration.ZERO, null),
+                new Turn("done", List.of(), null, Duration.ZERO, null));
         String text = "The quick brown fox jumps over the lazy dog. ".repeat(50);
 
         http.chat(request(List.of(user(text))));
