@@ -4,6 +4,8 @@ import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.agent.AgentLimits;
 import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.context.ContextOptions;
+import io.nomadshell.controlplane.context.PriceTable;
 import io.nomadshell.controlplane.launch.local.DaemonCommand;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
 import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;
@@ -69,6 +71,22 @@ final class ServerSettings {
             description = "Wall time per job (env NOMAD_SHELL_MAX_JOB_MINUTES; default ${DEFAULT-VALUE}).")
     long maxJobMinutes = 30;
 
+    @Option(names = "--context-tokens", defaultValue = "${env:NOMAD_SHELL_CONTEXT_TOKENS:-0}",
+            description = "The most tokens one model request may hold (env NOMAD_SHELL_CONTEXT_TOKENS; default: the model's window less room for the answer).")
+    int contextTokens;
+
+    @Option(names = "--max-job-tokens", defaultValue = "${env:NOMAD_SHELL_MAX_JOB_TOKENS:-0}",
+            description = "Prompt plus completion tokens a job may use; 0 for no limit (env NOMAD_SHELL_MAX_JOB_TOKENS).")
+    long maxJobTokens;
+
+    @Option(names = "--max-job-cost-usd", defaultValue = "${env:NOMAD_SHELL_MAX_JOB_COST_USD:-0}",
+            description = "What a job's model calls may cost in US dollars; 0 for no limit (env NOMAD_SHELL_MAX_JOB_COST_USD).")
+    double maxJobCostUsd;
+
+    @Option(names = "--model-prices", defaultValue = "${env:NOMAD_SHELL_MODEL_PRICES:-}",
+            description = "Prices overriding the built-in table, in dollars per million prompt/completion tokens: model=1.25/10,... (env NOMAD_SHELL_MODEL_PRICES).")
+    String modelPrices = "";
+
     @Option(names = "--sandbox-memory-mb", defaultValue = "${env:NOMAD_SHELL_SANDBOX_MEMORY_MB:-1024}",
             description = "Memory limit of each sandbox (default ${DEFAULT-VALUE}).")
     long sandboxMemoryMb = 1024;
@@ -103,6 +121,7 @@ final class ServerSettings {
                 .launcher(launcher)
                 .model(model)
                 .limits(new AgentLimits(maxSteps, Duration.ofMinutes(maxJobMinutes), Duration.ofMinutes(10)))
+                .context(contextOptions())
                 .build());
         try {
             return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys(), socket)));
@@ -119,6 +138,14 @@ final class ServerSettings {
         }
         // Local endpoints take any key; the client insists on one.
         return new ModelOptions(openAiBaseUrl, openAiApiKey != null ? openAiApiKey : "unused", model, 2);
+    }
+
+    private ContextOptions contextOptions() {
+        try {
+            return new ContextOptions(contextTokens, maxJobTokens, maxJobCostUsd, PriceTable.parse(modelPrices));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 
     private LocalLauncherOptions launcherOptions(Path dataDir, Path socket) {

@@ -5,12 +5,15 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.BindableService;
 import io.nomadshell.controlplane.agent.AgentLoop;
 import io.nomadshell.controlplane.agent.ModelClient;
+import io.nomadshell.controlplane.agent.ToolCatalogue;
+import io.nomadshell.controlplane.context.JobContexts;
 import io.nomadshell.controlplane.artifact.ArtifactStore;
 import io.nomadshell.controlplane.dispatch.Dispatcher;
 import io.nomadshell.controlplane.dispatch.JobRunner;
 import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.SessionRegistry;
+import io.nomadshell.controlplane.store.ContextStore;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.JobQueue;
 import io.nomadshell.controlplane.store.JobSignals;
@@ -65,7 +68,9 @@ public final class ControlPlane implements AutoCloseable {
         var tokens = new JobTokens(tokenSecret(options.tokenSecret(), dataDir), Clock.systemUTC());
         var artifacts = new ArtifactStore(dataDir.resolve("artifacts"));
         var model = remember(new ModelClient(options.model()));
-        var agent = new AgentLoop(model, store, options.limits());
+        var contexts = new JobContexts(new ContextStore(redis), options.context().contextTokensFor(options.model().model()),
+                ToolCatalogue.definitions(), AgentLoop.SYSTEM_PROMPT);
+        var agent = new AgentLoop(model, store, options.limits(), contexts, options.context());
         var runner = new JobRunner(store, options.launcher(), sessions, tokens, artifacts, agent,
                 Files.createDirectories(dataDir.resolve("workspaces")), options.readyTimeout(),
                 options.limits().maxDuration().plus(options.readyTimeout()).plusMinutes(15));
@@ -81,8 +86,9 @@ public final class ControlPlane implements AutoCloseable {
         var controlPlane = new ControlPlane(options);
         controlPlane.dispatcher.start();
 
-        log.info("Control plane {} started: up to {} jobs at once, model {}", options.replicaId(),
-                options.maxRunning(), options.model().model());
+        log.info("Control plane {} started: up to {} jobs at once, model {}, prompts of at most {} tokens",
+                options.replicaId(), options.maxRunning(), options.model().model(),
+                options.context().contextTokensFor(options.model().model()));
         return controlPlane;
     }
 

@@ -2,15 +2,13 @@ package io.nomadshell.controlplane.agent;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.openai.core.ObjectMappers;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionMessage;
 import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionMessageParam;
-import com.openai.models.chat.completions.ChatCompletionSystemMessageParam;
-import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
-import com.openai.models.chat.completions.ChatCompletionUserMessageParam;
+import io.nomadshell.controlplane.context.ContextOptions;
+import io.nomadshell.controlplane.context.JobContext;
+import io.nomadshell.controlplane.context.JobContexts;
 import io.nomadshell.controlplane.job.Job;
 import io.nomadshell.controlplane.session.SandboxLostException;
 import io.nomadshell.controlplane.store.JobStore;
@@ -25,18 +23,20 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Locale;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One job's conversation with the model: ask for the next step, run the tool calls it returns,
- * answer each with its result, until the model calls {@code finish} or a limit is reached. Every
- * model reply and tool result goes to the job's transcript and event stream as it happens.
+ * answer each with its result, until the model calls {@code finish} or a limit (steps, time,
+ * tokens, cost) is reached. Every model reply and tool result goes to the job's transcript (through
+ * its {@link JobContext}, which also builds each request under the token budget) and event stream
+ * as it happens.
  */
 public final class AgentLoop {
-    static final String SYSTEM_PROMPT = """
+    public static final String SYSTEM_PROMPT = """
             You are a coding agent. You work alone in a sandboxed Linux machine whose workspace \
             directory (your current directory) holds the project; it has no network access. Use the \
             tools to inspect, write and run code, and check that what you build works. When the task \
@@ -45,53 +45,65 @@ public final class AgentLoop {
     private static final String NUDGE = "Continue the task using the tools, and call finish when it is complete.";
     private static final int MAX_NUDGES = 2;
     private static final Duration TOOL_GRACE = Duration.ofSeconds(30);
-    private static final ObjectMapper JSON = ObjectMappers.jsonMapper();
 
     private final ModelClient model;
     private final JobStore store;
     private final AgentLimits limits;
+    private final JobContexts contexts;
+    private final ContextOptions budgets;
 
-    public AgentLoop(ModelClient model, JobStore store, AgentLimits limits) {
+    public AgentLoop(ModelClient model, JobStore store, AgentLimits limits, JobContexts contexts, ContextOptions budgets) {
         this.model = requireNonNull(model, "model");
         this.store = requireNonNull(store, "store");
         this.limits = requireNonNull(limits, "limits");
+        this.contexts = requireNonNull(contexts, "contexts");
+        this.budgets = requireNonNull(budgets, "budgets");
     }
 
     /**
-     * Runs the job to its end. Interrupting the thread (cancel) ends it at the next wait.
+     * Runs the job to its end, or on from where its transcript ends if it ran before (the control
+     * plane restarted). Interrupting the thread (cancel) ends it at the next wait.
      *
      * @throws SandboxLostException when the sandbox is gone for good; the job cannot go on
      */
     public Outcome run(Job job, ToolRunner tools) throws InterruptedException, SandboxLostException {
-        var deadline = Instant.now().plus(limits.maxDuration());
-        var messages = new ArrayList<ChatCompletionMessageParam>();
-        messages.add(ChatCompletionMessageParam.ofSystem(
-                ChatCompletionSystemMessageParam.builder().content(SYSTEM_PROMPT).build()));
-        messages.add(ChatCompletionMessageParam.ofUser(
-                ChatCompletionUserMessageParam.builder().content(job.task()).build()));
+        var deadline = (job.startedAt() != null ? job.startedAt() : Instant.now()).plus(limits.maxDuration());
+        try (var context = contexts.open(job.id(), job.task(), messages -> summarize(job.id(), messages))) {
+            var finishedBefore = context.finished();
+            if (finishedBefore.isPresent()) {
+                return new Outcome.Finished(finishedBefore.get());
+            }
+            return loop(job, tools, context, deadline);
+        }
+    }
+
+    private Outcome loop(Job job, ToolRunner tools, JobContext context, Instant deadline)
+            throws InterruptedException, SandboxLostException {
         int nudges = 0;
-        for (int step = 1; step <= limits.maxSteps(); step++) {
+        for (int step = context.lastStep() + 1; step <= limits.maxSteps(); step++) {
             if (Instant.now().isAfter(deadline)) {
                 return new Outcome.Failed("the job ran out of time (limit " + describe(limits.maxDuration()) + ")");
             }
+            var prompt = context.prompt();
+            var overBudget = overBudget(job.id(), prompt.tokens());
+            if (overBudget != null) {
+                return new Outcome.Failed(overBudget);
+            }
             ChatCompletion completion;
             try {
-                completion = model.complete(messages);
+                completion = model.complete(prompt.messages());
             } catch (ModelClient.ModelException e) {
                 return new Outcome.Failed(e.getMessage());
             }
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
-            var usage = completion.usage();
-            store.addUsage(job.id(), 1, usage.map(u -> u.promptTokens()).orElse(0L),
-                    usage.map(u -> u.completionTokens()).orElse(0L));
+            account(job.id(), 1, completion);
             if (completion.choices().isEmpty()) {
                 return new Outcome.Failed("the model returned no answer");
             }
             var reply = completion.choices().get(0).message();
-            record(job.id(), Map.of("kind", "assistant", "step", step, "message", reply));
-            messages.add(ChatCompletionMessageParam.ofAssistant(reply.toParam()));
+            context.addAssistant(step, reply);
             var text = reply.content().orElse("");
             if (!text.isBlank()) {
                 store.appendEvent(job.id(), JobEvent.newBuilder()
@@ -103,7 +115,7 @@ public final class AgentLoop {
                 if (++nudges > MAX_NUDGES) {
                     return new Outcome.Failed("the model stopped using tools without calling finish");
                 }
-                messages.add(ChatCompletionMessageParam.ofUser(ChatCompletionUserMessageParam.builder().content(NUDGE).build()));
+                context.addUser(step, NUDGE);
                 continue;
             }
             nudges = 0;
@@ -118,16 +130,48 @@ public final class AgentLoop {
                     }
                     case ToolCatalogue.Action.Invalid invalid -> "error: " + invalid.message();
                     case ToolCatalogue.Action.Sandbox sandbox -> runInSandbox(job.id(), callId, call, sandbox, tools, deadline);
+                    case ToolCatalogue.Action.Context own -> context.run(own.call());
                 };
-                record(job.id(), Map.of("kind", "tool", "step", step, "tool_call_id", call.id(), "content", answer));
-                messages.add(ChatCompletionMessageParam.ofTool(
-                        ChatCompletionToolMessageParam.builder().toolCallId(call.id()).content(answer).build()));
+                var recorded = context.addResult(step, call, answer);
+                if (recorded.stuck() != null) {
+                    return new Outcome.Failed(recorded.stuck());
+                }
             }
             if (finished != null) {
                 return new Outcome.Finished(finished);
             }
         }
         return new Outcome.Failed("the job reached its limit of " + limits.maxSteps() + " steps without finishing");
+    }
+
+    /** Why the next request may not be sent (a token or cost budget), or null. */
+    private @Nullable String overBudget(String jobId, int promptTokens) {
+        if (budgets.maxJobTokens() == 0 && budgets.maxJobCostUsd() == 0) {
+            return null;
+        }
+        var job = store.find(jobId).orElseThrow();
+        if (budgets.maxJobTokens() > 0 && job.totalTokens() + promptTokens > budgets.maxJobTokens()) {
+            return "the job reached its token budget: " + job.totalTokens() + " of " + budgets.maxJobTokens()
+                    + " tokens used, and the next request needs " + promptTokens + " more";
+        }
+        if (budgets.maxJobCostUsd() > 0 && job.costUsd() >= budgets.maxJobCostUsd()) {
+            return String.format(Locale.ROOT, "the job reached its cost budget: $%.4f spent of $%.4f",
+                    job.costUsd(), budgets.maxJobCostUsd());
+        }
+        return null;
+    }
+
+    /** A condensing call: no tools, its usage counted toward the job (it is not a step). */
+    private String summarize(String jobId, List<ChatCompletionMessageParam> messages) throws ModelClient.ModelException {
+        var completion = model.complete(messages, List.of());
+        account(jobId, 0, completion);
+        return completion.choices().isEmpty() ? "" : completion.choices().get(0).message().content().orElse("");
+    }
+
+    private void account(String jobId, int steps, ChatCompletion completion) {
+        long prompt = completion.usage().map(u -> u.promptTokens()).orElse(0L);
+        long answer = completion.usage().map(u -> u.completionTokens()).orElse(0L);
+        store.addUsage(jobId, steps, prompt, answer, budgets.prices().priceOf(model.model()).cost(prompt, answer));
     }
 
     private String runInSandbox(String jobId, String callId, ChatCompletionMessageFunctionToolCall call,
@@ -170,14 +214,6 @@ public final class AgentLoop {
         var calls = new ArrayList<ChatCompletionMessageFunctionToolCall>();
         reply.toolCalls().ifPresent(list -> list.forEach(call -> call.function().ifPresent(calls::add)));
         return calls;
-    }
-
-    private void record(String jobId, Map<String, Object> entry) {
-        try {
-            store.appendTranscript(jobId, JSON.writeValueAsString(new LinkedHashMap<>(entry)));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("cannot record a transcript entry", e);
-        }
     }
 
     private static Duration min(Duration a, Duration b) {

@@ -8,6 +8,7 @@ import com.openai.errors.OpenAIServiceException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionMessageParam;
+import com.openai.models.chat.completions.ChatCompletionTool;
 import java.time.Duration;
 import java.util.List;
 
@@ -35,11 +36,17 @@ public final class ModelClient implements AutoCloseable {
      * @throws ModelException when the endpoint fails after its retries, with the endpoint's words
      */
     public ChatCompletion complete(List<ChatCompletionMessageParam> messages) throws ModelException {
-        var params = ChatCompletionCreateParams.builder()
-                .model(model)
-                .messages(messages)
-                .tools(ToolCatalogue.definitions())
-                .build();
+        return complete(messages, ToolCatalogue.definitions());
+    }
+
+    /** One model call offering these tools (none: a plain answer, as for a summary). */
+    public ChatCompletion complete(List<ChatCompletionMessageParam> messages, List<ChatCompletionTool> tools)
+            throws ModelException {
+        var builder = ChatCompletionCreateParams.builder().model(model).messages(messages);
+        if (!tools.isEmpty()) {
+            builder.tools(tools);
+        }
+        var params = builder.build();
         try {
             return client.chat().completions().create(params);
         } catch (OpenAIServiceException e) {
@@ -47,6 +54,11 @@ public final class ModelClient implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new ModelException("the model endpoint could not be reached: " + e.getMessage());
         }
+    }
+
+    /** The model requests go to. */
+    public String model() {
+        return model;
     }
 
     @Override

@@ -8,6 +8,8 @@ import com.openai.models.FunctionDefinition;
 import com.openai.models.FunctionParameters;
 import com.openai.models.chat.completions.ChatCompletionFunctionTool;
 import com.openai.models.chat.completions.ChatCompletionTool;
+import io.nomadshell.controlplane.context.ContextCall;
+import io.nomadshell.controlplane.context.ContextTools;
 import io.nomadshell.proto.v1.ExecAction;
 import io.nomadshell.proto.v1.ListFilesAction;
 import io.nomadshell.proto.v1.ReadFileAction;
@@ -16,6 +18,7 @@ import io.nomadshell.proto.v1.WriteFileAction;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The tools the model is offered, and the translation of what it asks for (a name and a JSON string
@@ -24,7 +27,7 @@ import java.util.Map;
 public final class ToolCatalogue {
     static final Duration DEFAULT_EXEC_TIMEOUT = Duration.ofMinutes(2);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<ChatCompletionTool> DEFINITIONS = List.of(
+    private static final List<ChatCompletionTool> SANDBOX_TOOLS = List.of(
             tool("exec", "Run a shell command (/bin/sh -c) in the workspace. Returns the exit code and output.",
                     Map.of("command", string("The command line to run"),
                             "cwd", string("Directory relative to the workspace root (default: the root)"),
@@ -39,6 +42,8 @@ public final class ToolCatalogue {
                     Map.of("path", string("Directory relative to the workspace root (default: the root)")), List.of()),
             tool("finish", "Call when the task is done. The workspace is then delivered to the user as a zip.",
                     Map.of("summary", string("What was built, in a few sentences")), List.of("summary")));
+    private static final List<ChatCompletionTool> DEFINITIONS = Stream.concat(
+            SANDBOX_TOOLS.stream(), ContextTools.definitions().stream()).toList();
 
     private ToolCatalogue() {}
 
@@ -52,6 +57,9 @@ public final class ToolCatalogue {
         record Sandbox(ToolCall.Builder call, Duration timeout) implements Action {}
 
         record Finish(String summary) implements Action {}
+
+        /** A call the context manager answers (recall, notes). */
+        record Context(ContextCall call) implements Action {}
 
         /** The call cannot be run; the message goes back to the model so it can correct itself. */
         record Invalid(String message) implements Action {}
@@ -79,8 +87,9 @@ public final class ToolCatalogue {
                 case "list_files" -> new Action.Sandbox(ToolCall.newBuilder()
                         .setListFiles(ListFilesAction.newBuilder().setPath(optional(args, "path", ""))), DEFAULT_EXEC_TIMEOUT);
                 case "finish" -> new Action.Finish(optional(args, "summary", ""));
+                case "recall", "notes" -> new Action.Context(ContextTools.parse(name, args));
                 default -> new Action.Invalid("there is no tool named '" + name + "'; the tools are "
-                        + "exec, read_file, write_file, list_files and finish");
+                        + "exec, read_file, write_file, list_files, recall, notes and finish");
             };
         } catch (IllegalArgumentException e) {
             return new Action.Invalid(name + ": " + e.getMessage());

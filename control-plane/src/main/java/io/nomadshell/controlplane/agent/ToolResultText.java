@@ -4,10 +4,8 @@ import io.nomadshell.proto.v1.ToolResult;
 import java.nio.charset.StandardCharsets;
 import java.util.stream.Collectors;
 
-/** Turns a sandbox's tool result into the text the model reads, kept to a bounded size. */
+/** Turns a sandbox's tool result into the text the model reads; the context manager bounds what it shows. */
 final class ToolResultText {
-    static final int MAX_CHARS = 16 * 1024;
-
     private ToolResultText() {}
 
     static String of(ToolResult result) {
@@ -41,17 +39,6 @@ final class ToolResultText {
             case ARCHIVE -> "archived " + result.getArchive().getFiles() + " files";
             case RESULT_NOT_SET -> "(no result)";
         };
-        return shorten(text);
-    }
-
-    /** Keeps the head and the tail, where errors and summaries usually are. */
-    static String shorten(String text) {
-        if (text.length() <= MAX_CHARS) {
-            return text;
-        }
-        int head = MAX_CHARS / 4;
-        int tail = MAX_CHARS - head;
-        return text.substring(0, head) + "\n[... " + (text.length() - MAX_CHARS) + " characters omitted ...]\n"
-                + text.substring(text.length() - tail);
+        return text;
     }
 }

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Hands queued jobs to {@link JobRunner}s, at most {@code maxRunning} at a time on this replica.
  * It also holds the leases of the jobs it runs, takes over queue entries a dead replica left
- * unacknowledged, and fails jobs whose owner stopped renewing their lease.
+ * unacknowledged, and resumes jobs whose owner stopped renewing their lease (it stopped or died).
  */
 public final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
@@ -108,6 +108,11 @@ public final class Dispatcher implements AutoCloseable {
                 slots.release();
             }
         }
+        startRunner(jobId);
+    }
+
+    /** Runs the job on a thread of its own; it holds a slot and the lease, and gives both back at the end. */
+    private void startRunner(String jobId) {
         var thread = Thread.ofVirtual().name("job-" + jobId).unstarted(() -> {
             try {
                 runner.run(jobId);
@@ -129,9 +134,15 @@ public final class Dispatcher implements AutoCloseable {
         });
         reclaimed.addAll(queue.reclaimStale(LEASE_TTL));
         for (var jobId : store.activeJobs()) {
-            if (!running.containsKey(jobId) && !leases.isHeld(jobId)) {
-                store.transition(jobId, JobStatus.ERROR,
-                        "the control plane running this job stopped, and its sandbox with it", Map.of());
+            if (closed || running.containsKey(jobId) || leases.isHeld(jobId) || !slots.tryAcquire()) {
+                continue;
+            }
+            // Its owner stopped renewing the lease: take the job over and go on from its transcript.
+            if (leases.acquire(jobId, replicaId, LEASE_TTL)) {
+                log.info("Taking over job {}: the control plane that ran it stopped", jobId);
+                startRunner(jobId);
+            } else {
+                slots.release();
             }
         }
     }
@@ -156,6 +167,7 @@ public final class Dispatcher implements AutoCloseable {
     @Override
     public void close() {
         stopTaking();
+        runner.stopping();
         running.values().forEach(Thread::interrupt);
         for (var thread : running.values()) {
             try {

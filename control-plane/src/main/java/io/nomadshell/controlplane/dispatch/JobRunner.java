@@ -36,7 +36,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Takes one job from {@code starting} to its end: sandbox, daemon, agent loop, zip; and whatever
- * happens, kills the sandbox and removes its workspace afterwards.
+ * happens, kills the sandbox afterwards and, once the job has ended, removes its workspace.
+ *
+ * <p>A job found {@code running} is one whose control plane stopped: it gets a new sandbox on the
+ * same workspace and its loop goes on from the transcript. When this control plane stops, the jobs
+ * it runs are left as they are (workspace kept) for the next one to resume.
  */
 public final class JobRunner {
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
@@ -51,6 +55,7 @@ public final class JobRunner {
     private final Path workspaces;
     private final Duration readyTimeout;
     private final Duration tokenLifetime;
+    private volatile boolean stopping;
 
     public JobRunner(JobStore store, SandboxLauncher launcher, SessionRegistry sessions, JobTokens tokens,
             ArtifactStore artifacts, AgentLoop agent, Path workspaces, Duration readyTimeout, Duration tokenLifetime) {
@@ -65,18 +70,31 @@ public final class JobRunner {
         this.tokenLifetime = requireNonNull(tokenLifetime, "tokenLifetime");
     }
 
-    /** Runs a job that this replica has just moved to {@code starting}. */
+    /** From now on, jobs interrupted are left for another start to resume, not failed. */
+    void stopping() {
+        stopping = true;
+    }
+
+    /** Runs a job that this replica has just moved to {@code starting}, or resumes one it took over in {@code running}. */
     void run(String jobId) {
         var workspace = workspaces.resolve(jobId);
         sessions.expect(jobId);
         Sandbox sandbox = null;
         try {
             var job = store.find(jobId).orElseThrow();
+            var resuming = job.status() == JobStatus.RUNNING;
+            if (resuming && !Files.isDirectory(workspace)) {
+                fail(jobId, "the job's workspace is gone, so it cannot be resumed after its control plane stopped");
+                return;
+            }
+            if (resuming) {
+                log.info("Resuming job {} from its transcript", jobId);
+            }
             Files.createDirectories(workspace);
             var token = tokens.issue(jobId, Instant.now().plus(tokenLifetime));
             sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace));
             DaemonWait.await(jobId, sandbox, sessions, readyTimeout);
-            if (!store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied()) {
+            if (!resuming && !store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied()) {
                 return;
             }
             var tools = new SandboxToolRunner(jobId, sandbox, sessions);
@@ -103,7 +121,9 @@ public final class JobRunner {
             if (sandbox != null) {
                 sandbox.close();
             }
-            deleteRecursively(workspace);
+            if (store.find(jobId).map(job -> job.status().isTerminal()).orElse(true)) {
+                deleteRecursively(workspace);
+            }
         }
     }
 
@@ -145,7 +165,12 @@ public final class JobRunner {
         }
     }
 
+    /** Fails the job, unless this control plane is stopping: then it stays for the next start to resume. */
     private void fail(String jobId, String reason) {
+        if (stopping) {
+            log.info("Job {} is left for the next start to resume ({})", jobId, reason);
+            return;
+        }
         if (store.transition(jobId, JobStatus.ERROR, reason, Map.of()).applied()) {
             log.info("Job {} failed: {}", jobId, reason);
         }

@@ -10,6 +10,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @param owner who scheduled it (an API key's id); other owners cannot see it
  * @param error why it failed, in words for a person; set only in {@link JobStatus#ERROR}
+ * @param costUsd what its model calls cost so far, in US dollars, by the configured price table
  */
 public record Job(
         String id,
@@ -23,7 +24,8 @@ public record Job(
         int steps,
         long promptTokens,
         long completionTokens,
-        long artifactBytes) {
+        long artifactBytes,
+        double costUsd) {
 
     public Job {
         requireNonNull(id, "id");

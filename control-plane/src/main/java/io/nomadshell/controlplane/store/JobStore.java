@@ -128,17 +128,15 @@ public final class JobStore {
         return events;
     }
 
-    /** Counts model usage toward the job's totals. */
-    public void addUsage(String id, int steps, long promptTokens, long completionTokens) {
+    /** Counts model usage (and what it cost, in US dollars) toward the job's totals. */
+    public void addUsage(String id, int steps, long promptTokens, long completionTokens, double costUsd) {
         var key = Keys.job(id);
         redis.hincrby(key, "steps", steps);
         redis.hincrby(key, "prompt_tokens", promptTokens);
         redis.hincrby(key, "completion_tokens", completionTokens);
-    }
-
-    /** Appends one entry (JSON) to the job's transcript, kept whole whatever the prompt shows. */
-    public void appendTranscript(String id, String entryJson) {
-        redis.rpush(Keys.transcript(id), entryJson);
+        if (costUsd > 0) {
+            redis.hincrbyfloat(key, "cost_usd", costUsd);
+        }
     }
 
     /** Jobs in starting or running, on any replica. */
@@ -182,7 +180,8 @@ public final class JobStore {
                 Integer.parseInt(f.getOrDefault("steps", "0")),
                 Long.parseLong(f.getOrDefault("prompt_tokens", "0")),
                 Long.parseLong(f.getOrDefault("completion_tokens", "0")),
-                Long.parseLong(f.getOrDefault("artifact_bytes", "0")));
+                Long.parseLong(f.getOrDefault("artifact_bytes", "0")),
+                Double.parseDouble(f.getOrDefault("cost_usd", "0")));
     }
 
     private static Instant instant(String millis) {

@@ -22,6 +22,14 @@ final class Keys {
         return "ns:transcript:" + id;
     }
 
+    static String context(String id) {
+        return "ns:context:" + id;
+    }
+
+    static String output(String id, String handle) {
+        return "ns:output:" + id + ":" + handle;
+    }
+
     static String lease(String id) {
         return "ns:lease:" + id;
     }

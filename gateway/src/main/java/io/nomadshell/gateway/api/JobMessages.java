@@ -20,6 +20,7 @@ final class JobMessages {
                 .setPromptTokens(job.promptTokens())
                 .setCompletionTokens(job.completionTokens())
                 .setTotalTokens(job.totalTokens())
+                .setCostUsd(job.costUsd())
                 .setArtifactBytes(job.artifactBytes());
         if (job.startedAt() != null) {
             message.setStartedAt(timestamp(job.startedAt()));

@@ -1,0 +1,97 @@
+package io.nomadshell.controlplane.context;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.core.JsonValue;
+import com.openai.models.FunctionDefinition;
+import com.openai.models.FunctionParameters;
+import com.openai.models.chat.completions.ChatCompletionFunctionTool;
+import com.openai.models.chat.completions.ChatCompletionTool;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** The {@code recall} and {@code notes} tools: their definitions, and their arguments checked. */
+public final class ContextTools {
+    public static final Set<String> NAMES = Set.of("recall", "notes");
+    private static final List<ChatCompletionTool> DEFINITIONS = List.of(
+            tool("recall", "Search everything this job has seen so far (your earlier messages and calls, every "
+                            + "tool output in full, files written or read), ranked by relevance. Use it when "
+                            + "something from earlier steps is no longer in view. With handle and no query, "
+                            + "reads that stored output from offset on.",
+                    Map.of("query", Map.of("type", "string", "description", "Words to look for"),
+                            "handle", Map.of("type", "string", "description", "Only this stored output, e.g. o12"),
+                            "offset", Map.of("type", "integer", "description", "With handle and no query: first character to read")),
+                    List.of()),
+            tool("notes", "Your scratchpad, shown to you in every prompt even when older steps are condensed: "
+                            + "keep the plan, decisions and facts you must not lose here.",
+                    Map.of("text", Map.of("type", "string", "description", "The new notes"),
+                            "mode", Map.of("type", "string", "enum", List.of("replace", "append"),
+                                    "description", "replace (default) or append")),
+                    List.of("text")));
+
+    private ContextTools() {}
+
+    public static List<ChatCompletionTool> definitions() {
+        return DEFINITIONS;
+    }
+
+    /**
+     * The call the arguments describe.
+     *
+     * @throws IllegalArgumentException with words for the model when they are wrong
+     */
+    public static ContextCall parse(String name, JsonNode args) {
+        return switch (name) {
+            case "recall" -> {
+                var query = text(args, "query");
+                var handle = text(args, "handle");
+                if (query.isBlank() && handle.isBlank()) {
+                    throw new IllegalArgumentException("give a query, or the handle of an output to read");
+                }
+                if (query.isBlank()) {
+                    var offset = args.get("offset");
+                    if (offset != null && !offset.isNull() && (!offset.canConvertToInt() || offset.asInt() < 0)) {
+                        throw new IllegalArgumentException("'offset' must be a whole number from 0");
+                    }
+                    yield new ContextCall.Read(handle, offset == null || offset.isNull() ? 0 : offset.asInt());
+                }
+                yield new ContextCall.Search(query, handle.isBlank() ? null : handle);
+            }
+            case "notes" -> {
+                var mode = text(args, "mode");
+                if (!mode.isEmpty() && !mode.equals("replace") && !mode.equals("append")) {
+                    throw new IllegalArgumentException("'mode' must be replace or append");
+                }
+                var text = args.get("text");
+                if (text == null || !text.isTextual()) {
+                    throw new IllegalArgumentException("'text' is required and must be a string");
+                }
+                yield new ContextCall.Notes(text.asText(), mode.equals("append"));
+            }
+            default -> throw new IllegalArgumentException("not a context tool: " + name);
+        };
+    }
+
+    private static String text(JsonNode args, String field) {
+        var value = args.get(field);
+        if (value == null || value.isNull()) {
+            return "";
+        }
+        if (!value.isTextual()) {
+            throw new IllegalArgumentException("'" + field + "' must be a string");
+        }
+        return value.asText();
+    }
+
+    private static ChatCompletionTool tool(String name, String description, Map<String, Object> properties,
+            List<String> required) {
+        var parameters = FunctionParameters.builder()
+                .putAdditionalProperty("type", JsonValue.from("object"))
+                .putAdditionalProperty("properties", JsonValue.from(properties))
+                .putAdditionalProperty("required", JsonValue.from(required))
+                .build();
+        return ChatCompletionTool.ofFunction(ChatCompletionFunctionTool.builder()
+                .function(FunctionDefinition.builder().name(name).description(description).parameters(parameters).build())
+                .build());
+    }
+}

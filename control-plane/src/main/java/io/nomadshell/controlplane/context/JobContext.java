@@ -1,0 +1,409 @@
+package io.nomadshell.controlplane.context;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.core.ObjectMappers;
+import com.openai.models.chat.completions.ChatCompletionMessage;
+import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
+import com.openai.models.chat.completions.ChatCompletionMessageParam;
+import com.openai.models.chat.completions.ChatCompletionSystemMessageParam;
+import com.openai.models.chat.completions.ChatCompletionUserMessageParam;
+import io.nomadshell.controlplane.store.ContextStore;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One job's context: records every message, call and result in the transcript (large outputs out
+ * of line), and builds each request under the budget: system prompt and tools, the task, the
+ * running summary and pinned notes, then the newest turns verbatim, condensing older turns when
+ * they no longer fit. Opened from the transcript, so a job taken over after a restart goes on
+ * where it was. Used by one job's loop at a time.
+ */
+public final class JobContext implements AutoCloseable {
+    static final String GUIDE = """
+
+            Your context is managed: older steps are condensed into a summary, long outputs are shown \
+            as head and tail with a handle, and the recall tool searches everything you have seen, \
+            word for word. Keep what you must not forget in your notes (the notes tool).""";
+    static final String LOST = "error: the control plane restarted while this call ran, so its result is lost."
+            + " It was not run again: check the workspace to see whether it took effect.";
+    private static final String OUT_OF_LINE = "\n[... %d characters not shown. The whole output is stored as %s:"
+            + " recall with handle \"%s\" searches it, or reads it from an offset ...]\n";
+    private static final ObjectMapper JSON = ObjectMappers.jsonMapper();
+
+    private final String jobId;
+    private final ContextStore store;
+    private final ContextBudget budget;
+    private final int toolTokens;
+    private final Condenser condenser;
+    private final ChatCompletionMessageParam system;
+    private final ChatCompletionMessageParam task;
+    private final List<Turn> turns = new ArrayList<>();
+    private final Recall recall = new Recall();
+    private final StuckDetector stuck = new StuckDetector();
+    private String summary;
+    private int condensed;
+    private String notes;
+    private @Nullable String finished;
+
+    private JobContext(String jobId, String task, String systemPrompt, ContextStore store, ContextBudget budget,
+            int toolTokens, Summarizer summarizer) {
+        this.jobId = jobId;
+        this.store = store;
+        this.budget = budget;
+        this.toolTokens = toolTokens;
+        this.condenser = new Condenser(summarizer, budget);
+        this.system = ChatCompletionMessageParam.ofSystem(
+                ChatCompletionSystemMessageParam.builder().content(systemPrompt + GUIDE).build());
+        this.task = ChatCompletionMessageParam.ofUser(ChatCompletionUserMessageParam.builder()
+                .content(Tokens.shorten(task, budget.task(),
+                        "\n[... %d characters of the task not shown; recall searches the whole task ...]\n"))
+                .build());
+        var state = store.state(jobId);
+        this.summary = state.summary();
+        this.condensed = state.condensedTurns();
+        this.notes = state.notes();
+        recall.add("the task", null, task);
+    }
+
+    /**
+     * The job's context as its transcript left it. A call that has no recorded result (the control
+     * plane stopped while it ran) is answered as lost, never run again.
+     */
+    static JobContext open(String jobId, String task, String systemPrompt, ContextStore store, ContextBudget budget,
+            int toolTokens, Summarizer summarizer) {
+        var context = new JobContext(jobId, task, systemPrompt, store, budget, toolTokens, summarizer);
+        try {
+            context.replay(store.transcript(jobId));
+        } catch (RuntimeException e) {
+            context.close();
+            throw e;
+        }
+        return context;
+    }
+
+    private void replay(List<String> entries) {
+        for (var entry : entries) {
+            JsonNode node;
+            try {
+                node = JSON.readTree(entry);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("the transcript of job " + jobId + " has a corrupt entry", e);
+            }
+            int step = node.path("step").asInt();
+            switch (node.path("kind").asText()) {
+                case "assistant" -> {
+                    ChatCompletionMessage message;
+                    try {
+                        message = JSON.treeToValue(node.get("message"), ChatCompletionMessage.class);
+                    } catch (JsonProcessingException e) {
+                        throw new IllegalStateException("the transcript of job " + jobId + " has a corrupt message", e);
+                    }
+                    remember(step, message);
+                }
+                case "tool" -> {
+                    var turn = turns.get(turns.size() - 1);
+                    var callId = node.path("tool_call_id").asText();
+                    var call = turn.calls().stream().filter(c -> c.id().equals(callId)).findFirst().orElseThrow();
+                    var handle = node.path("output").asText(null);
+                    var shown = node.path("content").asText();
+                    var whole = handle == null ? shown : store.output(jobId, handle).orElse(shown);
+                    learn(turn, call, whole, shown, handle, node.path("note").asText(""));
+                }
+                case "user" -> turns.get(turns.size() - 1).follow(user(node.path("content").asText()));
+                default -> { }
+            }
+        }
+        if (!turns.isEmpty()) {
+            var last = turns.get(turns.size() - 1);
+            for (var open : last.unanswered()) {
+                var call = last.calls().stream().filter(c -> c.id().equals(open)).findFirst().orElseThrow();
+                addResult(last.step(), call, LOST);
+            }
+        }
+    }
+
+    /** The step the transcript ends with; 0 for a new job. */
+    public int lastStep() {
+        return turns.isEmpty() ? 0 : turns.get(turns.size() - 1).step();
+    }
+
+    /** The summary given with {@code finish}, if the transcript shows the model called it. */
+    public Optional<String> finished() {
+        return Optional.ofNullable(finished);
+    }
+
+    /** Records the model's reply; its calls' results follow with {@link #addResult}. */
+    public void addAssistant(int step, ChatCompletionMessage reply) {
+        record(Map.of("kind", "assistant", "step", step, "message", reply));
+        remember(step, reply);
+    }
+
+    /** Records a message to the model after a turn (a nudge). */
+    public void addUser(int step, String text) {
+        record(Map.of("kind", "user", "step", step, "content", text));
+        turns.get(turns.size() - 1).follow(user(text));
+    }
+
+    /** What became of a call's result: what the model is shown, and whether the job is stuck. */
+    public record Answer(String shown, @Nullable String stuck) {}
+
+    /**
+     * Records the result of one call: a large one goes out of line and the model sees its head and
+     * tail with the handle. A call repeated with the same result is pointed out to the model, and
+     * ends the job if it goes on.
+     */
+    public Answer addResult(int step, ChatCompletionMessageFunctionToolCall call, String result) {
+        requireNonNull(call, "call");
+        requireNonNull(result, "result");
+        String handle = null;
+        var shown = result;
+        if (!ContextTools.NAMES.contains(call.function().name()) && Tokens.count(result) > budget.part()) {
+            handle = store.putOutput(jobId, result);
+            shown = Tokens.shorten(result, budget.part(), OUT_OF_LINE.replace("%s", handle));
+        }
+        var entry = new LinkedHashMap<String, Object>();
+        entry.put("kind", "tool");
+        entry.put("step", step);
+        entry.put("tool_call_id", call.id());
+        entry.put("content", shown);
+        if (handle != null) {
+            entry.put("output", handle);
+        }
+        var turn = turns.get(turns.size() - 1);
+        var verdict = stuck.record(call.function().name(), call.function().arguments(), result);
+        var note = switch (verdict) {
+            case StuckDetector.Verdict.Fine fine -> "";
+            case StuckDetector.Verdict.Repeating repeating -> "\n[This exact call has now returned the same result "
+                    + repeating.times() + " times. Repeating it will not help: try something else.]";
+            case StuckDetector.Verdict.Stuck s -> "";
+        };
+        if (!note.isEmpty()) {
+            entry.put("note", note);
+        }
+        record(entry);
+        indexResult(turn, call, result, handle);
+        turn.answer(call.id(), shown + note);
+        noteFinish(call, result);
+        return new Answer(shown + note, verdict instanceof StuckDetector.Verdict.Stuck s
+                ? "stuck: the model made the same call " + s.times() + " times with the same result: "
+                        + call.function().name() + " " + call.function().arguments()
+                : null);
+    }
+
+    /** Answers a recall or notes call. */
+    public String run(ContextCall call) {
+        return switch (call) {
+            case ContextCall.Search search -> search(search);
+            case ContextCall.Read read -> read(read);
+            case ContextCall.Notes write -> writeNotes(write);
+        };
+    }
+
+    /** A request within the budget; may condense older turns first (a model call). */
+    public Prompt prompt() {
+        for (int attempt = 0; ; attempt++) {
+            var context = contextMessage();
+            int fixed = MessageTokens.count(system) + MessageTokens.count(task) + toolTokens
+                    + MessageTokens.REPLY_PRIMING + ContextBudget.SAFETY + (context == null ? 0 : MessageTokens.count(context));
+            int room = budget.total() - fixed;
+            if (room <= 0) {
+                throw new IllegalStateException("the context budget of " + budget.total() + " tokens cannot hold the"
+                        + " system prompt, tools, task, summary and notes (" + fixed + " tokens)");
+            }
+            int verbatim = 0;
+            for (int i = condensed; i < turns.size(); i++) {
+                verbatim += turns.get(i).render(budget.part()).tokens();
+            }
+            if (verbatim <= room) {
+                return assemble(context, fixed, budget.part());
+            }
+            int keepFrom = keepFrom(room / 2);
+            if (attempt >= 2 || keepFrom <= condensed) {
+                // The newest turn alone is too big, or condensing does not free enough: show it smaller.
+                condensed = Math.max(condensed, turns.size() - 1);
+                store.saveSummary(jobId, summary, condensed);
+                var newest = turns.get(turns.size() - 1);
+                int parts = 1 + 2 * newest.calls().size();
+                int limit = Math.max(16, (room - 16 * parts) / parts);
+                return assemble(context, fixed, limit);
+            }
+            summary = condenser.condense(summary, turns.subList(condensed, keepFrom));
+            condensed = keepFrom;
+            store.saveSummary(jobId, summary, condensed);
+        }
+    }
+
+    /** A built request: the messages and their size by this side's count. */
+    public record Prompt(List<ChatCompletionMessageParam> messages, int tokens) {}
+
+    private Prompt assemble(@Nullable ChatCompletionMessageParam context, int fixed, int newestLimit) {
+        var messages = new ArrayList<ChatCompletionMessageParam>();
+        messages.add(system);
+        messages.add(task);
+        if (context != null) {
+            messages.add(context);
+        }
+        int tokens = fixed;
+        for (int i = condensed; i < turns.size(); i++) {
+            var rendered = turns.get(i).render(i == turns.size() - 1 ? newestLimit : budget.part());
+            messages.addAll(rendered.messages());
+            tokens += rendered.tokens();
+        }
+        return new Prompt(List.copyOf(messages), tokens);
+    }
+
+    /** The first turn to keep verbatim so the kept ones take at most {@code room}; never past the newest. */
+    private int keepFrom(int room) {
+        int used = 0;
+        int from = turns.size();
+        while (from > condensed) {
+            int tokens = turns.get(from - 1).render(budget.part()).tokens();
+            if (used + tokens > room) {
+                break;
+            }
+            used += tokens;
+            from--;
+        }
+        return Math.min(from, turns.size() - 1);
+    }
+
+    private @Nullable ChatCompletionMessageParam contextMessage() {
+        if (summary.isEmpty() && notes.isEmpty()) {
+            return null;
+        }
+        var text = new StringBuilder();
+        if (!summary.isEmpty()) {
+            text.append("Summary of the earlier steps (condensed; recall finds their details):\n").append(summary);
+        }
+        if (!notes.isEmpty()) {
+            text.append(text.isEmpty() ? "" : "\n\n").append("Your notes:\n").append(notes);
+        }
+        return user(text.toString());
+    }
+
+    private String search(ContextCall.Search search) {
+        var hits = recall.search(search.query(), search.handle(), 20);
+        if (hits.isEmpty()) {
+            return "nothing found for: " + search.query();
+        }
+        var answer = new StringBuilder();
+        int used = 0;
+        for (var hit : hits) {
+            var snippet = "[" + hit.where() + "]\n" + Tokens.shorten(hit.text(), budget.recall() / 2, "\n[...]\n") + "\n";
+            int tokens = Tokens.count(snippet);
+            if (used + tokens > budget.recall()) {
+                break;
+            }
+            answer.append(snippet);
+            used += tokens;
+        }
+        return answer.isEmpty() ? "nothing found for: " + search.query() : answer.toString().strip();
+    }
+
+    private String read(ContextCall.Read read) {
+        var output = store.output(jobId, read.handle());
+        if (output.isEmpty()) {
+            return "error: there is no stored output " + read.handle();
+        }
+        var text = output.get();
+        if (read.offset() >= text.length()) {
+            return "error: output " + read.handle() + " has " + text.length() + " characters";
+        }
+        var page = Tokens.head(text.substring(read.offset()), budget.recall() - 40);
+        int end = read.offset() + page.length();
+        return page + "\n[characters " + read.offset() + " to " + end + " of " + text.length()
+                + (end < text.length() ? "; read on with offset " + end : "") + "]";
+    }
+
+    private String writeNotes(ContextCall.Notes write) {
+        var next = write.append() && !notes.isEmpty() ? notes + "\n" + write.text() : write.text();
+        int tokens = Tokens.count(next);
+        if (tokens > budget.notes()) {
+            return "error: notes are limited to " + budget.notes() + " tokens; these would be " + tokens
+                    + ". Shorten them (mode replace).";
+        }
+        notes = next;
+        store.saveNotes(jobId, notes);
+        return "notes saved (" + tokens + " of " + budget.notes() + " tokens)";
+    }
+
+    private void remember(int step, ChatCompletionMessage reply) {
+        var turn = new Turn(step, reply);
+        turns.add(turn);
+        reply.content().filter(text -> !text.isBlank()).ifPresent(text -> recall.add("step " + step + ", your words", null, text));
+        for (var call : turn.calls()) {
+            indexArguments(step, call);
+        }
+    }
+
+    private void learn(Turn turn, ChatCompletionMessageFunctionToolCall call, String whole, String shown,
+            @Nullable String handle, String note) {
+        stuck.record(call.function().name(), call.function().arguments(), whole);
+        indexResult(turn, call, whole, handle);
+        turn.answer(call.id(), shown + note);
+        noteFinish(call, whole);
+    }
+
+    private void noteFinish(ChatCompletionMessageFunctionToolCall call, String result) {
+        if (call.function().name().equals("finish") && result.equals("ok")) {
+            try {
+                finished = JSON.readTree(call.function().arguments()).path("summary").asText("");
+            } catch (JsonProcessingException e) {
+                finished = "";
+            }
+        }
+    }
+
+    /** Each string argument on its own, so a file written is searchable as the file, not as JSON. */
+    private void indexArguments(int step, ChatCompletionMessageFunctionToolCall call) {
+        var name = call.function().name();
+        JsonNode args;
+        try {
+            args = JSON.readTree(call.function().arguments());
+        } catch (JsonProcessingException e) {
+            recall.add("step " + step + ", " + name + " call", null, call.function().arguments());
+            return;
+        }
+        var path = args.path("path").asText("");
+        args.fields().forEachRemaining(field -> {
+            if (field.getValue().isTextual() && !field.getValue().asText().isBlank()) {
+                recall.add("step " + step + ", " + name + " " + field.getKey() + (path.isEmpty() ? "" : " of " + path),
+                        null, field.getValue().asText());
+            }
+        });
+    }
+
+    private void indexResult(Turn turn, ChatCompletionMessageFunctionToolCall call, String whole, @Nullable String handle) {
+        var name = call.function().name();
+        if (ContextTools.NAMES.contains(name) || whole.isBlank()) {
+            return;
+        }
+        recall.add("step " + turn.step() + ", result of " + name + (handle == null ? "" : " (output " + handle + ")"),
+                handle, whole);
+    }
+
+    private void record(Map<String, Object> entry) {
+        try {
+            store.appendTranscript(jobId, JSON.writeValueAsString(entry));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot record a transcript entry", e);
+        }
+    }
+
+    private static ChatCompletionMessageParam user(String text) {
+        return ChatCompletionMessageParam.ofUser(ChatCompletionUserMessageParam.builder().content(text).build());
+    }
+
+    @Override
+    public void close() {
+        recall.close();
+    }
+}

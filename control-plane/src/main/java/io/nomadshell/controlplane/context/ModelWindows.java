@@ -1,0 +1,53 @@
+package io.nomadshell.controlplane.context;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The context windows of known models, and the default prompt budget derived from them: the window
+ * minus room for the answer. Names match by prefix, longest first, so {@code gpt-4o-2024-08-06} is
+ * a {@code gpt-4o}; an unknown model gets a window small enough for most local models.
+ */
+public final class ModelWindows {
+    /** Assumed for models not in the table (Ollama's and vLLM's common defaults are at least this). */
+    public static final int UNKNOWN_WINDOW = 32_768;
+    private static final Map<String, Integer> WINDOWS = Map.ofEntries(
+            Map.entry("gpt-4o", 128_000),
+            Map.entry("gpt-4o-mini", 128_000),
+            Map.entry("gpt-4.1", 1_047_576),
+            Map.entry("gpt-4-turbo", 128_000),
+            Map.entry("gpt-5", 400_000),
+            Map.entry("o1", 200_000),
+            Map.entry("o3", 200_000),
+            Map.entry("o4-mini", 200_000),
+            Map.entry("claude", 200_000),
+            Map.entry("gemini", 1_048_576),
+            Map.entry("deepseek", 128_000),
+            Map.entry("qwen2.5-coder", 32_768),
+            Map.entry("qwen3", 40_960),
+            Map.entry("llama3.1", 128_000),
+            Map.entry("mistral", 32_768));
+
+    private ModelWindows() {}
+
+    /** The model's context window in tokens. */
+    public static int windowOf(String model) {
+        requireNonNull(model, "model");
+        var name = model.toLowerCase(Locale.ROOT);
+        String best = null;
+        for (var known : WINDOWS.keySet()) {
+            if (name.startsWith(known) && (best == null || known.length() > best.length())) {
+                best = known;
+            }
+        }
+        return best == null ? UNKNOWN_WINDOW : WINDOWS.get(best);
+    }
+
+    /** The default prompt budget: the window less an eighth (at most 16k) kept for the answer. */
+    public static int defaultBudget(String model) {
+        int window = windowOf(model);
+        return window - Math.min(16_384, window / 8);
+    }
+}
