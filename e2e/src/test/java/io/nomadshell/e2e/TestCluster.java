@@ -14,6 +14,7 @@ import io.nomadshell.gateway.server.GatewayServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 /**
  * A real server as the CLI starts it: embedded Redis under the data dir, the local bubblewrap
@@ -35,17 +36,28 @@ final class TestCluster implements AutoCloseable {
     }
 
     static TestCluster start(Path dataDir, String modelBaseUrl, int maxRunning, ApiKeys keys) throws IOException {
+        return start(dataDir, modelBaseUrl, maxRunning, keys, UnaryOperator.identity());
+    }
+
+    /** A cluster whose control-plane options {@code configure} changes (limits, context budget). */
+    static TestCluster start(Path dataDir, String modelBaseUrl, UnaryOperator<ControlPlaneOptions.Builder> configure)
+            throws IOException {
+        return start(dataDir, modelBaseUrl, 1, ApiKeys.none(), configure);
+    }
+
+    private static TestCluster start(Path dataDir, String modelBaseUrl, int maxRunning, ApiKeys keys,
+            UnaryOperator<ControlPlaneOptions.Builder> configure) throws IOException {
         var home = Files.createDirectories(dataDir.toAbsolutePath());
         var socket = home.resolve("attach").resolve("attach.sock");
         var launcher = LocalLauncher.of(DaemonCommand.configure(LocalLauncherOptions.builder(), daemonJar())
                 .attachSocket(socket)
                 .logDirectory(home.resolve("sandbox-logs"))
                 .build());
-        var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
+        var controlPlane = ControlPlane.start(configure.apply(ControlPlaneOptions.builder()
                 .dataDir(home)
                 .launcher(launcher)
                 .model(new ModelOptions(modelBaseUrl, "test", "scripted", 2))
-                .maxRunning(maxRunning)
+                .maxRunning(maxRunning))
                 .build());
         try {
             return new TestCluster(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(0, keys, socket)));
