@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Jobs survive a server restart on the same data dir: queued ones run, interrupted ones end. */
+/** Jobs survive a server restart on the same data dir: queued ones run, interrupted ones go on. */
 class RestartTest {
     private final String marker = "marker-" + UUID.randomUUID();
     private ScriptedModelServer sleepyModel;
@@ -31,10 +32,11 @@ class RestartTest {
 
     /**
      * Stop the server while one job runs and another waits for the only slot; start it again on the
-     * same data dir: the waiting job runs to completion, the interrupted one ends in error with a reason.
+     * same data dir: the waiting job runs to completion, and the interrupted one goes on from its
+     * transcript (its interrupted call answered as lost, not run again) and completes too.
      */
     @Test
-    void pendingJobRunsAfterRestartAndInterruptedJobEnds(@TempDir Path tmp) throws Exception {
+    void pendingJobRunsAfterRestartAndInterruptedJobResumes(@TempDir Path tmp) throws Exception {
         var dataDir = tmp.resolve("server");
         sleepyModel = ScriptedModelServer.builder()
                 .scenario(Fixtures.scenario("sleep-forever", tmp, marker)).build().start();
@@ -50,8 +52,17 @@ class RestartTest {
         }
 
         first.close();
+        assertThat(Fixtures.processesWith(marker)).as("job1's sandbox is gone with the first server").isEmpty();
 
-        helloModel = ScriptedModelServer.builder().scenario(Scenario.bundled("hello-world")).build().start();
+        // Turn 0 writes hello.py (job2, fresh); job1 resumes after its turn 0, so it only gets turns 1 and 2.
+        helloModel = ScriptedModelServer.builder().scenario(Scenario.load(Files.writeString(tmp.resolve("resume.json"), """
+                {"name": "resume",
+                 "turns": [
+                   {"tool_calls": [{"name": "write_file", "arguments": {"path": "hello.py", "content": "print('Hello World')\\n"}}]},
+                   {"tool_calls": [{"name": "write_file", "arguments": {"path": "README.md", "content": "# Hello\\n"}}]},
+                   {"tool_calls": [{"name": "finish", "arguments": {"summary": "done"}}]}
+                 ]}
+                """))).build().start();
         second = TestCluster.start(dataDir, helloModel.baseUrl(), 1);
         var rest2 = second.rest();
 
@@ -60,11 +71,12 @@ class RestartTest {
         var zip = rest2.getBytes("/download/" + job2);
         assertThat(zip.statusCode()).isEqualTo(200);
         assertThat(Fixtures.unzip(zip.body())).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "hello.py", Fixtures.HELLO_PY, "README.md", Fixtures.HELLO_README));
+                "hello.py", Fixtures.HELLO_PY, "README.md", "# Hello\n"));
 
         var polled1 = rest2.awaitEnd(job1, Duration.ofSeconds(60));
-        assertThat(polled1.last().path("status").asText()).as("job1: %s\nevents:\n%s", polled1.last(), Fixtures.history(second.port(), job1)).isEqualTo("error");
-        assertThat(polled1.last().path("error").asText("")).as("job1 says why").isNotBlank();
-        assertThat(Fixtures.processesWith(marker)).as("job1's sandbox is gone").isEmpty();
+        assertThat(polled1.last().path("status").asText()).as("job1: %s\nevents:\n%s", polled1.last(), Fixtures.history(second.port(), job1)).isEqualTo("complete");
+        var zip1 = rest2.getBytes("/download/" + job1);
+        assertThat(Fixtures.unzip(zip1.body())).as("job1 went on after its first step").containsExactly(Map.entry("README.md", "# Hello\n"));
+        assertThat(Fixtures.processesWith(marker)).as("job1's interrupted sleep was not run again").isEmpty();
     }
 }

@@ -59,6 +59,7 @@ public final class Dispatcher implements AutoCloseable {
     /** Stops taking queued jobs; those already running go on. Shutdown begins here. */
     public void stopTaking() {
         closed = true;
+        runner.stopping();
         loop.interrupt();
     }
 
@@ -167,7 +168,6 @@ public final class Dispatcher implements AutoCloseable {
     @Override
     public void close() {
         stopTaking();
-        runner.stopping();
         running.values().forEach(Thread::interrupt);
         for (var thread : running.values()) {
             try {

@@ -97,7 +97,16 @@ public final class JobRunner {
             if (!resuming && !store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied()) {
                 return;
             }
-            var tools = new SandboxToolRunner(jobId, sandbox, sessions);
+            var inSandbox = new SandboxToolRunner(jobId, sandbox, sessions);
+            // Once this control plane stops, a result may be the stop's doing (a broken stream): it is
+            // not recorded, and the call counts as interrupted for the next start to resume.
+            ToolRunner tools = (call, timeout, events) -> {
+                var result = inSandbox.run(call, timeout, events);
+                if (stopping) {
+                    throw new InterruptedException("the control plane is stopping");
+                }
+                return result;
+            };
             switch (agent.run(job, tools)) {
                 case Outcome.Finished finished -> complete(jobId, tools, finished.summary());
                 case Outcome.Failed failed -> fail(jobId, failed.reason());
@@ -154,12 +163,11 @@ public final class JobRunner {
                 return;
             }
             upload.commit();
-            var applied = store.transition(jobId, JobStatus.COMPLETE, null,
+            // The artifact event goes first: watchers stop at the terminal status, and must not miss it.
+            store.appendEvent(jobId, JobEvent.newBuilder().setArtifactReady(ArtifactReady.newBuilder()
+                    .setDownloadUrl("/download/" + jobId).setBytes(received[0]).setSha256(sha256)));
+            store.transition(jobId, JobStatus.COMPLETE, null,
                     Map.of("artifact_bytes", Long.toString(received[0]), "artifact_sha256", sha256, "summary", summary));
-            if (applied.applied()) {
-                store.appendEvent(jobId, JobEvent.newBuilder().setArtifactReady(ArtifactReady.newBuilder()
-                        .setDownloadUrl("/download/" + jobId).setBytes(received[0]).setSha256(sha256)));
-            }
         } catch (TimeoutException e) {
             fail(jobId, "the workspace could not be archived within " + ARCHIVE_TIMEOUT.toMinutes() + " min");
         }

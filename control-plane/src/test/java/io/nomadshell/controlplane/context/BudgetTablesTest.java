@@ -1,0 +1,47 @@
+package io.nomadshell.controlplane.context;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+/** Model windows, prices and cutting text to a number of tokens. */
+class BudgetTablesTest {
+    @Test
+    void knownModelsGetTheirWindowLessRoomForTheAnswer() {
+        assertThat(ModelWindows.defaultBudget("gpt-4o-2024-08-06")).isEqualTo(128_000 - 16_000);
+        assertThat(ModelWindows.windowOf("gpt-4o-mini")).isEqualTo(128_000);
+        assertThat(ModelWindows.windowOf("some-local-model")).isEqualTo(ModelWindows.UNKNOWN_WINDOW);
+        assertThat(ModelWindows.defaultBudget("some-local-model")).isEqualTo(32_768 - 4_096);
+    }
+
+    @Test
+    void pricesComeFromTheTableOverriddenByTheOperator() {
+        var table = PriceTable.parse("gpt-4o=5/20, my-model = 1/2");
+        assertThat(table.priceOf("gpt-4o-2024-08-06").cost(1_000_000, 1_000_000)).isEqualTo(25.0);
+        assertThat(table.priceOf("gpt-4o-mini").promptUsd()).isEqualTo(0.15);
+        assertThat(table.priceOf("my-model").cost(500_000, 0)).isEqualTo(0.5);
+        assertThat(table.priceOf("unknown").cost(1_000_000, 1_000_000)).isZero();
+    }
+
+    @Test
+    void malformedPricesAreNamed() {
+        assertThatThrownBy(() -> PriceTable.parse("gpt-4o=cheap/1")).hasMessageContaining("'gpt-4o=cheap/1'");
+        assertThatThrownBy(() -> PriceTable.parse("gpt-4o")).hasMessageContaining("model=prompt/completion");
+        assertThatThrownBy(() -> PriceTable.parse("m=-1/1")).hasMessageContaining("zero or more");
+    }
+
+    @Test
+    void tooSmallABudgetIsRefused() {
+        assertThatThrownBy(() -> new ContextOptions(1_000, 0, 0, PriceTable.BUILT_IN)).hasMessageContaining("at least 4096");
+    }
+
+    @Test
+    void shortenKeepsHeadAndTailWithinTheTokens() {
+        var text = "head\n" + "lorem ipsum dolor sit amet ".repeat(2_000) + "\ntail";
+        var shortened = Tokens.shorten(text, 300, "\n[%d characters cut]\n");
+        assertThat(Tokens.count(shortened)).isLessThanOrEqualTo(300);
+        assertThat(shortened).startsWith("head").endsWith("tail").containsPattern("\\[\\d+ characters cut]");
+        assertThat(Tokens.shorten("short", 300, "cut")).isEqualTo("short");
+    }
+}

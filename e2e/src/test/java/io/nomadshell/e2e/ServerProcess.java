@@ -1,0 +1,98 @@
+package io.nomadshell.e2e;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The real server as a user runs it, {@code java -jar nomad-shell.jar server}, in a JVM of its own,
+ * so a test can kill it with SIGKILL (nothing runs on the way out) and start another on the same
+ * data dir and Redis.
+ */
+final class ServerProcess implements AutoCloseable {
+    private static final Pattern SERVING = Pattern.compile("serving on port (\\d+)");
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+    private final Process process;
+    private final Path log;
+    private final int port;
+
+    private ServerProcess(Process process, Path log, int port) {
+        this.process = process;
+        this.log = log;
+        this.port = port;
+    }
+
+    static ServerProcess start(Path dataDir, String redisUrl, String modelBaseUrl, Path log, String... extraArgs)
+            throws IOException, InterruptedException {
+        var java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        var command = new ArrayList<>(List.of(java, "-jar", cliJar().toString(), "server",
+                "--port", "0", "--data-dir", dataDir.toString(), "--redis-url", redisUrl,
+                "--openai-base-url", modelBaseUrl, "--openai-api-key", "test", "--model", "scripted",
+                "--daemon-jar", TestCluster.daemonJar().toString()));
+        command.addAll(List.of(extraArgs));
+        var process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        var deadline = Instant.now().plus(START_TIMEOUT);
+        while (Instant.now().isBefore(deadline)) {
+            var matcher = SERVING.matcher(Files.readString(log, StandardCharsets.UTF_8));
+            if (matcher.find()) {
+                return new ServerProcess(process, log, Integer.parseInt(matcher.group(1)));
+            }
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the server exited with " + process.exitValue() + ":\n" + Files.readString(log));
+            }
+            Thread.sleep(200);
+        }
+        process.destroyForcibly();
+        throw new IllegalStateException("the server did not start in " + START_TIMEOUT + ":\n" + Files.readString(log));
+    }
+
+    static Path cliJar() {
+        var property = requireNonNull(System.getProperty("nomadshell.cliJar"), "system property nomadshell.cliJar (set by the e2e pom)");
+        var jar = Path.of(property).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("the CLI jar is missing: " + jar + " (build cli first)");
+        }
+        return jar;
+    }
+
+    int port() {
+        return port;
+    }
+
+    Rest rest() {
+        return new Rest("http://127.0.0.1:" + port, null);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL: no shutdown hook, no cleanup, as when the machine loses the process. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    String log() throws IOException {
+        return Files.readString(log);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(java.util.concurrent.TimeUnit.SECONDS.toMillis(20), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                kill();
+            }
+        }
+    }
+}
