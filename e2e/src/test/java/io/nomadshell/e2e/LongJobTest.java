@@ -49,6 +49,8 @@ class LongJobTest {
                 .isEqualTo("complete");
         assertThat(polled.last().path("steps").asInt()).isEqualTo(291);
         var counts = model.promptTokenCounts();
+        assertThat(model.receivedRequests()).as("no request was refused (unpaired tool result, bad shape)")
+                .hasSameSizeAs(counts);
         assertThat(counts).as("every request the model received").hasSizeGreaterThan(291)
                 .allSatisfy(tokens -> assertThat(tokens).isLessThanOrEqualTo(CONTEXT_TOKENS));
         assertThat(model.receivedRequests()).as("older steps were condensed by the model")

@@ -49,15 +49,22 @@ final class Condenser {
             if (!summary.isEmpty()) {
                 return Tokens.shorten(summary, budget.summary(), CUT);
             }
-            log.warn("The model returned an empty summary of steps {} to {}", first, last);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return dropped(previous, turns, " (interrupted)");
         } catch (Exception e) {
             log.warn("Could not condense steps {} to {}: {}", first, last, e.getMessage());
+            return dropped(previous, turns, "");
         }
-        var dropped = "[Steps " + first + " to " + last + " are no longer shown and could not be summarized;"
-                + " the recall tool searches them.]";
-        return Tokens.shorten(previous.isEmpty() ? dropped : previous + "\n" + dropped, budget.summary(), CUT);
+        log.warn("The model returned an empty summary of steps {} to {}", first, last);
+        return dropped(previous, turns, "");
+    }
+
+    /** The summary with a note that {@code turns} are no longer shown, unsummarized (plain truncation). */
+    String dropped(String previous, List<Turn> turns, String why) {
+        var note = "[Steps " + turns.get(0).step() + " to " + turns.get(turns.size() - 1).step()
+                + " are no longer shown and could not be summarized" + why + "; the recall tool searches them.]";
+        return Tokens.shorten(previous.isEmpty() ? note : previous + "\n" + note, budget.summary(), CUT);
     }
 
     /** The turns as plain text, each part cut to half a shown part. */

@@ -37,6 +37,7 @@ public final class JobContext implements AutoCloseable {
     private static final String OUT_OF_LINE = "\n[... %d characters not shown. The whole output is stored as %s:"
             + " recall with handle \"%s\" searches it, or reads it from an offset ...]\n";
     private static final ObjectMapper JSON = ObjectMappers.jsonMapper();
+    private static final int MAX_CONDENSING_CALLS = 2;
 
     private final String jobId;
     private final ContextStore store;
@@ -207,7 +208,11 @@ public final class JobContext implements AutoCloseable {
         };
     }
 
-    /** A request within the budget; may condense older turns first (a model call). */
+    /**
+     * A request within the budget. When the verbatim turns do not fit, the oldest are condensed
+     * (a model call; at most {@value #MAX_CONDENSING_CALLS} per request, then they are dropped with a
+     * note) so the newest fit in half the room; a newest turn too big on its own is shown smaller.
+     */
     public Prompt prompt() {
         for (int attempt = 0; ; attempt++) {
             var context = contextMessage();
@@ -225,17 +230,14 @@ public final class JobContext implements AutoCloseable {
             if (verbatim <= room) {
                 return assemble(context, fixed, budget.part());
             }
-            int keepFrom = keepFrom(room / 2);
-            if (attempt >= 2 || keepFrom <= condensed) {
-                // The newest turn alone is too big, or condensing does not free enough: show it smaller.
-                condensed = Math.max(condensed, turns.size() - 1);
-                store.saveSummary(jobId, summary, condensed);
+            if (turns.size() - condensed <= 1) {
                 var newest = turns.get(turns.size() - 1);
                 int parts = 1 + 2 * newest.calls().size();
-                int limit = Math.max(16, (room - 16 * parts) / parts);
-                return assemble(context, fixed, limit);
+                return assemble(context, fixed, Math.max(16, (room - 16 * parts) / parts));
             }
-            summary = condenser.condense(summary, turns.subList(condensed, keepFrom));
+            int keepFrom = keepFrom(room / 2);
+            var older = turns.subList(condensed, keepFrom);
+            summary = attempt < MAX_CONDENSING_CALLS ? condenser.condense(summary, older) : condenser.dropped(summary, older, "");
             condensed = keepFrom;
             store.saveSummary(jobId, summary, condensed);
         }
@@ -260,7 +262,7 @@ public final class JobContext implements AutoCloseable {
         return new Prompt(List.copyOf(messages), tokens);
     }
 
-    /** The first turn to keep verbatim so the kept ones take at most {@code room}; never past the newest. */
+    /** The first turn to keep verbatim so the kept ones take at most {@code room}; at least one is condensed, the newest never. */
     private int keepFrom(int room) {
         int used = 0;
         int from = turns.size();
@@ -272,7 +274,7 @@ public final class JobContext implements AutoCloseable {
             used += tokens;
             from--;
         }
-        return Math.min(from, turns.size() - 1);
+        return Math.max(condensed + 1, Math.min(from, turns.size() - 1));
     }
 
     private @Nullable ChatCompletionMessageParam contextMessage() {

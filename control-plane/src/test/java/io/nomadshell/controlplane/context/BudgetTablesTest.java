@@ -3,9 +3,15 @@ package io.nomadshell.controlplane.context;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.openai.models.chat.completions.ChatCompletionContentPart;
+import com.openai.models.chat.completions.ChatCompletionContentPartImage;
+import com.openai.models.chat.completions.ChatCompletionContentPartText;
+import com.openai.models.chat.completions.ChatCompletionMessageParam;
+import com.openai.models.chat.completions.ChatCompletionUserMessageParam;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Model windows, prices and cutting text to a number of tokens. */
+/** Model windows, prices, counting a message's tokens and cutting text to a number of tokens. */
 class BudgetTablesTest {
     @Test
     void knownModelsGetTheirWindowLessRoomForTheAnswer() {
@@ -34,6 +40,20 @@ class BudgetTablesTest {
     @Test
     void tooSmallABudgetIsRefused() {
         assertThatThrownBy(() -> new ContextOptions(1_000, 0, 0, PriceTable.BUILT_IN)).hasMessageContaining("at least 4096");
+    }
+
+    @Test
+    void anImageCountsAFixedCostAndItsTextIsCounted() {
+        var screenshot = ChatCompletionMessageParam.ofUser(ChatCompletionUserMessageParam.builder()
+                .contentOfArrayOfContentParts(List.of(
+                        ChatCompletionContentPart.ofText(ChatCompletionContentPartText.builder().text("the screen now").build()),
+                        ChatCompletionContentPart.ofImageUrl(ChatCompletionContentPartImage.builder()
+                                .imageUrl(ChatCompletionContentPartImage.ImageUrl.builder()
+                                        .url("data:image/png;base64," + "A".repeat(100_000)).build())
+                                .build())))
+                .build());
+        assertThat(MessageTokens.count(screenshot))
+                .isEqualTo(MessageTokens.PER_MESSAGE + Tokens.count("the screen now") + MessageTokens.IMAGE_TOKENS);
     }
 
     @Test
