@@ -32,7 +32,7 @@ public final class JobContext implements AutoCloseable {
             Your context is managed: older steps are condensed into a summary, long outputs are shown \
             as head and tail with a handle, and the recall tool searches everything you have seen, \
             word for word. Keep what you must not forget in your notes (the notes tool).""";
-    static final String LOST = "error: the control plane restarted while this call ran, so its result is lost."
+    static final String LOST = "error: the control plane running this job stopped while this call ran, so its result is lost."
             + " It was not run again: check the workspace to see whether it took effect.";
     private static final String OUT_OF_LINE = "\n[... %d characters not shown. The whole output is stored as %s:"
             + " recall with handle \"%s\" searches it, or reads it from an offset ...]\n";

@@ -128,9 +128,12 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     private void housekeeping() {
-        running.keySet().forEach(jobId -> {
+        running.forEach((jobId, thread) -> {
             if (!leases.renew(jobId, replicaId, LEASE_TTL)) {
-                log.warn("Lost the lease of job {}", jobId);
+                // Another replica may have taken it over already: stop here so it never runs twice.
+                log.warn("Lost the lease of job {}; stopping it here", jobId);
+                runner.handOver(jobId);
+                thread.interrupt();
             }
         });
         reclaimed.addAll(queue.reclaimStale(LEASE_TTL));

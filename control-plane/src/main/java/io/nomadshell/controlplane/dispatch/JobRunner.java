@@ -30,6 +30,8 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +58,7 @@ public final class JobRunner {
     private final Duration readyTimeout;
     private final Duration tokenLifetime;
     private volatile boolean stopping;
+    private final Set<String> handedOver = ConcurrentHashMap.newKeySet();
 
     public JobRunner(JobStore store, SandboxLauncher launcher, SessionRegistry sessions, JobTokens tokens,
             ArtifactStore artifacts, AgentLoop agent, Path workspaces, Duration readyTimeout, Duration tokenLifetime) {
@@ -73,6 +76,15 @@ public final class JobRunner {
     /** From now on, jobs interrupted are left for another start to resume, not failed. */
     void stopping() {
         stopping = true;
+    }
+
+    /** This replica lost the job's lease: the job is another's now; stop it here without failing it. */
+    void handOver(String jobId) {
+        handedOver.add(jobId);
+    }
+
+    private boolean leaving(String jobId) {
+        return stopping || handedOver.contains(jobId);
     }
 
     /** Runs a job that this replica has just moved to {@code starting}, or resumes one it took over in {@code running}. */
@@ -102,8 +114,8 @@ public final class JobRunner {
             // not recorded, and the call counts as interrupted for the next start to resume.
             ToolRunner tools = (call, timeout, events) -> {
                 var result = inSandbox.run(call, timeout, events);
-                if (stopping) {
-                    throw new InterruptedException("the control plane is stopping");
+                if (leaving(jobId)) {
+                    throw new InterruptedException("the job is leaving this control plane");
                 }
                 return result;
             };
@@ -133,6 +145,7 @@ public final class JobRunner {
             if (store.find(jobId).map(job -> job.status().isTerminal()).orElse(true)) {
                 deleteRecursively(workspace);
             }
+            handedOver.remove(jobId);
         }
     }
 
@@ -173,10 +186,10 @@ public final class JobRunner {
         }
     }
 
-    /** Fails the job, unless this control plane is stopping: then it stays for the next start to resume. */
+    /** Fails the job, unless it is leaving this control plane: then it stays for its next owner to resume. */
     private void fail(String jobId, String reason) {
-        if (stopping) {
-            log.info("Job {} is left for the next start to resume ({})", jobId, reason);
+        if (leaving(jobId)) {
+            log.info("Job {} is left for its next owner to resume ({})", jobId, reason);
             return;
         }
         if (store.transition(jobId, JobStatus.ERROR, reason, Map.of()).applied()) {
