@@ -6,6 +6,7 @@ import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionMessage;
 import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionMessageParam;
+import io.nomadshell.controlplane.context.ContextCall;
 import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.context.JobContext;
 import io.nomadshell.controlplane.context.JobContexts;
@@ -130,7 +131,12 @@ public final class AgentLoop {
                     }
                     case ToolCatalogue.Action.Invalid invalid -> "error: " + invalid.message();
                     case ToolCatalogue.Action.Sandbox sandbox -> runInSandbox(job.id(), callId, call, sandbox, tools, deadline);
-                    case ToolCatalogue.Action.Context own -> context.run(own.call());
+                    case ToolCatalogue.Action.Context own -> {
+                        if (own.call() instanceof ContextCall.Search) {
+                            WorkspaceFiles.refresh(context, tools, callId);
+                        }
+                        yield context.run(own.call());
+                    }
                 };
                 var recorded = context.addResult(step, call, answer);
                 if (recorded.stuck() != null) {

@@ -15,7 +15,7 @@ public final class ContextTools {
     public static final Set<String> NAMES = Set.of("recall", "notes");
     private static final List<ChatCompletionTool> DEFINITIONS = List.of(
             tool("recall", "Search everything this job has seen so far (your earlier messages and calls, every "
-                            + "tool output in full, files written or read), ranked by relevance. Use it when "
+                            + "tool output in full, the workspace's text files), ranked by relevance. Use it when "
                             + "something from earlier steps is no longer in view. With handle and no query, "
                             + "reads that stored output from offset on.",
                     Map.of("query", Map.of("type", "string", "description", "Words to look for"),

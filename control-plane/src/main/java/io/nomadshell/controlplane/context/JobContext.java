@@ -13,6 +13,7 @@ import com.openai.models.chat.completions.ChatCompletionSystemMessageParam;
 import com.openai.models.chat.completions.ChatCompletionUserMessageParam;
 import io.nomadshell.controlplane.store.ContextStore;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,7 @@ public final class JobContext implements AutoCloseable {
     private final List<Turn> turns = new ArrayList<>();
     private final Recall recall = new Recall();
     private final StuckDetector stuck = new StuckDetector();
+    private final Map<String, Long> indexedFiles = new HashMap<>();
     private String summary;
     private int condensed;
     private String notes;
@@ -208,6 +210,17 @@ public final class JobContext implements AutoCloseable {
         };
     }
 
+    /** The size a workspace file had when recall indexed it; -1 if it never did. */
+    public long indexedFileSize(String path) {
+        return indexedFiles.getOrDefault(path, -1L);
+    }
+
+    /** Makes recall find a workspace file's current text (read from the sandbox by the caller). */
+    public void indexFile(String path, long size, String text) {
+        recall.replaceFile(requireNonNull(path, "path"), requireNonNull(text, "text"));
+        indexedFiles.put(path, size);
+    }
+
     /**
      * A request within the budget. When the verbatim turns do not fit, the oldest are condensed
      * (a model call; at most {@value #MAX_CONDENSING_CALLS} per request, then they are dropped with a
@@ -342,7 +355,9 @@ public final class JobContext implements AutoCloseable {
         turns.add(turn);
         reply.content().filter(text -> !text.isBlank()).ifPresent(text -> recall.add("step " + step + ", your words", null, text));
         for (var call : turn.calls()) {
-            indexArguments(step, call);
+            if (!ContextTools.NAMES.contains(call.function().name())) {
+                indexArguments(step, call);
+            }
         }
     }
 

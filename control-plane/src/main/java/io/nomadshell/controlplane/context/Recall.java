@@ -61,6 +61,10 @@ final class Recall implements AutoCloseable {
      * @param handle the out-of-line output it belongs to, or null
      */
     void add(String where, @Nullable String handle, String text) {
+        add(where, handle, null, text);
+    }
+
+    private void add(String where, @Nullable String handle, @Nullable String file, String text) {
         requireNonNull(where, "where");
         requireNonNull(text, "text");
         try {
@@ -72,6 +76,9 @@ final class Recall implements AutoCloseable {
                 if (handle != null) {
                     doc.add(new StringField("handle", handle, Field.Store.YES));
                 }
+                if (file != null) {
+                    doc.add(new StringField("file", file, Field.Store.NO));
+                }
                 writer.addDocument(doc);
                 if (end >= text.length()) {
                     break;
@@ -81,6 +88,16 @@ final class Recall implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Indexes a workspace file as passages, in place of what was indexed for that path before. */
+    void replaceFile(String path, String text) {
+        try {
+            writer.deleteDocuments(new Term("file", path));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        add("workspace file " + path, null, path, text);
     }
 
     /** The best passages for the words of {@code query}, best first; within one output if {@code handle} is set. */
