@@ -182,12 +182,10 @@ public final class JobContext implements AutoCloseable {
         }
         var turn = turns.get(turns.size() - 1);
         var verdict = stuck.record(call.function().name(), call.function().arguments(), result);
-        var note = switch (verdict) {
-            case StuckDetector.Verdict.Fine fine -> "";
-            case StuckDetector.Verdict.Repeating repeating -> "\n[This exact call has now returned the same result "
-                    + repeating.times() + " times. Repeating it will not help: try something else.]";
-            case StuckDetector.Verdict.Stuck s -> "";
-        };
+        var note = verdict instanceof StuckDetector.Verdict.Repeating repeating
+                ? "\n[This exact call has now returned the same result " + repeating.times()
+                        + " times. Repeating it will not help: try something else.]"
+                : "";
         if (!note.isEmpty()) {
             entry.put("note", note);
         }
@@ -195,9 +193,10 @@ public final class JobContext implements AutoCloseable {
         indexResult(turn, call, result, handle);
         turn.answer(call.id(), shown + note);
         noteFinish(call, result);
-        return new Answer(shown + note, verdict instanceof StuckDetector.Verdict.Stuck s
-                ? "stuck: the model made the same call " + s.times() + " times with the same result: "
-                        + call.function().name() + " " + call.function().arguments()
+        var arguments = call.function().arguments();
+        return new Answer(shown + note, verdict instanceof StuckDetector.Verdict.Stuck stuckCall
+                ? "stuck: the model made the same call " + stuckCall.times() + " times with the same result: "
+                        + call.function().name() + " " + (arguments.length() > 300 ? arguments.substring(0, 300) + "…" : arguments)
                 : null);
     }
 

@@ -29,9 +29,4 @@ public final class JobContexts {
         return JobContext.open(requireNonNull(jobId, "jobId"), requireNonNull(task, "task"), systemPrompt, store,
                 budget, toolTokens, requireNonNull(summarizer, "summarizer"));
     }
-
-    /** The most tokens one request may hold. */
-    public int contextTokens() {
-        return budget.total();
-    }
 }

@@ -34,7 +34,7 @@ import org.jspecify.annotations.Nullable;
  * transcript in Redis is the source it is rebuilt from.
  */
 final class Recall implements AutoCloseable {
-    static final int PASSAGE_CHARS = 1_200;
+    private static final int PASSAGE_CHARS = 1_200;
     private static final int OVERLAP_CHARS = 200;
     private static final int MAX_QUERY_TERMS = 64;
 

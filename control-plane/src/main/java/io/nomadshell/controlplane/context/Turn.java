@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.models.chat.completions.ChatCompletionMessage;
+import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionMessageParam;
 import com.openai.models.chat.completions.ChatCompletionMessageToolCall;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
@@ -40,10 +41,6 @@ final class Turn {
         return step;
     }
 
-    ChatCompletionMessage assistant() {
-        return assistant;
-    }
-
     /** The ids of the function calls still waiting for their result. */
     List<String> unanswered() {
         var open = new ArrayList<String>();
@@ -55,8 +52,8 @@ final class Turn {
         return open;
     }
 
-    List<com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall> calls() {
-        var calls = new ArrayList<com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall>();
+    List<ChatCompletionMessageFunctionToolCall> calls() {
+        var calls = new ArrayList<ChatCompletionMessageFunctionToolCall>();
         assistant.toolCalls().ifPresent(list -> list.forEach(call -> call.function().ifPresent(calls::add)));
         return calls;
     }
