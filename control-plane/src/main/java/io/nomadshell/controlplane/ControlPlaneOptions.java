@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.controlplane.agent.AgentLimits;
 import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import org.jspecify.annotations.Nullable;
  * @param tokenSecret the HMAC key of Attach tokens (shared by replicas); null keeps one in dataDir
  * @param readyTimeout how long a sandbox's daemon may take to attach
  * @param heartbeatInterval how often each side of an Attach stream proves it is alive
+ * @param resources what a job's sandbox gets and may ask for
  */
 public record ControlPlaneOptions(
         Path dataDir,
@@ -30,7 +32,8 @@ public record ControlPlaneOptions(
         AgentLimits limits,
         byte @Nullable [] tokenSecret,
         Duration readyTimeout,
-        Duration heartbeatInterval) {
+        Duration heartbeatInterval,
+        ResourcePolicy resources) {
 
     public ControlPlaneOptions {
         requireNonNull(dataDir, "dataDir");
@@ -40,6 +43,7 @@ public record ControlPlaneOptions(
         requireNonNull(limits, "limits");
         requireNonNull(readyTimeout, "readyTimeout");
         requireNonNull(heartbeatInterval, "heartbeatInterval");
+        requireNonNull(resources, "resources");
         if (maxRunning < 1) {
             throw new IllegalArgumentException("maxRunning must be at least 1");
         }
@@ -53,7 +57,7 @@ public record ControlPlaneOptions(
         return new Builder()
                 .dataDir(dataDir).redisUrl(redisUrl).replicaId(replicaId).maxRunning(maxRunning)
                 .launcher(launcher).model(model).limits(limits).tokenSecret(tokenSecret)
-                .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval);
+                .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).resources(resources);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -68,6 +72,7 @@ public record ControlPlaneOptions(
         private byte @Nullable [] tokenSecret;
         private Duration readyTimeout = Duration.ofSeconds(60);
         private Duration heartbeatInterval = Duration.ofSeconds(5);
+        private ResourcePolicy resources = ResourcePolicy.DEFAULT;
 
         private Builder() {}
 
@@ -121,10 +126,16 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        /** The sandbox resources jobs get and may ask for; default {@link ResourcePolicy#DEFAULT}. */
+        public Builder resources(ResourcePolicy resources) {
+            this.resources = resources;
+            return this;
+        }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
-                    readyTimeout, heartbeatInterval);
+                    readyTimeout, heartbeatInterval, resources);
         }
 
         private static String defaultReplicaId() {

@@ -63,7 +63,8 @@ public final class AgentLoop {
      * @throws SandboxLostException when the sandbox is gone for good; the job cannot go on
      */
     public Outcome run(Job job, ToolRunner tools) throws InterruptedException, SandboxLostException {
-        var deadline = Instant.now().plus(limits.maxDuration());
+        var maxDuration = job.sandbox().timeout(); // as granted within limits.maxDuration()
+        var deadline = Instant.now().plus(maxDuration);
         var messages = new ArrayList<ChatCompletionMessageParam>();
         messages.add(ChatCompletionMessageParam.ofSystem(
                 ChatCompletionSystemMessageParam.builder().content(SYSTEM_PROMPT).build()));
@@ -72,7 +73,7 @@ public final class AgentLoop {
         int nudges = 0;
         for (int step = 1; step <= limits.maxSteps(); step++) {
             if (Instant.now().isAfter(deadline)) {
-                return new Outcome.Failed("the job ran out of time (limit " + describe(limits.maxDuration()) + ")");
+                return new Outcome.Failed("the job ran out of time (limit " + describe(maxDuration) + ")");
             }
             ChatCompletion completion;
             try {

@@ -74,7 +74,7 @@ public final class JobRunner {
             var job = store.find(jobId).orElseThrow();
             Files.createDirectories(workspace);
             var token = tokens.issue(jobId, Instant.now().plus(tokenLifetime));
-            sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace));
+            sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace, job.owner(), job.task(), job.sandbox()));
             DaemonWait.await(jobId, sandbox, sessions, readyTimeout);
             if (!store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied()) {
                 return;

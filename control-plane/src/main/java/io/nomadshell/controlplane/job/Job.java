@@ -10,6 +10,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @param owner who scheduled it (an API key's id); other owners cannot see it
  * @param error why it failed, in words for a person; set only in {@link JobStatus#ERROR}
+ * @param sandbox what its sandbox may use
  */
 public record Job(
         String id,
@@ -23,7 +24,8 @@ public record Job(
         int steps,
         long promptTokens,
         long completionTokens,
-        long artifactBytes) {
+        long artifactBytes,
+        SandboxResources sandbox) {
 
     public Job {
         requireNonNull(id, "id");
@@ -31,6 +33,7 @@ public record Job(
         requireNonNull(task, "task");
         requireNonNull(status, "status");
         requireNonNull(createdAt, "createdAt");
+        requireNonNull(sandbox, "sandbox");
     }
 
     public long totalTokens() {
