@@ -44,8 +44,9 @@ JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")
 lib=$(dirname "$JAR")/lib
 # jdeps finds what the classes use; jdk.unsupported: gRPC's Netty reaches for sun.misc.Unsafe by
 # reflection, which jdeps cannot see.
-modules=$("$JAVA_HOME/bin/jdeps" --multi-release 21 --ignore-missing-deps --print-module-deps \
-  --class-path "$lib/*" "$JAR" "$lib"/*.jar),jdk.unsupported
+modules=$("$JAVA_HOME/bin/jdeps" --multi-release 21 --ignore-missing-deps --print-module-deps --recursive \
+  --class-path "$lib/*" "$JAR" 2>/dev/null | tail -n1),jdk.unsupported
+[[ "$modules" == java.base* ]] || { log "jdeps could not list the daemon's modules"; exit 1; }
 jdk_version=$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p')
 jre="$CACHE_DIR/jre-$jdk_version-$(printf '%s' "$modules" | sha256sum | cut -c1-12)"
 if [[ ! -x "$jre/bin/java" ]]; then

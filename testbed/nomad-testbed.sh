@@ -33,6 +33,8 @@ WAIT_SECONDS=120
 log() { printf '[nomad-testbed] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 export GOTOOLCHAIN=local
+# Go's own installer puts it here, off the default PATH.
+[[ -d /usr/local/go/bin ]] && PATH="$PATH:/usr/local/go/bin"
 
 build_nomad() {
   if [[ -x "$NOMAD_BIN" ]]; then

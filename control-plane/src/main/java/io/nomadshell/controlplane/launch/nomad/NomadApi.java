@@ -93,9 +93,9 @@ final class NomadApi {
                 JSON.constructType(Evaluation.class));
     }
 
-    /** Jobs whose id starts with {@code prefix}. */
+    /** Jobs whose id starts with {@code prefix}, with their meta. */
     List<JobListStub> jobs(String prefix) throws NomadApiException {
-        return read(send("GET", "/v1/jobs", Map.of("prefix", prefix), null, REQUEST_TIMEOUT).body(),
+        return read(send("GET", "/v1/jobs", Map.of("prefix", prefix, "meta", "true"), null, REQUEST_TIMEOUT).body(),
                 JSON.getTypeFactory().constructCollectionType(List.class, JobListStub.class));
     }
 

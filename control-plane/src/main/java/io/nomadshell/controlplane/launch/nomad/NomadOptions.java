@@ -26,6 +26,8 @@ import org.jspecify.annotations.Nullable;
  * @param stopTimeout how long stopping a sandbox may take before the launcher stops waiting
  * @param retention how long finished dispatched jobs stay visible in Nomad before being purged
  * @param reconcileInterval how often dispatched jobs are compared with the jobs in Redis
+ * @param orphanGrace how long a sandbox may outlive its job before the reconciler stops it (its
+ *     own control plane closes it sooner, letting the daemon exit by itself first)
  */
 public record NomadOptions(
         URI address,
@@ -40,7 +42,8 @@ public record NomadOptions(
         Duration placementTimeout,
         Duration stopTimeout,
         Duration retention,
-        Duration reconcileInterval) {
+        Duration reconcileInterval,
+        Duration orphanGrace) {
 
     public static final String DEFAULT_ADDRESS = "http://127.0.0.1:4646";
     public static final String DEFAULT_IMAGE = "nomad-shell-sandbox:local";
@@ -57,6 +60,7 @@ public record NomadOptions(
         requireNonNull(stopTimeout, "stopTimeout");
         requireNonNull(retention, "retention");
         requireNonNull(reconcileInterval, "reconcileInterval");
+        requireNonNull(orphanGrace, "orphanGrace");
         if (!jobPrefix.matches("[a-z0-9][a-z0-9-]{0,40}")) {
             throw new IllegalArgumentException("jobPrefix must be lowercase letters, digits and dashes: " + jobPrefix);
         }
@@ -104,9 +108,10 @@ public record NomadOptions(
         private @Nullable Path attachSocketDirectory;
         private String jobPrefix = "nomad-shell-sandbox";
         private Duration placementTimeout = Duration.ofSeconds(60);
-        private Duration stopTimeout = Duration.ofSeconds(30);
+        private Duration stopTimeout = Duration.ofSeconds(15);
         private Duration retention = Duration.ofHours(1);
         private Duration reconcileInterval = Duration.ofSeconds(30);
+        private Duration orphanGrace = Duration.ofSeconds(30);
 
         private Builder() {}
 
@@ -183,10 +188,16 @@ public record NomadOptions(
             return this;
         }
 
+        public Builder orphanGrace(Duration orphanGrace) {
+            this.orphanGrace = requireNonNull(orphanGrace, "orphanGrace");
+            return this;
+        }
+
         public NomadOptions build() {
             return new NomadOptions(address, token, region, namespace, image, runtime,
                     requireNonNull(attachTarget, "attach target: call attachSocket or attachAddress"),
-                    attachSocketDirectory, jobPrefix, placementTimeout, stopTimeout, retention, reconcileInterval);
+                    attachSocketDirectory, jobPrefix, placementTimeout, stopTimeout, retention, reconcileInterval,
+                    orphanGrace);
         }
     }
 }

@@ -24,7 +24,7 @@ final class NomadSandbox implements Sandbox {
     static final String STOPPED = "the sandbox was stopped";
     private static final Duration WAIT = Duration.ofSeconds(5);
     /** A daemon told to shut down exits within moments: let it, so the job ends with its exit code. */
-    private static final Duration EXIT_GRACE = Duration.ofSeconds(5);
+    private static final Duration EXIT_GRACE = Duration.ofSeconds(3);
     private static final Duration RETRY = Duration.ofSeconds(1);
 
     private final NomadApi api;
@@ -135,28 +135,39 @@ final class NomadSandbox implements Sandbox {
     /**
      * Lets a daemon that was told to shut down exit by itself, then stops the dispatched job and
      * waits until its allocation has ended (the container is gone). Idempotent; never throws.
+     * A cancelled job's thread calls this interrupted, and may be interrupted again meanwhile: the
+     * work runs on a thread of its own, bounded by its timeouts, so the sandbox is never left running.
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        boolean interrupted = Thread.interrupted();
-        try {
-            if (!awaitEnd(EXIT_GRACE)) {
-                stopQuietly();
-                if (!awaitEnd(stopTimeout)) {
-                    log.warn("the sandbox of job {} ({}) did not stop within {}", jobId, dispatchedJobId, stopTimeout);
-                }
-            }
-            exitReason.compareAndSet(null, STOPPED);
-            follower.interrupt();
-            log.info("closed the sandbox of job {} ({})", jobId, dispatchedJobId);
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
+        var closing = Thread.ofVirtual().name("nomad-close-" + jobId).start(this::stopAndAwaitEnd);
+        boolean interrupted = false;
+        while (true) {
+            try {
+                closing.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
         }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void stopAndAwaitEnd() {
+        if (!awaitEnd(EXIT_GRACE)) {
+            stopQuietly();
+            if (!awaitEnd(stopTimeout)) {
+                log.warn("the sandbox of job {} ({}) did not stop within {}", jobId, dispatchedJobId, stopTimeout);
+            }
+        }
+        exitReason.compareAndSet(null, STOPPED);
+        follower.interrupt();
+        log.info("closed the sandbox of job {} ({})", jobId, dispatchedJobId);
     }
 
     /**

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.hashicorp.nomad.apimodel.JobListStub;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
@@ -13,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps Nomad in step with the job store: stops dispatched sandboxes whose Nomad Shell job has
- * ended (or is unknown) — orphans of a control plane that stopped — and purges finished
- * dispatched jobs once they are older than the retention period.
+ * ended (or is unknown) for longer than their own control plane takes to close them — orphans of
+ * a control plane that stopped — and purges finished dispatched jobs older than the retention.
  */
 final class SandboxJanitor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SandboxJanitor.class);
@@ -23,6 +24,8 @@ final class SandboxJanitor implements AutoCloseable {
     private final NomadApi api;
     private final NomadOptions options;
     private final Predicate<String> jobIsActive;
+    /** Sandboxes of ended jobs, and when that was first seen: their own control plane may still be closing them. */
+    private final Map<String, Instant> endedSince = new HashMap<>();
     private final Thread thread;
 
     private SandboxJanitor(NomadApi api, NomadOptions options, Predicate<String> jobIsActive) {
@@ -60,14 +63,21 @@ final class SandboxJanitor implements AutoCloseable {
 
     /** One pass over the dispatched sandbox jobs. */
     void sweep() throws NomadApiException {
-        var purgeBefore = Instant.now().minus(options.retention());
+        var now = Instant.now();
+        var purgeBefore = now.minus(options.retention());
+        var stillEnded = new HashMap<String, Instant>();
         for (var job : api.jobs(options.jobPrefix() + "-")) {
             if (job.getParentId() == null || job.getParentId().isEmpty()) {
                 continue; // a parent job: kept registered
             }
             if (!"dead".equals(job.getStatus())) {
                 var owner = nomadShellJob(job);
-                if (owner == null || !jobIsActive.test(owner)) {
+                if (owner != null && jobIsActive.test(owner)) {
+                    continue;
+                }
+                var since = endedSince.getOrDefault(job.getId(), now);
+                stillEnded.put(job.getId(), since);
+                if (!since.plus(options.orphanGrace()).isAfter(now)) {
                     log.info("stopping sandbox {}: its job {} has ended", job.getId(), owner);
                     api.stop(job.getId(), false);
                 }
@@ -76,10 +86,12 @@ final class SandboxJanitor implements AutoCloseable {
                 api.stop(job.getId(), true);
             }
         }
+        endedSince.clear();
+        endedSince.putAll(stillEnded);
     }
 
     private static @Nullable String nomadShellJob(JobListStub job) {
-        // Nomad 1.x lists each job's meta; the SDK, from Nomad 0.11, keeps it as an unmapped field.
+        // Listed with meta=true (Nomad 1.6+); the SDK, from Nomad 0.11, keeps it as an unmapped field.
         if (job.getUnmappedProperties() != null && job.getUnmappedProperties().get("Meta") instanceof Map<?, ?> meta
                 && meta.get(JOB_META) instanceof String id) {
             return id;
