@@ -10,6 +10,7 @@ import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.launch.SandboxSpec;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Set;
@@ -101,7 +102,7 @@ public final class NomadLauncher implements ReconcilingLauncher {
             return;
         }
         try (var sockets = Files.list(directory)) {
-            for (var socket : (Iterable<java.nio.file.Path>) sockets::iterator) {
+            for (var socket : (Iterable<Path>) sockets::iterator) {
                 Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
             }
         } catch (IOException e) {

@@ -68,11 +68,6 @@ final class NomadSandbox implements Sandbox {
         return jobId;
     }
 
-    /** The dispatched Nomad job's id. */
-    String dispatchedJobId() {
-        return dispatchedJobId;
-    }
-
     @Override
     public Optional<String> exitReason() {
         return Optional.ofNullable(exitReason.get());
