@@ -6,19 +6,21 @@ import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What a schedule request asks for its sandbox, with the local launcher: granted, shown, enforced. */
 class SandboxResourcesTest {
+    @TempDir
+    Path dataDir;
     private ScriptedModelServer model;
     private TestCluster cluster;
 
-    @BeforeEach
-    void start(@TempDir Path dataDir) throws Exception {
-        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("slow-steps", dataDir, "")).build().start();
+    private Rest start(String scenario) throws Exception {
+        model = ScriptedModelServer.builder().scenario(Fixtures.scenario(scenario, dataDir, "sandbox-resources"))
+                .build().start();
         cluster = TestCluster.start(dataDir.resolve("server"), model.baseUrl(), 2);
+        return cluster.rest();
     }
 
     @AfterEach
@@ -28,8 +30,8 @@ class SandboxResourcesTest {
     }
 
     @Test
-    void aJobRunsOutOfTheTimeItAskedFor() {
-        var rest = cluster.rest();
+    void aJobRunsOutOfTheTimeItAskedFor() throws Exception {
+        var rest = start("slow-steps");
         var response = rest.post("/schedule", "application/json", Rest.JSON.createObjectNode()
                 .put("task", "Sleep twice").put("timeout_seconds", 2).put("memory_mb", 300).toString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
@@ -44,8 +46,22 @@ class SandboxResourcesTest {
     }
 
     @Test
-    void egressIsRefusedWhereSandboxesHaveNoNetwork() {
-        var response = cluster.rest().post("/schedule", "application/json", Rest.JSON.createObjectNode()
+    void aLongToolCallIsCutAtTheJobsTimeout() throws Exception {
+        var rest = start("sleep-forever");
+        var response = rest.post("/schedule", "application/json", Rest.JSON.createObjectNode()
+                .put("task", "Sleep for ten minutes").put("timeout_seconds", 3).toString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        var id = Rest.json(response).path("job_id").asText();
+
+        var job = rest.awaitEnd(id, Duration.ofSeconds(60)).last();
+
+        assertThat(job.path("status").asText()).as("job %s", job).isEqualTo("error");
+        assertThat(job.path("error").asText()).isEqualTo("the job ran out of time (limit 3 s)");
+    }
+
+    @Test
+    void egressIsRefusedWhereSandboxesHaveNoNetwork() throws Exception {
+        var response = start("slow-steps").post("/schedule", "application/json", Rest.JSON.createObjectNode()
                 .put("task", "Sleep twice").put("network", "egress").toString());
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(400);

@@ -70,6 +70,7 @@ public final class JobRunner {
         var workspace = workspaces.resolve(jobId);
         sessions.expect(jobId);
         Sandbox sandbox = null;
+        JobDeadline deadline = null;
         try {
             var job = store.find(jobId).orElseThrow();
             Files.createDirectories(workspace);
@@ -80,7 +81,10 @@ public final class JobRunner {
                 return;
             }
             var tools = new SandboxToolRunner(jobId, sandbox, sessions);
-            switch (agent.run(job, tools)) {
+            deadline = JobDeadline.start(job.sandbox().timeout());
+            var outcome = agent.run(job, tools);
+            deadline.close();
+            switch (outcome) {
                 case Outcome.Finished finished -> complete(jobId, tools, finished.summary());
                 case Outcome.Failed failed -> fail(jobId, failed.reason());
             }
@@ -89,15 +93,23 @@ public final class JobRunner {
         } catch (SandboxLostException e) {
             fail(jobId, "the sandbox was lost: " + e.getMessage());
         } catch (InterruptedException e) {
-            // Cancelled (then the job is already cancelled and this is refused) or shutting down.
+            // Out of time, cancelled (then the job is already cancelled and this is refused), or shutting down.
             Thread.interrupted();
-            fail(jobId, "the control plane shut down while the job ran");
+            fail(jobId, deadline != null && deadline.expired() ? deadline.reason()
+                    : "the control plane shut down while the job ran");
         } catch (Exception e) {
-            log.error("Job {} failed unexpectedly", jobId, e);
             Thread.interrupted();
-            fail(jobId, "internal error: " + e.getMessage());
+            if (deadline != null && deadline.expired()) {
+                fail(jobId, deadline.reason());
+            } else {
+                log.error("Job {} failed unexpectedly", jobId, e);
+                fail(jobId, "internal error: " + e.getMessage());
+            }
         } finally {
             // Clean up even when interrupted: the sandbox must not outlive its job.
+            if (deadline != null) {
+                deadline.close();
+            }
             Thread.interrupted();
             sessions.forget(jobId, "the job has ended");
             if (sandbox != null) {
