@@ -64,6 +64,7 @@ install_packages() {
   local missing=()
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
+  command -v runsc >/dev/null || missing+=(runsc)
   command -v curl >/dev/null || missing+=(curl)
   command -v python3 >/dev/null || missing+=(python3)
   if ((${#missing[@]})); then
@@ -83,7 +84,9 @@ start_dockerd() {
   mkdir -p "$STATE_DIR"
   local runtimes=''
   if [[ -x /usr/bin/runsc ]]; then
-    runtimes=', "runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none"]}}'
+    # gVisor, for sandboxes with runtime = "runsc": its own network off (it cannot take over a
+    # namespace here), host-uds=open so the daemon dials the mounted Attach socket.
+    runtimes=', "runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none", "--host-uds=open"]}}'
   fi
   cat > "$STATE_DIR/daemon.json" <<JSON
 {"iptables": false, "ip6tables": false, "bridge": "none"$runtimes}
@@ -124,9 +127,12 @@ nodes = [n for n in json.loads(sys.argv[1]) if n["Status"] == "ready"]
 sys.exit(0 if any(n.get("Drivers", {}).get("docker", {}).get("Healthy") for n in nodes) else 1)' "$nodes"
 }
 
+nomad_answers() { curl -sf "$NOMAD_HTTP/v1/agent/self" >/dev/null 2>&1; }
+
 start_nomad() {
-  if nomad_up; then
+  if nomad_answers; then
     log "nomad agent: already running at $NOMAD_HTTP"
+    wait_for "nomad agent with a healthy docker driver" nomad_up
     return
   fi
   mkdir -p "$STATE_DIR"
