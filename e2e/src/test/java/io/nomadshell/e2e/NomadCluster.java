@@ -50,6 +50,11 @@ final class NomadCluster implements AutoCloseable {
 
     static NomadCluster start(Path dataDir, String modelBaseUrl, String jobPrefix,
             UnaryOperator<NomadOptions.Builder> customize) throws Exception {
+        return start(dataDir, modelBaseUrl, jobPrefix, customize, RESOURCES);
+    }
+
+    static NomadCluster start(Path dataDir, String modelBaseUrl, String jobPrefix,
+            UnaryOperator<NomadOptions.Builder> customize, ResourcePolicy resources) throws Exception {
         NomadTestbed.require();
         var home = Files.createDirectories(dataDir.toAbsolutePath());
         var socket = home.resolve("attach").resolve("attach.sock");
@@ -60,12 +65,12 @@ final class NomadCluster implements AutoCloseable {
                 .placementTimeout(Duration.ofSeconds(20))
                 .reconcileInterval(Duration.ofSeconds(2)))
                 .build();
-        var launcher = NomadLauncher.start(options, RESOURCES.defaults());
+        var launcher = NomadLauncher.start(options, resources.defaults());
         var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
                 .dataDir(home)
                 .launcher(launcher)
                 .model(new ModelOptions(modelBaseUrl, "test", "scripted", 2))
-                .resources(RESOURCES)
+                .resources(resources)
                 .readyTimeout(Duration.ofSeconds(90))
                 .maxRunning(4)
                 .build());

@@ -2,6 +2,7 @@ package io.nomadshell.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.nio.file.Path;
@@ -37,6 +38,25 @@ class NomadSandboxFailureTest {
         assertThat(job.path("status").asText()).as("job %s", job).isEqualTo("error");
         assertThat(job.path("error").asText())
                 .isEqualTo("the sandbox was lost: the sandbox ran out of memory (limit 256 MiB) and was killed");
+    }
+
+    @Test
+    void aSandboxNoNodeHasRoomForFailsTheJobAfterThePlacementDeadline(@TempDir Path dataDir) throws Exception {
+        // Caps far above what this one node has (24 GiB), so Nomad takes the job but cannot place it.
+        var generous = new ResourcePolicy(NomadCluster.RESOURCES.defaults(), 2000, 256, 1 << 20, Duration.ofMinutes(10), true);
+        model = ScriptedModelServer.builder().scenario(Scenario.bundled("hello-world")).build().start();
+        cluster = NomadCluster.start(dataDir, model.baseUrl(), prefix,
+                options -> options.placementTimeout(Duration.ofSeconds(5)), generous);
+        var response = cluster.rest().post("/schedule", "application/json", Rest.JSON.createObjectNode()
+                .put("task", Fixtures.HELLO_TASK).put("memory_mb", 1 << 20).toString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        var id = Rest.json(response).path("job_id").asText();
+
+        var job = cluster.rest().awaitEnd(id, Duration.ofSeconds(60)).last(); // the deadline
+
+        assertThat(job.path("status").asText()).as("job %s", job).isEqualTo("error");
+        assertThat(job.path("error").asText()).isEqualTo(
+                "the sandbox was lost: no Nomad node could run the sandbox within 5 s: not enough memory on 1 node");
     }
 
     @Test
