@@ -65,4 +65,6 @@ cp -r "$lib" "$context/agent-daemon/lib"
 version=$(unzip -p "$JAR" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Implementation-Version: *//p' | tr -d '\r')
 log "building $TAG"
 docker build -q --network host --build-arg "VERSION=${version:-dev}" -t "$TAG" "$context" >/dev/null
+# The image this tag named before, now untagged, is of no use.
+docker image prune -f --filter "label=org.opencontainers.image.title=nomad-shell-sandbox" >/dev/null
 log "built $TAG"
