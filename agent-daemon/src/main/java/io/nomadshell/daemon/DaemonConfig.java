@@ -3,6 +3,8 @@ package io.nomadshell.daemon;
 import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.daemon.link.LinkOptions;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -22,8 +24,10 @@ public record DaemonConfig(String attachTarget, String token, Path workspace, Li
 
     /** The control plane's Attach address; required. */
     public static final String ATTACH_ENV = "NOMAD_SHELL_ATTACH";
-    /** The job-scoped token; required. */
+    /** The job-scoped token; required unless {@link #TOKEN_FILE_ENV} names a file holding it. */
     public static final String TOKEN_ENV = "NOMAD_SHELL_TOKEN";
+    /** A file holding the token (a Nomad dispatch payload), read when {@link #TOKEN_ENV} is unset. */
+    public static final String TOKEN_FILE_ENV = "NOMAD_SHELL_TOKEN_FILE";
     /** The workspace directory; {@value #DEFAULT_WORKSPACE} when unset. */
     public static final String WORKSPACE_ENV = "NOMAD_SHELL_WORKSPACE";
     public static final String DEFAULT_WORKSPACE = "/workspace";
@@ -59,8 +63,21 @@ public record DaemonConfig(String attachTarget, String token, Path workspace, Li
         } catch (InvalidPathException e) {
             throw new IllegalArgumentException(WORKSPACE_ENV + " is not a valid path: '" + workspace + "'");
         }
-        return new DaemonConfig(env.getOrDefault(ATTACH_ENV, "").strip(), env.getOrDefault(TOKEN_ENV, ""),
-                workspacePath, LinkOptions.DEFAULTS);
+        return new DaemonConfig(env.getOrDefault(ATTACH_ENV, "").strip(), token(env), workspacePath,
+                LinkOptions.DEFAULTS);
+    }
+
+    private static String token(Map<String, String> env) {
+        String token = env.getOrDefault(TOKEN_ENV, "");
+        String file = env.getOrDefault(TOKEN_FILE_ENV, "");
+        if (!token.isBlank() || file.isBlank()) {
+            return token;
+        }
+        try {
+            return Files.readString(Path.of(file)).strip();
+        } catch (IOException | InvalidPathException e) {
+            throw new IllegalArgumentException(TOKEN_FILE_ENV + " names no readable file: '" + file + "'");
+        }
     }
 
     @Override

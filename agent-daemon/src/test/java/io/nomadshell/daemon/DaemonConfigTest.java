@@ -3,9 +3,11 @@ package io.nomadshell.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -38,6 +40,18 @@ class DaemonConfigTest {
         assertThatThrownBy(() -> DaemonConfig.fromEnv(Map.of("NOMAD_SHELL_ATTACH", "localhost:7443")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("NOMAD_SHELL_TOKEN is not set");
+    }
+
+    @Test
+    void readsTheTokenFromTheFileNamedWhenNotInTheEnvironment(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("token"), "from-file\n");
+
+        assertThat(DaemonConfig.fromEnv(Map.of("NOMAD_SHELL_ATTACH", "cp:7443",
+                "NOMAD_SHELL_TOKEN_FILE", file.toString())).token()).isEqualTo("from-file");
+        assertThatThrownBy(() -> DaemonConfig.fromEnv(Map.of("NOMAD_SHELL_ATTACH", "cp:7443",
+                "NOMAD_SHELL_TOKEN_FILE", dir.resolve("missing").toString())))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("NOMAD_SHELL_TOKEN_FILE names no readable file");
     }
 
     @ParameterizedTest

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** Runs the control plane and its gateway until interrupted. */
-@Command(name = "server", description = "Run the server: gRPC and REST API, job store, local sandboxes.")
+@Command(name = "server", description = "Run the server: gRPC and REST API, job store, sandboxes (local or on Nomad).")
 final class ServerCommand implements Callable<Integer> {
     @Mixin
     ServerSettings settings = new ServerSettings();

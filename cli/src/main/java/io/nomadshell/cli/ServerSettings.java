@@ -6,6 +6,7 @@ import io.nomadshell.controlplane.agent.AgentLimits;
 import io.nomadshell.controlplane.agent.ModelOptions;
 import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.context.PriceTable;
+import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.launch.local.DaemonCommand;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
 import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;
@@ -20,6 +21,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -88,12 +90,15 @@ final class ServerSettings {
     String modelPrices = "";
 
     @Option(names = "--sandbox-memory-mb", defaultValue = "${env:NOMAD_SHELL_SANDBOX_MEMORY_MB:-1024}",
-            description = "Memory limit of each sandbox (default ${DEFAULT-VALUE}).")
+            description = "Memory of a sandbox unless the job asks (default ${DEFAULT-VALUE}).")
     long sandboxMemoryMb = 1024;
 
     @Option(names = "--sandbox-pids", defaultValue = "${env:NOMAD_SHELL_SANDBOX_PIDS:-256}",
             description = "Process limit of each sandbox (default ${DEFAULT-VALUE}).")
     int sandboxPids = 256;
+
+    @Mixin
+    SandboxSettings sandboxes = new SandboxSettings();
 
     @Option(names = "--daemon-jar", defaultValue = "${env:NOMAD_SHELL_DAEMON_JAR}",
             description = "The agent daemon's jar, with its lib/ beside it (env NOMAD_SHELL_DAEMON_JAR).")
@@ -113,15 +118,20 @@ final class ServerSettings {
         var model = modelOptions();
         var home = Files.createDirectories(dataDir.toAbsolutePath());
         var socket = home.resolve("attach").resolve("attach.sock");
-        var launcher = LocalLauncher.of(launcherOptions(home, socket));
+        var maxDuration = Duration.ofMinutes(maxJobMinutes);
+        var policy = sandboxes.policy((int) sandboxMemoryMb, maxDuration);
+        SandboxLauncher launcher = sandboxes.nomad()
+                ? sandboxes.nomadLauncher(socket, policy.defaults())
+                : LocalLauncher.of(launcherOptions(home, socket));
         var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
                 .dataDir(home)
                 .redisUrl(redisUrl)
                 .maxRunning(maxRunning)
                 .launcher(launcher)
                 .model(model)
-                .limits(new AgentLimits(maxSteps, Duration.ofMinutes(maxJobMinutes), Duration.ofMinutes(10)))
+                .limits(new AgentLimits(maxSteps, maxDuration, Duration.ofMinutes(10)))
                 .context(contextOptions())
+                .resources(policy)
                 .build());
         try {
             return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys(), socket)));

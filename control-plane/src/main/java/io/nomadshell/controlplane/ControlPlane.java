@@ -10,6 +10,7 @@ import io.nomadshell.controlplane.context.JobContexts;
 import io.nomadshell.controlplane.artifact.ArtifactStore;
 import io.nomadshell.controlplane.dispatch.Dispatcher;
 import io.nomadshell.controlplane.dispatch.JobRunner;
+import io.nomadshell.controlplane.launch.ReconcilingLauncher;
 import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.SessionRegistry;
@@ -74,7 +75,11 @@ public final class ControlPlane implements AutoCloseable {
         var runner = new JobRunner(store, options.launcher(), sessions, tokens, artifacts, agent,
                 Files.createDirectories(dataDir.resolve("workspaces")), options.readyTimeout(),
                 options.limits().maxDuration().plus(options.readyTimeout()).plusMinutes(15));
-        this.jobs = new JobManager(store, signals, artifacts);
+        this.jobs = new JobManager(store, signals, artifacts, options.resources());
+        if (options.launcher() instanceof ReconcilingLauncher reconciling) {
+            remember(reconciling.startReconciling(
+                    jobId -> store.find(jobId).map(job -> !job.status().isTerminal()).orElse(false)));
+        }
         this.attach = new AttachService(tokens, sessions);
         return remember(new Dispatcher(queue, store, new Leases(redis), signals, runner,
                 options.replicaId(), options.maxRunning()));

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.nomadshell.controlplane.agent.AgentLimits;
 import io.nomadshell.controlplane.agent.ModelOptions;
 import io.nomadshell.controlplane.context.ContextOptions;
+import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +22,7 @@ import org.jspecify.annotations.Nullable;
  * @param readyTimeout how long a sandbox's daemon may take to attach
  * @param heartbeatInterval how often each side of an Attach stream proves it is alive
  * @param context the prompt's token budget and what a job may spend
+ * @param resources what a job's sandbox gets and may ask for
  */
 public record ControlPlaneOptions(
         Path dataDir,
@@ -33,7 +35,8 @@ public record ControlPlaneOptions(
         byte @Nullable [] tokenSecret,
         Duration readyTimeout,
         Duration heartbeatInterval,
-        ContextOptions context) {
+        ContextOptions context,
+        ResourcePolicy resources) {
 
     public ControlPlaneOptions {
         requireNonNull(dataDir, "dataDir");
@@ -44,6 +47,7 @@ public record ControlPlaneOptions(
         requireNonNull(readyTimeout, "readyTimeout");
         requireNonNull(heartbeatInterval, "heartbeatInterval");
         requireNonNull(context, "context");
+        requireNonNull(resources, "resources");
         if (maxRunning < 1) {
             throw new IllegalArgumentException("maxRunning must be at least 1");
         }
@@ -57,7 +61,8 @@ public record ControlPlaneOptions(
         return new Builder()
                 .dataDir(dataDir).redisUrl(redisUrl).replicaId(replicaId).maxRunning(maxRunning)
                 .launcher(launcher).model(model).limits(limits).tokenSecret(tokenSecret)
-                .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).context(context);
+                .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).context(context)
+                .resources(resources);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -73,6 +78,7 @@ public record ControlPlaneOptions(
         private Duration readyTimeout = Duration.ofSeconds(60);
         private Duration heartbeatInterval = Duration.ofSeconds(5);
         private ContextOptions context = ContextOptions.DEFAULT;
+        private ResourcePolicy resources = ResourcePolicy.DEFAULT;
 
         private Builder() {}
 
@@ -131,10 +137,16 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        /** The sandbox resources jobs get and may ask for; default {@link ResourcePolicy#DEFAULT}. */
+        public Builder resources(ResourcePolicy resources) {
+            this.resources = resources;
+            return this;
+        }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
-                    readyTimeout, heartbeatInterval, requireNonNull(context, "context"));
+                    readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources);
         }
 
         private static String defaultReplicaId() {

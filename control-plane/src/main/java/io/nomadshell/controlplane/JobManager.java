@@ -8,6 +8,8 @@ import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.controlplane.job.JobException.Reason;
 import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.job.JobStatus;
+import io.nomadshell.controlplane.job.ResourcePolicy;
+import io.nomadshell.controlplane.job.SandboxRequest;
 import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.proto.v1.JobEvent;
@@ -41,12 +43,14 @@ public final class JobManager {
     private final JobStore store;
     private final JobSignals signals;
     private final ArtifactStore artifacts;
+    private final ResourcePolicy resources;
     private final ConcurrentHashMap<String, CompletableFuture<Void>> newEvents = new ConcurrentHashMap<>();
 
-    JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts) {
+    JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts, ResourcePolicy resources) {
         this.store = requireNonNull(store, "store");
         this.signals = requireNonNull(signals, "signals");
         this.artifacts = requireNonNull(artifacts, "artifacts");
+        this.resources = requireNonNull(resources, "resources");
         signals.onEvent(jobId -> {
             var waiting = newEvents.remove(jobId);
             if (waiting != null) {
@@ -55,10 +59,19 @@ public final class JobManager {
         });
     }
 
-    /** Queues a new job, or returns the one an earlier call with the same idempotency key created. */
+    /** {@link #schedule(String, String, SandboxRequest, String)} with the default sandbox. */
     public Job schedule(String owner, String task, @Nullable String idempotencyKey) {
+        return schedule(owner, task, SandboxRequest.DEFAULTS, idempotencyKey);
+    }
+
+    /**
+     * Queues a new job whose sandbox gets {@code sandbox} within this server's caps, or returns the
+     * one an earlier call with the same idempotency key created.
+     */
+    public Job schedule(String owner, String task, SandboxRequest sandbox, @Nullable String idempotencyKey) {
         requireNonNull(owner, "owner");
         requireNonNull(task, "task");
+        requireNonNull(sandbox, "sandbox");
         if (task.isBlank()) {
             throw new JobException(Reason.INVALID_ARGUMENT, "the task is empty: say what the agent should build");
         }
@@ -71,7 +84,8 @@ public final class JobManager {
             throw new JobException(Reason.INVALID_ARGUMENT,
                     "the idempotency key must be 1 to 128 printable ASCII characters without spaces");
         }
-        var id = store.create(JobIds.next(), owner, task, Instant.now(), idempotencyKey);
+        var granted = resources.grant(sandbox);
+        var id = store.create(JobIds.next(), owner, task, granted, Instant.now(), idempotencyKey);
         return get(owner, id);
     }
 

@@ -81,6 +81,10 @@ final class TestCluster implements AutoCloseable {
         return gateway.port();
     }
 
+    ControlPlane controlPlane() {
+        return controlPlane;
+    }
+
     String baseUrl() {
         return "http://127.0.0.1:" + port();
     }

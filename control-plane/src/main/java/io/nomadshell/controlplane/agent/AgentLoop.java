@@ -68,7 +68,7 @@ public final class AgentLoop {
      * @throws SandboxLostException when the sandbox is gone for good; the job cannot go on
      */
     public Outcome run(Job job, ToolRunner tools) throws InterruptedException, SandboxLostException {
-        var deadline = (job.startedAt() != null ? job.startedAt() : Instant.now()).plus(limits.maxDuration());
+        var deadline = (job.startedAt() != null ? job.startedAt() : Instant.now()).plus(job.sandbox().timeout());
         try (var context = contexts.open(job.id(), job.task(), messages -> summarize(job.id(), messages))) {
             var finishedBefore = context.finished();
             if (finishedBefore.isPresent()) {
@@ -83,7 +83,7 @@ public final class AgentLoop {
         int nudges = 0;
         for (int step = context.lastStep() + 1; step <= limits.maxSteps(); step++) {
             if (Instant.now().isAfter(deadline)) {
-                return new Outcome.Failed("the job ran out of time (limit " + describe(limits.maxDuration()) + ")");
+                return new Outcome.Failed("the job ran out of time (limit " + describe(job.sandbox().timeout()) + ")");
             }
             var prompt = context.prompt();
             var overBudget = overBudget(job.id(), prompt.tokens());

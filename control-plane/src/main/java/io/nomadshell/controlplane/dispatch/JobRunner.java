@@ -92,6 +92,7 @@ public final class JobRunner {
         var workspace = workspaces.resolve(jobId);
         sessions.expect(jobId);
         Sandbox sandbox = null;
+        JobDeadline deadline = null;
         try {
             var job = store.find(jobId).orElseThrow();
             var resuming = job.status() == JobStatus.RUNNING;
@@ -104,7 +105,7 @@ public final class JobRunner {
             }
             Files.createDirectories(workspace);
             var token = tokens.issue(jobId, Instant.now().plus(tokenLifetime));
-            sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace));
+            sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace, job.owner(), job.task(), job.sandbox()));
             DaemonWait.await(jobId, sandbox, sessions, readyTimeout);
             if (!resuming && !store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied()) {
                 return;
@@ -119,7 +120,10 @@ public final class JobRunner {
                 }
                 return result;
             };
-            switch (agent.run(job, tools)) {
+            deadline = JobDeadline.start(job.sandbox().timeout(), job.startedAt() != null ? job.startedAt() : Instant.now());
+            var outcome = agent.run(job, tools);
+            deadline.close();
+            switch (outcome) {
                 case Outcome.Finished finished -> complete(jobId, tools, finished.summary());
                 case Outcome.Failed failed -> fail(jobId, failed.reason());
             }
@@ -128,15 +132,23 @@ public final class JobRunner {
         } catch (SandboxLostException e) {
             fail(jobId, "the sandbox was lost: " + e.getMessage());
         } catch (InterruptedException e) {
-            // Cancelled (then the job is already cancelled and this is refused) or shutting down.
+            // Out of time, cancelled (then the job is already cancelled and this is refused), or shutting down.
             Thread.interrupted();
-            fail(jobId, "the control plane shut down while the job ran");
+            fail(jobId, deadline != null && deadline.expired() ? deadline.reason()
+                    : "the control plane shut down while the job ran");
         } catch (Exception e) {
-            log.error("Job {} failed unexpectedly", jobId, e);
             Thread.interrupted();
-            fail(jobId, "internal error: " + e.getMessage());
+            if (deadline != null && deadline.expired()) {
+                fail(jobId, deadline.reason());
+            } else {
+                log.error("Job {} failed unexpectedly", jobId, e);
+                fail(jobId, "internal error: " + e.getMessage());
+            }
         } finally {
             // Clean up even when interrupted: the sandbox must not outlive its job.
+            if (deadline != null) {
+                deadline.close();
+            }
             Thread.interrupted();
             sessions.forget(jobId, "the job has ended");
             if (sandbox != null) {

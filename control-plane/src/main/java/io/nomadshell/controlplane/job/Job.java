@@ -11,6 +11,7 @@ import org.jspecify.annotations.Nullable;
  * @param owner who scheduled it (an API key's id); other owners cannot see it
  * @param error why it failed, in words for a person; set only in {@link JobStatus#ERROR}
  * @param costUsd what its model calls cost so far, in US dollars, by the configured price table
+ * @param sandbox what its sandbox may use
  */
 public record Job(
         String id,
@@ -25,7 +26,8 @@ public record Job(
         long promptTokens,
         long completionTokens,
         long artifactBytes,
-        double costUsd) {
+        double costUsd,
+        SandboxResources sandbox) {
 
     public Job {
         requireNonNull(id, "id");
@@ -33,6 +35,7 @@ public record Job(
         requireNonNull(task, "task");
         requireNonNull(status, "status");
         requireNonNull(createdAt, "createdAt");
+        requireNonNull(sandbox, "sandbox");
     }
 
     public long totalTokens() {

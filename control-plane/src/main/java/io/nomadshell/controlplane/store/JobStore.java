@@ -11,6 +11,7 @@ import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.nomadshell.controlplane.job.Job;
 import io.nomadshell.controlplane.job.JobStatus;
+import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.StatusChanged;
 import java.time.Duration;
@@ -50,14 +51,19 @@ public final class JobStore {
      * Stores a new pending job and queues it. With an idempotency key that an earlier call of the
      * same owner used, nothing is written and that call's job id is returned.
      */
-    public String create(String id, String owner, String task, Instant createdAt, @Nullable String idempotencyKey) {
+    public String create(String id, String owner, String task, SandboxResources sandbox, Instant createdAt,
+            @Nullable String idempotencyKey) {
         var first = event(id, createdAt).setStatusChanged(
                 StatusChanged.newBuilder().setStatus(JobStatus.PENDING.wireName())).build();
         var idempotency = idempotencyKey == null ? "" : Keys.idempotency(owner, idempotencyKey);
         return schedule.run(redis, ScriptOutputType.VALUE,
                 new String[] {Keys.job(id), Keys.ownerIndex(owner), Keys.events(id), Keys.QUEUE, idempotency},
                 id, owner, task, Long.toString(createdAt.toEpochMilli()), print(first),
-                Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1");
+                Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1",
+                "sandbox_cpu_mhz", Integer.toString(sandbox.cpuMhz()),
+                "sandbox_memory_mb", Integer.toString(sandbox.memoryMb()),
+                "sandbox_timeout_s", Long.toString(sandbox.timeout().toSeconds()),
+                "sandbox_network", sandbox.network().wireName());
     }
 
     public Optional<Job> find(String id) {
@@ -181,7 +187,20 @@ public final class JobStore {
                 Long.parseLong(f.getOrDefault("prompt_tokens", "0")),
                 Long.parseLong(f.getOrDefault("completion_tokens", "0")),
                 Long.parseLong(f.getOrDefault("artifact_bytes", "0")),
-                Double.parseDouble(f.getOrDefault("cost_usd", "0")));
+                Double.parseDouble(f.getOrDefault("cost_usd", "0")),
+                sandbox(f));
+    }
+
+    /** Jobs stored before sandboxes had resources get the defaults. */
+    private static SandboxResources sandbox(Map<String, String> f) {
+        if (!f.containsKey("sandbox_memory_mb")) {
+            return SandboxResources.DEFAULT;
+        }
+        return new SandboxResources(
+                Integer.parseInt(f.get("sandbox_cpu_mhz")),
+                Integer.parseInt(f.get("sandbox_memory_mb")),
+                Duration.ofSeconds(Long.parseLong(f.get("sandbox_timeout_s"))),
+                SandboxResources.Network.fromWireName(f.get("sandbox_network")));
     }
 
     private static Instant instant(String millis) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.job.JobStatus;
+import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.proto.v1.AssistantMessage;
 import io.nomadshell.proto.v1.JobEvent;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ class JobStoreTest {
 
     @Test
     void aNewJobIsPendingQueuedAndHasItsFirstEvent() {
-        var id = store.create(JobIds.next(), "alice", "build it", Instant.now(), null);
+        var id = store.create(JobIds.next(), "alice", "build it", SandboxResources.DEFAULT, Instant.now(), null);
         var job = store.find(id).orElseThrow();
         assertThat(job.status()).isEqualTo(JobStatus.PENDING);
         assertThat(job.owner()).isEqualTo("alice");
@@ -52,10 +53,18 @@ class JobStoreTest {
     }
 
     @Test
+    void aJobKeepsTheSandboxResourcesItWasGranted() {
+        var granted = new SandboxResources(500, 384, Duration.ofSeconds(90), SandboxResources.Network.EGRESS);
+        var id = store.create(JobIds.next(), "alice", "build it", granted, Instant.now(), null);
+
+        assertThat(store.find(id).orElseThrow().sandbox()).isEqualTo(granted);
+    }
+
+    @Test
     void theSameIdempotencyKeyReturnsTheSameJobAndWritesNothing() {
-        var first = store.create(JobIds.next(), "bob", "task", Instant.now(), "key-1");
-        var second = store.create(JobIds.next(), "bob", "task", Instant.now(), "key-1");
-        var otherOwner = store.create(JobIds.next(), "carol", "task", Instant.now(), "key-1");
+        var first = store.create(JobIds.next(), "bob", "task", SandboxResources.DEFAULT, Instant.now(), "key-1");
+        var second = store.create(JobIds.next(), "bob", "task", SandboxResources.DEFAULT, Instant.now(), "key-1");
+        var otherOwner = store.create(JobIds.next(), "carol", "task", SandboxResources.DEFAULT, Instant.now(), "key-1");
         assertThat(second).isEqualTo(first);
         assertThat(otherOwner).isNotEqualTo(first);
         assertThat(store.listByOwner("bob", 0, 10)).hasSize(1);
@@ -63,7 +72,7 @@ class JobStoreTest {
 
     @Test
     void transitionsFollowTheArrowsOnly() {
-        var id = store.create(JobIds.next(), "dave", "task", Instant.now(), null);
+        var id = store.create(JobIds.next(), "dave", "task", SandboxResources.DEFAULT, Instant.now(), null);
         assertThat(store.transition(id, JobStatus.RUNNING, null, Map.of()).applied()).as("pending -> running").isFalse();
         assertThat(store.transition(id, JobStatus.STARTING, null, Map.of()).applied()).isTrue();
         assertThat(store.transition(id, JobStatus.RUNNING, null, Map.of()).applied()).isTrue();
@@ -83,7 +92,7 @@ class JobStoreTest {
     void concurrentCancelAndStartLetExactlyOneWin() throws Exception {
         try (var pool = Executors.newFixedThreadPool(8)) {
             for (int round = 0; round < 20; round++) {
-                var id = store.create(JobIds.next(), "erin", "task", Instant.now(), null);
+                var id = store.create(JobIds.next(), "erin", "task", SandboxResources.DEFAULT, Instant.now(), null);
                 var attempts = new ArrayList<Future<Boolean>>();
                 for (int i = 0; i < 8; i++) {
                     var target = i % 2 == 0 ? JobStatus.STARTING : JobStatus.CANCELLED;
@@ -102,7 +111,7 @@ class JobStoreTest {
 
     @Test
     void eventsResumeAfterTheLastSequenceSeen() {
-        var id = store.create(JobIds.next(), "frank", "task", Instant.now(), null);
+        var id = store.create(JobIds.next(), "frank", "task", SandboxResources.DEFAULT, Instant.now(), null);
         for (int i = 1; i <= 5; i++) {
             store.appendEvent(id, JobEvent.newBuilder().setAssistantMessage(AssistantMessage.newBuilder().setStep(i)));
         }

@@ -7,6 +7,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.nomadshell.controlplane.JobManager;
+import io.nomadshell.controlplane.job.SandboxRequest;
 import io.nomadshell.gateway.auth.ApiKeyInterceptor;
 import io.nomadshell.proto.v1.ArtifactChunk;
 import io.nomadshell.proto.v1.CancelJobRequest;
@@ -39,7 +40,9 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
     @Override
     public void schedule(ScheduleRequest request, StreamObserver<ScheduleResponse> response) {
         var key = request.getIdempotencyKey().isEmpty() ? null : request.getIdempotencyKey();
-        var job = jobs.schedule(owner(), request.getTask(), key);
+        var sandbox = new SandboxRequest(request.getCpuMhz(), request.getMemoryMb(), request.getTimeoutSeconds(),
+                request.getNetwork());
+        var job = jobs.schedule(owner(), request.getTask(), sandbox, key);
         response.onNext(ScheduleResponse.newBuilder().setJobId(job.id()).setStatus(job.status().wireName()).build());
         response.onCompleted();
     }

@@ -21,7 +21,11 @@ final class JobMessages {
                 .setCompletionTokens(job.completionTokens())
                 .setTotalTokens(job.totalTokens())
                 .setCostUsd(job.costUsd())
-                .setArtifactBytes(job.artifactBytes());
+                .setArtifactBytes(job.artifactBytes())
+                .setCpuMhz(job.sandbox().cpuMhz())
+                .setMemoryMb(job.sandbox().memoryMb())
+                .setTimeoutSeconds((int) job.sandbox().timeout().toSeconds())
+                .setNetwork(job.sandbox().network().wireName());
         if (job.startedAt() != null) {
             message.setStartedAt(timestamp(job.startedAt()));
         }

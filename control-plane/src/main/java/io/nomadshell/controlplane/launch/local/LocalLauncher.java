@@ -88,10 +88,14 @@ public final class LocalLauncher implements SandboxLauncher {
         } catch (IOException e) {
             throw new LaunchException("the sandbox's /etc could not be written: " + e.getMessage(), e);
         }
+        // The job's own memory grant; CPU stays as configured (bubblewrap sandboxes count cores, not MHz).
+        var resources = spec.resources();
+        var limited = resources == null ? options
+                : options.toBuilder().memoryLimitBytes(resources.memoryMb() * (1L << 20)).build();
         @Nullable SandboxCgroup cgroup = null;
         boolean started = false;
         try {
-            cgroup = cgroups.create(jobId, options);
+            cgroup = cgroups.create(jobId, limited);
             List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", JOIN_CGROUPS, "nomad-shell-sandbox"));
             if (cgroup != null) {
                 cgroup.procsFiles().forEach(file -> argv.add(file.toString()));
@@ -102,7 +106,7 @@ public final class LocalLauncher implements SandboxLauncher {
             started = true;
             log.info("started the sandbox of job {} (pid {}, {} cgroup limits, log {})",
                     jobId, process.pid(), cgroup == null ? "without" : "with", logFile);
-            return LocalSandbox.watch(jobId, process, cgroup, etc, logFile, options.memoryLimitBytes());
+            return LocalSandbox.watch(jobId, process, cgroup, etc, logFile, limited.memoryLimitBytes());
         } catch (IOException e) {
             throw new LaunchException("the sandbox could not be started: " + e.getMessage(), e);
         } finally {

@@ -1,0 +1,80 @@
+package io.nomadshell.cli;
+
+import io.nomadshell.controlplane.job.ResourcePolicy;
+import io.nomadshell.controlplane.job.SandboxResources;
+import io.nomadshell.controlplane.launch.nomad.NomadLauncher;
+import io.nomadshell.controlplane.launch.nomad.NomadOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Option;
+
+/**
+ * Where sandboxes run and what they may use: the launcher (local or Nomad), the Nomad settings
+ * (the Nomad CLI's own environment variables) and the per-job resource defaults and caps.
+ */
+final class SandboxSettings {
+    @Option(names = "--launcher", defaultValue = "${env:NOMAD_SHELL_LAUNCHER:-local}",
+            description = "Where sandboxes run: local (bubblewrap on this machine) or nomad (a Nomad cluster, "
+                    + "from NOMAD_ADDR, NOMAD_TOKEN, NOMAD_REGION, NOMAD_NAMESPACE) (env NOMAD_SHELL_LAUNCHER; default ${DEFAULT-VALUE}).")
+    String launcher = "local";
+
+    @Option(names = "--sandbox-image", defaultValue = "${env:NOMAD_SHELL_SANDBOX_IMAGE:-" + NomadOptions.DEFAULT_IMAGE + "}",
+            description = "Nomad: the sandbox image (sandbox-image/) (env NOMAD_SHELL_SANDBOX_IMAGE; default ${DEFAULT-VALUE}).")
+    String image = NomadOptions.DEFAULT_IMAGE;
+
+    @Option(names = "--sandbox-runtime", defaultValue = "${env:NOMAD_SHELL_SANDBOX_RUNTIME:-runc}",
+            description = "Nomad: the container runtime, runc or runsc (gVisor) (env NOMAD_SHELL_SANDBOX_RUNTIME; default ${DEFAULT-VALUE}).")
+    String runtime = "runc";
+
+    @Option(names = "--attach-address", defaultValue = "${env:NOMAD_SHELL_ATTACH_ADDRESS}",
+            description = "Nomad: host:port at which sandboxes reach this server (env NOMAD_SHELL_ATTACH_ADDRESS). "
+                    + "Without it they use this server's Unix socket, mounted into them: the Nomad client must run on this host.")
+    @Nullable String attachAddress;
+
+    @Option(names = "--sandbox-cpu-mhz", defaultValue = "${env:NOMAD_SHELL_SANDBOX_CPU_MHZ:-1000}",
+            description = "Nomad: CPU of a sandbox unless the job asks (default ${DEFAULT-VALUE}).")
+    int cpuMhz = 1000;
+
+    @Option(names = "--sandbox-max-cpu-mhz", defaultValue = "${env:NOMAD_SHELL_SANDBOX_MAX_CPU_MHZ:-4000}",
+            description = "The most CPU a job may ask for (default ${DEFAULT-VALUE}).")
+    int maxCpuMhz = 4000;
+
+    @Option(names = "--sandbox-max-memory-mb", defaultValue = "${env:NOMAD_SHELL_SANDBOX_MAX_MEMORY_MB:-4096}",
+            description = "The most memory a job may ask for (default ${DEFAULT-VALUE}).")
+    int maxMemoryMb = 4096;
+
+    boolean nomad() {
+        return switch (launcher) {
+            case "local" -> false;
+            case "nomad" -> true;
+            default -> throw new UserError("--launcher must be local or nomad, not '" + launcher + "'");
+        };
+    }
+
+    /** Defaults and caps: memory and timeout as the server's flags say; egress only where Nomad runs sandboxes. */
+    ResourcePolicy policy(int memoryMb, Duration maxDuration) {
+        try {
+            return new ResourcePolicy(new SandboxResources(cpuMhz, memoryMb, maxDuration, SandboxResources.Network.NONE),
+                    maxCpuMhz, ResourcePolicy.DEFAULT.minMemoryMb(), maxMemoryMb, maxDuration, nomad());
+        } catch (IllegalArgumentException e) {
+            throw new UserError("the sandbox defaults do not fit the caps: " + e.getMessage());
+        }
+    }
+
+    NomadLauncher nomadLauncher(Path attachSocket, SandboxResources defaults) throws IOException {
+        var options = NomadOptions.fromEnv(System.getenv()).image(image).runtime(runtime);
+        if (attachAddress != null && !attachAddress.isBlank()) {
+            options.attachAddress(attachAddress.strip());
+        } else {
+            options.attachSocket(attachSocket);
+        }
+        var built = options.build();
+        try {
+            return NomadLauncher.start(built, defaults);
+        } catch (IOException e) {
+            throw new UserError("the Nomad launcher could not start (" + built.address() + "): " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.nomadshell.controlplane.job;
+
+import static java.util.Objects.requireNonNull;
+
+import io.nomadshell.controlplane.job.JobException.Reason;
+import io.nomadshell.controlplane.job.SandboxResources.Network;
+import java.time.Duration;
+
+/**
+ * What a schedule request may ask for its sandbox: the defaults it gets when it asks for nothing,
+ * the caps it may not exceed, and whether sandboxes may have network access on this server.
+ *
+ * @param defaults what a job gets for each resource it does not ask for
+ * @param maxCpuMhz the most CPU a job may ask for
+ * @param minMemoryMb the least memory a sandbox runs in (the agent daemon needs some)
+ * @param maxMemoryMb the most memory a job may ask for
+ * @param maxTimeout the longest wall time a job may ask for
+ * @param egressAllowed whether a job may ask for network access
+ */
+public record ResourcePolicy(
+        SandboxResources defaults,
+        int maxCpuMhz,
+        int minMemoryMb,
+        int maxMemoryMb,
+        Duration maxTimeout,
+        boolean egressAllowed) {
+
+    /** The defaults of {@link SandboxResources#DEFAULT}, up to 4 GHz, 256 MiB to 4 GiB, 30 min, no network. */
+    public static final ResourcePolicy DEFAULT =
+            new ResourcePolicy(SandboxResources.DEFAULT, 4000, 256, 4096, Duration.ofMinutes(30), false);
+
+    public ResourcePolicy {
+        requireNonNull(defaults, "defaults");
+        requireNonNull(maxTimeout, "maxTimeout");
+        if (defaults.cpuMhz() > maxCpuMhz || defaults.memoryMb() > maxMemoryMb
+                || defaults.memoryMb() < minMemoryMb || defaults.timeout().compareTo(maxTimeout) > 0) {
+            throw new IllegalArgumentException("the default sandbox resources exceed the caps");
+        }
+        if (defaults.network() == Network.EGRESS && !egressAllowed) {
+            throw new IllegalArgumentException("the default network is egress, but egress is not allowed");
+        }
+    }
+
+    /**
+     * The resources a request gets: what it asked for, the defaults for the rest.
+     *
+     * @throws JobException (INVALID_ARGUMENT) when a value is out of bounds, saying which and why
+     */
+    public SandboxResources grant(SandboxRequest asked) {
+        requireNonNull(asked, "asked");
+        int cpu = orDefault("cpu_mhz", asked.cpuMhz(), defaults.cpuMhz());
+        if (cpu > maxCpuMhz) {
+            throw invalid("cpu_mhz " + cpu + " exceeds this server's cap of " + maxCpuMhz + " MHz");
+        }
+        int memory = orDefault("memory_mb", asked.memoryMb(), defaults.memoryMb());
+        if (memory > maxMemoryMb) {
+            throw invalid("memory_mb " + memory + " exceeds this server's cap of " + maxMemoryMb + " MiB");
+        }
+        if (memory < minMemoryMb) {
+            throw invalid("memory_mb " + memory + " is below the " + minMemoryMb + " MiB a sandbox needs");
+        }
+        var timeout = asked.timeoutSeconds() == 0 ? defaults.timeout()
+                : Duration.ofSeconds(orDefault("timeout_seconds", asked.timeoutSeconds(), 0));
+        if (timeout.compareTo(maxTimeout) > 0) {
+            throw invalid("timeout_seconds " + timeout.toSeconds() + " exceeds this server's cap of "
+                    + maxTimeout.toSeconds() + " s");
+        }
+        Network net;
+        try {
+            net = asked.network().isEmpty() ? defaults.network() : Network.fromWireName(asked.network());
+        } catch (IllegalArgumentException e) {
+            throw invalid("network must be none or egress, not '" + asked.network() + "'");
+        }
+        if (net == Network.EGRESS && !egressAllowed) {
+            throw invalid("network egress is not allowed on this server; sandboxes here have no network");
+        }
+        return new SandboxResources(cpu, memory, timeout, net);
+    }
+
+    private static int orDefault(String field, int asked, int fallback) {
+        if (asked < 0) {
+            throw invalid(field + " must not be negative");
+        }
+        return asked == 0 ? fallback : asked;
+    }
+
+    private static JobException invalid(String message) {
+        return new JobException(Reason.INVALID_ARGUMENT, message);
+    }
+}

@@ -1,0 +1,21 @@
+package io.nomadshell.controlplane.job;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The sandbox resources a schedule request asked for; 0 or empty means the server's default.
+ * {@link ResourcePolicy#grant(SandboxRequest)} turns it into {@link SandboxResources}.
+ *
+ * @param cpuMhz CPU in MHz
+ * @param memoryMb memory in MiB
+ * @param timeoutSeconds wall time in seconds
+ * @param network {@code none}, {@code egress} or empty
+ */
+public record SandboxRequest(int cpuMhz, int memoryMb, int timeoutSeconds, String network) {
+    /** Asks for nothing: every resource takes the server's default. */
+    public static final SandboxRequest DEFAULTS = new SandboxRequest(0, 0, 0, "");
+
+    public SandboxRequest {
+        requireNonNull(network, "network");
+    }
+}

@@ -1,0 +1,164 @@
+package io.nomadshell.controlplane.launch.nomad;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.hashicorp.nomad.apimodel.AllocationListStub;
+import com.hashicorp.nomad.apimodel.Evaluation;
+import com.hashicorp.nomad.apimodel.JobDispatchResponse;
+import com.hashicorp.nomad.apimodel.JobListStub;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The few calls of Nomad's HTTP API the launcher makes. Answers are read into the nomad-sdk's
+ * {@code apimodel} classes with this class's own ObjectMapper (the SDK's own client does not run
+ * with this project's Jackson); the job specification itself passes through as JSON, as Nomad
+ * parsed it from the HCL file.
+ */
+final class NomadApi {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** Extra time a blocking query may take beyond the wait Nomad was asked for (it adds jitter). */
+    private static final Duration BLOCKING_SLACK = Duration.ofSeconds(15);
+
+    private final HttpClient http;
+    private final NomadOptions options;
+
+    NomadApi(NomadOptions options) {
+        this.options = requireNonNull(options, "options");
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    /** An answer of a blocking query: the value and the index to wait on next. */
+    record Indexed<T>(T value, long index) {}
+
+    /** Nomad's leader's address; proves the agent answers and has a leader. */
+    String leader() throws NomadApiException {
+        return read(send("GET", "/v1/status/leader", Map.of(), null, REQUEST_TIMEOUT).body(),
+                JSON.constructType(String.class));
+    }
+
+    /** The job in {@code hcl}, with {@code variables} (a variables file's content), as Nomad parses it. */
+    ObjectNode parse(String hcl, String variables) throws NomadApiException {
+        var body = JSON.createObjectNode().put("JobHCL", hcl).put("Variables", variables).put("Canonicalize", false);
+        return read(send("POST", "/v1/jobs/parse", Map.of(), body, REQUEST_TIMEOUT).body(),
+                JSON.constructType(ObjectNode.class));
+    }
+
+    /** Registers (or updates) a job. */
+    void register(ObjectNode job) throws NomadApiException {
+        send("POST", "/v1/jobs", Map.of(), JSON.createObjectNode().set("Job", job), REQUEST_TIMEOUT);
+    }
+
+    /** Dispatches an instance of a parameterized job. */
+    JobDispatchResponse dispatch(String parentId, byte[] payload, Map<String, String> meta) throws NomadApiException {
+        var body = JSON.createObjectNode().put("Payload", Base64.getEncoder().encodeToString(payload));
+        body.set("Meta", JSON.valueToTree(meta));
+        return read(send("POST", "/v1/job/" + parentId + "/dispatch", Map.of(), body, REQUEST_TIMEOUT).body(),
+                JSON.constructType(JobDispatchResponse.class));
+    }
+
+    /** The job's allocations once they changed after {@code index}, or after {@code wait} anyway. */
+    Indexed<List<AllocationListStub>> allocations(String jobId, long index, Duration wait) throws NomadApiException {
+        var response = send("GET", "/v1/job/" + jobId + "/allocations",
+                Map.of("index", Long.toString(index), "wait", wait.toMillis() + "ms"), null, wait.plus(BLOCKING_SLACK));
+        List<AllocationListStub> allocations = read(response.body(),
+                JSON.getTypeFactory().constructCollectionType(List.class, AllocationListStub.class));
+        long next = response.headers().firstValueAsLong("X-Nomad-Index").orElse(index);
+        return new Indexed<>(allocations, next);
+    }
+
+    Evaluation evaluation(String evalId) throws NomadApiException {
+        return read(send("GET", "/v1/evaluation/" + evalId, Map.of(), null, REQUEST_TIMEOUT).body(),
+                JSON.constructType(Evaluation.class));
+    }
+
+    /** Jobs whose id starts with {@code prefix}, with their meta. */
+    List<JobListStub> jobs(String prefix) throws NomadApiException {
+        return read(send("GET", "/v1/jobs", Map.of("prefix", prefix, "meta", "true"), null, REQUEST_TIMEOUT).body(),
+                JSON.getTypeFactory().constructCollectionType(List.class, JobListStub.class));
+    }
+
+    /** Stops a job (its allocations are told to stop), keeping it for inspection; or purges it. */
+    void stop(String jobId, boolean purge) throws NomadApiException {
+        try {
+            send("DELETE", "/v1/job/" + jobId, purge ? Map.of("purge", "true") : Map.of(), null, REQUEST_TIMEOUT);
+        } catch (NomadApiException e) {
+            if (e.status() != 404) {
+                throw e;
+            }
+        }
+    }
+
+    /** Reads a captured or received answer; for tests of what the launcher makes of Nomad's JSON. */
+    static <T> T read(String json, TypeReference<T> type) throws NomadApiException {
+        return read(json, JSON.getTypeFactory().constructType(type));
+    }
+
+    private static <T> T read(String json, JavaType type) throws NomadApiException {
+        try {
+            return JSON.readValue(json, type);
+        } catch (JsonProcessingException e) {
+            throw new NomadApiException("Nomad answered with JSON this launcher cannot read: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private HttpResponse<String> send(String method, String path, Map<String, String> query, @Nullable Object body,
+            Duration timeout) throws NomadApiException {
+        var parameters = new ArrayList<String>();
+        query.forEach((name, value) -> parameters.add(name + "=" + URLEncoder.encode(value, UTF_8)));
+        if (options.region() != null) {
+            parameters.add("region=" + URLEncoder.encode(options.region(), UTF_8));
+        }
+        if (options.namespace() != null) {
+            parameters.add("namespace=" + URLEncoder.encode(options.namespace(), UTF_8));
+        }
+        var uri = URI.create(options.address().toString().replaceAll("/+$", "") + path
+                + (parameters.isEmpty() ? "" : "?" + String.join("&", parameters)));
+        var request = HttpRequest.newBuilder(uri).timeout(timeout);
+        if (options.token() != null) {
+            request.header("X-Nomad-Token", options.token());
+        }
+        try {
+            request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+            if (body != null) {
+                request.header("Content-Type", "application/json");
+            }
+            var response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(UTF_8));
+            if (response.statusCode() / 100 != 2) {
+                throw new NomadApiException(response.statusCode(), "Nomad answered " + method + " " + path + " with "
+                        + response.statusCode() + ": " + response.body().strip());
+            }
+            return response;
+        } catch (IOException e) {
+            if (e instanceof NomadApiException nomad) {
+                throw nomad;
+            }
+            throw new NomadApiException("Nomad at " + options.address() + " could not be reached: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NomadApiException("interrupted while calling Nomad", e);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package io.nomadshell.controlplane.launch.nomad;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
+
+import io.nomadshell.controlplane.job.SandboxResources;
+import io.nomadshell.controlplane.launch.LaunchException;
+import io.nomadshell.controlplane.launch.ReconcilingLauncher;
+import io.nomadshell.controlplane.launch.Sandbox;
+import io.nomadshell.controlplane.launch.SandboxSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs each job's sandbox as a dispatched instance of the parameterized batch job
+ * {@code nomad-jobs/sandbox.nomad.hcl} on a Nomad cluster (docker driver). The job's Attach token
+ * is the dispatch payload, a file inside the task; the dispatch meta says which Nomad Shell job,
+ * whose, and what it is about, so the Nomad UI tells operators what each allocation is.
+ */
+public final class NomadLauncher implements ReconcilingLauncher {
+    private static final Logger log = LoggerFactory.getLogger(NomadLauncher.class);
+    private static final int TASK_SUMMARY_CHARS = 80;
+
+    private final NomadOptions options;
+    private final NomadApi api;
+    private final SandboxJobTemplate template;
+    private final Set<SandboxProfile> registered = ConcurrentHashMap.newKeySet();
+
+    private NomadLauncher(NomadOptions options) {
+        this.options = options;
+        this.api = new NomadApi(options);
+        this.template = SandboxJobTemplate.load();
+    }
+
+    /**
+     * Connects to Nomad and registers the sandbox parent job for {@code defaults}.
+     *
+     * @throws IOException when Nomad cannot be reached or refuses the job, saying so
+     */
+    public static NomadLauncher start(NomadOptions options, SandboxResources defaults) throws IOException {
+        requireNonNull(options, "options");
+        requireNonNull(defaults, "defaults");
+        var launcher = new NomadLauncher(options);
+        var leader = launcher.api.leader();
+        launcher.parentJob(SandboxProfile.of(defaults));
+        log.info("Nomad launcher ready: {} (leader {}), image {}", options.address(), leader, options.image());
+        return launcher;
+    }
+
+    @Override
+    public Sandbox launch(SandboxSpec spec) throws LaunchException {
+        requireNonNull(spec, "spec");
+        var resources = spec.resources() != null ? spec.resources() : SandboxResources.DEFAULT;
+        try {
+            var parent = parentJob(SandboxProfile.of(resources));
+            openAttachSocket();
+            var meta = new LinkedHashMap<String, String>();
+            meta.put(SandboxJanitor.JOB_META, spec.jobId());
+            meta.put("submitter", spec.submitter());
+            meta.put("task", summary(spec.task()));
+            var dispatched = api.dispatch(parent, spec.token().getBytes(UTF_8), meta);
+            log.info("dispatched the sandbox of job {} as Nomad job {}", spec.jobId(), dispatched.getDispatchedJobId());
+            return NomadSandbox.follow(api, spec.jobId(), dispatched.getDispatchedJobId(), dispatched.getEvalId(),
+                    resources.memoryMb(), options);
+        } catch (NomadApiException e) {
+            throw new LaunchException("Nomad did not take the sandbox: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public AutoCloseable startReconciling(Predicate<String> jobIsActive) {
+        return SandboxJanitor.start(api, options, jobIsActive);
+    }
+
+    /** The parent job for a profile, registered from the job file the first time it is needed. */
+    private String parentJob(SandboxProfile profile) throws NomadApiException {
+        var id = profile.parentJobId(options.jobPrefix());
+        if (!registered.contains(profile)) {
+            api.register(template.parentJob(api, options, profile));
+            registered.add(profile);
+            log.info("registered the sandbox job {}", id);
+        }
+        return id;
+    }
+
+    /**
+     * Lets sandboxes' non-root user connect to the Attach socket when it is mounted into them. The
+     * socket is the control plane's own, made by its server after this launcher started; every
+     * daemon must still present its job's token.
+     */
+    private void openAttachSocket() {
+        var directory = options.attachSocketDirectory();
+        if (directory == null) {
+            return;
+        }
+        try (var sockets = Files.list(directory)) {
+            for (var socket : (Iterable<Path>) sockets::iterator) {
+                Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+            }
+        } catch (IOException e) {
+            log.warn("could not open the Attach socket in {} to sandboxes: {}", directory, e.getMessage());
+        }
+    }
+
+    /** The task's first words, on one line. */
+    static String summary(String task) {
+        var line = task.strip().replaceAll("\\s+", " ");
+        return line.length() <= TASK_SUMMARY_CHARS ? line : line.substring(0, TASK_SUMMARY_CHARS - 1) + "…";
+    }
+}

@@ -1,0 +1,116 @@
+package io.nomadshell.controlplane.launch.nomad;
+
+import static java.util.Objects.requireNonNull;
+
+import com.hashicorp.nomad.apimodel.JobListStub;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps Nomad in step with the job store: stops dispatched sandboxes whose Nomad Shell job has
+ * ended (or is unknown) for longer than their own control plane takes to close them — orphans of
+ * a control plane that stopped — and purges finished dispatched jobs older than the retention.
+ */
+final class SandboxJanitor implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SandboxJanitor.class);
+    static final String JOB_META = "nomad_shell_job";
+
+    private final NomadApi api;
+    private final NomadOptions options;
+    private final Predicate<String> jobIsActive;
+    /** Sandboxes of ended jobs, and when that was first seen: their own control plane may still be closing them. */
+    private final Map<String, Instant> endedSince = new HashMap<>();
+    private final Thread thread;
+
+    private SandboxJanitor(NomadApi api, NomadOptions options, Predicate<String> jobIsActive) {
+        this.api = api;
+        this.options = options;
+        this.jobIsActive = jobIsActive;
+        this.thread = Thread.ofVirtual().name("nomad-sandbox-janitor").unstarted(this::loop);
+    }
+
+    static SandboxJanitor start(NomadApi api, NomadOptions options, Predicate<String> jobIsActive) {
+        var janitor = new SandboxJanitor(requireNonNull(api, "api"), requireNonNull(options, "options"),
+                requireNonNull(jobIsActive, "jobIsActive"));
+        janitor.thread.start();
+        return janitor;
+    }
+
+    private void loop() {
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                sweep();
+            } catch (NomadApiException | RuntimeException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    return;
+                }
+                log.warn("reconciling sandboxes with Nomad failed: {}; trying again in {} s",
+                        e.getMessage(), options.reconcileInterval().toSeconds());
+            }
+            try {
+                Thread.sleep(options.reconcileInterval());
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** One pass over the dispatched sandbox jobs. */
+    void sweep() throws NomadApiException {
+        var now = Instant.now();
+        var purgeBefore = now.minus(options.retention());
+        var stillEnded = new HashMap<String, Instant>();
+        for (var job : api.jobs(options.jobPrefix() + "-")) {
+            if (job.getParentId() == null || job.getParentId().isEmpty()) {
+                continue; // a parent job: kept registered
+            }
+            if (!"dead".equals(job.getStatus())) {
+                var owner = nomadShellJob(job);
+                if (owner != null && jobIsActive.test(owner)) {
+                    continue;
+                }
+                var since = endedSince.getOrDefault(job.getId(), now);
+                stillEnded.put(job.getId(), since);
+                if (!since.plus(options.orphanGrace()).isAfter(now)) {
+                    log.info("stopping sandbox {}: its job {} has ended", job.getId(), owner);
+                    api.stop(job.getId(), false);
+                }
+            } else if (submitted(job).isBefore(purgeBefore)) {
+                log.debug("purging finished sandbox job {}", job.getId());
+                api.stop(job.getId(), true);
+            }
+        }
+        endedSince.clear();
+        endedSince.putAll(stillEnded);
+    }
+
+    private static @Nullable String nomadShellJob(JobListStub job) {
+        // Listed with meta=true (Nomad 1.6+); the SDK, from Nomad 0.11, keeps it as an unmapped field.
+        if (job.getUnmappedProperties() != null && job.getUnmappedProperties().get("Meta") instanceof Map<?, ?> meta
+                && meta.get(JOB_META) instanceof String id) {
+            return id;
+        }
+        return null;
+    }
+
+    private static Instant submitted(JobListStub job) {
+        long nanos = job.getSubmitTime();
+        return Instant.ofEpochSecond(0, nanos);
+    }
+
+    @Override
+    public void close() {
+        thread.interrupt();
+        try {
+            thread.join(Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package io.nomadshell.e2e;
+
+import io.nomadshell.controlplane.ControlPlane;
+import io.nomadshell.controlplane.ControlPlaneOptions;
+import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.job.ResourcePolicy;
+import io.nomadshell.controlplane.job.SandboxResources;
+import io.nomadshell.controlplane.launch.nomad.NomadLauncher;
+import io.nomadshell.controlplane.launch.nomad.NomadOptions;
+import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.gateway.server.GatewayOptions;
+import io.nomadshell.gateway.server.GatewayServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+
+/**
+ * A real server with the Nomad launcher against the testbed's agent: embedded Redis, the gateway
+ * on a free loopback port, sandboxes dispatched from {@code nomad-jobs/sandbox.nomad.hcl} with
+ * network mode none, reaching the server through its Attach socket mounted into them. Sandbox jobs
+ * carry a prefix of their own, so a test finds (and cleans) exactly its own.
+ */
+final class NomadCluster implements AutoCloseable {
+    /** The caps tests work within; a small default memory keeps several sandboxes cheap. */
+    static final ResourcePolicy RESOURCES = new ResourcePolicy(
+            new SandboxResources(500, 512, Duration.ofMinutes(10), SandboxResources.Network.NONE),
+            2000, 256, 2048, Duration.ofMinutes(10), true);
+
+    private final ControlPlane controlPlane;
+    private final GatewayServer gateway;
+    private final String jobPrefix;
+    private boolean closed;
+
+    private NomadCluster(ControlPlane controlPlane, GatewayServer gateway, String jobPrefix) {
+        this.controlPlane = controlPlane;
+        this.gateway = gateway;
+        this.jobPrefix = jobPrefix;
+    }
+
+    /** A new prefix for one test's sandbox jobs. */
+    static String newJobPrefix() {
+        return "nstest-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    static NomadCluster start(Path dataDir, String modelBaseUrl, String jobPrefix) throws Exception {
+        return start(dataDir, modelBaseUrl, jobPrefix, UnaryOperator.identity());
+    }
+
+    static NomadCluster start(Path dataDir, String modelBaseUrl, String jobPrefix,
+            UnaryOperator<NomadOptions.Builder> customize) throws Exception {
+        return start(dataDir, modelBaseUrl, jobPrefix, customize, RESOURCES);
+    }
+
+    static NomadCluster start(Path dataDir, String modelBaseUrl, String jobPrefix,
+            UnaryOperator<NomadOptions.Builder> customize, ResourcePolicy resources) throws Exception {
+        NomadTestbed.require();
+        var home = Files.createDirectories(dataDir.toAbsolutePath());
+        var socket = home.resolve("attach").resolve("attach.sock");
+        var options = customize.apply(NomadOptions.fromEnv(System.getenv())
+                .image(NomadTestbed.IMAGE)
+                .attachSocket(socket)
+                .jobPrefix(jobPrefix)
+                .placementTimeout(Duration.ofSeconds(20))
+                .reconcileInterval(Duration.ofSeconds(2)))
+                .build();
+        var launcher = NomadLauncher.start(options, resources.defaults());
+        var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
+                .dataDir(home)
+                .launcher(launcher)
+                .model(new ModelOptions(modelBaseUrl, "test", "scripted", 2))
+                .resources(resources)
+                .readyTimeout(Duration.ofSeconds(90))
+                .maxRunning(4)
+                .build());
+        try {
+            return new NomadCluster(controlPlane, GatewayServer.start(controlPlane,
+                    new GatewayOptions(0, ApiKeys.none(), socket)), jobPrefix);
+        } catch (Exception e) {
+            controlPlane.close();
+            throw e;
+        }
+    }
+
+    String jobPrefix() {
+        return jobPrefix;
+    }
+
+    Rest rest() {
+        return new Rest("http://127.0.0.1:" + gateway.port(), null);
+    }
+
+    ControlPlane controlPlane() {
+        return controlPlane;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        controlPlane.stopAcceptingJobs();
+        try {
+            gateway.close();
+        } finally {
+            controlPlane.close();
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package io.nomadshell.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The job files in nomad-jobs/ are what a real Nomad agent accepts, as operators will run them. */
+class NomadJobFilesTest {
+
+    @BeforeAll
+    static void testbed() throws Exception {
+        NomadTestbed.require();
+    }
+
+    @Test
+    void theSandboxJobIsAParameterizedBatchJobThatNeverRetries() throws Exception {
+        var job = parseAndValidate("sandbox.nomad.hcl");
+
+        assertThat(job.path("Type").asText()).isEqualTo("batch");
+        assertThat(job.path("ParameterizedJob").path("Payload").asText()).isEqualTo("required");
+        assertThat(job.path("ParameterizedJob").path("MetaRequired").toString()).contains("nomad_shell_job");
+        var group = job.path("TaskGroups").get(0);
+        assertThat(group.path("RestartPolicy").path("Attempts").asInt()).isZero();
+        assertThat(group.path("ReschedulePolicy").path("Attempts").asInt()).isZero();
+        var task = group.path("Tasks").get(0);
+        assertThat(task.path("Driver").asText()).isEqualTo("docker");
+        assertThat(task.path("DispatchPayload").path("File").asText()).isEqualTo("token");
+        assertThat(task.path("Config").path("network_mode").asText()).isEqualTo("none");
+        assertThat(task.path("Env").path("NOMAD_SHELL_TOKEN").isMissingNode()).as("no token in the environment").isTrue();
+    }
+
+    @Test
+    void theServerJobRunsTheServerWithItsRedis() throws Exception {
+        var job = parseAndValidate("control-plane.nomad.hcl");
+
+        assertThat(job.path("Type").asText()).isEqualTo("service");
+        var tasks = job.path("TaskGroups").get(0).path("Tasks");
+        assertThat(tasks.findValuesAsText("Name")).contains("server", "redis");
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode parseAndValidate(String file) throws Exception {
+        var project = Path.of(System.getProperty("nomadshell.projectDir", "..")).toAbsolutePath().normalize();
+        var hcl = Files.readString(project.resolve("nomad-jobs").resolve(file));
+        var job = NomadTestbed.post("/v1/jobs/parse", NomadTestbed.JSON.createObjectNode().put("JobHCL", hcl));
+        var validation = NomadTestbed.post("/v1/validate/job", NomadTestbed.JSON.createObjectNode().set("Job", job));
+        assertThat(validation.path("ValidationErrors").isNull() || validation.path("ValidationErrors").isEmpty())
+                .as("validation of %s: %s", file, validation).isTrue();
+        assertThat(validation.path("Error").asText("")).as("validation of %s", file).isEmpty();
+        return job;
+    }
+}

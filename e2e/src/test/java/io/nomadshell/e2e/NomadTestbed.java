@@ -1,0 +1,183 @@
+package io.nomadshell.e2e;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The real Nomad agent and Docker engine that {@code testbed/nomad-testbed.sh start} runs, and the
+ * sandbox image built from this build's agent daemon. Without them the tests fail under CI
+ * ({@code CI=true}) and are skipped elsewhere.
+ */
+final class NomadTestbed {
+    static final URI NOMAD = URI.create(System.getenv().getOrDefault("NOMAD_ADDR", "http://127.0.0.1:4646"));
+    static final String IMAGE = "nomad-shell-sandbox:e2e";
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static boolean imageBuilt;
+
+    private NomadTestbed() {}
+
+    /** Checks the agent and the engine answer, and builds the sandbox image once per test JVM. */
+    static synchronized void require() throws Exception {
+        var missing = missing();
+        if (missing != null) {
+            var message = missing + " (start them with testbed/nomad-testbed.sh start)";
+            if ("true".equals(System.getenv("CI"))) {
+                Assertions.fail(message);
+            }
+            Assumptions.abort(message);
+        }
+        if (!imageBuilt) {
+            buildImage();
+            imageBuilt = true;
+        }
+    }
+
+    private static String missing() {
+        try {
+            var leader = HTTP.send(HttpRequest.newBuilder(NOMAD.resolve("/v1/status/leader"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            if (leader.statusCode() != 200) {
+                return "the Nomad agent at " + NOMAD + " answered " + leader.statusCode();
+            }
+        } catch (IOException e) {
+            return "no Nomad agent at " + NOMAD;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+        try {
+            return run(List.of("docker", "info"), Duration.ofSeconds(30)).exit() == 0 ? null : "the Docker engine does not answer";
+        } catch (IOException e) {
+            return "no docker command";
+        }
+    }
+
+    private static void buildImage() throws IOException {
+        var project = Path.of(System.getProperty("nomadshell.projectDir", "..")).toAbsolutePath().normalize();
+        var jar = Path.of(System.getProperty("nomadshell.daemonJar")).toAbsolutePath().normalize();
+        var result = run(List.of("bash", project.resolve("sandbox-image/build.sh").toString(),
+                "--jar", jar.toString(), "--tag", IMAGE), Duration.ofMinutes(10));
+        assertThat(result.exit()).as("sandbox-image/build.sh: %s", result.output()).isZero();
+    }
+
+    /** GET a Nomad API path as JSON; null when Nomad answers 404. */
+    static JsonNode get(String pathAndQuery) throws IOException, InterruptedException {
+        var response = HTTP.send(HttpRequest.newBuilder(URI.create(NOMAD + pathAndQuery)).timeout(Duration.ofSeconds(30))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 404) {
+            return null;
+        }
+        assertThat(response.statusCode()).as("GET %s: %s", pathAndQuery, response.body()).isEqualTo(200);
+        return JSON.readTree(response.body());
+    }
+
+    static void delete(String pathAndQuery) throws IOException, InterruptedException {
+        HTTP.send(HttpRequest.newBuilder(URI.create(NOMAD + pathAndQuery)).DELETE().timeout(Duration.ofSeconds(30))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** POST a JSON body to a Nomad API path. */
+    static JsonNode post(String path, JsonNode body) throws IOException, InterruptedException {
+        var response = HTTP.send(HttpRequest.newBuilder(URI.create(NOMAD + path)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("POST %s: %s", path, response.body()).isEqualTo(200);
+        return JSON.readTree(response.body());
+    }
+
+    /** The dispatched (child) jobs under {@code prefix}, with their meta. */
+    static List<JsonNode> dispatchedJobs(String prefix) throws IOException, InterruptedException {
+        var jobs = new ArrayList<JsonNode>();
+        get("/v1/jobs?meta=true&prefix=" + prefix).forEach(job -> {
+            if (!job.path("ParentID").asText("").isEmpty()) {
+                jobs.add(job);
+            }
+        });
+        return jobs;
+    }
+
+    /** Ids of containers (running or not) that Nomad started for the dispatched jobs under {@code prefix}. */
+    static List<String> containers(String prefix) throws IOException, InterruptedException {
+        var found = new ArrayList<String>();
+        for (var job : dispatchedJobs(prefix)) {
+            var allocations = get("/v1/job/" + job.path("ID").asText() + "/allocations");
+            if (allocations == null) {
+                continue; // purged meanwhile
+            }
+            for (var allocation : allocations) {
+                // The docker driver labels each container with its allocation.
+                var result = run(List.of("docker", "ps", "-a", "-q", "--filter",
+                        "label=com.hashicorp.nomad.alloc_id=" + allocation.path("ID").asText()), Duration.ofSeconds(30));
+                assertThat(result.exit()).as("docker ps: %s", result.output()).isZero();
+                result.output().lines().filter(line -> !line.isBlank()).forEach(found::add);
+            }
+        }
+        return found;
+    }
+
+    /**
+     * What the suite leaves: no dispatched job under {@code prefix} still running and no container
+     * of theirs; then purges them and their parent jobs from Nomad.
+     */
+    static void assertNothingLeftAndPurge(String prefix) throws Exception {
+        var deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        List<JsonNode> running;
+        List<String> containers;
+        do {
+            running = dispatchedJobs(prefix).stream().filter(job -> !"dead".equals(job.path("Status").asText())).toList();
+            containers = containers(prefix);
+            if (running.isEmpty() && containers.isEmpty()) {
+                break;
+            }
+            Thread.sleep(500);
+        } while (System.nanoTime() < deadline);
+        assertThat(running).as("dispatched Nomad jobs still running").isEmpty();
+        assertThat(containers).as("containers left by Nomad jobs " + prefix + "*").isEmpty();
+        for (var job : get("/v1/jobs?prefix=" + prefix)) {
+            delete("/v1/job/" + job.path("ID").asText() + "?purge=true");
+        }
+        assertThat(get("/v1/jobs?prefix=" + prefix)).as("Nomad jobs " + prefix + "* after purging").isEmpty();
+    }
+
+    record Result(int exit, String output) {}
+
+    static Result run(List<String> command, Duration timeout) throws IOException {
+        var process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        var output = new StringBuilder();
+        var reader = Thread.ofVirtual().start(() -> {
+            try (var in = process.getInputStream()) {
+                output.append(new String(in.readAllBytes(), UTF_8));
+            } catch (IOException ignored) {
+                // the process went away
+            }
+        });
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                return new Result(-1, "timed out after " + timeout);
+            }
+            reader.join(Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        return new Result(process.exitValue(), output.toString());
+    }
+}

@@ -1,0 +1,119 @@
+# The sandbox one Nomad Shell job runs in: a parameterized batch job, dispatched once per task.
+#
+# The control plane registers this file at start-up (through the agent's /v1/jobs/parse, with the
+# variables below) and dispatches it for every task, with the job's Attach token as the dispatch
+# payload (a file in the task, never meta or env) and meta that says what each allocation is.
+# Per-task resources need their own parent job (Nomad cannot change resources per dispatch): the
+# control plane registers one per resource profile, named nomad-shell-sandbox-<profile>.
+#
+# To run one by hand:
+#   nomad job run -var attach=127.0.0.1:8080 -var network_mode=host nomad-jobs/sandbox.nomad.hcl
+#   echo -n "$TOKEN" | nomad job dispatch -meta nomad_shell_job=j123 nomad-shell-sandbox -
+
+variable "image" {
+  description = "The sandbox image (sandbox-image/); it must be on the node or pullable."
+  type        = string
+  default     = "nomad-shell-sandbox:local"
+}
+
+variable "runtime" {
+  description = "The container runtime: runc, or runsc for gVisor (the node's Docker must know it)."
+  type        = string
+  default     = "runc"
+}
+
+variable "cpu" {
+  description = "CPU in MHz."
+  type        = number
+  default     = 1000
+}
+
+variable "memory" {
+  description = "Memory in MiB; the whole sandbox, its tools and files in /dev/shm included."
+  type        = number
+  default     = 1024
+}
+
+variable "network_mode" {
+  description = "none: no network, the daemon dials the Attach socket; host: egress (and the host's network)."
+  type        = string
+  default     = "none"
+}
+
+variable "attach" {
+  description = "The control plane's Attach address as the daemon dials it: unix:///run/nomad-shell/<socket> or host:port."
+  type        = string
+  default     = "unix:///run/nomad-shell/attach.sock"
+}
+
+variable "attach_socket_dir" {
+  description = "The host directory holding the control plane's Attach socket, mounted at /run/nomad-shell; empty when attach is host:port."
+  type        = string
+  default     = ""
+}
+
+variable "datacenters" {
+  type    = list(string)
+  default = ["*"]
+}
+
+job "nomad-shell-sandbox" {
+  type        = "batch"
+  datacenters = var.datacenters
+
+  parameterized {
+    payload       = "required"
+    meta_required = ["nomad_shell_job"]
+    meta_optional = ["submitter", "task"]
+  }
+
+  group "sandbox" {
+    # A sandbox that fails is the job's failure: the control plane reports it, Nomad never retries.
+    restart {
+      attempts = 0
+      mode     = "fail"
+    }
+
+    reschedule {
+      attempts  = 0
+      unlimited = false
+    }
+
+    task "sandbox" {
+      driver = "docker"
+      # The daemon ends at once on SIGTERM; what it ran gets this long before SIGKILL.
+      kill_timeout = "10s"
+
+      # The job's Attach token, readable only inside the task.
+      dispatch_payload {
+        file = "token"
+      }
+
+      config {
+        image        = var.image
+        runtime      = var.runtime
+        network_mode = var.network_mode
+        volumes      = var.attach_socket_dir == "" ? [] : ["${var.attach_socket_dir}:/run/nomad-shell"]
+        # Files in /dev/shm count against the memory limit: let them fill it, not a 64 MiB default.
+        shm_size     = var.memory * 1024 * 1024
+        pids_limit   = 512
+        security_opt = ["no-new-privileges"]
+      }
+
+      env {
+        NOMAD_SHELL_ATTACH     = var.attach
+        NOMAD_SHELL_TOKEN_FILE = "/local/token"
+      }
+
+      resources {
+        cpu    = var.cpu
+        memory = var.memory
+      }
+
+      logs {
+        max_files     = 2
+        max_file_size = 5
+      }
+    }
+  }
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds the sandbox image from this folder's Dockerfile and the agent daemon of a Maven build.
+#
+#   sandbox-image/build.sh [--jar agent-daemon/target/agent-daemon.jar] [--tag nomad-shell-sandbox:local]
+#   sandbox-image/build.sh --base-only     only the package layers (warms Docker's cache)
+#
+# The daemon's Java runtime is made here with jlink from the JDK at JAVA_HOME (>= 21), holding
+# only the modules the daemon needs, and cached by JDK version and module list.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(dirname "$HERE")
+JAR="$REPO/agent-daemon/target/agent-daemon.jar"
+TAG=nomad-shell-sandbox:local
+BASE_ONLY=
+CACHE_DIR=${NOMAD_SHELL_CACHE_DIR:-/var/cache/nomad-shell}
+
+while (($#)); do
+  case "$1" in
+    --jar) JAR=$2; shift 2 ;;
+    --tag) TAG=$2; shift 2 ;;
+    --base-only) BASE_ONLY=1; shift ;;
+    *) echo "usage: $0 [--jar PATH] [--tag NAME:TAG] [--base-only]" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[sandbox-image] %s\n' "$*" >&2; }
+
+context=$(mktemp -d /tmp/nomad-shell-image.XXXXXX)
+trap 'rm -rf "$context"' EXIT
+cp -r "$HERE/Dockerfile" "$HERE/packages" "$context/"
+
+if [[ -n "$BASE_ONLY" ]]; then
+  log "building the package layers"
+  # Host network: dockerd here has no bridge, and apt must reach the package registry.
+  docker build -q --network host --target base -t nomad-shell-sandbox-base:local "$context" >/dev/null
+  exit 0
+fi
+
+[[ -f "$JAR" && -d "$(dirname "$JAR")/lib" ]] || { log "no daemon jar with lib/ at $JAR: build agent-daemon first"; exit 1; }
+JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}
+[[ -x "$JAVA_HOME/bin/jlink" ]] || { log "no jlink in JAVA_HOME=$JAVA_HOME: a JDK >= 21 is needed"; exit 1; }
+
+lib=$(dirname "$JAR")/lib
+# jdeps finds what the classes use; jdk.unsupported: gRPC's Netty reaches for sun.misc.Unsafe by
+# reflection, which jdeps cannot see.
+modules=$("$JAVA_HOME/bin/jdeps" --multi-release 21 --ignore-missing-deps --print-module-deps --recursive \
+  --class-path "$lib/*" "$JAR" 2>/dev/null | tail -n1),jdk.unsupported
+[[ "$modules" == java.base* ]] || { log "jdeps could not list the daemon's modules"; exit 1; }
+jdk_version=$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p')
+jre="$CACHE_DIR/jre-$jdk_version-$(printf '%s' "$modules" | sha256sum | cut -c1-12)"
+if [[ ! -x "$jre/bin/java" ]]; then
+  log "making a Java runtime with jlink ($modules)"
+  mkdir -p "$CACHE_DIR"
+  rm -rf "$jre.tmp"
+  "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
+    --output "$jre.tmp"
+  mv "$jre.tmp" "$jre"
+fi
+cp -r "$jre" "$context/jre"
+mkdir -p "$context/agent-daemon"
+cp "$JAR" "$context/agent-daemon/agent-daemon.jar"
+cp -r "$lib" "$context/agent-daemon/lib"
+
+version=$(unzip -p "$JAR" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Implementation-Version: *//p' | tr -d '\r')
+log "building $TAG"
+docker build -q --network host --build-arg "VERSION=${version:-dev}" -t "$TAG" "$context" >/dev/null
+# The image this tag named before, now untagged, is of no use.
+docker image prune -f --filter "label=org.opencontainers.image.title=nomad-shell-sandbox" >/dev/null
+log "built $TAG"
