@@ -124,7 +124,8 @@ final class Execution {
         CodeOutput.Builder output = CodeOutput.newBuilder().setKind(kind);
         JsonNode text = data.get("text/plain");
         if (text != null) {
-            output.setText(text.isArray() ? joined(text) : text.asText(""));
+            // Kernels differ on a trailing newline after a value (tslab adds one, ipykernel not).
+            output.setText((text.isArray() ? joined(text) : text.asText("")).stripTrailing());
         }
         JsonNode png = data.get("image/png");
         if (png != null) {

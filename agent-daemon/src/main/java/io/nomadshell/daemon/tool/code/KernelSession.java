@@ -46,6 +46,7 @@ final class KernelSession implements WebSocket.Listener {
     private final StringBuilder partial = new StringBuilder();
     private volatile @Nullable WebSocket socket;
     private volatile boolean restartedUnseen;
+    private volatile boolean reconnect;
 
     private KernelSession(HttpClient http, URI base, String kernelId, int generation) {
         this.http = http;
@@ -98,6 +99,15 @@ final class KernelSession implements WebSocket.Listener {
     /** Sends {@code code} for execution; stream output goes to {@code live} as it comes. */
     Execution execute(String code, BiConsumer<CodeOutput.Kind, String> live) throws ToolException, InterruptedException {
         WebSocket ws = socket;
+        if (reconnect) {
+            // A restarted kernel listens on new ports; a new WebSocket makes the server connect to them.
+            reconnect = false;
+            if (ws != null) {
+                ws.abort();
+            }
+            awaitIdle();
+            ws = null;
+        }
         if (ws == null || ws.isOutputClosed() || ws.isInputClosed()) {
             connect();
             ws = requireNonNull(socket, "socket");
@@ -204,6 +214,7 @@ final class KernelSession implements WebSocket.Listener {
             String state = content.path("execution_state").asText("");
             if ("restarting".equals(state) || "dead".equals(state)) {
                 restartedUnseen = true;
+                reconnect = true;
                 inFlight.values().forEach(Execution::died);
                 return;
             }
@@ -211,6 +222,23 @@ final class KernelSession implements WebSocket.Listener {
         Execution execution = inFlight.get(message.path("parent_header").path("msg_id").asText(""));
         if (execution != null) {
             execution.receive(type, content);
+        }
+    }
+
+    /** Waits (bounded) until the server reports the kernel idle, as it does once a restart is done. */
+    private void awaitIdle() throws InterruptedException {
+        long deadline = System.nanoTime() + REQUEST_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<String> kernel = send(http, HttpRequest.newBuilder(kernelUri("")).GET());
+                if (kernel.statusCode() == 200
+                        && "idle".equals(JSON.readTree(kernel.body()).path("execution_state").asText())) {
+                    return;
+                }
+            } catch (ToolException | IOException e) {
+                // Try again until the deadline.
+            }
+            Thread.sleep(200);
         }
     }
 

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -42,7 +43,9 @@ public final class Desktop implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration WATCH_INTERVAL = Duration.ofSeconds(2);
+    private static final Duration WM_WAIT = Duration.ofSeconds(10);
     private static final Path NOVNC = Path.of("/usr/share/novnc");
+    private static final String WINDOW_MANAGER = "openbox";
 
     private final ToolOptions options;
     private final Path logs;
@@ -156,7 +159,7 @@ public final class Desktop implements AutoCloseable {
         log.info("desktop display {} is up ({}x{})", candidate, options.screenWidth(), options.screenHeight());
     }
 
-    private void startMissingCompanions(String current) {
+    private void startMissingCompanions(String current) throws InterruptedException {
         companions.removeIf(p -> {
             if (!p.alive()) {
                 log.warn("{} died; restarting it", p);
@@ -171,18 +174,47 @@ public final class Desktop implements AutoCloseable {
                 continue;
             }
             try {
-                Map<String, String> env = new java.util.HashMap<>(serviceEnvironment());
+                Map<String, String> env = new HashMap<>(serviceEnvironment());
                 env.put("DISPLAY", current);
                 companions.add(ServiceProcess.start(name, command, env, logs.resolve(name + ".log"), false));
             } catch (IOException e) {
                 log.warn("cannot start {}: {}", name, e.getMessage());
+                continue;
+            }
+            if (name.equals(WINDOW_MANAGER)) {
+                awaitWindowManager(current);
             }
         }
     }
 
+    /**
+     * Waits until the window manager has taken over the screen (it announces itself on the root
+     * window), so it does not move the pointer or windows under the first action. Best effort:
+     * without xprop, or after the wait, the desktop is used as it is.
+     */
+    private void awaitWindowManager(String current) throws InterruptedException {
+        if (ServiceProcess.find("xprop").isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + WM_WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                CommandRunner.Outcome probe = CommandRunner.run(List.of("xprop", "-root", "_NET_SUPPORTING_WM_CHECK"),
+                        Map.of("DISPLAY", current), Duration.ofSeconds(5));
+                if (probe.stdoutText().contains("window id")) {
+                    return;
+                }
+            } catch (ToolException e) {
+                return;
+            }
+            Thread.sleep(POLL);
+        }
+        log.warn("the window manager did not announce itself within {} s", WM_WAIT.toSeconds());
+    }
+
     private List<List<String>> companionCommands(String current) {
         List<List<String>> commands = new ArrayList<>();
-        commands.add(List.of("openbox", "--sm-disable"));
+        commands.add(List.of(WINDOW_MANAGER, "--sm-disable"));
         commands.add(List.of("x11vnc", "-display", current, "-localhost", "-rfbport",
                 Integer.toString(options.vncPort()), "-forever", "-shared", "-nopw", "-quiet", "-noxdamage"));
         if (Files.isDirectory(NOVNC)) {
