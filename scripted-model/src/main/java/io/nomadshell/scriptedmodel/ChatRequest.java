@@ -11,6 +11,7 @@ import java.util.List;
  * @param conversation      the text of the first user message: tells conversations apart
  * @param assistantMessages how many assistant messages the request holds: the turn to play
  * @param toolResults       the contents of the tool messages after the last assistant message
+ * @param recentImages      how many image parts the messages after the last assistant message carry
  * @param offeredTools      the names of the tools the request offers, in its order
  * @param promptTexts       every text the prompt is made of, for counting its tokens
  */
@@ -19,6 +20,7 @@ record ChatRequest(
         String conversation,
         int assistantMessages,
         List<String> toolResults,
+        int recentImages,
         List<String> offeredTools,
         List<String> promptTexts) {
 

@@ -43,6 +43,7 @@ final class ChatRequestParser {
         String conversation = null;
         int assistantMessages = 0;
         List<String> toolResults = new ArrayList<>();
+        int recentImages = 0;
         for (int i = 0; i < messages.size(); i++) {
             JsonNode message = messages.get(i);
             String at = "messages[" + i + "]";
@@ -51,6 +52,7 @@ final class ChatRequestParser {
                         + typeName(message) + " instead.");
             }
             String role = requiredText(message, at, "role");
+            int images = ContentParts.check(message.get("content"), at, role);
             String content = text(message.get("content"));
             promptTexts.add(content);
             switch (role) {
@@ -58,6 +60,7 @@ final class ChatRequestParser {
                     pairing.assistant(i, toolCallIds(message.get("tool_calls"), at, promptTexts));
                     assistantMessages++;
                     toolResults.clear();
+                    recentImages = 0;
                 }
                 case "tool" -> {
                     pairing.tool(i, requiredText(message, at, "tool_call_id"));
@@ -65,6 +68,7 @@ final class ChatRequestParser {
                 }
                 case "user" -> {
                     pairing.other(i);
+                    recentImages += images;
                     if (conversation == null) {
                         conversation = content;
                     }
@@ -81,7 +85,7 @@ final class ChatRequestParser {
         }
         pairing.finish();
         List<String> offeredTools = offeredTools(body.get("tools"), promptTexts);
-        return new ChatRequest(model, conversation == null ? "" : conversation, assistantMessages, toolResults,
+        return new ChatRequest(model, conversation == null ? "" : conversation, assistantMessages, toolResults, recentImages,
                 offeredTools, promptTexts);
     }
 

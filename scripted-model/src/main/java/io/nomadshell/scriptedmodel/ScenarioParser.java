@@ -71,7 +71,7 @@ final class ScenarioParser {
         if (!node.isObject()) {
             throw error(at, "expected an object");
         }
-        onlyFields(node, at, Set.of("content", "tool_calls", "expect", "delay_ms", "fail"));
+        onlyFields(node, at, Set.of("content", "tool_calls", "expect", "expect_images", "delay_ms", "fail"));
         String content = optionalText(node, at, "content");
         List<ToolCall> toolCalls = toolCalls(node.get("tool_calls"), at + ".tool_calls");
         if (content == null && toolCalls.isEmpty()) {
@@ -84,7 +84,12 @@ final class ScenarioParser {
         long delayMs = optionalLong(node, at, "delay_ms", 0, 0, MAX_DELAY_MS);
         JsonNode fail = node.get("fail");
         InjectedFailure failure = fail == null || fail.isNull() ? null : failure(fail, at + ".fail");
-        return new Turn(content, toolCalls, expect, Duration.ofMillis(delayMs), failure);
+        long images = optionalLong(node, at, "expect_images", -1, 0, 100);
+        if (images >= 0 && index == 0) {
+            throw error(at + ".expect_images", "the first turn has no tool results to expect images of");
+        }
+        return new Turn(content, toolCalls, expect, Duration.ofMillis(delayMs), failure,
+                images < 0 ? null : (int) images);
     }
 
     private List<ToolCall> toolCalls(@Nullable JsonNode node, String at) {

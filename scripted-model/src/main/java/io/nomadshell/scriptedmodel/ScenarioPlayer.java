@@ -44,6 +44,7 @@ final class ScenarioPlayer {
             throw ApiException.injected(failure);
         }
         checkExpectation(request, index, turn);
+        checkImages(request, index, turn);
         checkToolsOffered(request, index, turn);
         return completions.completion(request, index, turn);
     }
@@ -60,6 +61,15 @@ final class ScenarioPlayer {
                     : results;
             throw ApiException.invalidRequest("scenario expectation failed at turn " + index
                     + ": expected the tool results to contain '" + expect + "'; they were: '" + quoted + "'");
+        }
+    }
+
+    private static void checkImages(ChatRequest request, int index, Turn turn) {
+        Integer expected = turn.expectImages();
+        if (expected != null && expected != request.recentImages()) {
+            throw ApiException.invalidRequest("scenario expectation failed at turn " + index + ": expected "
+                    + expected + " image(s) after the previous assistant message; the request carries "
+                    + request.recentImages());
         }
     }
 
