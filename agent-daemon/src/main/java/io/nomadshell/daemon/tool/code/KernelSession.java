@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One kernel of the Jupyter Server and the WebSocket to its channels (Jupyter messaging protocol
@@ -35,7 +37,9 @@ import org.jspecify.annotations.Nullable;
 final class KernelSession implements WebSocket.Listener {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger log = LoggerFactory.getLogger(KernelSession.class);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration KERNEL_START_TIMEOUT = Duration.ofSeconds(120);
 
     private final HttpClient http;
     private final URI base;
@@ -72,7 +76,12 @@ final class KernelSession implements WebSocket.Listener {
             throw new ToolException("Jupyter answered the kernel start with something that is not JSON");
         }
         KernelSession kernel = new KernelSession(http, base, id, generation);
-        kernel.connect();
+        try {
+            kernel.connect();
+        } catch (ToolException e) {
+            kernel.close();
+            throw new ToolException("the '" + spec + "' kernel did not become ready: " + e.getMessage());
+        }
         return kernel;
     }
 
@@ -105,7 +114,7 @@ final class KernelSession implements WebSocket.Listener {
             if (ws != null) {
                 ws.abort();
             }
-            awaitIdle();
+            awaitIdle(KERNEL_START_TIMEOUT);
             ws = null;
         }
         if (ws == null || ws.isOutputClosed() || ws.isInputClosed()) {
@@ -225,9 +234,9 @@ final class KernelSession implements WebSocket.Listener {
         }
     }
 
-    /** Waits (bounded) until the server reports the kernel idle, as it does once a restart is done. */
-    private void awaitIdle() throws InterruptedException {
-        long deadline = System.nanoTime() + REQUEST_TIMEOUT.toNanos();
+    /** Waits up to {@code timeout} until the server reports the restarted kernel idle again. */
+    private void awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             try {
                 HttpResponse<String> kernel = send(http, HttpRequest.newBuilder(kernelUri("")).GET());
@@ -242,13 +251,19 @@ final class KernelSession implements WebSocket.Listener {
         }
     }
 
+    /**
+     * Opens the channels. The server answers the handshake once the kernel has answered its
+     * first request, so a slow kernel (tslab loads the TypeScript compiler) makes it slow.
+     */
     private void connect() throws ToolException, InterruptedException {
         URI ws = URI.create("ws://" + base.getAuthority() + "/api/kernels/" + kernelId + "/channels?session_id=" + session);
+        long started = System.nanoTime();
         try {
             socket = http.newWebSocketBuilder()
-                    .connectTimeout(REQUEST_TIMEOUT)
+                    .connectTimeout(KERNEL_START_TIMEOUT)
                     .buildAsync(ws, this)
-                    .get(REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    .get(KERNEL_START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            log.info("connected to kernel {} in {} ms", kernelId, (System.nanoTime() - started) / 1_000_000);
         } catch (ExecutionException | TimeoutException e) {
             throw new ToolException("cannot connect to the kernel's channels: " + e.getMessage());
         }

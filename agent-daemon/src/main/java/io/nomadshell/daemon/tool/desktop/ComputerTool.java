@@ -85,7 +85,7 @@ public final class ComputerTool {
                 xdotool(display, args.toArray(String[]::new));
                 yield "pressed " + String.join(" ", keys);
             }
-            case CURSOR_POSITION -> "the pointer";
+            case CURSOR_POSITION -> "cursor position";
             case WAIT -> {
                 long ms = Math.min(Integer.toUnsignedLong(action.getDurationMs()), MAX_WAIT.toMillis());
                 Thread.sleep(ms);
