@@ -44,6 +44,7 @@ public final class Desktop implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration WATCH_INTERVAL = Duration.ofSeconds(2);
     private static final Duration WM_WAIT = Duration.ofSeconds(10);
+    private static final int WM_ATTEMPTS = 3;
     private static final Path NOVNC = Path.of("/usr/share/novnc");
     private static final String WINDOW_MANAGER = "openbox";
 
@@ -173,28 +174,35 @@ public final class Desktop implements AutoCloseable {
             if (running.contains(name) || ServiceProcess.find(name).isEmpty()) {
                 continue;
             }
-            try {
-                Map<String, String> env = new HashMap<>(serviceEnvironment());
-                env.put("DISPLAY", current);
-                companions.add(ServiceProcess.start(name, command, env, logs.resolve(name + ".log"), false));
-            } catch (IOException e) {
-                log.warn("cannot start {}: {}", name, e.getMessage());
-                continue;
-            }
-            if (name.equals(WINDOW_MANAGER)) {
-                awaitWindowManager(current);
+            Map<String, String> env = new HashMap<>(serviceEnvironment());
+            env.put("DISPLAY", current);
+            // The window manager is waited for (and retried: it has been seen to miss a display
+            // that had just come up), so it does not move the pointer or windows under the first action.
+            int attempts = name.equals(WINDOW_MANAGER) ? WM_ATTEMPTS : 1;
+            for (int attempt = 1; attempt <= attempts; attempt++) {
+                ServiceProcess started;
+                try {
+                    started = ServiceProcess.start(name, command, env, logs.resolve(name + ".log"), false);
+                } catch (IOException e) {
+                    log.warn("cannot start {}: {}", name, e.getMessage());
+                    break;
+                }
+                companions.add(started);
+                if (attempts == 1 || awaitWindowManager(started, current)) {
+                    break;
+                }
+                companions.remove(started);
             }
         }
     }
 
     /**
-     * Waits until the window manager has taken over the screen (it announces itself on the root
-     * window), so it does not move the pointer or windows under the first action. Best effort:
-     * without xprop, or after the wait, the desktop is used as it is.
+     * Waits until the window manager has announced itself on the root window; false if it died
+     * first. Best effort: without xprop, or after the wait, the desktop is used as it is.
      */
-    private void awaitWindowManager(String current) throws InterruptedException {
+    private boolean awaitWindowManager(ServiceProcess manager, String current) throws InterruptedException {
         if (ServiceProcess.find("xprop").isEmpty()) {
-            return;
+            return true;
         }
         long deadline = System.nanoTime() + WM_WAIT.toNanos();
         while (System.nanoTime() < deadline) {
@@ -202,14 +210,19 @@ public final class Desktop implements AutoCloseable {
                 CommandRunner.Outcome probe = CommandRunner.run(List.of("xprop", "-root", "_NET_SUPPORTING_WM_CHECK"),
                         Map.of("DISPLAY", current), Duration.ofSeconds(5));
                 if (probe.stdoutText().contains("window id")) {
-                    return;
+                    return true;
                 }
             } catch (ToolException e) {
-                return;
+                return true;
+            }
+            if (!manager.alive()) {
+                log.warn("{} ended before it took the display; starting it again", manager);
+                return false;
             }
             Thread.sleep(POLL);
         }
         log.warn("the window manager did not announce itself within {} s", WM_WAIT.toSeconds());
+        return true;
     }
 
     private List<List<String>> companionCommands(String current) {
