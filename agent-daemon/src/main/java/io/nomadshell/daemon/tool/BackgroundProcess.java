@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 final class BackgroundProcess {
 
     private static final int CHUNK_BYTES = 16 * 1024;
+    private static final Duration DRAIN_WAIT = Duration.ofSeconds(2);
 
     private final String handle;
     private final String command;
@@ -49,13 +50,19 @@ final class BackgroundProcess {
     /** Its state and, when {@code withOutput}, the output not read before (waiting up to {@code wait}). */
     ProcessResult describe(boolean withOutput, Duration wait) throws InterruptedException {
         ProcessResult.Builder result = ProcessResult.newBuilder().setHandle(handle).setCommand(command);
+        UnreadOutput.Read read = withOutput ? output.take(wait) : new UnreadOutput.Read("", 0);
+        boolean running = process.isAlive();
+        if (!running && withOutput) {
+            // Exited: what it wrote last may still be in the pipes; the model must get all of it
+            // together with the news that it ended.
+            output.awaitEnd(DRAIN_WAIT);
+            UnreadOutput.Read rest = output.take(Duration.ZERO);
+            read = new UnreadOutput.Read(read.text() + rest.text(), read.dropped() + rest.dropped());
+        }
+        result.setRunning(running);
         if (withOutput) {
-            UnreadOutput.Read read = output.take(wait);
             result.setOutput(read.text()).setDroppedBytes(read.dropped());
         }
-        // The state after the read, so output that came just before the exit is never missed.
-        boolean running = process.isAlive();
-        result.setRunning(running);
         if (!running) {
             result.setExitCode(process.exitValue());
         }

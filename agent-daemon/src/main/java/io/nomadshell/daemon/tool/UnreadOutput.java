@@ -41,6 +41,18 @@ final class UnreadOutput {
         notifyAll();
     }
 
+    /** Waits up to {@code wait} for the end of the output. */
+    synchronized void awaitEnd(Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (!ended) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            wait(Math.max(1, left / 1_000_000));
+        }
+    }
+
     /**
      * Takes everything unread, first waiting up to {@code wait} for something to arrive when
      * nothing is there yet and output may still come.
