@@ -16,6 +16,7 @@ import java.net.http.WebSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -40,6 +41,7 @@ final class KernelSession implements WebSocket.Listener {
     private static final Logger log = LoggerFactory.getLogger(KernelSession.class);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration KERNEL_START_TIMEOUT = Duration.ofSeconds(120);
+    private static final Set<String> RESTARTED_STATES = Set.of("starting", "idle");
 
     private final HttpClient http;
     private final URI base;
@@ -114,7 +116,7 @@ final class KernelSession implements WebSocket.Listener {
             if (ws != null) {
                 ws.abort();
             }
-            awaitIdle(KERNEL_START_TIMEOUT);
+            awaitRestarted(KERNEL_START_TIMEOUT);
             ws = null;
         }
         if (ws == null || ws.isOutputClosed() || ws.isInputClosed()) {
@@ -234,14 +236,18 @@ final class KernelSession implements WebSocket.Listener {
         }
     }
 
-    /** Waits up to {@code timeout} until the server reports the restarted kernel idle again. */
-    private void awaitIdle(Duration timeout) throws InterruptedException {
+    /**
+     * Waits up to {@code timeout} until the server has started the kernel again: its state is
+     * {@code starting} (nobody asked it anything yet) or {@code idle}, no longer {@code busy} or
+     * {@code restarting} as the dead one was.
+     */
+    private void awaitRestarted(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             try {
                 HttpResponse<String> kernel = send(http, HttpRequest.newBuilder(kernelUri("")).GET());
-                if (kernel.statusCode() == 200
-                        && "idle".equals(JSON.readTree(kernel.body()).path("execution_state").asText())) {
+                if (kernel.statusCode() == 200 && RESTARTED_STATES.contains(
+                        JSON.readTree(kernel.body()).path("execution_state").asText())) {
                     return;
                 }
             } catch (ToolException | IOException e) {
