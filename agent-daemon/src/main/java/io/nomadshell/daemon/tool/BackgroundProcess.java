@@ -50,7 +50,12 @@ final class BackgroundProcess {
     /** Its state and, when {@code withOutput}, the output not read before (waiting up to {@code wait}). */
     ProcessResult describe(boolean withOutput, Duration wait) throws InterruptedException {
         ProcessResult.Builder result = ProcessResult.newBuilder().setHandle(handle).setCommand(command);
+        long deadline = System.nanoTime() + wait.toNanos();
         UnreadOutput.Read read = withOutput ? output.take(wait) : new UnreadOutput.Read("", 0);
+        if (withOutput && read.text().isEmpty() && output.ended()) {
+            // Its pipes are closed: nothing more will come but the exit, worth the rest of the wait.
+            process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
         boolean running = process.isAlive();
         if (!running && withOutput) {
             // Exited: what it wrote last may still be in the pipes; the model must get all of it

@@ -41,6 +41,10 @@ final class UnreadOutput {
         notifyAll();
     }
 
+    synchronized boolean ended() {
+        return ended;
+    }
+
     /** Waits up to {@code wait} for the end of the output. */
     synchronized void awaitEnd(Duration wait) throws InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();

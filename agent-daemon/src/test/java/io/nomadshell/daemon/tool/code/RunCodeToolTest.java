@@ -94,7 +94,8 @@ class RunCodeToolTest {
         try (JupyterServer own = new JupyterServer(TestTools.options(scratch), workspace);
                 RunCodeTool tool = new RunCodeTool(own)) {
             run(tool, "python", "doomed = 1", 0);
-            RunCodeResult died = run(tool, "python", "import os; os._exit(1)", 0);
+            // Jupyter notices the death within seconds; the timeout bounds the test if it does not.
+            RunCodeResult died = run(tool, "python", "import os; os._exit(1)", 20_000);
             assertThat(died.getKernelRestarted()).isTrue();
 
             RunCodeResult after = run(tool, "python", "'doomed' in globals()", 0);
