@@ -63,6 +63,30 @@ class EnsureServiceTest {
     }
 
     @Test
+    void aDeadPartOfTheDesktopIsRestartedByTheWatchdog() throws Exception {
+        ensure("desktop");
+        ProcessHandle websockify = ProcessHandle.current().descendants()
+                .filter(p -> p.info().commandLine().orElse("").contains("websockify"))
+                .filter(p -> p.info().commandLine().orElse("").contains(":" + options.desktopWebPort()))
+                .findFirst().orElseThrow();
+        websockify.destroyForcibly();
+        websockify.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+
+        // Nobody calls a tool: the watchdog alone brings noVNC back.
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        int status = 0;
+        while (status != 200 && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            try {
+                status = get(options.desktopWebPort(), "/vnc.html");
+            } catch (java.io.IOException notYet) {
+                status = 0;
+            }
+        }
+        assertThat(status).isEqualTo(200);
+    }
+
+    @Test
     void jupyterAnswersOnItsPort() throws Exception {
         ToolResult result = ensure("jupyter");
 
