@@ -61,8 +61,12 @@ final class Execution {
             case "error" -> error(content);
             case "execute_reply" -> {
                 executionCount = content.path("execution_count").asInt(0);
-                if ("error".equals(content.path("status").asText()) && errorName.isEmpty()) {
+                String status = content.path("status").asText();
+                if ("error".equals(status) && errorName.isEmpty()) {
                     error(content);
+                } else if ("aborted".equals(status) && errorName.isEmpty()) {
+                    errorName = "Aborted";
+                    errorValue = "the kernel did not run this code; run it again";
                 }
                 replied.complete(null);
             }

@@ -42,6 +42,8 @@ final class KernelSession implements WebSocket.Listener {
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration KERNEL_START_TIMEOUT = Duration.ofSeconds(120);
     private static final Set<String> RESTARTED_STATES = Set.of("starting", "idle");
+    /** How long to let a restart settle before reconnecting anyway (the handshake waits for the kernel). */
+    private static final Duration RESTART_SETTLE = Duration.ofSeconds(10);
 
     private final HttpClient http;
     private final URI base;
@@ -116,7 +118,7 @@ final class KernelSession implements WebSocket.Listener {
             if (ws != null) {
                 ws.abort();
             }
-            awaitRestarted(KERNEL_START_TIMEOUT);
+            awaitRestarted(RESTART_SETTLE);
             ws = null;
         }
         if (ws == null || ws.isOutputClosed() || ws.isInputClosed()) {
@@ -141,7 +143,9 @@ final class KernelSession implements WebSocket.Listener {
                 .put("silent", false)
                 .put("store_history", true)
                 .put("allow_stdin", false)
-                .put("stop_on_error", true)
+                // Calls come one at a time; with stop_on_error the kernel would abort the call
+                // that follows an error (an interrupt included) if it arrives quickly.
+                .put("stop_on_error", false)
                 .putObject("user_expressions");
         message.put("channel", "shell");
         message.putArray("buffers");
