@@ -29,6 +29,10 @@ log() { printf '[sandbox-image] %s\n' "$*" >&2; }
 context=$(mktemp -d /tmp/nomad-shell-image.XXXXXX)
 trap 'rm -rf "$context"' EXIT
 cp -r "$HERE/Dockerfile" "$HERE/packages" "$context/"
+# The host's own extra CAs (a TLS-inspecting proxy's, say): package registries must be reachable
+# from the build as they are from the host.
+mkdir -p "$context/build-ca"
+find /usr/local/share/ca-certificates -maxdepth 1 -name '*.crt' -exec cp {} "$context/build-ca/" \; 2>/dev/null || true
 
 if [[ -n "$BASE_ONLY" ]]; then
   log "building the package layers"

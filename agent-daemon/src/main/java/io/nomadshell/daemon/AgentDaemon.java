@@ -5,8 +5,11 @@ import static java.util.Objects.requireNonNull;
 import io.nomadshell.daemon.link.AttachClient;
 import io.nomadshell.daemon.link.LinkOutcome;
 import io.nomadshell.daemon.tool.ToolDispatcher;
+import io.nomadshell.daemon.tool.ToolOptions;
 import io.nomadshell.daemon.workspace.Workspace;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import org.slf4j.Logger;
@@ -64,9 +67,19 @@ public final class AgentDaemon {
             System.err.println("agent-daemon: workspace " + config.workspace() + " " + whyUnusable(e));
             return EXIT_BAD_CONFIG;
         }
+        Path scratch;
+        try {
+            // Services' runtime files (Jupyter, the desktop) stay out of the delivered workspace.
+            scratch = Files.createTempDirectory("nomad-shell-daemon-");
+        } catch (IOException e) {
+            System.err.println("agent-daemon: cannot create a scratch directory: " + e.getMessage());
+            return EXIT_BAD_CONFIG;
+        }
+        // Screenshots are scaled with java.awt images; there is no display for the daemon itself.
+        System.setProperty("java.awt.headless", "true");
         log.info("agent-daemon {} dialing {} for workspace {}", version(), config.attachTarget(), workspace.root());
         AttachClient client = new AttachClient(config.attachTarget(), config.token(), version(),
-                new ToolDispatcher(workspace), config.link());
+                new ToolDispatcher(workspace, ToolOptions.inSandbox(scratch)), config.link());
         try {
             return switch (client.run()) {
                 case LinkOutcome.ShutdownRequested shutdown -> {

@@ -14,6 +14,7 @@ import java.util.List;
  *                          a conversation without such ids, the number of assistant messages
  * @param systemText        the text of the system and developer messages, for matched turns
  * @param toolResults       the contents of the tool messages after the last assistant message
+ * @param recentImages      how many image parts the messages after the last assistant message carry
  * @param offeredTools      the names of the tools the request offers, in its order
  * @param promptTexts       every text the prompt is made of, for counting its tokens
  */
@@ -23,6 +24,7 @@ record ChatRequest(
         int turn,
         String systemText,
         List<String> toolResults,
+        int recentImages,
         List<String> offeredTools,
         List<String> promptTexts) {
 

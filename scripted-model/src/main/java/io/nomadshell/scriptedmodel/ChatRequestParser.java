@@ -49,6 +49,7 @@ final class ChatRequestParser {
         int assistantsSinceScripted = 0;
         StringBuilder systemText = new StringBuilder();
         List<String> toolResults = new ArrayList<>();
+        int recentImages = 0;
         for (int i = 0; i < messages.size(); i++) {
             JsonNode message = messages.get(i);
             String at = "messages[" + i + "]";
@@ -57,6 +58,7 @@ final class ChatRequestParser {
                         + typeName(message) + " instead.");
             }
             String role = requiredText(message, at, "role");
+            int images = ContentParts.check(message.get("content"), at, role);
             String content = text(message.get("content"));
             promptTexts.add(content);
             switch (role) {
@@ -71,6 +73,7 @@ final class ChatRequestParser {
                         assistantsSinceScripted = 0;
                     }
                     toolResults.clear();
+                    recentImages = 0;
                 }
                 case "tool" -> {
                     pairing.tool(i, requiredText(message, at, "tool_call_id"));
@@ -78,6 +81,7 @@ final class ChatRequestParser {
                 }
                 case "user" -> {
                     pairing.other(i);
+                    recentImages += images;
                     if (conversation == null) {
                         conversation = content;
                     }
@@ -101,7 +105,7 @@ final class ChatRequestParser {
         // the newest tool call id this server wrote says which turn it answered.
         int turn = lastScriptedTurn >= 0 ? lastScriptedTurn + 1 + assistantsSinceScripted : assistantMessages;
         return new ChatRequest(model, conversation == null ? "" : conversation, turn, systemText.toString(),
-                toolResults, offeredTools, promptTexts);
+                toolResults, recentImages, offeredTools, promptTexts);
     }
 
     /** The turn that wrote these tool call ids, or -1 if they are not this server's. */

@@ -103,7 +103,7 @@ final class ScenarioParser {
         if (!node.isObject()) {
             throw error(at, "expected an object");
         }
-        onlyFields(node, at, Set.of("content", "tool_calls", "expect", "delay_ms", "fail", "repeat"));
+        onlyFields(node, at, Set.of("content", "tool_calls", "expect", "expect_images", "delay_ms", "fail", "repeat"));
         String turnNumber = Integer.toString(index);
         String content = fill(optionalText(node, at, "content"), turnNumber);
         List<ToolCall> toolCalls = toolCalls(node.get("tool_calls"), at + ".tool_calls").stream()
@@ -119,7 +119,12 @@ final class ScenarioParser {
         long delayMs = optionalLong(node, at, "delay_ms", 0, 0, MAX_DELAY_MS);
         JsonNode fail = node.get("fail");
         InjectedFailure failure = fail == null || fail.isNull() ? null : failure(fail, at + ".fail");
-        return new Turn(content, toolCalls, expect, Duration.ofMillis(delayMs), failure);
+        long images = optionalLong(node, at, "expect_images", -1, 0, 100);
+        if (images >= 0 && index == 0) {
+            throw error(at + ".expect_images", "the first turn has no tool results to expect images of");
+        }
+        return new Turn(content, toolCalls, expect, Duration.ofMillis(delayMs), failure,
+                images < 0 ? null : (int) images);
     }
 
     /** The text with {@value #TURN_PLACEHOLDER} replaced by the turn's index (digits: safe inside JSON). */

@@ -36,7 +36,7 @@ final class ScenarioPlayer {
         for (MatchedTurn matched : scenario.matchedTurns()) {
             if (request.systemText().contains(matched.systemContains())) {
                 return completions.completion(request, request.turn(),
-                        new Turn(matched.content(), List.of(), null, Duration.ZERO, null));
+                        new Turn(matched.content(), List.of(), null, Duration.ZERO, null, null));
             }
         }
         int index = request.turn();
@@ -53,6 +53,7 @@ final class ScenarioPlayer {
             throw ApiException.injected(failure);
         }
         checkExpectation(request, index, turn);
+        checkImages(request, index, turn);
         checkToolsOffered(request, index, turn);
         return completions.completion(request, index, turn);
     }
@@ -69,6 +70,15 @@ final class ScenarioPlayer {
                     : results;
             throw ApiException.invalidRequest("scenario expectation failed at turn " + index
                     + ": expected the tool results to contain '" + expect + "'; they were: '" + quoted + "'");
+        }
+    }
+
+    private static void checkImages(ChatRequest request, int index, Turn turn) {
+        Integer expected = turn.expectImages();
+        if (expected != null && expected != request.recentImages()) {
+            throw ApiException.invalidRequest("scenario expectation failed at turn " + index + ": expected "
+                    + expected + " image(s) after the previous assistant message; the request carries "
+                    + request.recentImages());
         }
     }
 

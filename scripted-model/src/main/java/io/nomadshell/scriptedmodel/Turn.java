@@ -15,13 +15,17 @@ import org.jspecify.annotations.Nullable;
  *                  turn ({@code "expect"}), or null to accept anything
  * @param delay     how long to wait before answering ({@code "delay_ms"}); zero for at once
  * @param fail      HTTP errors to give before the reply ({@code "fail"}), or null for none
+ * @param expectImages how many images the messages after the previous turn must carry
+ *                  ({@code "expect_images"}), such as a screenshot the tools returned; null to
+ *                  accept any number
  */
 public record Turn(
         @Nullable String content,
         List<ToolCall> toolCalls,
         @Nullable String expect,
         Duration delay,
-        @Nullable InjectedFailure fail) {
+        @Nullable InjectedFailure fail,
+        @Nullable Integer expectImages) {
 
     /**
      * Checks and copies the parts.
@@ -39,10 +43,19 @@ public record Turn(
         if (delay.isNegative()) {
             throw new IllegalArgumentException("a turn's delay cannot be negative: " + delay);
         }
+        if (expectImages != null && expectImages < 0) {
+            throw new IllegalArgumentException("a turn cannot expect a negative number of images: " + expectImages);
+        }
+    }
+
+    /** A turn that accepts any number of images. */
+    public Turn(@Nullable String content, List<ToolCall> toolCalls, @Nullable String expect, Duration delay,
+                @Nullable InjectedFailure fail) {
+        this(content, toolCalls, expect, delay, fail, null);
     }
 
     /** A turn that only makes tool calls, at once and without conditions. */
     public static Turn calling(ToolCall... toolCalls) {
-        return new Turn(null, List.of(toolCalls), null, Duration.ZERO, null);
+        return new Turn(null, List.of(toolCalls), null, Duration.ZERO, null, null);
     }
 }

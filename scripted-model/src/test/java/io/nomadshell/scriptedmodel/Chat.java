@@ -61,4 +61,13 @@ final class Chat {
         }
         return request;
     }
+
+    /** A user message of a text part and an image part with {@code url}. */
+    static ObjectNode userWithImage(String text, String url) {
+        ObjectNode message = JSON.objectNode().put("role", "user");
+        var parts = message.putArray("content");
+        parts.addObject().put("type", "text").put("text", text);
+        parts.addObject().put("type", "image_url").putObject("image_url").put("url", url);
+        return message;
+    }
 }

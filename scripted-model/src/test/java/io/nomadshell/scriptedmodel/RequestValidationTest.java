@@ -6,6 +6,7 @@ import static io.nomadshell.scriptedmodel.Chat.request;
 import static io.nomadshell.scriptedmodel.Chat.system;
 import static io.nomadshell.scriptedmodel.Chat.tool;
 import static io.nomadshell.scriptedmodel.Chat.user;
+import static io.nomadshell.scriptedmodel.Chat.userWithImage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -159,6 +160,31 @@ class RequestValidationTest {
     }
 
     /** The status, and OpenAI's error body: message, type, param, code. */
+    @Test
+    void anImageAfterTheToolMessagesIsAccepted() {
+        RawHttp.Response response = http.chat(request(List.of(user("go"), assistantCalling("read_file", "c1"),
+                tool("c1", "one"), userWithImage("the screenshot:", "data:image/png;base64,iVBORw0KGgo=")), "read_file"));
+
+        assertThat(response.status()).as("%s", response.body()).isEqualTo(200);
+    }
+
+    @Test
+    void anImageInAToolMessageIsRefused() {
+        ObjectNode toolWithImage = userWithImage("x", "data:image/png;base64,iVBORw0KGgo=")
+                .put("role", "tool").put("tool_call_id", "c1");
+
+        assertRefused(http.chat(request(List.of(user("go"), assistantCalling("read_file", "c1"), toolWithImage),
+                "read_file")), 400, "image_url parts are only allowed in messages with role 'user'");
+    }
+
+    @Test
+    void anImageUrlThatIsNotAnImageDataUrlIsRefused() {
+        assertRefused(http.chat(request(List.of(userWithImage("x", "data:text/plain;base64,aGk=")), "read_file")),
+                400, "Expected a base64-encoded data URL with an image MIME type");
+        assertRefused(http.chat(request(List.of(userWithImage("x", "data:image/png;base64,%%%")), "read_file")),
+                400, "Please make sure your image is valid base64 data.");
+    }
+
     static void assertRefused(RawHttp.Response response, int status, String message) {
         assertThat(response.status()).as("status of %s", response.body()).isEqualTo(status);
         assertThat(response.errorMessage()).contains(message);

@@ -6,6 +6,7 @@ import static io.nomadshell.scriptedmodel.Chat.request;
 import static io.nomadshell.scriptedmodel.Chat.system;
 import static io.nomadshell.scriptedmodel.Chat.tool;
 import static io.nomadshell.scriptedmodel.Chat.user;
+import static io.nomadshell.scriptedmodel.Chat.userWithImage;
 import static io.nomadshell.scriptedmodel.RequestValidationTest.assertRefused;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -158,6 +159,22 @@ class ScenarioPlaybackTest {
                 assistantCalling("exec", "y"), tool("y", "nothing")), "exec", "finish"));
 
         assertRefused(response, 400, "expected the tool results to contain 'Hello World'");
+    }
+
+    @Test
+    void expectImagesCountsTheImagesSinceThePreviousTurn() throws IOException {
+        play(Turn.calling(new ToolCall("computer", "{}")),
+                new Turn(null, List.of(new ToolCall("finish", "{}")), null, Duration.ZERO, null, 1));
+        String png = "data:image/png;base64,iVBORw0KGgo=";
+
+        RawHttp.Response without = http.chat(request(List.of(user("go"), assistantCalling("computer", "x"),
+                tool("x", "screenshot")), "computer", "finish"));
+        RawHttp.Response with = http.chat(request(List.of(user("go"), assistantCalling("computer", "x"),
+                tool("x", "screenshot"), userWithImage("it:", png)), "computer", "finish"));
+
+        assertRefused(without, 400, "scenario expectation failed at turn 1: expected 1 image(s) after the previous"
+                + " assistant message; the request carries 0");
+        assertThat(with.status()).isEqualTo(200);
     }
 
     @Test

@@ -2,7 +2,6 @@ package io.nomadshell.daemon.tool;
 
 import static java.util.Objects.requireNonNull;
 
-import io.nomadshell.daemon.workspace.Workspace;
 import io.nomadshell.daemon.workspace.WorkspaceException;
 import io.nomadshell.proto.v1.ExecAction;
 import io.nomadshell.proto.v1.ExecResult;
@@ -10,10 +9,7 @@ import io.nomadshell.proto.v1.OutputChunk;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,31 +28,18 @@ final class ExecTool {
     private static final Duration KILL_WAIT = Duration.ofSeconds(5);
     private static final File DEV_NULL = new File("/dev/null");
 
-    private final Workspace workspace;
+    private final ShellCommands shell;
     private final ProcessRegistry processes;
 
-    ExecTool(Workspace workspace, ProcessRegistry processes) {
-        this.workspace = requireNonNull(workspace, "workspace");
+    ExecTool(ShellCommands shell, ProcessRegistry processes) {
+        this.shell = requireNonNull(shell, "shell");
         this.processes = requireNonNull(processes, "processes");
     }
 
     ExecResult run(ExecAction action, CallEvents events)
             throws ToolException, WorkspaceException, IOException {
-        if (action.getCommand().isBlank()) {
-            throw new ToolException("empty command");
-        }
-        Path cwd = workspace.resolve(action.getCwd());
-        if (!Files.isDirectory(cwd)) {
-            throw new ToolException((Files.exists(cwd) ? "not a directory: " : "no such directory: ")
-                    + action.getCwd());
-        }
-        ProcessBuilder builder = new ProcessBuilder("/bin/sh", "-c", action.getCommand())
-                .directory(cwd.toFile())
+        ProcessBuilder builder = shell.builder(action.getCommand(), action.getCwd())
                 .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL));
-        Map<String, String> env = builder.environment();
-        if (env.getOrDefault("HOME", "").isEmpty()) {
-            env.put("HOME", workspace.root().toString());
-        }
 
         long started = System.nanoTime();
         OutputCapture output = new OutputCapture();

@@ -21,8 +21,8 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Lists a directory recursively, sorted by path. Symbolic links are listed, never followed, and
- * bulky tool directories are listed without their contents.
+ * Lists a directory recursively, sorted by path, down to {@code max_depth} levels. Symbolic links
+ * are listed, never followed, and bulky tool directories are listed without their contents.
  *
  * <p>The tree is walked breadth first, so when the cap cuts the listing short the model still
  * sees the top of the tree rather than the depths of its first directory.
@@ -34,6 +34,9 @@ final class ListFilesTool {
             Set.of(".git", "node_modules", "__pycache__", ".venv", "target");
 
     private final Workspace workspace;
+
+    /** A directory to list and how far below the start it is (the start is 0). */
+    private record Level(Path directory, int depth) {}
 
     ListFilesTool(Workspace workspace) {
         this.workspace = requireNonNull(workspace, "workspace");
@@ -48,12 +51,14 @@ final class ListFilesTool {
         if (!Files.isDirectory(start)) {
             throw new ToolException("not a directory: " + given);
         }
+        long maxDepth = Integer.toUnsignedLong(action.getMaxDepth());
         List<FileEntry> entries = new ArrayList<>();
         boolean truncated = false;
-        Deque<Path> pending = new ArrayDeque<>(List.of(start));
+        Deque<Level> pending = new ArrayDeque<>(List.of(new Level(start, 0)));
         walk:
         while (!pending.isEmpty()) {
-            Path directory = pending.removeFirst();
+            Level level = pending.removeFirst();
+            Path directory = level.directory();
             List<Path> children;
             try (Stream<Path> listing = Files.list(directory)) {
                 children = listing.sorted().toList();
@@ -75,14 +80,18 @@ final class ListFilesTool {
                 } catch (IOException e) {
                     continue; // Gone since the listing.
                 }
+                int depth = level.depth() + 1;
+                boolean descend = attributes.isDirectory()
+                        && !NOT_DESCENDED.contains(child.getFileName().toString())
+                        && (maxDepth == 0 || depth < maxDepth);
                 entries.add(FileEntry.newBuilder()
                         .setPath(workspace.relativize(child))
                         .setDirectory(attributes.isDirectory())
                         .setSize(attributes.isRegularFile() ? attributes.size() : 0)
+                        .setNotDescended(attributes.isDirectory() && !descend)
                         .build());
-                if (attributes.isDirectory()
-                        && !NOT_DESCENDED.contains(child.getFileName().toString())) {
-                    pending.addLast(child);
+                if (descend) {
+                    pending.addLast(new Level(child, depth));
                 }
             }
         }

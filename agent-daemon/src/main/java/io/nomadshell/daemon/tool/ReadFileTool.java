@@ -12,11 +12,12 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Reads a file, or its first {@code max_bytes} bytes. */
+/** Reads a file, or its first {@code max_bytes} bytes; a binary file is only described. */
 final class ReadFileTool {
 
     static final int DEFAULT_MAX_BYTES = 256 * 1024;
     static final int MAX_BYTES = 1024 * 1024;
+    static final int SNIFF_BYTES = 8000;
 
     private final Workspace workspace;
 
@@ -41,12 +42,25 @@ final class ReadFileTool {
         try (InputStream in = Files.newInputStream(file)) {
             byte[] content = in.readNBytes(cap);
             boolean truncated = in.read() != -1;
+            if (isBinary(content)) {
+                return ReadFileResult.newBuilder().setBinary(true).setSize(Files.size(file)).build();
+            }
             return ReadFileResult.newBuilder()
                     .setContent(ByteString.copyFrom(content))
                     .setTruncated(truncated)
                     .setSize(Files.size(file))
                     .build();
         }
+    }
+
+    /** As git judges it: a NUL byte in the first {@value #SNIFF_BYTES} bytes. */
+    private static boolean isBinary(byte[] content) {
+        for (int i = 0; i < Math.min(content.length, SNIFF_BYTES); i++) {
+            if (content[i] == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int capOf(ReadFileAction action) {

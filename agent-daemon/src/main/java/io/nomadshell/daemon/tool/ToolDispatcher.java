@@ -2,12 +2,19 @@ package io.nomadshell.daemon.tool;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.daemon.tool.code.JupyterServer;
+import io.nomadshell.daemon.tool.code.RunCodeTool;
+import io.nomadshell.daemon.tool.desktop.ComputerTool;
+import io.nomadshell.daemon.tool.desktop.Desktop;
 import io.nomadshell.daemon.workspace.Workspace;
 import io.nomadshell.daemon.workspace.WorkspaceException;
+import io.nomadshell.proto.v1.CodeOutput;
+import io.nomadshell.proto.v1.OutputChunk;
 import io.nomadshell.proto.v1.ToolCall;
 import io.nomadshell.proto.v1.ToolEvent;
 import io.nomadshell.proto.v1.ToolResult;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -21,27 +28,43 @@ import org.slf4j.LoggerFactory;
 public final class ToolDispatcher {
 
     /** The names of the tools this daemon runs, as in {@code ToolCall.action}. */
-    public static final List<String> TOOLS =
-            List.of("exec", "read_file", "write_file", "list_files", "archive");
+    public static final List<String> TOOLS = List.of("exec", "read_file", "write_file", "list_files", "archive",
+            "edit_file", "process", "computer", "run_code", "ensure_service");
 
     private static final Logger log = LoggerFactory.getLogger(ToolDispatcher.class);
 
     private final ProcessRegistry processes = new ProcessRegistry();
     private final ExecTool exec;
+    private final BackgroundProcesses background;
     private final ReadFileTool readFile;
     private final WriteFileTool writeFile;
+    private final EditFileTool editFile;
     private final ListFilesTool listFiles;
     private final ArchiveTool archive;
+    private final Desktop desktop;
+    private final ComputerTool computer;
+    private final JupyterServer jupyter;
+    private final RunCodeTool runCode;
+    private final ServiceStarter services;
     private final IoErrors ioErrors;
 
-    /** A dispatcher whose tools work in {@code workspace}. */
-    public ToolDispatcher(Workspace workspace) {
+    /** A dispatcher whose tools work in {@code workspace}, with services as {@code options} say. */
+    public ToolDispatcher(Workspace workspace, ToolOptions options) {
         requireNonNull(workspace, "workspace");
-        exec = new ExecTool(workspace, processes);
+        requireNonNull(options, "options");
+        desktop = new Desktop(options);
+        ShellCommands shell = new ShellCommands(workspace, desktop::environment);
+        exec = new ExecTool(shell, processes);
+        background = new BackgroundProcesses(shell, processes);
         readFile = new ReadFileTool(workspace);
         writeFile = new WriteFileTool(workspace);
+        editFile = new EditFileTool(workspace, writeFile);
         listFiles = new ListFilesTool(workspace);
         archive = new ArchiveTool(workspace);
+        computer = new ComputerTool(desktop, options);
+        jupyter = new JupyterServer(options, workspace.root());
+        runCode = new RunCodeTool(jupyter);
+        services = new ServiceStarter(desktop, jupyter);
         ioErrors = new IoErrors(workspace);
     }
 
@@ -58,17 +81,28 @@ public final class ToolDispatcher {
         try {
             // A switch expression, so a new action in the proto does not compile until handled.
             result = switch (call.getActionCase()) {
-                case EXEC -> result.setExec(exec.run(call.getExec(), callEvents));
+                case EXEC -> call.getExec().getBackground()
+                        ? result.setProcess(background.start(call.getExec()))
+                        : result.setExec(exec.run(call.getExec(), callEvents));
                 case READ_FILE -> result.setReadFile(readFile.run(call.getReadFile()));
                 case WRITE_FILE -> result.setWriteFile(writeFile.run(call.getWriteFile()));
                 case LIST_FILES -> result.setListFiles(listFiles.run(call.getListFiles()));
                 case ARCHIVE -> result.setArchive(archive.run(callEvents));
+                case EDIT_FILE -> result.setEditFile(editFile.run(call.getEditFile()));
+                case PROCESS -> result.setProcess(background.run(call.getProcess()));
+                case COMPUTER -> result.setComputer(computer.run(call.getComputer()));
+                case RUN_CODE -> result.setRunCode(runCode.run(call.getRunCode(),
+                        (kind, text) -> liveOutput(callEvents, kind, text)));
+                case ENSURE_SERVICE -> result.setEnsureService(services.ensure(call.getEnsureService()));
                 case ACTION_NOT_SET -> result.setError("unknown tool");
             };
         } catch (ToolException | WorkspaceException e) {
             result.setError(e.getMessage());
         } catch (IOException e) {
             result.setError(ioErrors.describe(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            result.setError("the call was interrupted");
         } catch (RuntimeException e) {
             log.warn("call {} failed unexpectedly", call.getCallId(), e);
             result.setError("the daemon failed to run this tool: " + e);
@@ -79,9 +113,18 @@ public final class ToolDispatcher {
         return result.build();
     }
 
-    /** Kills every process the tools started and refuses to start new ones. */
+    /** Kills every process the tools started, stops the services, and refuses new processes. */
     public void stopAll() {
         processes.killAll();
+        runCode.close();
+        jupyter.close();
+        desktop.close();
+    }
+
+    private static void liveOutput(CallEvents events, CodeOutput.Kind kind, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        events.output(kind == CodeOutput.Kind.STDERR ? OutputChunk.Stream.STDERR : OutputChunk.Stream.STDOUT,
+                bytes, bytes.length);
     }
 
     private static String nameOf(ToolCall call) {

@@ -1,9 +1,10 @@
 package io.nomadshell.daemon.tool;
 
 /** A tool call that cannot be carried out, with a message written for the model. */
-final class ToolException extends Exception {
+public final class ToolException extends Exception {
 
-    ToolException(String message) {
+    /** A failure described by {@code message}, in words for the model. */
+    public ToolException(String message) {
         super(message);
     }
 }

@@ -11,6 +11,7 @@ import io.nomadshell.proto.v1.OutputChunk;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,7 +31,7 @@ class ExecToolTest {
     @BeforeEach
     void setUp() throws Exception {
         workspace = Workspace.open(temp);
-        exec = new ExecTool(workspace, processes);
+        exec = new ExecTool(new ShellCommands(workspace, Map::of), processes);
     }
 
     @AfterEach

@@ -136,4 +136,18 @@ class FileToolsTest {
         assertThatThrownBy(() -> write("out/x.txt", "x")).isInstanceOf(WorkspaceException.class);
         assertThat(temp.resolve("x.txt")).doesNotExist();
     }
+
+    @Test
+    void describesABinaryFileInsteadOfReturningIt() throws Exception {
+        byte[] blob = new byte[100_000];
+        blob[10] = 0;
+        blob[11] = 7;
+        Files.write(root.resolve("image.bin"), blob);
+
+        ReadFileResult result = read("image.bin", 0);
+
+        assertThat(result.getBinary()).isTrue();
+        assertThat(result.getContent().isEmpty()).isTrue();
+        assertThat(result.getSize()).isEqualTo(100_000);
+    }
 }

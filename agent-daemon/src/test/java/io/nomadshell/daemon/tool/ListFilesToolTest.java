@@ -98,4 +98,19 @@ class ListFilesToolTest {
         assertThatThrownBy(() -> list("a.txt")).isInstanceOf(ToolException.class).hasMessage("not a directory: a.txt");
         assertThatThrownBy(() -> list("..")).isInstanceOf(WorkspaceException.class);
     }
+
+    @Test
+    void stopsAtTheGivenDepthAndMarksWhatItDidNotDescend() throws Exception {
+        file("a/b/c/deep.txt", "x");
+        file("a/top.txt", "x");
+        file("node_modules/pkg/index.js", "x");
+
+        ListFilesResult result = list.run(ListFilesAction.newBuilder().setMaxDepth(2).build());
+
+        assertThat(result.getEntriesList()).extracting(FileEntry::getPath, FileEntry::getNotDescended).containsExactly(
+                tuple("a", false),
+                tuple("a/b", true),
+                tuple("a/top.txt", false),
+                tuple("node_modules", true));
+    }
 }

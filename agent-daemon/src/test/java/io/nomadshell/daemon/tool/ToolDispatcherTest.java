@@ -21,12 +21,15 @@ class ToolDispatcherTest {
     @TempDir
     Path temp;
 
+    @TempDir
+    Path scratch;
+
     private final Recorder recorder = new Recorder();
     private ToolDispatcher dispatcher;
 
     @BeforeEach
     void setUp() throws Exception {
-        dispatcher = new ToolDispatcher(Workspace.open(temp));
+        dispatcher = new ToolDispatcher(Workspace.open(temp), TestTools.options(scratch));
     }
 
     @AfterEach

@@ -121,6 +121,7 @@ public final class AgentLoop {
             }
             nudges = 0;
             String finished = null;
+            var images = new ToolImages();
             for (int i = 0; i < calls.size(); i++) {
                 var call = calls.get(i);
                 var callId = "s" + step + "c" + i;
@@ -130,7 +131,7 @@ public final class AgentLoop {
                         yield "ok";
                     }
                     case ToolCatalogue.Action.Invalid invalid -> "error: " + invalid.message();
-                    case ToolCatalogue.Action.Sandbox sandbox -> runInSandbox(job.id(), callId, call, sandbox, tools, deadline);
+                    case ToolCatalogue.Action.Sandbox sandbox -> runInSandbox(job.id(), callId, call, sandbox, tools, deadline, images);
                     case ToolCatalogue.Action.Context own -> {
                         if (own.call() instanceof ContextCall.Search) {
                             WorkspaceFiles.refresh(context, tools, callId);
@@ -143,6 +144,7 @@ public final class AgentLoop {
                     return new Outcome.Failed(recorded.stuck());
                 }
             }
+            images.message().ifPresent(context::addImages);
             if (finished != null) {
                 return new Outcome.Finished(finished);
             }
@@ -181,7 +183,7 @@ public final class AgentLoop {
     }
 
     private String runInSandbox(String jobId, String callId, ChatCompletionMessageFunctionToolCall call,
-            ToolCatalogue.Action.Sandbox action, ToolRunner tools, Instant deadline)
+            ToolCatalogue.Action.Sandbox action, ToolRunner tools, Instant deadline, ToolImages images)
             throws InterruptedException, SandboxLostException {
         store.appendEvent(jobId, JobEvent.newBuilder().setToolStarted(ToolStarted.newBuilder()
                 .setCallId(callId).setTool(call.function().name()).setArguments(call.function().arguments())));
@@ -193,6 +195,7 @@ public final class AgentLoop {
             var timeout = min(action.timeout().plus(TOOL_GRACE), remaining);
             var result = tools.run(action.call().setCallId(callId).build(), timeout, event -> forwardOutput(jobId, event));
             answer = ToolResultText.of(result);
+            images.collect(callId, result);
             ok = result.getError().isEmpty() && !(result.hasExec() && result.getExec().getExitCode() != 0);
         } catch (TimeoutException e) {
             answer = "error: the sandbox did not answer in time";

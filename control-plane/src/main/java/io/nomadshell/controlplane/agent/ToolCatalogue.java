@@ -28,18 +28,29 @@ public final class ToolCatalogue {
     static final Duration DEFAULT_EXEC_TIMEOUT = Duration.ofMinutes(2);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<ChatCompletionTool> SANDBOX_TOOLS = List.of(
-            tool("exec", "Run a shell command (/bin/sh -c) in the workspace. Returns the exit code and output.",
+            tool("exec", "Run a shell command (/bin/sh -c) in the workspace. Returns the exit code and output;"
+                            + " a command still running at timeout_ms is killed and its output so far returned."
+                            + " With background=true it returns at once with a handle for the process tool"
+                            + " (for dev servers and watchers).",
                     Map.of("command", string("The command line to run"),
                             "cwd", string("Directory relative to the workspace root (default: the root)"),
-                            "timeout_ms", Map.of("type", "integer", "description", "Give up after this long (default 120000)")),
+                            "timeout_ms", Map.of("type", "integer", "description", "Give up after this long (default 120000)"),
+                            "background", Map.of("type", "boolean", "description", "Start it and return a handle at once")),
                     List.of("command")),
             tool("read_file", "Read a text file of the workspace.",
                     Map.of("path", string("Path relative to the workspace root")), List.of("path")),
             tool("write_file", "Create or overwrite a file of the workspace (parent directories are created).",
                     Map.of("path", string("Path relative to the workspace root"), "content", string("The whole new content")),
                     List.of("path", "content")),
-            tool("list_files", "List the files of the workspace, recursively.",
-                    Map.of("path", string("Directory relative to the workspace root (default: the root)")), List.of()),
+            tool("list_files", "List the files of the workspace, recursively (.git, node_modules, target,"
+                            + " __pycache__ and .venv are listed but not entered).",
+                    Map.of("path", string("Directory relative to the workspace root (default: the root)"),
+                            "max_depth", Map.of("type", "integer", "description", "Levels to descend (default: all)")),
+                    List.of()),
+            EditFileToolSpec.definition(),
+            ProcessToolSpec.definition(),
+            RunCodeToolSpec.definition(),
+            ComputerToolSpec.definition(),
             tool("finish", "Call when the task is done. The workspace is then delivered to the user as a zip.",
                     Map.of("summary", string("What was built, in a few sentences")), List.of("summary")));
     private static final List<ChatCompletionTool> DEFINITIONS = Stream.concat(
@@ -85,11 +96,17 @@ public final class ToolCatalogue {
                                 .setPath(required(args, "path"))
                                 .setContent(ByteString.copyFromUtf8(required(args, "content")))), DEFAULT_EXEC_TIMEOUT);
                 case "list_files" -> new Action.Sandbox(ToolCall.newBuilder()
-                        .setListFiles(ListFilesAction.newBuilder().setPath(optional(args, "path", ""))), DEFAULT_EXEC_TIMEOUT);
+                        .setListFiles(ListFilesAction.newBuilder().setPath(optional(args, "path", ""))
+                                .setMaxDepth((int) new ToolArguments(args).number("max_depth", 0, 0, 1000))),
+                        DEFAULT_EXEC_TIMEOUT);
+                case EditFileToolSpec.NAME -> EditFileToolSpec.parse(new ToolArguments(args));
+                case ProcessToolSpec.NAME -> ProcessToolSpec.parse(new ToolArguments(args));
+                case RunCodeToolSpec.NAME -> RunCodeToolSpec.parse(new ToolArguments(args), limits);
+                case ComputerToolSpec.NAME -> ComputerToolSpec.parse(new ToolArguments(args));
                 case "finish" -> new Action.Finish(optional(args, "summary", ""));
                 case "recall", "notes" -> new Action.Context(ContextTools.parse(name, args));
                 default -> new Action.Invalid("there is no tool named '" + name + "'; the tools are "
-                        + "exec, read_file, write_file, list_files, recall, notes and finish");
+                        + "exec, read_file, write_file, edit_file, list_files, process, run_code, computer, recall, notes and finish");
             };
         } catch (IllegalArgumentException e) {
             return new Action.Invalid(name + ": " + e.getMessage());
@@ -111,7 +128,8 @@ public final class ToolCatalogue {
         return new Action.Sandbox(ToolCall.newBuilder().setExec(ExecAction.newBuilder()
                 .setCommand(required(args, "command"))
                 .setCwd(optional(args, "cwd", ""))
-                .setTimeoutMs((int) timeout.toMillis())), timeout);
+                .setTimeoutMs((int) timeout.toMillis())
+                .setBackground(new ToolArguments(args).bool("background"))), timeout);
     }
 
     private static String required(JsonNode args, String field) {
@@ -133,11 +151,11 @@ public final class ToolCatalogue {
         return value.asText();
     }
 
-    private static Map<String, Object> string(String description) {
+    static Map<String, Object> string(String description) {
         return Map.of("type", "string", "description", description);
     }
 
-    private static ChatCompletionTool tool(String name, String description, Map<String, Object> properties,
+    static ChatCompletionTool tool(String name, String description, Map<String, Object> properties,
             List<String> required) {
         var parameters = FunctionParameters.builder()
                 .putAdditionalProperty("type", JsonValue.from("object"))

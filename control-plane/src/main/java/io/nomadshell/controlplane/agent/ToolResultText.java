@@ -22,6 +22,9 @@ final class ToolResultText {
             }
             case READ_FILE -> {
                 var read = result.getReadFile();
+                if (read.getBinary()) {
+                    yield "a binary file of " + read.getSize() + " bytes; not shown (inspect it with exec: file, xxd | head, ...)";
+                }
                 var content = read.getContent().toString(StandardCharsets.UTF_8);
                 yield read.getTruncated()
                         ? content + "\n[... file is " + read.getSize() + " bytes; only the first "
@@ -32,11 +35,21 @@ final class ToolResultText {
             case LIST_FILES -> {
                 var list = result.getListFiles();
                 var lines = list.getEntriesList().stream()
-                        .map(e -> e.getDirectory() ? e.getPath() + "/" : e.getPath() + " (" + e.getSize() + " bytes)")
+                        .map(e -> e.getDirectory()
+                                ? e.getPath() + "/" + (e.getNotDescended() ? " (not listed)" : "")
+                                : e.getPath() + " (" + e.getSize() + " bytes)")
                         .collect(Collectors.joining("\n"));
                 yield (lines.isEmpty() ? "(no files)" : lines) + (list.getTruncated() ? "\n[... more files not listed ...]" : "");
             }
             case ARCHIVE -> "archived " + result.getArchive().getFiles() + " files";
+            case EDIT_FILE -> {
+                var edit = result.getEditFile();
+                yield edit.getDiff().isEmpty() ? "no change (the new text equals the old)" : edit.getDiff();
+            }
+            case PROCESS -> ToolsetText.process(result.getProcess());
+            case COMPUTER -> ToolsetText.computer(result.getComputer());
+            case RUN_CODE -> ToolsetText.runCode(result.getRunCode());
+            case ENSURE_SERVICE -> result.getEnsureService().getService() + " answers on port " + result.getEnsureService().getPort();
             case RESULT_NOT_SET -> "(no result)";
         };
         return text;

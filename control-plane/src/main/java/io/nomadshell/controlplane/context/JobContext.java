@@ -155,6 +155,20 @@ public final class JobContext implements AutoCloseable {
         turns.get(turns.size() - 1).follow(user(text));
     }
 
+    /**
+     * Shows the model images after the newest turn's results (a screenshot, a plot), in a user
+     * message with image parts; only the newest few images of the job stay in the prompt. Images
+     * are not written to the transcript: a resumed job takes a new screenshot.
+     */
+    public void addImages(ChatCompletionMessageParam message) {
+        requireNonNull(message, "message");
+        turns.get(turns.size() - 1).follow(message);
+        int seen = 0;
+        for (int i = turns.size() - 1; i >= 0; i--) {
+            seen = turns.get(i).keepNewestImages(seen);
+        }
+    }
+
     /** What became of a call's result: what the model is shown, and whether the job is stuck. */
     public record Answer(String shown, @Nullable String stuck) {}
 

@@ -68,6 +68,15 @@ final class Turn {
         rendered = null;
     }
 
+    /** Keeps only the newest images of the conversation, {@code seen} newer ones counted already; see {@link Images}. */
+    int keepNewestImages(int seen) {
+        int after = Images.keepNewest(extras, seen);
+        if (after > Images.KEPT) {
+            rendered = null;
+        }
+        return after;
+    }
+
     /**
      * The turn as messages, with the assistant's text, each call's arguments and each result cut to
      * at most {@code partLimit} tokens (the whole stays in the transcript and in recall).

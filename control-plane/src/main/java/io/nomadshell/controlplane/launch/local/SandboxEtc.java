@@ -29,7 +29,10 @@ final class SandboxEtc {
             "ca-certificates",
             "ca-certificates.conf",
             "nsswitch.conf",
-            "mime.types");
+            "mime.types",
+            // The full toolset: fonts for GUI programs and plots; Debian keeps matplotlib's rc here.
+            "fonts",
+            "matplotlibrc");
 
     static final List<String> GENERATED = List.of("passwd", "group", "hosts");
 
