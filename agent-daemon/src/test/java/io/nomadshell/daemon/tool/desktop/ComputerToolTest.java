@@ -35,6 +35,7 @@ class ComputerToolTest {
     static final String BUTTON_APP = """
             import tkinter as tk
             root = tk.Tk()
+            root.title('nomad-button')
             root.geometry('400x300+100+100')
             def clicked():
                 button.configure(text='Clicked', bg='#00c000', activebackground='#00c000')
@@ -83,6 +84,11 @@ class ComputerToolTest {
         app = builder.start();
         BufferedReader out = new BufferedReader(new InputStreamReader(app.getInputStream(), StandardCharsets.UTF_8));
         assertThat(readLine(out)).isEqualTo("ready");
+        // Mapped and placed by the window manager before anything looks at it.
+        assertThat(io.nomadshell.daemon.tool.CommandRunner.run(
+                java.util.List.of("xdotool", "search", "--sync", "--onlyvisible", "--name", "nomad-button"),
+                java.util.Map.of("DISPLAY", display), java.time.Duration.ofSeconds(60)).exitCode()).isZero();
+        Thread.sleep(1000);
 
         BufferedImage before = image(computer.run(action(Kind.SCREENSHOT).build()));
         // The window's middle on the screen is (300, 250): (240, 200) in screenshot pixels.
