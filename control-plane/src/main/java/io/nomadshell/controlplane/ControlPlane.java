@@ -17,6 +17,7 @@ import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.Leases;
 import io.nomadshell.controlplane.store.RedisConnection;
+import io.nomadshell.controlplane.tunnel.JobTunnels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +40,7 @@ public final class ControlPlane implements AutoCloseable {
     private final Deque<AutoCloseable> closeInOrder = new ArrayDeque<>();
     private @Nullable JobManager jobs;
     private @Nullable AttachService attach;
+    private @Nullable JobTunnels tunnels;
     private final Dispatcher dispatcher;
 
     private ControlPlane(ControlPlaneOptions options) throws IOException {
@@ -71,6 +73,7 @@ public final class ControlPlane implements AutoCloseable {
                 options.limits().maxDuration().plus(options.readyTimeout()).plusMinutes(15));
         this.jobs = new JobManager(store, signals, artifacts);
         this.attach = new AttachService(tokens, sessions);
+        this.tunnels = remember(new JobTunnels(sessions));
         return remember(new Dispatcher(queue, store, new Leases(redis), signals, runner,
                 options.replicaId(), options.maxRunning()));
     }
@@ -101,6 +104,11 @@ public final class ControlPlane implements AutoCloseable {
     /** The {@code SandboxService} daemons attach to; serve it wherever daemons can reach it. */
     public BindableService attachService() {
         return requireNonNull(attach, "attach");
+    }
+
+    /** Byte streams to ports inside the sandboxes attached to this replica. */
+    public JobTunnels tunnels() {
+        return requireNonNull(tunnels, "tunnels");
     }
 
     private <T extends AutoCloseable> T remember(T part) {

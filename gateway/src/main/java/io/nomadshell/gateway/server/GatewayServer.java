@@ -19,6 +19,7 @@ import io.nomadshell.gateway.api.JobGrpcService;
 import io.nomadshell.gateway.auth.ApiKeyInterceptor;
 import io.nomadshell.gateway.http.DownloadService;
 import io.nomadshell.gateway.http.JsonErrorHandler;
+import io.nomadshell.gateway.http.LiveRoutes;
 import io.nomadshell.gateway.http.PlainTextTasks;
 import io.nomadshell.proto.v1.SandboxServiceGrpc;
 import java.io.IOException;
@@ -47,7 +48,7 @@ public final class GatewayServer implements AutoCloseable {
         requireNonNull(options, "options");
         var jobs = controlPlane.jobs();
         var grpc = GrpcService.builder()
-                .addService(ServerInterceptors.intercept(new JobGrpcService(jobs), new ApiKeyInterceptor(options.apiKeys())))
+                .addService(ServerInterceptors.intercept(new JobGrpcService(jobs, controlPlane.tunnels()), new ApiKeyInterceptor(options.apiKeys())))
                 .addService(controlPlane.attachService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .enableHealthCheckService(true)
@@ -72,6 +73,7 @@ public final class GatewayServer implements AutoCloseable {
             Files.deleteIfExists(socket);
             builder.port(new ServerPort(DomainSocketAddress.of(socket), SessionProtocol.HTTP));
         }
+        LiveRoutes.install(builder, jobs, controlPlane.tunnels(), options.apiKeys());
         var server = builder
                 .service(grpc)
                 .decorator("/schedule", new PlainTextTasks())
