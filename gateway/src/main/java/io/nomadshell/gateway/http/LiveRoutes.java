@@ -20,7 +20,7 @@ import java.time.Duration;
 public final class LiveRoutes {
     /** Jupyter Server inside the sandbox; it runs with base_url {@code /v1/jobs/<job id>/jupyter/}. */
     static final int JUPYTER_PORT = 8888;
-    private static final String JOB = "/v1/jobs/(?<job_id>[A-Za-z0-9_-]{1,64})";
+    private static final String JOB = "/v1/jobs/(?<jobid>[A-Za-z0-9_-]{1,64})";
 
     private final EventStreamService events;
 
@@ -38,7 +38,8 @@ public final class LiveRoutes {
         var proxy = WebSocketService.builder(new WebSocketPortProxy(clients))
                 .fallbackService(new HttpPortProxy(clients))
                 .subprotocols("binary", "base64", "v1.kernel.websocket.jupyter.org")
-                .streamTimeout(Duration.ZERO)
+                // A desktop or a kernel session may stay open all day.
+                .streamTimeout(Duration.ofHours(24))
                 .build();
         server.service("/v1/jobs/{job_id}/events", events)
                 .service("/v1/jobs/{job_id}/links", new LinkService(jobs, keys, links, Clock.systemUTC()))

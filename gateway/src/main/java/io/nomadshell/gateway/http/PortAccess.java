@@ -41,7 +41,7 @@ final class PortAccess implements DecoratingHttpServiceFunction {
 
     @Override
     public HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {
-        var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
+        var jobId = requireNonNull(ctx.pathParam("jobid"), "jobid");
         var decision = access.check(ctx, req, jobId);
         if (decision instanceof JobAccess.Decision.Denied denied) {
             return denied.response();
