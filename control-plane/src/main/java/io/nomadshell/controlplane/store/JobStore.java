@@ -141,6 +141,11 @@ public final class JobStore {
         redis.rpush(Keys.transcript(id), entryJson);
     }
 
+    /** Jobs waiting in the queue (or taken and not yet started), over all replicas. */
+    public long queuedJobs() {
+        return redis.xlen(Keys.QUEUE);
+    }
+
     /** Jobs in starting or running, on any replica. */
     public Set<String> activeJobs() {
         return redis.smembers(Keys.ACTIVE);

@@ -21,6 +21,7 @@ import io.nomadshell.gateway.http.DownloadService;
 import io.nomadshell.gateway.http.JsonErrorHandler;
 import io.nomadshell.gateway.http.LiveRoutes;
 import io.nomadshell.gateway.http.PlainTextTasks;
+import io.nomadshell.gateway.ops.Operations;
 import io.nomadshell.proto.v1.SandboxServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -73,7 +74,8 @@ public final class GatewayServer implements AutoCloseable {
             Files.deleteIfExists(socket);
             builder.port(new ServerPort(DomainSocketAddress.of(socket), SessionProtocol.HTTP));
         }
-        LiveRoutes.install(builder, jobs, controlPlane.tunnels(), options.apiKeys());
+        var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), options.apiKeys());
+        Operations.install(builder, jobs, controlPlane.tunnels(), live);
         var server = builder
                 .service(grpc)
                 .decorator("/schedule", new PlainTextTasks())
