@@ -15,7 +15,7 @@ import java.time.Duration;
 
 /**
  * The routes for watching a job live, in one place: its events (SSE), signed links for browsers,
- * and its sandbox ports (HTTP and WebSocket), desktop and Jupyter through tunnels.
+ * its sandbox ports (HTTP and WebSocket), desktop and Jupyter through tunnels, and the web UI.
  */
 public final class LiveRoutes {
     /** Jupyter Server inside the sandbox; it runs with base_url {@code /v1/jobs/<job id>/jupyter/}. */
@@ -51,6 +51,7 @@ public final class LiveRoutes {
                         proxy.decorate(new PortAccess(jobs, tunnels, access,
                                 ctx -> new PortAccess.Upstream(JUPYTER_PORT, ctx.path()))))
                 .serverListener(ServerListener.builder().whenStopped(stopped -> clients.close()).build());
+        WebUi.install(server);
         return new LiveRoutes(events);
     }
 
