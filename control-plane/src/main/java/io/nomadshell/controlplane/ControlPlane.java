@@ -3,11 +3,13 @@ package io.nomadshell.controlplane;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.BindableService;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.nomadshell.controlplane.agent.AgentLoop;
 import io.nomadshell.controlplane.agent.ModelClient;
 import io.nomadshell.controlplane.artifact.ArtifactStore;
 import io.nomadshell.controlplane.dispatch.Dispatcher;
 import io.nomadshell.controlplane.dispatch.JobRunner;
+import io.nomadshell.controlplane.metrics.JobMetrics;
 import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.SessionRegistry;
@@ -41,6 +43,7 @@ public final class ControlPlane implements AutoCloseable {
     private @Nullable JobManager jobs;
     private @Nullable AttachService attach;
     private @Nullable JobTunnels tunnels;
+    private final JobMetrics metrics = new JobMetrics();
     private final Dispatcher dispatcher;
 
     private ControlPlane(ControlPlaneOptions options) throws IOException {
@@ -61,6 +64,7 @@ public final class ControlPlane implements AutoCloseable {
         }
         var redis = remember(RedisConnection.connect(redisUrl, "nomad-shell-" + options.replicaId()));
         var store = new JobStore(redis);
+        store.listen(metrics);
         var signals = remember(new JobSignals(redis));
         var queue = remember(new JobQueue(redis, options.replicaId()));
         var sessions = remember(new SessionRegistry(options.heartbeatInterval()));
@@ -104,6 +108,11 @@ public final class ControlPlane implements AutoCloseable {
     /** The {@code SandboxService} daemons attach to; serve it wherever daemons can reach it. */
     public BindableService attachService() {
         return requireNonNull(attach, "attach");
+    }
+
+    /** Meters of this replica's jobs (states, ready time, tool latency, model usage); bind them to a registry. */
+    public MeterBinder metrics() {
+        return metrics;
     }
 
     /** Byte streams to ports inside the sandboxes attached to this replica. */

@@ -80,11 +80,10 @@ class EventStreamTest {
             assertThat(data.path("sequence").asLong()).isEqualTo(Long.parseLong(event.id()));
             assertThat(event.event()).isNotBlank();
         }
-        assertThat(numbered).anySatisfy(event -> {
-            assertThat(event.event()).isEqualTo("status_changed");
-            assertThat(event.data()).contains("\"complete\"");
-        });
-        assertThat(numbered).anySatisfy(event -> assertThat(event.event()).isEqualTo("artifact_ready"));
+        // The zip is announced, then the terminal status comes last.
+        assertThat(numbered.get(numbered.size() - 2).event()).isEqualTo("artifact_ready");
+        assertThat(numbered.getLast().event()).isEqualTo("status_changed");
+        assertThat(numbered.getLast().data()).contains("\"complete\"");
 
         // The same history, in full, as gRPC streams it.
         assertThat(ids(watch(id, 0, Integer.MAX_VALUE))).containsExactlyElementsOf(
@@ -104,7 +103,33 @@ class EventStreamTest {
         assertThat(rest).isNotEmpty();
         long n = rest.getLast().getSequence();
         assertThat(ids(rest)).containsExactlyElementsOf(LongStream.rangeClosed(k + 1, n).boxed().toList());
-        assertThat(rest.getLast().hasStatusChanged() || rest.getLast().hasArtifactReady()).isTrue();
+        assertThat(rest.getLast().getStatusChanged().getStatus()).isEqualTo("complete");
+    }
+
+    @Test
+    void cliLogsReplayAFinishedJob(@TempDir Path temp) throws Exception {
+        var id = cluster.rest(KEY).schedule(Fixtures.HELLO_TASK);
+        cluster.rest(KEY).awaitEnd(id, TIMEOUT);
+        var logs = Cli.run(temp, "logs", "-f", "--server", "127.0.0.1:" + cluster.port(), "--api-key", KEY, id);
+        assertThat(logs.exitCode()).as(logs.err()).isEqualTo(0);
+        var out = logs.out();
+        assertThat(out).contains("● pending", "● running", "▶ write_file", "● complete", "● zip ready");
+        assertThat(out.indexOf("● pending")).isLessThan(out.indexOf("● running"));
+        assertThat(out.indexOf("● running")).isLessThan(out.indexOf("● complete"));
+        assertThat(out.split("● complete", -1)).as("each event once").hasSize(2);
+
+        var stranger = Cli.run(temp, "logs", "--server", "127.0.0.1:" + cluster.port(), "--api-key", "someone-else", id);
+        assertThat(stranger.exitCode()).isEqualTo(1);
+        assertThat(stranger.err()).contains("no job with id").doesNotContain("Exception");
+    }
+
+    @Test
+    void portsOfAnEndedJobAreUnavailable() {
+        var id = cluster.rest(KEY).schedule(Fixtures.HELLO_TASK);
+        cluster.rest(KEY).awaitEnd(id, TIMEOUT);
+        var response = cluster.rest(KEY).get("/v1/jobs/" + id + "/ports/8080/");
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(response.body()).contains("has no running sandbox here");
     }
 
     @Test

@@ -45,6 +45,15 @@ class OperationsTest {
                 .contains("nomadshell_jobs_queued")
                 .contains("nomadshell_tunnels_open 0.0")
                 .contains("nomadshell_event_watchers 0.0")
+                // The job's path: each state once, a sandbox made ready, tools timed, tokens counted.
+                .contains("nomadshell_jobs_transitions_total{status=\"complete\"} 1.0")
+                .contains("nomadshell_jobs_transitions_total{status=\"pending\"} 1.0")
+                .contains("nomadshell_jobs_transitions_total{status=\"running\"} 1.0")
+                .contains("nomadshell_sandbox_ready_seconds_count 1")
+                .containsPattern("nomadshell_tool_duration_seconds_count\\{ok=\"true\",tool=\"write_file\"} 2")
+                .containsPattern("nomadshell_tool_duration_seconds_count\\{ok=\"true\",tool=\"exec\"} 1")
+                .containsPattern("nomadshell_model_calls_total [1-9]")
+                .containsPattern("nomadshell_model_tokens_total\\{kind=\"prompt\"} [1-9]")
                 // The Attach stream and the schedule call, counted by Armeria per service and method.
                 .containsPattern("armeria_server_requests_total\\{[^}]*method=\"Attach\"")
                 .containsPattern("armeria_server_requests_total\\{[^}]*method=\"Schedule\"");

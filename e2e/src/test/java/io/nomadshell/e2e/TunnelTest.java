@@ -13,10 +13,13 @@ import io.nomadshell.cli.PortForwarder;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.io.ByteArrayOutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
@@ -72,6 +75,14 @@ class TunnelTest {
     }
 
     @Test
+    void aPortWithNothingListeningIsABadGateway() {
+        var response = get(proxy(18999, "/"), "Bearer " + KEY);
+        assertThat(response.statusCode()).isEqualTo(502);
+        assertThat(new String(response.body())).contains("nothing answered on port 18999 in the sandbox");
+        assertThat(get(proxy(0, "/"), "Bearer " + KEY).statusCode()).as("port 0").isEqualTo(400);
+    }
+
+    @Test
     void httpThroughPortForward() throws Exception {
         try (var forwarder = PortForwarder.start("127.0.0.1:" + cluster.port(), KEY, jobId, 18080, 0, System.err)) {
             var url = "http://127.0.0.1:" + forwarder.localPort();
@@ -80,6 +91,44 @@ class TunnelTest {
             assertThat(new String(page.body())).isEqualTo("hello through the tunnel " + marker + "\n");
             assertThat(get(url + "/big.bin", null).body()).isEqualTo(bigFile());
         }
+    }
+
+    @Test
+    void httpThroughTheCliPortForwardCommand(@TempDir Path temp) throws Exception {
+        int local;
+        try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            local = socket.getLocalPort();
+        }
+        var err = temp.resolve("port-forward.err");
+        var process = Cli.start(err, "port-forward", "--server", "127.0.0.1:" + cluster.port(), "--api-key", KEY,
+                jobId, "18080", Integer.toString(local));
+        try {
+            var deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!(Files.exists(err) && Files.readString(err).contains("Forwarding"))) {
+                assertThat(process.isAlive()).as("port-forward is running: %s",
+                        Files.exists(err) ? Files.readString(err) : "").isTrue();
+                assertThat(System.nanoTime()).as("port-forward started in time").isLessThan(deadline);
+                Rest.sleep(100);
+            }
+            assertThat(Files.readString(err)).contains("127.0.0.1:" + local + " -> " + jobId + ":18080");
+            var page = get("http://127.0.0.1:" + local + "/hello.txt", null);
+            assertThat(new String(page.body())).isEqualTo("hello through the tunnel " + marker + "\n");
+        } finally {
+            process.destroy();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void cliLogsShowWhatARunningJobDidSoFar(@TempDir Path temp) throws Exception {
+        var logs = Cli.run(temp, "logs", "--server", "127.0.0.1:" + cluster.port(), "--api-key", KEY, jobId);
+        assertThat(logs.exitCode()).as(logs.err()).isEqualTo(0);
+        assertThat(logs.out()).contains("● pending").contains("● running").contains("▶ exec")
+                .contains("python3 servers.py");
+        var unknown = Cli.run(temp, "port-forward", "--server", "127.0.0.1:" + cluster.port(), "--api-key", KEY,
+                "jaaaaaaaaaaaaaaaaaaaa", "18080", "0");
+        assertThat(unknown.exitCode()).isEqualTo(1);
+        assertThat(unknown.err()).contains("no job with id").doesNotContain("Exception");
     }
 
     @Test
@@ -139,7 +188,10 @@ class TunnelTest {
             }
             Rest.sleep(200);
         }
-        fail("the sandbox's HTTP server never answered through the proxy: %s %s", last.statusCode(), new String(last.body()));
+        var logs = Cli.run(Files.createTempDirectory("tunnel-logs"), "logs", "--server", "127.0.0.1:" + cluster.port(),
+                "--api-key", KEY, jobId);
+        fail("the sandbox's HTTP server never answered through the proxy: %s %s%njob events:%n%s", last.statusCode(),
+                new String(last.body()), logs.out() + logs.err());
     }
 
     private String proxy(int port, String pathAndQuery) {

@@ -134,12 +134,12 @@ public final class JobRunner {
                 return;
             }
             upload.commit();
-            var applied = store.transition(jobId, JobStatus.COMPLETE, null,
+            // The zip is stored: say so before the terminal status, which must be the job's last event
+            // (a watcher stops once the job has ended and it has seen every event).
+            store.appendEvent(jobId, JobEvent.newBuilder().setArtifactReady(ArtifactReady.newBuilder()
+                    .setDownloadUrl("/download/" + jobId).setBytes(received[0]).setSha256(sha256)));
+            store.transition(jobId, JobStatus.COMPLETE, null,
                     Map.of("artifact_bytes", Long.toString(received[0]), "artifact_sha256", sha256, "summary", summary));
-            if (applied.applied()) {
-                store.appendEvent(jobId, JobEvent.newBuilder().setArtifactReady(ArtifactReady.newBuilder()
-                        .setDownloadUrl("/download/" + jobId).setBytes(received[0]).setSha256(sha256)));
-            }
         } catch (TimeoutException e) {
             fail(jobId, "the workspace could not be archived within " + ARCHIVE_TIMEOUT.toMinutes() + " min");
         }

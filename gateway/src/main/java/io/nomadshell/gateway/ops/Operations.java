@@ -9,6 +9,7 @@ import com.linecorp.armeria.common.metric.MeterIdPrefixFunction;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.metric.MetricCollectingService;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.nomadshell.controlplane.JobManager;
@@ -22,16 +23,19 @@ import java.util.concurrent.TimeUnit;
  * {@code GET /metrics} (Prometheus text format) and {@code GET /internal/readiness} (200 once Redis
  * answers, 503 otherwise). Metrics: every request by service and method (Armeria's
  * {@code armeria_server_*}, which counts the Attach streams and watchers too), jobs queued and
- * active, open tunnels and event-stream watchers.
+ * active, open tunnels and event-stream watchers, and the control plane's job metrics (jobs by
+ * state, sandbox ready time, tool latency, model calls and tokens).
  */
 public final class Operations {
     private static final Duration READINESS_TIMEOUT = Duration.ofSeconds(2);
     private Operations() {}
 
-    public static void install(ServerBuilder server, JobManager jobs, JobTunnels tunnels, LiveRoutes live) {
+    public static void install(ServerBuilder server, JobManager jobs, MeterBinder jobMetrics, JobTunnels tunnels,
+            LiveRoutes live) {
         requireNonNull(server, "server");
         requireNonNull(jobs, "jobs");
         var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        jobMetrics.bindTo(registry);
         var load = new LoadGauge(jobs);
         Gauge.builder("nomadshell.jobs.queued", load, LoadGauge::queued)
                 .description("Jobs waiting for a sandbox, over all replicas").strongReference(true).register(registry);

@@ -75,7 +75,7 @@ public final class GatewayServer implements AutoCloseable {
             builder.port(new ServerPort(DomainSocketAddress.of(socket), SessionProtocol.HTTP));
         }
         var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), options.apiKeys());
-        Operations.install(builder, jobs, controlPlane.tunnels(), live);
+        Operations.install(builder, jobs, controlPlane.metrics(), controlPlane.tunnels(), live);
         var server = builder
                 .service(grpc)
                 .decorator("/schedule", new PlainTextTasks())
