@@ -72,7 +72,9 @@ public final class PortForwarder implements AutoCloseable {
         var requests = (ClientCallStreamObserver<PortForwardRequest>) client.async().portForward(bridge);
         requests.onNext(PortForwardRequest.newBuilder().setJobId(jobId).setPort(sandboxPort).build());
         var buffer = new byte[CHUNK_BYTES];
-        try (InputStream in = socket.getInputStream()) {
+        try {
+            // Not closed here: the answer may still be arriving; the call's end closes the socket.
+            InputStream in = socket.getInputStream();
             int read;
             while ((read = in.read(buffer)) >= 0) {
                 bridge.awaitReady(requests);

@@ -16,6 +16,9 @@ import io.nomadshell.proto.v1.WatchJobRequest;
 import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -121,6 +124,35 @@ class EventStreamTest {
         var stranger = Cli.run(temp, "logs", "--server", "127.0.0.1:" + cluster.port(), "--api-key", "someone-else", id);
         assertThat(stranger.exitCode()).isEqualTo(1);
         assertThat(stranger.err()).contains("no job with id").doesNotContain("Exception");
+    }
+
+    @Test
+    void aWatcherThatNeverReadsDoesNotHoldTheJobBack() throws Exception {
+        var id = cluster.rest(KEY).schedule(Fixtures.HELLO_TASK);
+        try (var socket = new Socket()) {
+            socket.setReceiveBufferSize(1024);
+            socket.connect(new InetSocketAddress("127.0.0.1", cluster.port()));
+            socket.getOutputStream().write(("GET /v1/jobs/" + id + "/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Authorization: Bearer " + KEY + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            // The watcher is there, and never reads a byte; the job runs to its end all the same.
+            var polled = cluster.rest(KEY).awaitEnd(id, TIMEOUT);
+            assertThat(polled.last().path("status").asText()).isEqualTo("complete");
+            // And when it finally reads, nothing is missing.
+            socket.setSoTimeout((int) TIMEOUT.toMillis());
+            var seen = new StringBuilder();
+            var in = socket.getInputStream();
+            var buffer = new byte[8192];
+            int read;
+            while (!seen.toString().contains("event:end") && (read = in.read(buffer)) > 0) {
+                seen.append(new String(buffer, 0, read, StandardCharsets.UTF_8));
+            }
+            var last = watch(id, 0, Integer.MAX_VALUE).getLast().getSequence();
+            for (long sequence = 1; sequence <= last; sequence++) {
+                assertThat(seen.toString()).contains("id:" + sequence + "\n");
+            }
+            assertThat(seen.toString()).contains("event:end");
+        }
     }
 
     @Test

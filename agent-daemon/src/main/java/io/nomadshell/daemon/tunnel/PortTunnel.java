@@ -98,7 +98,10 @@ final class PortTunnel {
         out.accept(frame().setOpened(TunnelOpened.getDefaultInstance()).build());
         Thread.ofVirtual().name("tunnel-" + id + "-write").start(this::write);
         var buffer = new byte[MAX_FRAME_BYTES];
-        try (var in = socket.getInputStream()) {
+        try {
+            // Not closed here (closing a socket's stream closes the socket): when the control plane
+            // ends the tunnel, the writer still has bytes to deliver, and it closes the socket after.
+            var in = socket.getInputStream();
             while (!ended.get()) {
                 int allowed = awaitCredit();
                 int read = in.read(buffer, 0, Math.min(allowed, buffer.length));
@@ -126,7 +129,8 @@ final class PortTunnel {
     }
 
     private void write() {
-        try (var outStream = socket.getOutputStream()) {
+        try {
+            var outStream = socket.getOutputStream();
             while (true) {
                 var data = inbound.take();
                 if (data == END) {

@@ -110,7 +110,10 @@ final class ChannelTunnel {
 
     private void read() {
         var buffer = new byte[MAX_FRAME_BYTES];
-        try (var in = Channels.newInputStream(channel)) {
+        // Not closed here: when the daemon ends the tunnel, the writer still has bytes to deliver,
+        // and it closes the channel once they are written.
+        var in = Channels.newInputStream(channel);
+        try {
             while (!ended.get()) {
                 int allowed = awaitCredit();
                 if (allowed <= 0) {
@@ -144,7 +147,8 @@ final class ChannelTunnel {
     }
 
     private void write() {
-        try (var outStream = Channels.newOutputStream(channel)) {
+        var outStream = Channels.newOutputStream(channel);
+        try {
             while (true) {
                 var data = inbound.take();
                 if (data == END) {

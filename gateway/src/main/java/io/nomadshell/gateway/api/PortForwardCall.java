@@ -16,15 +16,14 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.jspecify.annotations.Nullable;
 
 /**
  * One {@code PortForward} call: the first message names the job and port; the call is then pumped
- * to a tunnel bridge of that port. Inbound messages are taken one at a time, each after the last was
- * written, and outbound data waits while the client's transport is full, so neither side can flood
- * the other (the tunnel's credit does the same on the Attach stream).
+ * to a tunnel bridge of that port. Each inbound message is written before the next is taken (gRPC
+ * asks for the next one when {@link #onNext} returns, and the write waits while the tunnel has no
+ * credit), and outbound data waits while the client's transport is full, so neither side can flood
+ * the other.
  */
 final class PortForwardCall implements StreamObserver<PortForwardRequest> {
     private static final int CHUNK_BYTES = 32 * 1024;
@@ -33,7 +32,6 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
     private final JobTunnels tunnels;
     private final String owner;
     private final ServerCallStreamObserver<PortForwardResponse> response;
-    private final ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("port-forward-write").factory());
     private final Object ready = new Object();
     private volatile @Nullable SocketChannel socket;
 
@@ -42,14 +40,12 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
         this.tunnels = requireNonNull(tunnels, "tunnels");
         this.owner = requireNonNull(owner, "owner");
         this.response = requireNonNull(response, "response");
-        response.disableAutoRequest();
         response.setOnReadyHandler(() -> {
             synchronized (ready) {
                 ready.notifyAll();
             }
         });
         response.setOnCancelHandler(this::close);
-        response.request(1);
     }
 
     @Override
@@ -58,8 +54,7 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
             open(request);
             return;
         }
-        var data = request.getData();
-        writer.execute(() -> write(data));
+        write(request.getData());
     }
 
     @Override
@@ -69,8 +64,8 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
 
     @Override
     public void onCompleted() {
-        // The client has nothing more to send: the tunnel ends once what it sent is written.
-        writer.execute(this::close);
+        // The client has nothing more to send, and all it sent is written: the tunnel ends.
+        close();
     }
 
     private void open(PortForwardRequest first) {
@@ -98,11 +93,7 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
         }
         socket = channel;
         Thread.ofVirtual().name("port-forward-read").start(() -> read(channel));
-        if (!first.getData().isEmpty()) {
-            writer.execute(() -> write(first.getData()));
-        } else {
-            response.request(1);
-        }
+        write(first.getData());
     }
 
     private void write(ByteString data) {
@@ -115,7 +106,6 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
             while (buffer.hasRemaining()) {
                 channel.write(buffer);
             }
-            response.request(1);
         } catch (IOException e) {
             close();
         }
@@ -156,7 +146,6 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
         synchronized (response) {
             response.onError(status.asRuntimeException());
         }
-        writer.shutdown();
     }
 
     private void close() {
@@ -168,6 +157,5 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
                 // Closing is best effort.
             }
         }
-        writer.shutdown();
     }
 }
