@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "logs", description = "Show a job's events: what it recorded so far, or with -f live until it ends.")
 final class LogsCommand implements Callable<Integer> {
     /** Without -f: once the replay is quiet this long, everything recorded so far was shown. */
-    private static final long QUIET_MILLIS = 1_000;
+    private static final long QUIET_MILLIS = 2_000;
 
     @Mixin
     ClientOptions client = new ClientOptions();
@@ -54,8 +54,11 @@ final class LogsCommand implements Callable<Integer> {
                             queue.add(Boolean.TRUE);
                         }
                     });
+            // Every job has at least one event: wait for it however long connecting takes, then for quiet.
+            boolean started = false;
             while (true) {
-                var next = follow ? queue.take() : queue.poll(QUIET_MILLIS, TimeUnit.MILLISECONDS);
+                var next = follow || !started ? queue.take() : queue.poll(QUIET_MILLIS, TimeUnit.MILLISECONDS);
+                started = true;
                 switch (next) {
                     case null -> {
                         return 0;

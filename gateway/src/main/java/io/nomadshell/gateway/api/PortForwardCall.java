@@ -34,6 +34,7 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
     private final ServerCallStreamObserver<PortForwardResponse> response;
     private final Object ready = new Object();
     private volatile @Nullable SocketChannel socket;
+    private volatile int port;
 
     PortForwardCall(JobManager jobs, JobTunnels tunnels, String owner, ServerCallStreamObserver<PortForwardResponse> response) {
         this.jobs = requireNonNull(jobs, "jobs");
@@ -92,6 +93,7 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
             return;
         }
         socket = channel;
+        port = first.getPort();
         Thread.ofVirtual().name("port-forward-read").start(() -> read(channel));
         write(first.getData());
     }
@@ -107,6 +109,7 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
                 channel.write(buffer);
             }
         } catch (IOException e) {
+            // Closing makes the reader fail the call with the reason.
             close();
         }
     }
@@ -126,7 +129,10 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
                 response.onCompleted();
             }
         } catch (IOException | RuntimeException e) {
-            // The tunnel or the call ended; whichever went first has told the other.
+            // The tunnel broke (or the call ended first): the client must hear of it, or it waits forever.
+            if (!response.isCancelled()) {
+                fail(Status.UNAVAILABLE.withDescription("the tunnel to port " + port + " broke: " + e));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -144,7 +150,11 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
 
     private void fail(Status status) {
         synchronized (response) {
-            response.onError(status.asRuntimeException());
+            try {
+                response.onError(status.asRuntimeException());
+            } catch (IllegalStateException alreadyClosed) {
+                // The call ended first; there is no one left to tell.
+            }
         }
     }
 

@@ -19,7 +19,6 @@ import io.nomadshell.gateway.auth.LinkTokens;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code POST /v1/jobs/{job_id}/links[?ttl_seconds=N]}: a signed link to the job's live pages for a
@@ -63,7 +62,8 @@ final class LinkService implements HttpService {
                     "ttl_seconds must be a whole number from 1 to " + MAX_TTL_SECONDS);
         }
         var lifetime = Duration.ofSeconds(ttl);
-        return HttpResponse.of(CompletableFuture.supplyAsync(() -> {
+        // The body (if any) is read and ignored: a response sent before the request ends would reset it.
+        return HttpResponse.of(req.aggregate().thenApplyAsync(ignored -> {
             try {
                 jobs.get(owner.get(), jobId);
             } catch (JobException e) {

@@ -16,6 +16,8 @@ import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * In front of the port proxy: checks who asks ({@link JobAccess}) and that the job is theirs, finds
@@ -23,6 +25,7 @@ import java.util.function.Function;
  * bytes. The link parameter never reaches the sandbox.
  */
 final class PortAccess implements DecoratingHttpServiceFunction {
+    private static final Logger log = LoggerFactory.getLogger(PortAccess.class);
     private final JobManager jobs;
     private final JobTunnels tunnels;
     private final JobAccess access;
@@ -77,7 +80,11 @@ final class PortAccess implements DecoratingHttpServiceFunction {
             } catch (Exception e) {
                 return HttpResponse.ofFailure(e);
             }
-        }, ctx.eventLoop()));
+        }, ctx.eventLoop()).exceptionally(cause -> {
+            log.warn("Could not reach port {} of job {}: {}", target.port(), jobId, cause.toString());
+            return JsonErrors.of(HttpStatus.BAD_GATEWAY, Status.Code.UNAVAILABLE,
+                    "could not reach port " + target.port() + " in the sandbox");
+        }));
     }
 
     private static String query(ServiceRequestContext ctx) {

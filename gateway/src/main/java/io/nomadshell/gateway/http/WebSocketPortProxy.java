@@ -9,12 +9,15 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.websocket.WebSocketServiceHandler;
 import java.util.Arrays;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Bridges a WebSocket from the browser to one opened to the sandbox port in its {@link PortTarget}:
  * frames from each side are handed to the other as they are (noVNC's websockify, Jupyter kernels).
  */
 final class WebSocketPortProxy implements WebSocketServiceHandler {
+    private static final Logger log = LoggerFactory.getLogger(WebSocketPortProxy.class);
     private final BridgeClients clients;
 
     WebSocketPortProxy(BridgeClients clients) {
@@ -31,6 +34,7 @@ final class WebSocketPortProxy implements WebSocketServiceHandler {
                     return session.inbound();
                 });
         upstream.exceptionally(cause -> {
+            log.warn("WebSocket to port {} in the sandbox failed: {}", target.port(), cause.toString());
             in.abort(cause);
             return null;
         });
