@@ -16,13 +16,22 @@ import org.jspecify.annotations.Nullable;
 final class JobClient implements AutoCloseable {
     private final ManagedChannel channel;
     private final JobServiceGrpc.JobServiceBlockingStub stub;
+    private final JobServiceGrpc.JobServiceStub async;
 
     JobClient(String target, @Nullable String apiKey) {
         this.channel = Grpc.newChannelBuilder(requireNonNull(target, "target"), InsecureChannelCredentials.create())
                 .maxInboundMessageSize(8 * 1024 * 1024)
                 .build();
         var stub = JobServiceGrpc.newBlockingStub(channel);
-        this.stub = apiKey == null || apiKey.isEmpty() ? stub : stub.withCallCredentials(new BearerToken(apiKey));
+        var async = JobServiceGrpc.newStub(channel);
+        boolean keyless = apiKey == null || apiKey.isEmpty();
+        this.stub = keyless ? stub : stub.withCallCredentials(new BearerToken(apiKey));
+        this.async = keyless ? async : async.withCallCredentials(new BearerToken(apiKey));
+    }
+
+    /** The streaming stub, for calls that send and receive at once (port forwarding). */
+    JobServiceGrpc.JobServiceStub async() {
+        return async;
     }
 
     JobServiceGrpc.JobServiceBlockingStub jobs() {

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "nomad-shell", mixinStandardHelpOptions = true, version = "nomad-shell 0.1.0",
         description = "Run autonomous coding agents in sandboxes.",
         subcommands = {ServerCommand.class, RunCommand.class, StatusCommand.class, DownloadCommand.class,
-                CancelCommand.class, DemoCommand.class, MockLlmCommand.class})
+                CancelCommand.class, LogsCommand.class, PortForwardCommand.class, DemoCommand.class,
+                MockLlmCommand.class})
 public final class NomadShell {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
@@ -22,7 +23,7 @@ public final class NomadShell {
     }
 
     /** What the user reads: the server's words for a gRPC error, our words for our own. */
-    private static String message(Exception e) {
+    static String message(Throwable e) {
         if (e instanceof StatusRuntimeException status) {
             var description = status.getStatus().getDescription();
             return switch (status.getStatus().getCode()) {

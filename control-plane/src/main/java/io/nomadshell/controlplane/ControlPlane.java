@@ -3,6 +3,7 @@ package io.nomadshell.controlplane;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.BindableService;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.nomadshell.controlplane.agent.AgentLoop;
 import io.nomadshell.controlplane.agent.ModelClient;
 import io.nomadshell.controlplane.agent.ToolCatalogue;
@@ -11,6 +12,7 @@ import io.nomadshell.controlplane.artifact.ArtifactStore;
 import io.nomadshell.controlplane.dispatch.Dispatcher;
 import io.nomadshell.controlplane.dispatch.JobRunner;
 import io.nomadshell.controlplane.launch.ReconcilingLauncher;
+import io.nomadshell.controlplane.metrics.JobMetrics;
 import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.SessionRegistry;
@@ -21,6 +23,7 @@ import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.Leases;
 import io.nomadshell.controlplane.store.RedisConnection;
+import io.nomadshell.controlplane.tunnel.JobTunnels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +46,8 @@ public final class ControlPlane implements AutoCloseable {
     private final Deque<AutoCloseable> closeInOrder = new ArrayDeque<>();
     private @Nullable JobManager jobs;
     private @Nullable AttachService attach;
+    private @Nullable JobTunnels tunnels;
+    private final JobMetrics metrics = new JobMetrics();
     private final Dispatcher dispatcher;
 
     private ControlPlane(ControlPlaneOptions options) throws IOException {
@@ -63,6 +68,7 @@ public final class ControlPlane implements AutoCloseable {
         }
         var redis = remember(RedisConnection.connect(redisUrl, "nomad-shell-" + options.replicaId()));
         var store = new JobStore(redis);
+        store.listen(metrics);
         var signals = remember(new JobSignals(redis));
         var queue = remember(new JobQueue(redis, options.replicaId()));
         var sessions = remember(new SessionRegistry(options.heartbeatInterval()));
@@ -81,6 +87,7 @@ public final class ControlPlane implements AutoCloseable {
                     jobId -> store.find(jobId).map(job -> !job.status().isTerminal()).orElse(false)));
         }
         this.attach = new AttachService(tokens, sessions);
+        this.tunnels = remember(new JobTunnels(sessions));
         return remember(new Dispatcher(queue, store, new Leases(redis), signals, runner,
                 options.replicaId(), options.maxRunning()));
     }
@@ -112,6 +119,16 @@ public final class ControlPlane implements AutoCloseable {
     /** The {@code SandboxService} daemons attach to; serve it wherever daemons can reach it. */
     public BindableService attachService() {
         return requireNonNull(attach, "attach");
+    }
+
+    /** Meters of this replica's jobs (states, ready time, tool latency, model usage); bind them to a registry. */
+    public MeterBinder metrics() {
+        return metrics;
+    }
+
+    /** Byte streams to ports inside the sandboxes attached to this replica. */
+    public JobTunnels tunnels() {
+        return requireNonNull(tunnels, "tunnels");
     }
 
     private <T extends AutoCloseable> T remember(T part) {

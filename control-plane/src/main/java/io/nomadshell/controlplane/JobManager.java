@@ -175,9 +175,17 @@ public final class JobManager {
                 "the zip of job " + jobId + " is no longer stored"));
     }
 
+    /** How many jobs wait and how many run, over all replicas; one Redis round trip each (so also a readiness probe). */
+    public Load load() {
+        return new Load(store.queuedJobs(), store.activeJobs().size());
+    }
+
     private static JobException notFound(String jobId) {
         return new JobException(Reason.NOT_FOUND, "no job with id '" + jobId + "'");
     }
+
+    /** Jobs queued and jobs starting or running. */
+    public record Load(long queued, long active) {}
 
     /** A page of jobs and the token of the next page (empty on the last). */
     public record Page(List<Job> jobs, String nextPageToken) {}

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.nomadshell.daemon.tunnel.SandboxTunnels;
 import io.nomadshell.proto.v1.ControlMessage;
 import io.nomadshell.proto.v1.DaemonMessage;
 import io.nomadshell.proto.v1.Heartbeat;
@@ -33,6 +34,7 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
     private final Hello hello;
     private final Outbox outbox;
     private final ToolCalls calls;
+    private final SandboxTunnels tunnels;
     private final ScheduledExecutorService timer;
     private final Duration defaultHeartbeat;
     private final CompletableFuture<SessionEnd> end = new CompletableFuture<>();
@@ -47,6 +49,8 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
         this.hello = requireNonNull(hello, "hello");
         this.outbox = requireNonNull(outbox, "outbox");
         this.calls = requireNonNull(calls, "calls");
+        // Tunnels belong to one stream: the control plane's end of them goes when the stream does.
+        this.tunnels = new SandboxTunnels(frame -> outbox.send(DaemonMessage.newBuilder().setTunnel(frame).build()));
         this.timer = requireNonNull(timer, "timer");
         this.defaultHeartbeat = requireNonNull(defaultHeartbeat, "defaultHeartbeat");
     }
@@ -64,6 +68,7 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
             throw new IllegalStateException("the session end is never completed exceptionally", e);
         } finally {
             stopTicking();
+            tunnels.closeAll();
             outbox.detach(stream);
         }
     }
@@ -81,6 +86,7 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
             case WELCOME -> welcome(message.getWelcome());
             case HEARTBEAT -> { } // Being heard is all a heartbeat is for.
             case TOOL_CALL -> calls.start(message.getToolCall());
+            case TUNNEL -> tunnels.onFrame(message.getTunnel());
             case SHUTDOWN -> {
                 outbox.complete(stream());
                 end.complete(new SessionEnd.Shutdown(message.getShutdown().getReason()));

@@ -188,7 +188,8 @@ public final class JobRunner {
                 return;
             }
             upload.commit();
-            // The artifact event goes first: watchers stop at the terminal status, and must not miss it.
+            // The zip is stored: say so before the terminal status, which must be the job's last event
+            // (a watcher stops once the job has ended and it has seen every event).
             store.appendEvent(jobId, JobEvent.newBuilder().setArtifactReady(ArtifactReady.newBuilder()
                     .setDownloadUrl("/download/" + jobId).setBytes(received[0]).setSha256(sha256)));
             store.transition(jobId, JobStatus.COMPLETE, null,

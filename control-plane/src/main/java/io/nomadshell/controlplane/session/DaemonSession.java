@@ -11,6 +11,7 @@ import io.nomadshell.proto.v1.Shutdown;
 import io.nomadshell.proto.v1.ToolCall;
 import io.nomadshell.proto.v1.ToolEvent;
 import io.nomadshell.proto.v1.ToolResult;
+import io.nomadshell.proto.v1.TunnelFrame;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,6 +27,7 @@ public final class DaemonSession {
     private final ConcurrentHashMap<String, PendingCall> calls = new ConcurrentHashMap<>();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile Instant lastSeen = Instant.now();
+    private volatile Consumer<TunnelFrame> tunnelFrames = DaemonSession::noTunnels;
 
     DaemonSession(String jobId, StreamObserver<ControlMessage> outbound) {
         this.jobId = requireNonNull(jobId, "jobId");
@@ -53,6 +55,16 @@ public final class DaemonSession {
         }
         send(ControlMessage.newBuilder().setToolCall(call).build());
         return pending.result;
+    }
+
+    /** Sends a tunnel frame to the daemon (dropped once the stream has ended). */
+    public void sendTunnel(TunnelFrame frame) {
+        send(ControlMessage.newBuilder().setTunnel(requireNonNull(frame, "frame")).build());
+    }
+
+    /** Where the tunnel frames the daemon sends go; set once, by whoever multiplexes tunnels on this stream. */
+    public void onTunnelFrames(Consumer<TunnelFrame> handler) {
+        this.tunnelFrames = requireNonNull(handler, "handler");
     }
 
     /** Asks the daemon to stop and ends the stream. */
@@ -102,6 +114,7 @@ public final class DaemonSession {
                     pending.result.complete(message.getToolResult());
                 }
             }
+            case TUNNEL -> tunnelFrames.accept(message.getTunnel());
             case HEARTBEAT, HELLO, KIND_NOT_SET -> {
                 // Only proof of life.
             }
@@ -144,6 +157,10 @@ public final class DaemonSession {
                 outbound.onNext(message);
             }
         }
+    }
+
+    private static void noTunnels(TunnelFrame frame) {
+        // No tunnel was ever opened on this stream: nothing to route to.
     }
 
     private record PendingCall(Consumer<ToolEvent> events, CompletableFuture<ToolResult> result) {}

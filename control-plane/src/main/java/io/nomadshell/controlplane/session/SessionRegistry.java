@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.Status;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -64,6 +65,17 @@ public final class SessionRegistry implements AutoCloseable {
             return next.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** The job's session on this replica, if its daemon is attached here now. */
+    public Optional<DaemonSession> current(String jobId) {
+        var slot = slots.get(requireNonNull(jobId, "jobId"));
+        if (slot == null) {
+            return Optional.empty();
+        }
+        synchronized (slot) {
+            return Optional.ofNullable(slot.current).filter(DaemonSession::isOpen);
         }
     }
 

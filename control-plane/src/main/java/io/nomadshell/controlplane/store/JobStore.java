@@ -39,12 +39,18 @@ public final class JobStore {
     private final LuaScript schedule;
     private final LuaScript transition;
     private final LuaScript appendEvent;
+    private volatile JobStoreListener listener = JobStoreListener.NONE;
 
     public JobStore(RedisConnection connection) {
         this.redis = requireNonNull(connection, "connection").commands();
         this.schedule = LuaScript.load(redis, "schedule.lua");
         this.transition = LuaScript.load(redis, "transition.lua");
         this.appendEvent = LuaScript.load(redis, "append_event.lua");
+    }
+
+    /** Tells {@code listener} what this store writes from now on (one listener; for metrics). */
+    public void listen(JobStoreListener listener) {
+        this.listener = requireNonNull(listener, "listener");
     }
 
     /**
@@ -56,7 +62,7 @@ public final class JobStore {
         var first = event(id, createdAt).setStatusChanged(
                 StatusChanged.newBuilder().setStatus(JobStatus.PENDING.wireName())).build();
         var idempotency = idempotencyKey == null ? "" : Keys.idempotency(owner, idempotencyKey);
-        return schedule.run(redis, ScriptOutputType.VALUE,
+        String stored = schedule.run(redis, ScriptOutputType.VALUE,
                 new String[] {Keys.job(id), Keys.ownerIndex(owner), Keys.events(id), Keys.QUEUE, idempotency},
                 id, owner, task, Long.toString(createdAt.toEpochMilli()), print(first),
                 Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1",
@@ -64,6 +70,10 @@ public final class JobStore {
                 "sandbox_memory_mb", Integer.toString(sandbox.memoryMb()),
                 "sandbox_timeout_s", Long.toString(sandbox.timeout().toSeconds()),
                 "sandbox_network", sandbox.network().wireName());
+        if (stored.equals(id)) {
+            listener.onEvent(first);
+        }
+        return stored;
     }
 
     public Optional<Job> find(String id) {
@@ -102,8 +112,9 @@ public final class JobStore {
         var allowed = JobStatus.predecessorsOf(target).stream()
                 .map(JobStatus::wireName)
                 .collect(Collectors.joining(" "));
+        var statusEvent = event(id, now).setStatusChanged(change).build();
         var args = new ArrayList<String>(List.of(
-                target.wireName(), allowed, print(event(id, now).setStatusChanged(change).build()),
+                target.wireName(), allowed, print(statusEvent),
                 STREAM_CAP, target.isTerminal() ? "1" : "0"));
         all.forEach((key, value) -> {
             args.add(key);
@@ -112,15 +123,22 @@ public final class JobStore {
         List<Object> result = transition.run(redis, ScriptOutputType.MULTI,
                 new String[] {Keys.job(id), Keys.events(id), Keys.ACTIVE}, args.toArray(String[]::new));
         var previous = (String) result.get(1);
-        return new Transition((Long) result.get(0) == 1L,
-                previous.isEmpty() ? null : JobStatus.fromWireName(previous));
+        boolean applied = (Long) result.get(0) == 1L;
+        if (applied) {
+            listener.onEvent(statusEvent);
+        }
+        return new Transition(applied, previous.isEmpty() ? null : JobStatus.fromWireName(previous));
     }
 
     /** Appends an event (its sequence and time are filled in here); returns its sequence, 0 if no such job. */
     public long appendEvent(String id, JobEvent.Builder event) {
         var full = event.setJobId(id).setTime(Timestamps.fromMillis(System.currentTimeMillis())).build();
-        return appendEvent.<Long>run(redis, ScriptOutputType.INTEGER,
+        long sequence = appendEvent.<Long>run(redis, ScriptOutputType.INTEGER,
                 new String[] {Keys.job(id), Keys.events(id)}, print(full), STREAM_CAP);
+        if (sequence > 0) {
+            listener.onEvent(full.toBuilder().setSequence(sequence).build());
+        }
+        return sequence;
     }
 
     /** Up to {@code max} events with a sequence above {@code afterSequence}, oldest first. */
@@ -143,6 +161,12 @@ public final class JobStore {
         if (costUsd > 0) {
             redis.hincrbyfloat(key, "cost_usd", costUsd);
         }
+        listener.onUsage(steps, promptTokens, completionTokens);
+    }
+
+    /** Jobs waiting in the queue (or taken and not yet started), over all replicas. */
+    public long queuedJobs() {
+        return redis.xlen(Keys.QUEUE);
     }
 
     /** Jobs in starting or running, on any replica. */

@@ -8,6 +8,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.job.SandboxRequest;
+import io.nomadshell.controlplane.tunnel.JobTunnels;
 import io.nomadshell.gateway.auth.ApiKeyInterceptor;
 import io.nomadshell.proto.v1.ArtifactChunk;
 import io.nomadshell.proto.v1.CancelJobRequest;
@@ -18,6 +19,8 @@ import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.JobServiceGrpc;
 import io.nomadshell.proto.v1.ListJobsRequest;
 import io.nomadshell.proto.v1.ListJobsResponse;
+import io.nomadshell.proto.v1.PortForwardRequest;
+import io.nomadshell.proto.v1.PortForwardResponse;
 import io.nomadshell.proto.v1.ScheduleRequest;
 import io.nomadshell.proto.v1.ScheduleResponse;
 import io.nomadshell.proto.v1.WatchJobRequest;
@@ -32,9 +35,11 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
     private static final int CHUNK_BYTES = 256 * 1024;
 
     private final JobManager jobs;
+    private final JobTunnels tunnels;
 
-    public JobGrpcService(JobManager jobs) {
+    public JobGrpcService(JobManager jobs, JobTunnels tunnels) {
         this.jobs = requireNonNull(jobs, "jobs");
+        this.tunnels = requireNonNull(tunnels, "tunnels");
     }
 
     @Override
@@ -97,6 +102,11 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
             return;
         }
         response.onCompleted();
+    }
+
+    @Override
+    public StreamObserver<PortForwardRequest> portForward(StreamObserver<PortForwardResponse> response) {
+        return new PortForwardCall(jobs, tunnels, owner(), (ServerCallStreamObserver<PortForwardResponse>) response);
     }
 
     private static String owner() {

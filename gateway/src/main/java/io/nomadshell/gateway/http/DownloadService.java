@@ -48,12 +48,7 @@ public final class DownloadService implements HttpService {
                         .asService()
                         .serve(ctx, req);
             } catch (JobException e) {
-                return switch (e.reason()) {
-                    case NOT_FOUND -> JsonErrors.of(HttpStatus.NOT_FOUND, Status.Code.NOT_FOUND, e.getMessage());
-                    case FAILED_PRECONDITION -> JsonErrors.of(HttpStatus.CONFLICT, Status.Code.FAILED_PRECONDITION, e.getMessage());
-                    case INVALID_ARGUMENT -> JsonErrors.of(HttpStatus.BAD_REQUEST, Status.Code.INVALID_ARGUMENT, e.getMessage());
-                    case UNAVAILABLE -> JsonErrors.of(HttpStatus.SERVICE_UNAVAILABLE, Status.Code.UNAVAILABLE, e.getMessage());
-                };
+                return JobErrors.of(e);
             } catch (Exception e) {
                 return HttpResponse.ofFailure(e);
             }

@@ -19,7 +19,9 @@ import io.nomadshell.gateway.api.JobGrpcService;
 import io.nomadshell.gateway.auth.ApiKeyInterceptor;
 import io.nomadshell.gateway.http.DownloadService;
 import io.nomadshell.gateway.http.JsonErrorHandler;
+import io.nomadshell.gateway.http.LiveRoutes;
 import io.nomadshell.gateway.http.PlainTextTasks;
+import io.nomadshell.gateway.ops.Operations;
 import io.nomadshell.proto.v1.SandboxServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -47,7 +49,7 @@ public final class GatewayServer implements AutoCloseable {
         requireNonNull(options, "options");
         var jobs = controlPlane.jobs();
         var grpc = GrpcService.builder()
-                .addService(ServerInterceptors.intercept(new JobGrpcService(jobs), new ApiKeyInterceptor(options.apiKeys())))
+                .addService(ServerInterceptors.intercept(new JobGrpcService(jobs, controlPlane.tunnels()), new ApiKeyInterceptor(options.apiKeys())))
                 .addService(controlPlane.attachService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .enableHealthCheckService(true)
@@ -72,6 +74,8 @@ public final class GatewayServer implements AutoCloseable {
             Files.deleteIfExists(socket);
             builder.port(new ServerPort(DomainSocketAddress.of(socket), SessionProtocol.HTTP));
         }
+        var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), options.apiKeys());
+        Operations.install(builder, jobs, controlPlane.metrics(), controlPlane.tunnels(), live);
         var server = builder
                 .service(grpc)
                 .decorator("/schedule", new PlainTextTasks())

@@ -1,0 +1,92 @@
+package io.nomadshell.controlplane.tunnel;
+
+import static java.util.Objects.requireNonNull;
+
+import io.nomadshell.controlplane.job.JobException;
+import io.nomadshell.controlplane.job.JobException.Reason;
+import io.nomadshell.controlplane.session.DaemonSession;
+import io.nomadshell.controlplane.session.SessionRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The way into a port of a job's sandbox: {@link #bridge} gives a Unix socket whose connections are
+ * tunneled over the job's Attach stream. Bridges live as long as the stream they ride on. Only the
+ * replica holding the daemon's stream can open tunnels to it. Ownership is the caller's to check.
+ */
+public final class JobTunnels implements AutoCloseable {
+    private final SessionRegistry sessions;
+    private final Path directory;
+    private final AtomicLong nextSocket = new AtomicLong();
+    private final ConcurrentHashMap<DaemonSession, TunnelMux> muxes = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<BridgeKey, PortBridge> bridges = new ConcurrentHashMap<>();
+
+    /** Bridges' sockets go in a fresh private directory (mode 700), removed on {@link #close()}. */
+    public JobTunnels(SessionRegistry sessions) throws IOException {
+        this.sessions = requireNonNull(sessions, "sessions");
+        // Short and private: Unix socket paths are limited to about 100 bytes, and only this process may connect.
+        this.directory = Files.createTempDirectory("nomad-shell-tunnels");
+    }
+
+    /**
+     * A Unix socket that reaches {@code 127.0.0.1:port} in the job's sandbox.
+     *
+     * @throws JobException UNAVAILABLE when the job's sandbox is not attached to this replica
+     */
+    public Path bridge(String jobId, int port) {
+        requireNonNull(jobId, "jobId");
+        if (port < 1 || port > 65535) {
+            throw new JobException(Reason.INVALID_ARGUMENT, "the port must be between 1 and 65535, not " + port);
+        }
+        var session = sessions.current(jobId).orElseThrow(() -> new JobException(Reason.UNAVAILABLE,
+                "job " + jobId + " has no running sandbox here (it has not started, has ended, "
+                        + "or runs on another control plane)"));
+        var key = new BridgeKey(session, port);
+        return bridges.computeIfAbsent(key, this::openBridge).path();
+    }
+
+    /** Tunnels open now, over all sandboxes. */
+    public int openTunnels() {
+        return muxes.values().stream().mapToInt(TunnelMux::openCount).sum();
+    }
+
+    private PortBridge openBridge(BridgeKey key) {
+        var mux = muxes.computeIfAbsent(key.session(), session -> {
+            // Async: the stream may have ended already, and forget() must not run inside computeIfAbsent.
+            session.closed().whenCompleteAsync((ignored, error) -> forget(session));
+            return new TunnelMux(session);
+        });
+        try {
+            return PortBridge.open(directory.resolve(nextSocket.incrementAndGet() + ".sock"), mux, key.port());
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not open a port bridge", e);
+        }
+    }
+
+    private void forget(DaemonSession session) {
+        muxes.remove(session);
+        bridges.entrySet().removeIf(entry -> {
+            if (entry.getKey().session() == session) {
+                entry.getValue().close();
+                return true;
+            }
+            return false;
+        });
+    }
+
+    @Override
+    public void close() throws IOException {
+        bridges.values().forEach(PortBridge::close);
+        bridges.clear();
+        try (var paths = Files.walk(directory)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+    }
+
+    private record BridgeKey(DaemonSession session, int port) {}
+}

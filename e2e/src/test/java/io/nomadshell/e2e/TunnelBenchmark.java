@@ -1,0 +1,131 @@
+package io.nomadshell.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.nomadshell.cli.PortForwarder;
+import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.scriptedmodel.ScriptedModelServer;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a tunnel costs: the same python3 HTTP server, once inside a sandbox reached through the
+ * tunnel (proxy path and port-forward), once on the host reached directly over loopback. Small
+ * requests (latency) and a 5 MB file (throughput). Printed, not asserted.
+ * Run: {@code ./mvnw -pl e2e -am verify -Dtest=TunnelBenchmark -Dsurefire.failIfNoSpecifiedTests=false}
+ */
+class TunnelBenchmark {
+    private static final int SMALL = 300;
+    private static final int LARGE = 10;
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @Test
+    void tunnelVersusDirectLoopback(@TempDir Path temp) throws Exception {
+        var marker = "bench-" + UUID.randomUUID();
+        try (var model = ScriptedModelServer.builder().scenario(Fixtures.scenario("serve-ports", temp, marker)).build().start();
+                var cluster = TestCluster.start(temp.resolve("server"), model.baseUrl(), 1, ApiKeys.none())) {
+            var id = cluster.rest().schedule("serve");
+            cluster.rest().awaitStatus(id, Set.of("running"), Duration.ofSeconds(60));
+            var proxy = cluster.baseUrl() + "/v1/jobs/" + id + "/ports/18080";
+            awaitOk(proxy + "/hello.txt");
+
+            var site = Files.createDirectories(temp.resolve("site"));
+            Files.writeString(site.resolve("hello.txt"), "hello through the tunnel " + marker + "\n");
+            var big = new byte[256 * 20_000];
+            for (int i = 0; i < big.length; i++) {
+                big[i] = (byte) i;
+            }
+            Files.write(site.resolve("big.bin"), big);
+            int port;
+            try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                port = socket.getLocalPort();
+            }
+            var host = new ProcessBuilder("python3", "-m", "http.server", Integer.toString(port), "--bind", "127.0.0.1")
+                    .directory(site.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            try (var forwarder = PortForwarder.start("127.0.0.1:" + cluster.port(), null, id, 18080, 0, System.err)) {
+                var direct = "http://127.0.0.1:" + port;
+                awaitOk(direct + "/hello.txt");
+                var forwarded = "http://127.0.0.1:" + forwarder.localPort();
+
+                var smallDirect = latencies(direct + "/hello.txt");
+                var smallProxy = latencies(proxy + "/hello.txt");
+                var smallForward = latencies(forwarded + "/hello.txt");
+                double bigDirect = throughput(direct + "/big.bin", big.length);
+                double bigProxy = throughput(proxy + "/big.bin", big.length);
+                double bigForward = throughput(forwarded + "/big.bin", big.length);
+
+                System.out.printf("small GET p50/p99 ms: direct %.2f/%.2f, proxy path %.2f/%.2f, port-forward %.2f/%.2f%n",
+                        smallDirect[0], smallDirect[1], smallProxy[0], smallProxy[1], smallForward[0], smallForward[1]);
+                System.out.printf("5 MB GET MB/s: direct %.1f, proxy path %.1f, port-forward %.1f%n",
+                        bigDirect, bigProxy, bigForward);
+                System.out.printf("ratio p50 latency proxy/direct %.1fx, port-forward/direct %.1fx; "
+                        + "throughput direct/proxy %.1fx, direct/port-forward %.1fx%n",
+                        smallProxy[0] / smallDirect[0], smallForward[0] / smallDirect[0],
+                        bigDirect / bigProxy, bigDirect / bigForward);
+            } finally {
+                host.destroy();
+                host.waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** p50 and p99 in ms of {@value #SMALL} GETs (after 30 warm-up ones). */
+    private static double[] latencies(String url) throws Exception {
+        for (int i = 0; i < 30; i++) {
+            get(url);
+        }
+        var samples = new long[SMALL];
+        for (int i = 0; i < SMALL; i++) {
+            long start = System.nanoTime();
+            assertThat(get(url).statusCode()).isEqualTo(200);
+            samples[i] = System.nanoTime() - start;
+        }
+        Arrays.sort(samples);
+        return new double[] {samples[SMALL / 2] / 1e6, samples[SMALL * 99 / 100] / 1e6};
+    }
+
+    /** MB/s over {@value #LARGE} downloads (after 2 warm-up ones). */
+    private static double throughput(String url, int size) throws Exception {
+        for (int i = 0; i < 2; i++) {
+            get(url);
+        }
+        long start = System.nanoTime();
+        for (int i = 0; i < LARGE; i++) {
+            assertThat(get(url).body()).hasSize(size);
+        }
+        return (double) size * LARGE / 1e6 / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private static void awaitOk(String url) throws Exception {
+        var deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (get(url).statusCode() == 200) {
+                    return;
+                }
+            } catch (java.io.IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException(url + " never answered");
+    }
+
+    private static HttpResponse<byte[]> get(String url) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+}

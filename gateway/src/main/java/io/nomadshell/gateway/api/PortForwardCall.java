@@ -1,0 +1,171 @@
+package io.nomadshell.gateway.api;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.nomadshell.controlplane.JobManager;
+import io.nomadshell.controlplane.job.JobException;
+import io.nomadshell.controlplane.tunnel.JobTunnels;
+import io.nomadshell.proto.v1.PortForwardRequest;
+import io.nomadshell.proto.v1.PortForwardResponse;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One {@code PortForward} call: the first message names the job and port; the call is then pumped
+ * to a tunnel bridge of that port. Each inbound message is written before the next is taken (gRPC
+ * asks for the next one when {@link #onNext} returns, and the write waits while the tunnel has no
+ * credit), and outbound data waits while the client's transport is full, so neither side can flood
+ * the other.
+ */
+final class PortForwardCall implements StreamObserver<PortForwardRequest> {
+    private static final int CHUNK_BYTES = 32 * 1024;
+
+    private final JobManager jobs;
+    private final JobTunnels tunnels;
+    private final String owner;
+    private final ServerCallStreamObserver<PortForwardResponse> response;
+    private final Object ready = new Object();
+    private volatile @Nullable SocketChannel socket;
+    private volatile int port;
+
+    PortForwardCall(JobManager jobs, JobTunnels tunnels, String owner, ServerCallStreamObserver<PortForwardResponse> response) {
+        this.jobs = requireNonNull(jobs, "jobs");
+        this.tunnels = requireNonNull(tunnels, "tunnels");
+        this.owner = requireNonNull(owner, "owner");
+        this.response = requireNonNull(response, "response");
+        response.setOnReadyHandler(() -> {
+            synchronized (ready) {
+                ready.notifyAll();
+            }
+        });
+        response.setOnCancelHandler(this::close);
+    }
+
+    @Override
+    public void onNext(PortForwardRequest request) {
+        if (socket == null) {
+            open(request);
+            return;
+        }
+        write(request.getData());
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        close();
+    }
+
+    @Override
+    public void onCompleted() {
+        // The client has nothing more to send, and all it sent is written: the tunnel ends.
+        close();
+    }
+
+    private void open(PortForwardRequest first) {
+        if (first.getJobId().isEmpty() || first.getPort() < 1 || first.getPort() > 65535) {
+            fail(Status.INVALID_ARGUMENT.withDescription("the first message must name the job_id and a port from 1 to 65535"));
+            return;
+        }
+        SocketChannel channel;
+        try {
+            jobs.get(owner, first.getJobId());
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            channel.connect(UnixDomainSocketAddress.of(tunnels.bridge(first.getJobId(), first.getPort())));
+        } catch (JobException e) {
+            var status = switch (e.reason()) {
+                case NOT_FOUND -> Status.NOT_FOUND;
+                case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+                case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+                case UNAVAILABLE -> Status.UNAVAILABLE;
+            };
+            fail(status.withDescription(e.getMessage()));
+            return;
+        } catch (IOException e) {
+            fail(Status.UNAVAILABLE.withDescription("could not open a tunnel: " + e.getMessage()));
+            return;
+        }
+        socket = channel;
+        port = first.getPort();
+        Thread.ofVirtual().name("port-forward-read").start(() -> read(channel));
+        write(first.getData());
+    }
+
+    private void write(ByteString data) {
+        var channel = socket;
+        if (channel == null) {
+            return;
+        }
+        try {
+            var buffer = data.asReadOnlyByteBuffer();
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+        } catch (IOException e) {
+            // Closing makes the reader fail the call with the reason.
+            close();
+        }
+    }
+
+    private void read(SocketChannel channel) {
+        var buffer = ByteBuffer.allocate(CHUNK_BYTES);
+        try {
+            while (channel.read(buffer) >= 0) {
+                buffer.flip();
+                awaitReady();
+                synchronized (response) {
+                    response.onNext(PortForwardResponse.newBuilder().setData(ByteString.copyFrom(buffer)).build());
+                }
+                buffer.clear();
+            }
+            synchronized (response) {
+                response.onCompleted();
+            }
+        } catch (IOException | RuntimeException e) {
+            // The tunnel broke (or the call ended first): the client must hear of it, or it waits forever.
+            if (!response.isCancelled()) {
+                fail(Status.UNAVAILABLE.withDescription("the tunnel to port " + port + " broke: " + e));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            close();
+        }
+    }
+
+    private void awaitReady() throws InterruptedException {
+        synchronized (ready) {
+            while (!response.isReady() && !response.isCancelled()) {
+                ready.wait(1_000);
+            }
+        }
+    }
+
+    private void fail(Status status) {
+        synchronized (response) {
+            try {
+                response.onError(status.asRuntimeException());
+            } catch (IllegalStateException alreadyClosed) {
+                // The call ended first; there is no one left to tell.
+            }
+        }
+    }
+
+    private void close() {
+        var channel = socket;
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // Closing is best effort.
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+// Nomad Shell's web UI: plain modules, no build step. It speaks the same REST + SSE API as any client.
+const $ = (id) => document.getElementById(id);
+const keyInput = $('api-key');
+keyInput.value = localStorage.getItem('nomad-shell-key') || '';
+keyInput.addEventListener('change', () => {
+  localStorage.setItem('nomad-shell-key', keyInput.value.trim());
+  route();
+});
+
+function auth(extra = {}) {
+  const key = keyInput.value.trim();
+  return key ? { ...extra, Authorization: `Bearer ${key}` } : extra;
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(path, { ...options, headers: auth(options.headers) });
+  const text = await response.text();
+  const body = text ? JSON.parse(text) : {};
+  if (!response.ok) {
+    throw new Error(body.message || `HTTP ${response.status}`);
+  }
+  return body;
+}
+
+let leave = () => {};
+
+function route() {
+  leave();
+  const match = location.hash.match(/^#\/jobs\/([A-Za-z0-9_-]+)$/);
+  $('home').hidden = !!match;
+  $('job').hidden = !match;
+  leave = match ? showJob(match[1]) : showHome();
+}
+
+// ---- home: submit a task, list jobs ----
+function showHome() {
+  let timer = 0;
+  const refresh = async () => {
+    try {
+      const { jobs = [] } = await api('/v1/jobs?page_size=50');
+      const rows = jobs.map((job) => {
+        const row = document.createElement('tr');
+        row.dataset.jobId = job.job_id;
+        row.innerHTML = `<td><a href="#/jobs/${job.job_id}"><code>${job.job_id}</code></a></td>`
+          + `<td><span class="status ${job.status}">${job.status}</span></td><td class="task"></td><td></td>`;
+        row.cells[2].textContent = job.task;
+        row.cells[3].textContent = new Date(job.created_at).toLocaleString();
+        return row;
+      });
+      document.querySelector('#jobs tbody').replaceChildren(...rows);
+      $('submit-error').hidden = true;
+    } catch (e) {
+      showError($('submit-error'), e);
+    }
+    timer = setTimeout(refresh, 2000);
+  };
+  refresh();
+  return () => clearTimeout(timer);
+}
+
+$('submit-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    const { job_id: id } = await api('/v1/jobs', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ task: $('task').value }),
+    });
+    $('task').value = '';
+    location.hash = `#/jobs/${id}`;
+  } catch (e) {
+    showError($('submit-error'), e);
+  }
+});
+
+// ---- job page: state, live events (SSE with resume), desktop, download ----
+function showJob(id) {
+  const abort = new AbortController();
+  let last = 0;
+  $('job-id').textContent = id;
+  $('events').replaceChildren();
+  $('desktop').hidden = true;
+  $('desktop').removeAttribute('src');
+  $('job-error').hidden = true;
+
+  const refresh = async () => {
+    try {
+      const job = await api(`/v1/jobs/${id}`);
+      $('job-status').textContent = job.status;
+      $('job-status').className = `status ${job.status}`;
+      $('job-task').textContent = job.task;
+      $('job-meta').textContent = `${job.steps || 0} steps · ${job.total_tokens || 0} tokens`
+        + (job.artifact_bytes ? ` · zip ${job.artifact_bytes} bytes` : '');
+      const ended = ['complete', 'error', 'cancelled'].includes(job.status);
+      $('download').hidden = job.status !== 'complete';
+      $('cancel').hidden = ended;
+      $('show-desktop').hidden = job.status !== 'running';
+      if (job.error) {
+        showError($('job-error'), new Error(job.error));
+      }
+    } catch (e) {
+      showError($('job-error'), e);
+    }
+  };
+
+  // Reads the event stream with fetch (an EventSource cannot send the API key); reconnects with
+  // Last-Event-ID, so no event is lost or shown twice.
+  const follow = async () => {
+    while (!abort.signal.aborted) {
+      try {
+        const response = await fetch(`/v1/jobs/${id}/events`, {
+          headers: auth({ 'Last-Event-ID': String(last) }),
+          signal: abort.signal,
+        });
+        if (!response.ok) {
+          const body = await response.json().catch(() => ({}));
+          throw new Error(body.message || `HTTP ${response.status}`);
+        }
+        $('live').hidden = false;
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let cut;
+          while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            const ended = dispatch(buffer.slice(0, cut));
+            buffer = buffer.slice(cut + 2);
+            if (ended) {
+              $('live').hidden = true;
+              await refresh();
+              return;
+            }
+          }
+        }
+      } catch (e) {
+        if (abort.signal.aborted) return;
+        showError($('job-error'), e);
+      }
+      $('live').hidden = true;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  };
+
+  // One SSE block; returns true on the final 'end' event.
+  const dispatch = (block) => {
+    const fields = { id: '', event: '', data: '' };
+    for (const line of block.split('\n')) {
+      const colon = line.indexOf(':');
+      if (colon <= 0) continue; // comments (keepalives) and blank lines
+      fields[line.slice(0, colon)] = line.slice(colon + 1).trimStart();
+    }
+    if (fields.event === 'end') return true;
+    if (!fields.id) return false;
+    last = Number(fields.id);
+    const event = JSON.parse(fields.data);
+    $('events').append(render(fields.event, event));
+    $('events').scrollTop = $('events').scrollHeight;
+    if (fields.event === 'status_changed' || fields.event === 'artifact_ready') refresh();
+    return false;
+  };
+
+  refresh();
+  follow();
+  return () => abort.abort();
+}
+
+function render(kind, event) {
+  const item = document.createElement('li');
+  item.className = kind;
+  item.dataset.sequence = event.sequence;
+  const text = {
+    status_changed: () => `● ${event.status_changed?.status}${event.status_changed?.error ? ': ' + event.status_changed.error : ''}`,
+    assistant_message: () => event.assistant_message?.text,
+    tool_started: () => `▶ ${event.tool_started?.tool} ${event.tool_started?.arguments || ''}`,
+    tool_output: () => event.tool_output?.text,
+    tool_finished: () => `${event.tool_finished?.ok ? '✓' : '✗'} ${event.tool_finished?.duration_ms || 0} ms`,
+    artifact_ready: () => `● zip ready: ${event.artifact_ready?.bytes} bytes`,
+  }[kind];
+  const seq = document.createElement('span');
+  seq.className = 'seq';
+  seq.textContent = String(event.sequence).padStart(3, ' ');
+  item.append(seq, text ? text() || '' : kind);
+  return item;
+}
+
+$('download').addEventListener('click', async () => {
+  const id = $('job-id').textContent;
+  try {
+    const response = await fetch(`/download/${id}`, { headers: auth() });
+    if (!response.ok) throw new Error((await response.json()).message);
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = `${id}.zip`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  } catch (e) {
+    showError($('job-error'), e);
+  }
+});
+
+$('cancel').addEventListener('click', async () => {
+  try {
+    await api(`/v1/jobs/${$('job-id').textContent}:cancel`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}',
+    });
+  } catch (e) {
+    showError($('job-error'), e);
+  }
+});
+
+// The desktop opens through a short-lived signed link: an iframe cannot send the API key.
+$('show-desktop').addEventListener('click', async () => {
+  try {
+    const link = await api(`/v1/jobs/${$('job-id').textContent}/links`, { method: 'POST' });
+    $('desktop').src = link.desktop_url;
+    $('desktop').hidden = false;
+  } catch (e) {
+    showError($('job-error'), e);
+  }
+});
+
+function showError(element, error) {
+  element.textContent = error.message;
+  element.hidden = false;
+}
+
+window.addEventListener('hashchange', route);
+route();

@@ -1,0 +1,35 @@
+package io.nomadshell.gateway.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.Test;
+
+class LinkTokensTest {
+    private static final Instant NOW = Instant.parse("2026-11-29T12:00:00Z");
+    private final LinkTokens links = new LinkTokens(Clock.fixed(NOW, ZoneOffset.UTC));
+
+    @Test
+    void aLinkOpensItsJobForItsOwnerUntilItExpires() {
+        var token = links.issue("jabc", "key-1", NOW.plusSeconds(60));
+        assertThat(links.verify(token, "jabc")).isEqualTo(new LinkTokens.Verdict.Allowed("key-1"));
+        var later = new LinkTokens(Clock.fixed(NOW.plusSeconds(60), ZoneOffset.UTC));
+        assertThat(later.verify(token, "jabc")).as("another server's key").isInstanceOf(LinkTokens.Verdict.Refused.class);
+        var expired = links.issue("jabc", "key-1", NOW.minusSeconds(1));
+        assertThat(links.verify(expired, "jabc")).isEqualTo(new LinkTokens.Verdict.Refused("the link has expired; ask for a new one"));
+    }
+
+    @Test
+    void aLinkIsForOneJobAndCannotBeAltered() {
+        var token = links.issue("jabc", "key-1", NOW.plusSeconds(60));
+        assertThat(links.verify(token, "jother")).isEqualTo(new LinkTokens.Verdict.Refused("the link is for another job"));
+        var longer = token.replace("." + NOW.plusSeconds(60).getEpochSecond() + ".", "." + NOW.plusSeconds(6000).getEpochSecond() + ".");
+        assertThat(links.verify(longer, "jabc")).isEqualTo(new LinkTokens.Verdict.Refused("the link's signature is not valid"));
+        var otherOwner = token.replace(".key-1.", ".key-2.");
+        assertThat(links.verify(otherOwner, "jabc")).isEqualTo(new LinkTokens.Verdict.Refused("the link's signature is not valid"));
+        assertThat(links.verify("v1.jabc.123.sig", "jabc")).as("a daemon token is no link")
+                .isEqualTo(new LinkTokens.Verdict.Refused("the link is malformed"));
+    }
+}
