@@ -125,14 +125,14 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
                 }
                 buffer.clear();
             }
-            synchronized (response) {
-                response.onCompleted();
-            }
-        } catch (IOException | RuntimeException e) {
-            // The tunnel broke (or the call ended first): the client must hear of it, or it waits forever.
-            if (!response.isCancelled()) {
-                fail(Status.UNAVAILABLE.withDescription("the tunnel to port " + port + " broke: " + e));
-            }
+            complete();
+        } catch (IOException e) {
+            // The tunnel ended under the reader (closed by us when the client finished, or reset by the
+            // bridge as the sandbox side closed): like a TCP peer closing, the call simply ends.
+            complete();
+        } catch (RuntimeException e) {
+            // Anything else is a fault the client must hear of, or it waits forever.
+            fail(Status.INTERNAL.withDescription("the tunnel to port " + port + " failed: " + e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -144,6 +144,16 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
         synchronized (ready) {
             while (!response.isReady() && !response.isCancelled()) {
                 ready.wait(1_000);
+            }
+        }
+    }
+
+    private void complete() {
+        synchronized (response) {
+            try {
+                response.onCompleted();
+            } catch (IllegalStateException alreadyClosed) {
+                // The call ended first.
             }
         }
     }
