@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.Test;
 class SandboxTunnelsTest {
     private static final int WINDOW = 16;
     private final LinkedBlockingQueue<TunnelFrame> sent = new LinkedBlockingQueue<>();
+    private final Map<Long, Long> creditGranted = new HashMap<>();
     private final SandboxTunnels tunnels = new SandboxTunnels(sent::add);
     private ServerSocket echo;
 
@@ -77,6 +80,9 @@ class SandboxTunnelsTest {
         tunnels.onFrame(data(2, "aaaaa"));
         tunnels.onFrame(data(2, "bbbbbbbbbbb"));
         int received = awaitData(2, WINDOW);
+        // The daemon grants credit once its writer has handed the bytes on, which may be after the
+        // echo has answered: like any peer, send more only once granted.
+        awaitCredit(2, 8);
         tunnels.onFrame(data(2, "cccccccc"));
         // Nothing beyond the window arrives until credit is granted.
         assertThat(dataWithin(2, 500)).as("bytes sent beyond the window").isZero();
@@ -125,7 +131,16 @@ class SandboxTunnelsTest {
     private TunnelFrame next() throws InterruptedException {
         var frame = sent.poll(10, TimeUnit.SECONDS);
         assertThat(frame).as("a frame from the daemon").isNotNull();
+        if (frame.hasCredit()) {
+            creditGranted.merge(frame.getTunnelId(), (long) frame.getCredit(), Long::sum);
+        }
         return frame;
+    }
+
+    private void awaitCredit(long id, long bytes) throws InterruptedException {
+        while (creditGranted.getOrDefault(id, 0L) < bytes) {
+            next();
+        }
     }
 
     private TunnelFrame nextOfKind(TunnelFrame.KindCase kind) throws InterruptedException {
