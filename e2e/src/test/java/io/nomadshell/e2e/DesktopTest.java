@@ -27,10 +27,12 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The desktop through a tunnel, with the real stack inside the sandbox (Xvfb, x11vnc on 5900,
- * websockify serving noVNC on 6080): a signed link opens /desktop, noVNC's page loads, and its
- * WebSocket reaches x11vnc, which greets with the RFB version. Also: an idle event stream gets
- * keepalives.
+ * The desktop and Jupyter through tunnels, started on demand in a job whose model only waits
+ * (scenario live-services: no call of it touches either). A signed link opens /desktop, which
+ * starts the real stack inside the sandbox (Xvfb, x11vnc on 5900, websockify serving noVNC on
+ * 6080); noVNC's page loads, and its WebSocket reaches x11vnc, which greets with the RFB version.
+ * /jupyter/api/status is answered by the real Jupyter Server, started on demand under the job's
+ * base URL. Also: an idle event stream gets keepalives.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DesktopTest {
@@ -42,7 +44,7 @@ class DesktopTest {
 
     @BeforeAll
     void start(@TempDir Path dataDir) throws Exception {
-        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("desktop", dataDir, "")).build().start();
+        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("live-services", dataDir, "")).build().start();
         cluster = TestCluster.start(dataDir.resolve("server"), model.baseUrl(), 2, ApiKeys.of(Set.of(KEY)));
         jobId = cluster.rest(KEY).schedule("Show me a desktop");
         cluster.rest(KEY).awaitStatus(jobId, Set.of("running"), Duration.ofSeconds(60));
@@ -115,8 +117,24 @@ class DesktopTest {
     }
 
     @Test
+    void jupyterStartsOnDemandUnderTheJobsPath() throws Exception {
+        var status = HTTP.send(HttpRequest.newBuilder(URI.create(cluster.baseUrl() + "/v1/jobs/" + jobId + "/jupyter/api/status"))
+                        .header("Authorization", "Bearer " + KEY).timeout(Duration.ofSeconds(150)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(status.statusCode()).as(status.body()).isEqualTo(200);
+        assertThat(status.headers().firstValue("content-type").orElseThrow()).startsWith("application/json");
+        // Jupyter's own status document: it answers under /v1/jobs/<id>/jupyter/ only with that base_url.
+        assertThat(Rest.json(status).has("started")).as(status.body()).isTrue();
+
+        var other = HTTP.send(HttpRequest.newBuilder(URI.create(cluster.baseUrl() + "/v1/jobs/" + jobId + "/jupyter/api/status"))
+                        .timeout(Duration.ofSeconds(30)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(other.statusCode()).as("without a key").isEqualTo(401);
+    }
+
+    @Test
     void idleEventStreamsGetKeepalives() {
-        // Every event so far, then nothing while the desktop runs: a keepalive comment must come.
+        // Every event so far, then nothing while the model waits: a keepalive comment must come.
         var read = Sse.read(cluster.baseUrl() + "/v1/jobs/" + jobId + "/events",
                 Map.of("Authorization", "Bearer " + KEY),
                 seen -> seen.stream().anyMatch(event -> event.comment().equals("keepalive")), Duration.ofSeconds(40));

@@ -92,7 +92,7 @@ class EnsureServiceTest {
 
         assertThat(result.getError()).isEmpty();
         assertThat(result.getEnsureService().getPort()).isEqualTo(options.jupyterPort());
-        assertThat(get(options.jupyterPort(), "/api/status")).isEqualTo(200);
+        assertThat(get(options.jupyterPort(), TestTools.JUPYTER_BASE_URL + "api/status")).isEqualTo(200);
     }
 
     @Test

@@ -6,23 +6,34 @@ import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.controlplane.job.JobException.Reason;
 import io.nomadshell.controlplane.session.DaemonSession;
 import io.nomadshell.controlplane.session.SessionRegistry;
+import io.nomadshell.proto.v1.EnsureServiceAction;
+import io.nomadshell.proto.v1.ToolCall;
+import io.nomadshell.proto.v1.ToolResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The way into a port of a job's sandbox: {@link #bridge} gives a Unix socket whose connections are
  * tunneled over the job's Attach stream. Bridges live as long as the stream they ride on. Only the
- * replica holding the daemon's stream can open tunnels to it. Ownership is the caller's to check.
+ * replica holding the daemon's stream can open tunnels to it. {@link #ensureService} starts a
+ * service (desktop, Jupyter) in the sandbox before a user opens it. Ownership is the caller's to check.
  */
 public final class JobTunnels implements AutoCloseable {
+    /** Starting the desktop or Jupyter Server the first time takes seconds, on a busy host tens of them. */
+    private static final Duration ENSURE_TIMEOUT = Duration.ofSeconds(90);
     private final SessionRegistry sessions;
     private final Path directory;
     private final AtomicLong nextSocket = new AtomicLong();
+    private final AtomicLong nextCall = new AtomicLong();
     private final ConcurrentHashMap<DaemonSession, TunnelMux> muxes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<BridgeKey, PortBridge> bridges = new ConcurrentHashMap<>();
 
@@ -43,11 +54,46 @@ public final class JobTunnels implements AutoCloseable {
         if (port < 1 || port > 65535) {
             throw new JobException(Reason.INVALID_ARGUMENT, "the port must be between 1 and 65535, not " + port);
         }
-        var session = sessions.current(jobId).orElseThrow(() -> new JobException(Reason.UNAVAILABLE,
+        var key = new BridgeKey(session(jobId), port);
+        return bridges.computeIfAbsent(key, this::openBridge).path();
+    }
+
+    /**
+     * Makes sure {@code service} ({@code desktop} or {@code jupyter}) runs in the job's sandbox,
+     * starting it if not, and returns the sandbox port it answers on. Blocks for up to a minute and
+     * a half the first time; the daemon answers at once when it runs already.
+     *
+     * @throws JobException UNAVAILABLE when the job's sandbox is not attached here, or the service
+     *     cannot start there
+     */
+    public int ensureService(String jobId, String service) throws InterruptedException {
+        requireNonNull(jobId, "jobId");
+        requireNonNull(service, "service");
+        var call = ToolCall.newBuilder()
+                .setCallId("svc-" + nextCall.incrementAndGet())
+                .setEnsureService(EnsureServiceAction.newBuilder().setService(service))
+                .build();
+        ToolResult result;
+        try {
+            result = session(jobId).call(call, event -> {}).get(ENSURE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new JobException(Reason.UNAVAILABLE, "the " + service + " of job " + jobId
+                    + " did not start within " + ENSURE_TIMEOUT.toSeconds() + " s");
+        } catch (ExecutionException e) {
+            throw new JobException(Reason.UNAVAILABLE, "the sandbox of job " + jobId
+                    + " went away while starting its " + service);
+        }
+        if (!result.getError().isEmpty()) {
+            throw new JobException(Reason.UNAVAILABLE, "the " + service + " of job " + jobId
+                    + " could not start: " + result.getError());
+        }
+        return result.getEnsureService().getPort();
+    }
+
+    private DaemonSession session(String jobId) {
+        return sessions.current(jobId).orElseThrow(() -> new JobException(Reason.UNAVAILABLE,
                 "job " + jobId + " has no running sandbox here (it has not started, has ended, "
                         + "or runs on another control plane)"));
-        var key = new BridgeKey(session, port);
-        return bridges.computeIfAbsent(key, this::openBridge).path();
     }
 
     /** Tunnels open now, over all sandboxes. */

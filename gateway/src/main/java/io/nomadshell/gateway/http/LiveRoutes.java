@@ -8,6 +8,7 @@ import com.linecorp.armeria.server.ServerListener;
 import com.linecorp.armeria.server.websocket.WebSocketService;
 import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
+import io.nomadshell.controlplane.tunnel.JupyterPath;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.auth.LinkTokens;
 import java.time.Clock;
@@ -18,7 +19,7 @@ import java.time.Duration;
  * its sandbox ports (HTTP and WebSocket), desktop and Jupyter through tunnels, and the web UI.
  */
 public final class LiveRoutes {
-    /** Jupyter Server inside the sandbox; it runs with base_url {@code /v1/jobs/<job id>/jupyter/}. */
+    /** Jupyter Server inside the sandbox, started on demand; it runs with base_url {@link JupyterPath}. */
     static final int JUPYTER_PORT = 8888;
     private static final String JOB = "/v1/jobs/(?<jobid>[A-Za-z0-9_-]{1,64})";
 
@@ -43,13 +44,13 @@ public final class LiveRoutes {
                 .build();
         server.service("/v1/jobs/{job_id}/events", events)
                 .service("/v1/jobs/{job_id}/links", new LinkService(jobs, keys, links, Clock.systemUTC()))
-                .service("/v1/jobs/{job_id}/desktop", new DesktopService(access))
+                .service("/v1/jobs/{job_id}/desktop", new DesktopService(jobs, tunnels, access))
                 .service(Route.builder().regex(JOB + "/ports/(?<port>[0-9]{1,5})(?<rest>/.*)?$").build(),
                         proxy.decorate(new PortAccess(jobs, tunnels, access, ctx -> new PortAccess.Upstream(
                                 port(ctx.pathParam("port")), rest(ctx.pathParam("rest"))))))
                 .service(Route.builder().regex(JOB + "/jupyter(?<rest>/.*)?$").build(),
-                        proxy.decorate(new PortAccess(jobs, tunnels, access,
-                                ctx -> new PortAccess.Upstream(JUPYTER_PORT, ctx.path()))))
+                        proxy.decorate(new PortAccess(jobs, tunnels, access, ctx -> new PortAccess.Upstream(
+                                JUPYTER_PORT, jupyterPath(ctx.pathParam("jobid"), ctx.pathParam("rest")), "jupyter"))))
                 .serverListener(ServerListener.builder().whenStopped(stopped -> clients.close()).build());
         WebUi.install(server);
         return new LiveRoutes(events);
@@ -66,6 +67,11 @@ public final class LiveRoutes {
             throw new NumberFormatException("out of range");
         }
         return port;
+    }
+
+    /** The full path, as Jupyter serves under its base_url; a bare {@code /jupyter} is its root. */
+    private static String jupyterPath(String jobId, String rest) {
+        return JupyterPath.of(requireNonNull(jobId, "jobid")) + rest(rest).substring(1);
     }
 
     private static String rest(String given) {

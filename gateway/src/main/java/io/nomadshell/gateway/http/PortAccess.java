@@ -16,6 +16,7 @@ import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,8 +40,15 @@ final class PortAccess implements DecoratingHttpServiceFunction {
         this.upstream = requireNonNull(upstream, "upstream");
     }
 
-    /** The port and the path (without query) a request goes to. */
-    record Upstream(int port, String path) {}
+    /**
+     * The port and the path (without query) a request goes to; with a {@code service}, the port is
+     * the one the sandbox says that service answers on, after it has been started on demand.
+     */
+    record Upstream(int port, String path, @Nullable String service) {
+        Upstream(int port, String path) {
+            this(port, path, null);
+        }
+    }
 
     @Override
     public HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {
@@ -61,15 +69,21 @@ final class PortAccess implements DecoratingHttpServiceFunction {
                     requireNonNull(allowed.cookie(), "cookie").toSetCookieHeader()));
         }
         ctx.clearRequestTimeout();
-        // The ownership check and the bridge are Redis and socket work: off the event loop, then back on it.
+        // The ownership check, starting the service and the bridge are Redis, Attach and socket work:
+        // off the event loop, then back on it.
         return HttpResponse.of(CompletableFuture.supplyAsync(() -> {
             try {
                 jobs.get(allowed.owner(), jobId);
-                var socket = tunnels.bridge(jobId, target.port());
-                ctx.setAttr(PortTarget.KEY, new PortTarget(target.port(), socket, target.path() + query(ctx)));
+                var service = target.service();
+                int port = service == null ? target.port() : tunnels.ensureService(jobId, service);
+                var socket = tunnels.bridge(jobId, port);
+                ctx.setAttr(PortTarget.KEY, new PortTarget(port, socket, target.path() + query(ctx)));
                 return (HttpResponse) null;
             } catch (JobException e) {
                 return JobErrors.of(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while starting the service", e);
             }
         }, ctx.blockingTaskExecutor()).thenApplyAsync(refused -> {
             if (refused != null) {

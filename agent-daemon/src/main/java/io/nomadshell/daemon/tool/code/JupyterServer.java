@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * The sandbox's Jupyter Server on its loopback port, started on first use and restarted when it
  * has died. It runs without a token: the sandbox has no network, and whatever runs in it already
  * has the rights the server would guard. Its runtime files live in the scratch directory, its
- * kernels work in the workspace.
+ * kernels work in the workspace. It serves under the configured base URL, and every address of it
+ * is built from {@link Running#base()}.
  */
 public final class JupyterServer implements AutoCloseable {
 
@@ -54,7 +55,8 @@ public final class JupyterServer implements AutoCloseable {
         if (closed) {
             throw new ToolException("the daemon is shutting down; Jupyter is stopped");
         }
-        URI base = URI.create("http://127.0.0.1:" + options.jupyterPort() + "/");
+        // Under its base_url: the path the gateway proxies to it unchanged, so its pages' links work there.
+        URI base = URI.create("http://127.0.0.1:" + options.jupyterPort() + options.jupyterBaseUrl());
         if (server != null && server.alive()) {
             return new Running(base, generation);
         }
@@ -66,7 +68,7 @@ public final class JupyterServer implements AutoCloseable {
                 "--ip=127.0.0.1", "--port=" + options.jupyterPort(), "--port-retries=0", "--no-browser",
                 "--allow-root", "--ServerApp.token=", "--ServerApp.password=",
                 "--ServerApp.disable_check_xsrf=True", "--ServerApp.allow_origin=*",
-                "--ServerApp.root_dir=" + workspace);
+                "--ServerApp.base_url=" + options.jupyterBaseUrl(), "--ServerApp.root_dir=" + workspace);
         Map<String, String> env = Map.of(
                 "JUPYTER_RUNTIME_DIR", home.resolve("runtime").toString(),
                 "JUPYTER_CONFIG_DIR", home.resolve("config").toString(),

@@ -266,7 +266,7 @@ final class KernelSession implements WebSocket.Listener {
      * first request, so a slow kernel (tslab loads the TypeScript compiler) makes it slow.
      */
     private void connect() throws ToolException, InterruptedException {
-        URI ws = URI.create("ws://" + base.getAuthority() + "/api/kernels/" + kernelId + "/channels?session_id=" + session);
+        URI ws = URI.create("ws://" + base.getAuthority() + base.getRawPath() + "api/kernels/" + kernelId + "/channels?session_id=" + session);
         long started = System.nanoTime();
         try {
             socket = http.newWebSocketBuilder()
