@@ -175,6 +175,13 @@ public final class JobManager {
                 "the zip of job " + jobId + " is no longer stored"));
     }
 
+    /** A screenshot the job's computer tool took, as PNG. */
+    public byte[] screenshot(String owner, String jobId, String callId) {
+        get(owner, jobId);
+        return store.screenshot(jobId, callId).orElseThrow(() -> new JobException(Reason.NOT_FOUND,
+                "job " + jobId + " has no screenshot " + callId));
+    }
+
     /** How many jobs wait and how many run, over all replicas; one Redis round trip each (so also a readiness probe). */
     public Load load() {
         return new Load(store.queuedJobs(), store.activeJobs().size());

@@ -50,7 +50,7 @@ class ToolsetEndToEndTest {
 
     @Test
     void theComputerToolClicksAButtonAndSeesTheScreenChange() throws Exception {
-        run("gui-button", "unused", "Click the button of a small GUI program");
+        var id = run("gui-button", "unused", "Click the button of a small GUI program");
 
         // The last request carries the three screenshots: empty desktop, before and after the click.
         List<BufferedImage> shots = images(model.receivedRequests().getLast());
@@ -66,6 +66,36 @@ class ToolsetEndToEndTest {
         assertThat(green[1]).as("green after: %s", java.util.Arrays.toString(green)).isGreaterThan(150);
         // Far from the program nothing changed.
         assertThat(after.getRGB(1200, 760)).isEqualTo(before.getRGB(1200, 760));
+
+        // Watchers saw each screenshot as an event linking to the PNG the model got.
+        var rest = cluster.rest();
+        var shotEvents = sseData(rest.get("/v1/jobs/" + id + "/events").body(), "screenshot");
+        assertThat(shotEvents).hasSize(3);
+        var link = shotEvents.getLast().path("screenshot");
+        assertThat(link.path("width").asInt()).isEqualTo(1280);
+        var png = rest.getBytes(link.path("url").asText());
+        assertThat(png.statusCode()).isEqualTo(200);
+        assertThat(png.headers().firstValue("content-type")).hasValue("image/png");
+        var served = ImageIO.read(new ByteArrayInputStream(png.body()));
+        assertThat(served.getRGB(200, 200)).isEqualTo(after.getRGB(200, 200));
+        var unknown = rest.get("/v1/jobs/" + id + "/screenshots/s99c0");
+        assertThat(unknown.statusCode()).as(unknown.body()).isEqualTo(404);
+    }
+
+    /** The data of every SSE event named {@code name} in a finished stream. */
+    private static List<JsonNode> sseData(String stream, String name) throws Exception {
+        var found = new ArrayList<JsonNode>();
+        String event = "";
+        for (var line : stream.split("\n")) {
+            if (line.startsWith("event:")) {
+                event = line.substring("event:".length()).trim();
+            } else if (line.startsWith("data:") && event.equals(name)) {
+                found.add(Rest.JSON.readTree(line.substring("data:".length())));
+            } else if (line.isEmpty()) {
+                event = "";
+            }
+        }
+        return found;
     }
 
     @Test

@@ -16,9 +16,11 @@ import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.proto.v1.AssistantMessage;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.OutputChunk;
+import io.nomadshell.proto.v1.Screenshot;
 import io.nomadshell.proto.v1.ToolEvent;
 import io.nomadshell.proto.v1.ToolFinished;
 import io.nomadshell.proto.v1.ToolOutput;
+import io.nomadshell.proto.v1.ToolResult;
 import io.nomadshell.proto.v1.ToolStarted;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -196,6 +198,7 @@ public final class AgentLoop {
             var result = tools.run(action.call().setCallId(callId).build(), timeout, event -> forwardOutput(jobId, event));
             answer = ToolResultText.of(result);
             images.collect(callId, result);
+            publishScreenshot(jobId, callId, result);
             ok = result.getError().isEmpty() && !(result.hasExec() && result.getExec().getExitCode() != 0);
         } catch (TimeoutException e) {
             answer = "error: the sandbox did not answer in time";
@@ -207,6 +210,20 @@ public final class AgentLoop {
                 .setSummary(answer.length() > 200 ? answer.substring(0, 200) + "…" : answer)
                 .setDurationMs(Duration.ofNanos(System.nanoTime() - started).toMillis())));
         return answer;
+    }
+
+    /** Watchers see what the computer tool saw: the PNG is kept, and an event links to it. */
+    private void publishScreenshot(String jobId, String callId, ToolResult result) {
+        if (!result.hasComputer() || result.getComputer().getPng().isEmpty()) {
+            return;
+        }
+        var computer = result.getComputer();
+        store.putScreenshot(jobId, callId, computer.getPng().toByteArray());
+        store.appendEvent(jobId, JobEvent.newBuilder().setScreenshot(Screenshot.newBuilder()
+                .setCallId(callId)
+                .setUrl("/v1/jobs/" + jobId + "/screenshots/" + callId)
+                .setWidth(computer.getImageWidth())
+                .setHeight(computer.getImageHeight())));
     }
 
     private void forwardOutput(String jobId, ToolEvent event) {

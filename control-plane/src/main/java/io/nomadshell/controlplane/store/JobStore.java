@@ -17,6 +17,7 @@ import io.nomadshell.proto.v1.StatusChanged;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -162,6 +163,15 @@ public final class JobStore {
             redis.hincrbyfloat(key, "cost_usd", costUsd);
         }
         listener.onUsage(steps, promptTokens, completionTokens);
+    }
+
+    /** Keeps a screenshot the computer tool took (base64: the connection speaks strings). */
+    public void putScreenshot(String id, String callId, byte[] png) {
+        redis.set(Keys.screenshot(id, callId), Base64.getEncoder().encodeToString(png));
+    }
+
+    public Optional<byte[]> screenshot(String id, String callId) {
+        return Optional.ofNullable(redis.get(Keys.screenshot(id, callId))).map(Base64.getDecoder()::decode);
     }
 
     /** Jobs waiting in the queue (or taken and not yet started), over all replicas. */

@@ -30,6 +30,10 @@ final class Keys {
         return "ns:output:" + id + ":" + handle;
     }
 
+    static String screenshot(String id, String callId) {
+        return "ns:screenshot:" + id + ":" + callId;
+    }
+
     static String lease(String id) {
         return "ns:lease:" + id;
     }

@@ -16,7 +16,8 @@ import java.time.Duration;
 
 /**
  * The routes for watching a job live, in one place: its events (SSE), signed links for browsers,
- * its sandbox ports (HTTP and WebSocket), desktop and Jupyter through tunnels, and the web UI.
+ * its screenshots, its sandbox ports (HTTP and WebSocket), desktop and Jupyter through tunnels, and the
+ * web UI.
  */
 public final class LiveRoutes {
     /** Jupyter Server inside the sandbox, started on demand; it runs with base_url {@link JupyterPath}. */
@@ -45,6 +46,7 @@ public final class LiveRoutes {
         server.service("/v1/jobs/{job_id}/events", events)
                 .service("/v1/jobs/{job_id}/links", new LinkService(jobs, keys, links, Clock.systemUTC()))
                 .service("/v1/jobs/{job_id}/desktop", new DesktopService(jobs, tunnels, access))
+                .service("/v1/jobs/{job_id}/screenshots/{call_id}", new ScreenshotService(jobs, access))
                 .service(Route.builder().regex(JOB + "/ports/(?<port>[0-9]{1,5})(?<rest>/.*)?$").build(),
                         proxy.decorate(new PortAccess(jobs, tunnels, access, ctx -> new PortAccess.Upstream(
                                 port(ctx.pathParam("port")), rest(ctx.pathParam("rest"))))))

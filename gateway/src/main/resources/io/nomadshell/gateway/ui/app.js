@@ -177,12 +177,28 @@ function render(kind, event) {
     tool_output: () => event.tool_output?.text,
     tool_finished: () => `${event.tool_finished?.ok ? '✓' : '✗'} ${event.tool_finished?.duration_ms || 0} ms`,
     artifact_ready: () => `● zip ready: ${event.artifact_ready?.bytes} bytes`,
+    screenshot: () => `◧ screenshot (${event.screenshot?.call_id})`,
   }[kind];
   const seq = document.createElement('span');
   seq.className = 'seq';
   seq.textContent = String(event.sequence).padStart(3, ' ');
   item.append(seq, text ? text() || '' : kind);
+  if (kind === 'screenshot') item.append(screenshot(event.screenshot));
   return item;
+}
+
+// A screenshot link needs the API key, which an <img src> cannot send: fetch it, show the blob.
+function screenshot(shot) {
+  const image = document.createElement('img');
+  image.className = 'screenshot';
+  image.alt = `screenshot of ${shot.call_id}`;
+  image.width = shot.width;
+  image.height = shot.height;
+  fetch(shot.url, { headers: auth() })
+    .then((response) => (response.ok ? response.blob() : Promise.reject(new Error(response.statusText))))
+    .then((blob) => { image.src = URL.createObjectURL(blob); })
+    .catch(() => { image.alt = `screenshot of ${shot.call_id} (not available)`; });
+  return image;
 }
 
 $('download').addEventListener('click', async () => {

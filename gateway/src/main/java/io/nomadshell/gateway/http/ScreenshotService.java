@@ -1,0 +1,57 @@
+package io.nomadshell.gateway.http;
+
+import static java.util.Objects.requireNonNull;
+
+import com.linecorp.armeria.common.HttpData;
+import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import io.nomadshell.controlplane.JobManager;
+import io.nomadshell.controlplane.job.JobException;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * {@code GET /v1/jobs/{job_id}/screenshots/{call_id}}: a screenshot the job's computer tool took,
+ * as PNG, for the links in its {@code screenshot} events. Same access as the job's events.
+ */
+final class ScreenshotService implements HttpService {
+    private final JobManager jobs;
+    private final JobAccess access;
+
+    ScreenshotService(JobManager jobs, JobAccess access) {
+        this.jobs = requireNonNull(jobs, "jobs");
+        this.access = requireNonNull(access, "access");
+    }
+
+    @Override
+    public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
+        var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
+        var callId = requireNonNull(ctx.pathParam("call_id"), "call_id");
+        var decision = access.check(ctx, req, jobId);
+        if (decision instanceof JobAccess.Decision.Denied denied) {
+            return denied.response();
+        }
+        var allowed = (JobAccess.Decision.Allowed) decision;
+        // A Redis round trip: off the event loop.
+        return HttpResponse.of(CompletableFuture.supplyAsync(() -> {
+            try {
+                var png = jobs.screenshot(allowed.owner(), jobId, callId);
+                var headers = ResponseHeaders.builder(HttpStatus.OK)
+                        .contentType(MediaType.PNG)
+                        // A call's screenshot never changes.
+                        .set(HttpHeaderNames.CACHE_CONTROL, "private, max-age=86400, immutable");
+                if (allowed.cookie() != null) {
+                    headers.cookie(requireNonNull(allowed.cookie(), "cookie"));
+                }
+                return HttpResponse.of(headers.build(), HttpData.wrap(png));
+            } catch (JobException e) {
+                return JobErrors.of(e);
+            }
+        }, ctx.blockingTaskExecutor()));
+    }
+}
