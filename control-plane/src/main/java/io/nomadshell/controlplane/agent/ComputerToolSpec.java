@@ -1,6 +1,7 @@
 package io.nomadshell.controlplane.agent;
 
 import com.openai.models.chat.completions.ChatCompletionTool;
+import io.nomadshell.controlplane.context.FunctionTools;
 import io.nomadshell.proto.v1.ComputerAction;
 import io.nomadshell.proto.v1.ToolCall;
 import java.time.Duration;
@@ -39,7 +40,7 @@ final class ComputerToolSpec {
         Map<String, Object> coordinate = Map.of("type", "array", "items", Map.of("type", "integer"),
                 "minItems", 2, "maxItems", 2,
                 "description", "[x, y] in the pixels of the latest screenshot");
-        return ToolCatalogue.tool(NAME, """
+        return FunctionTools.of(NAME, """
                 Use the sandbox's graphical desktop (a Linux X display; GUI programs started with exec \
                 appear on it once it runs; the first call starts it). 'screenshot' shows the screen \
                 (at most 1280x800); click, move, drag and scroll at [x, y] in screenshot pixels; 'type' \
@@ -50,7 +51,7 @@ final class ComputerToolSpec {
                         "coordinate", coordinate,
                         "start_coordinate", Map.of("type", "array", "items", Map.of("type", "integer"),
                                 "description", "left_click_drag: where the drag starts ([x, y])"),
-                        "text", ToolCatalogue.string("type: the text; key: the keys"),
+                        "text", FunctionTools.string("type: the text; key: the keys"),
                         "scroll_direction", Map.of("type", "string", "enum", List.of("up", "down", "left", "right")),
                         "scroll_amount", Map.of("type", "integer", "description", "scroll: wheel clicks (default 3)"),
                         "duration_ms", Map.of("type", "integer", "description", "wait: how long (at most 30000)")),

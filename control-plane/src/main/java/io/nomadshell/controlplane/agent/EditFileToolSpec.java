@@ -1,6 +1,7 @@
 package io.nomadshell.controlplane.agent;
 
 import com.openai.models.chat.completions.ChatCompletionTool;
+import io.nomadshell.controlplane.context.FunctionTools;
 import io.nomadshell.proto.v1.EditFileAction;
 import io.nomadshell.proto.v1.ToolCall;
 import java.time.Duration;
@@ -16,14 +17,14 @@ final class EditFileToolSpec {
     private EditFileToolSpec() {}
 
     static ChatCompletionTool definition() {
-        return ToolCatalogue.tool(NAME, """
+        return FunctionTools.of(NAME, """
                 Change part of a text file and get a unified diff back. To replace: old_text must match \
                 the file exactly (whitespace included) and only once, unless replace_all; otherwise the \
                 edit is refused with the number of matches. To insert: give insert_line (new_text goes \
                 after that line; 0 is the top) and no old_text.""",
-                Map.of("path", ToolCatalogue.string("Path relative to the workspace root"),
-                        "old_text", ToolCatalogue.string("The exact text to replace"),
-                        "new_text", ToolCatalogue.string("The replacement, or the text to insert"),
+                Map.of("path", FunctionTools.string("Path relative to the workspace root"),
+                        "old_text", FunctionTools.string("The exact text to replace"),
+                        "new_text", FunctionTools.string("The replacement, or the text to insert"),
                         "replace_all", Map.of("type", "boolean", "description", "Replace every match"),
                         "insert_line", Map.of("type", "integer", "description", "Insert new_text after this line (1-based; 0 = top)")),
                 List.of("path", "new_text"));

@@ -1,6 +1,7 @@
 package io.nomadshell.controlplane.agent;
 
 import com.openai.models.chat.completions.ChatCompletionTool;
+import io.nomadshell.controlplane.context.FunctionTools;
 import io.nomadshell.proto.v1.ProcessAction;
 import io.nomadshell.proto.v1.ToolCall;
 import java.time.Duration;
@@ -20,14 +21,14 @@ final class ProcessToolSpec {
     private ProcessToolSpec() {}
 
     static ChatCompletionTool definition() {
-        return ToolCatalogue.tool(NAME, """
+        return FunctionTools.of(NAME, """
                 Work with a background process started by exec with background=true. 'output' returns \
                 what it printed since the last read (waiting up to wait_ms for something new) and \
                 whether it still runs; 'input' writes text to its stdin; 'kill' stops it and its \
                 children; 'list' shows every background process. All of them are killed when the job ends.""",
                 Map.of("action", Map.of("type", "string", "enum", List.of("output", "input", "kill", "list")),
-                        "handle", ToolCatalogue.string("The handle exec returned, such as p1"),
-                        "input", ToolCatalogue.string("input: the text to write (add \\n to end a line)"),
+                        "handle", FunctionTools.string("The handle exec returned, such as p1"),
+                        "input", FunctionTools.string("input: the text to write (add \\n to end a line)"),
                         "close_stdin", Map.of("type", "boolean", "description", "input: close stdin afterwards"),
                         "wait_ms", Map.of("type", "integer", "description", "output/input: wait up to this long for output (at most 60000)")),
                 List.of("action"));

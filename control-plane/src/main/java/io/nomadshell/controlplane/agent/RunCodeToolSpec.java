@@ -1,6 +1,7 @@
 package io.nomadshell.controlplane.agent;
 
 import com.openai.models.chat.completions.ChatCompletionTool;
+import io.nomadshell.controlplane.context.FunctionTools;
 import io.nomadshell.proto.v1.RunCodeAction;
 import io.nomadshell.proto.v1.ToolCall;
 import java.time.Duration;
@@ -19,12 +20,12 @@ final class RunCodeToolSpec {
     private RunCodeToolSpec() {}
 
     static ChatCompletionTool definition() {
-        return ToolCatalogue.tool(NAME, """
+        return FunctionTools.of(NAME, """
                 Run code in a persistent Jupyter kernel (one per language, for the whole job): variables, \
                 imports and definitions stay between calls. Returns printed output, the value of the last \
                 expression, errors with their traceback, and plots (matplotlib figures come back as \
                 images). Code running past timeout_ms is interrupted; the kernel and its state survive.""",
-                Map.of("code", ToolCatalogue.string("The code to run"),
+                Map.of("code", FunctionTools.string("The code to run"),
                         "language", Map.of("type", "string", "enum", List.of("python", "typescript", "javascript"),
                                 "description", "Default python"),
                         "timeout_ms", Map.of("type", "integer", "description", "Interrupt after this long (default 120000)")),

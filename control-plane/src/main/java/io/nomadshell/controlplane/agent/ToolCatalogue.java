@@ -3,13 +3,10 @@ package io.nomadshell.controlplane.agent;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
-import com.openai.core.JsonValue;
-import com.openai.models.FunctionDefinition;
-import com.openai.models.FunctionParameters;
-import com.openai.models.chat.completions.ChatCompletionFunctionTool;
 import com.openai.models.chat.completions.ChatCompletionTool;
 import io.nomadshell.controlplane.context.ContextCall;
 import io.nomadshell.controlplane.context.ContextTools;
+import io.nomadshell.controlplane.context.FunctionTools;
 import io.nomadshell.proto.v1.ExecAction;
 import io.nomadshell.proto.v1.ListFilesAction;
 import io.nomadshell.proto.v1.ReadFileAction;
@@ -28,31 +25,31 @@ public final class ToolCatalogue {
     static final Duration DEFAULT_EXEC_TIMEOUT = Duration.ofMinutes(2);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<ChatCompletionTool> SANDBOX_TOOLS = List.of(
-            tool("exec", "Run a shell command (/bin/sh -c) in the workspace. Returns the exit code and output;"
+            FunctionTools.of("exec", "Run a shell command (/bin/sh -c) in the workspace. Returns the exit code and output;"
                             + " a command still running at timeout_ms is killed and its output so far returned."
                             + " With background=true it returns at once with a handle for the process tool"
                             + " (for dev servers and watchers).",
-                    Map.of("command", string("The command line to run"),
-                            "cwd", string("Directory relative to the workspace root (default: the root)"),
+                    Map.of("command", FunctionTools.string("The command line to run"),
+                            "cwd", FunctionTools.string("Directory relative to the workspace root (default: the root)"),
                             "timeout_ms", Map.of("type", "integer", "description", "Give up after this long (default 120000)"),
                             "background", Map.of("type", "boolean", "description", "Start it and return a handle at once")),
                     List.of("command")),
-            tool("read_file", "Read a text file of the workspace.",
-                    Map.of("path", string("Path relative to the workspace root")), List.of("path")),
-            tool("write_file", "Create or overwrite a file of the workspace (parent directories are created).",
-                    Map.of("path", string("Path relative to the workspace root"), "content", string("The whole new content")),
+            FunctionTools.of("read_file", "Read a text file of the workspace.",
+                    Map.of("path", FunctionTools.string("Path relative to the workspace root")), List.of("path")),
+            FunctionTools.of("write_file", "Create or overwrite a file of the workspace (parent directories are created).",
+                    Map.of("path", FunctionTools.string("Path relative to the workspace root"), "content", FunctionTools.string("The whole new content")),
                     List.of("path", "content")),
-            tool("list_files", "List the files of the workspace, recursively (.git, node_modules, target,"
+            FunctionTools.of("list_files", "List the files of the workspace, recursively (.git, node_modules, target,"
                             + " __pycache__ and .venv are listed but not entered).",
-                    Map.of("path", string("Directory relative to the workspace root (default: the root)"),
+                    Map.of("path", FunctionTools.string("Directory relative to the workspace root (default: the root)"),
                             "max_depth", Map.of("type", "integer", "description", "Levels to descend (default: all)")),
                     List.of()),
             EditFileToolSpec.definition(),
             ProcessToolSpec.definition(),
             RunCodeToolSpec.definition(),
             ComputerToolSpec.definition(),
-            tool("finish", "Call when the task is done. The workspace is then delivered to the user as a zip.",
-                    Map.of("summary", string("What was built, in a few sentences")), List.of("summary")));
+            FunctionTools.of("finish", "Call when the task is done. The workspace is then delivered to the user as a zip.",
+                    Map.of("summary", FunctionTools.string("What was built, in a few sentences")), List.of("summary")));
     private static final List<ChatCompletionTool> DEFINITIONS = Stream.concat(
             SANDBOX_TOOLS.stream(), ContextTools.definitions().stream()).toList();
 
@@ -149,21 +146,5 @@ public final class ToolCatalogue {
             throw new IllegalArgumentException("'" + field + "' must be a string");
         }
         return value.asText();
-    }
-
-    static Map<String, Object> string(String description) {
-        return Map.of("type", "string", "description", description);
-    }
-
-    static ChatCompletionTool tool(String name, String description, Map<String, Object> properties,
-            List<String> required) {
-        var parameters = FunctionParameters.builder()
-                .putAdditionalProperty("type", JsonValue.from("object"))
-                .putAdditionalProperty("properties", JsonValue.from(properties))
-                .putAdditionalProperty("required", JsonValue.from(required))
-                .build();
-        return ChatCompletionTool.ofFunction(ChatCompletionFunctionTool.builder()
-                .function(FunctionDefinition.builder().name(name).description(description).parameters(parameters).build())
-                .build());
     }
 }

@@ -1,10 +1,6 @@
 package io.nomadshell.controlplane.context;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.openai.core.JsonValue;
-import com.openai.models.FunctionDefinition;
-import com.openai.models.FunctionParameters;
-import com.openai.models.chat.completions.ChatCompletionFunctionTool;
 import com.openai.models.chat.completions.ChatCompletionTool;
 import java.util.List;
 import java.util.Map;
@@ -14,17 +10,17 @@ import java.util.Set;
 public final class ContextTools {
     public static final Set<String> NAMES = Set.of("recall", "notes");
     private static final List<ChatCompletionTool> DEFINITIONS = List.of(
-            tool("recall", "Search everything this job has seen so far (your earlier messages and calls, every "
+            FunctionTools.of("recall", "Search everything this job has seen so far (your earlier messages and calls, every "
                             + "tool output in full, the workspace's text files), ranked by relevance. Use it when "
                             + "something from earlier steps is no longer in view. With handle and no query, "
                             + "reads that stored output from offset on.",
-                    Map.of("query", Map.of("type", "string", "description", "Words to look for"),
-                            "handle", Map.of("type", "string", "description", "Only this stored output, e.g. o12"),
+                    Map.of("query", FunctionTools.string("Words to look for"),
+                            "handle", FunctionTools.string("Only this stored output, e.g. o12"),
                             "offset", Map.of("type", "integer", "description", "With handle and no query: first character to read")),
                     List.of()),
-            tool("notes", "Your scratchpad, shown to you in every prompt even when older steps are condensed: "
+            FunctionTools.of("notes", "Your scratchpad, shown to you in every prompt even when older steps are condensed: "
                             + "keep the plan, decisions and facts you must not lose here.",
-                    Map.of("text", Map.of("type", "string", "description", "The new notes"),
+                    Map.of("text", FunctionTools.string("The new notes"),
                             "mode", Map.of("type", "string", "enum", List.of("replace", "append"),
                                     "description", "replace (default) or append")),
                     List.of("text")));
@@ -81,17 +77,5 @@ public final class ContextTools {
             throw new IllegalArgumentException("'" + field + "' must be a string");
         }
         return value.asText();
-    }
-
-    private static ChatCompletionTool tool(String name, String description, Map<String, Object> properties,
-            List<String> required) {
-        var parameters = FunctionParameters.builder()
-                .putAdditionalProperty("type", JsonValue.from("object"))
-                .putAdditionalProperty("properties", JsonValue.from(properties))
-                .putAdditionalProperty("required", JsonValue.from(required))
-                .build();
-        return ChatCompletionTool.ofFunction(ChatCompletionFunctionTool.builder()
-                .function(FunctionDefinition.builder().name(name).description(description).parameters(parameters).build())
-                .build());
     }
 }
