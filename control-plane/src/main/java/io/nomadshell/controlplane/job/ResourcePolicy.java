@@ -16,6 +16,7 @@ import java.time.Duration;
  * @param maxMemoryMb the most memory a job may ask for
  * @param maxTimeout the longest wall time a job may ask for
  * @param egressAllowed whether a job may ask for network access
+ * @param maxDiskMb the most disk (workspace, and {@code /tmp}) a job may ask for
  */
 public record ResourcePolicy(
         SandboxResources defaults,
@@ -23,9 +24,19 @@ public record ResourcePolicy(
         int minMemoryMb,
         int maxMemoryMb,
         Duration maxTimeout,
-        boolean egressAllowed) {
+        boolean egressAllowed,
+        int maxDiskMb) {
 
-    /** The defaults of {@link SandboxResources#DEFAULT}, up to 4 GHz, 256 MiB to 4 GiB, 30 min, no network. */
+    /** The smallest workspace a sandbox gets: room for a file system and a small project. */
+    public static final int MIN_DISK_MB = 16;
+
+    /** The most disk a job may ask for unless the server says otherwise. */
+    public static final int DEFAULT_MAX_DISK_MB = 16384;
+
+    /**
+     * The defaults of {@link SandboxResources#DEFAULT}, up to 4 GHz, 256 MiB to 4 GiB, 30 min, no
+     * network, up to 16 GiB of disk.
+     */
     public static final ResourcePolicy DEFAULT =
             new ResourcePolicy(SandboxResources.DEFAULT, 4000, 256, 4096, Duration.ofMinutes(30), false);
 
@@ -33,12 +44,20 @@ public record ResourcePolicy(
         requireNonNull(defaults, "defaults");
         requireNonNull(maxTimeout, "maxTimeout");
         if (defaults.cpuMhz() > maxCpuMhz || defaults.memoryMb() > maxMemoryMb
-                || defaults.memoryMb() < minMemoryMb || defaults.timeout().compareTo(maxTimeout) > 0) {
+                || defaults.memoryMb() < minMemoryMb || defaults.timeout().compareTo(maxTimeout) > 0
+                || defaults.diskMb() > maxDiskMb || defaults.diskMb() < MIN_DISK_MB) {
             throw new IllegalArgumentException("the default sandbox resources exceed the caps");
         }
         if (defaults.network() == Network.EGRESS && !egressAllowed) {
             throw new IllegalArgumentException("the default network is egress, but egress is not allowed");
         }
+    }
+
+    /** A policy whose disk cap is {@link #DEFAULT_MAX_DISK_MB}. */
+    public ResourcePolicy(SandboxResources defaults, int maxCpuMhz, int minMemoryMb, int maxMemoryMb,
+            Duration maxTimeout, boolean egressAllowed) {
+        this(defaults, maxCpuMhz, minMemoryMb, maxMemoryMb, maxTimeout, egressAllowed,
+                Math.max(DEFAULT_MAX_DISK_MB, defaults.diskMb()));
     }
 
     /**
@@ -74,7 +93,14 @@ public record ResourcePolicy(
         if (net == Network.EGRESS && !egressAllowed) {
             throw invalid("network egress is not allowed on this server; sandboxes here have no network");
         }
-        return new SandboxResources(cpu, memory, timeout, net);
+        int disk = orDefault("disk_mb", asked.diskMb(), defaults.diskMb());
+        if (disk > maxDiskMb) {
+            throw invalid("disk_mb " + disk + " exceeds this server's cap of " + maxDiskMb + " MiB");
+        }
+        if (disk < MIN_DISK_MB) {
+            throw invalid("disk_mb " + disk + " is below the " + MIN_DISK_MB + " MiB a sandbox needs");
+        }
+        return new SandboxResources(cpu, memory, timeout, net, disk);
     }
 
     private static int orDefault(String field, int asked, int fallback) {

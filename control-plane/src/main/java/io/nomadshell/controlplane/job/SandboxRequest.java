@@ -10,12 +10,18 @@ import static java.util.Objects.requireNonNull;
  * @param memoryMb memory in MiB
  * @param timeoutSeconds wall time in seconds
  * @param network {@code none}, {@code egress} or empty
+ * @param diskMb workspace (and {@code /tmp}) size in MiB
  */
-public record SandboxRequest(int cpuMhz, int memoryMb, int timeoutSeconds, String network) {
+public record SandboxRequest(int cpuMhz, int memoryMb, int timeoutSeconds, String network, int diskMb) {
     /** Asks for nothing: every resource takes the server's default. */
-    public static final SandboxRequest DEFAULTS = new SandboxRequest(0, 0, 0, "");
+    public static final SandboxRequest DEFAULTS = new SandboxRequest(0, 0, 0, "", 0);
 
     public SandboxRequest {
         requireNonNull(network, "network");
+    }
+
+    /** A request that leaves the disk to the server's default. */
+    public SandboxRequest(int cpuMhz, int memoryMb, int timeoutSeconds, String network) {
+        this(cpuMhz, memoryMb, timeoutSeconds, network, 0);
     }
 }

@@ -70,7 +70,8 @@ public final class JobStore {
                 "sandbox_cpu_mhz", Integer.toString(sandbox.cpuMhz()),
                 "sandbox_memory_mb", Integer.toString(sandbox.memoryMb()),
                 "sandbox_timeout_s", Long.toString(sandbox.timeout().toSeconds()),
-                "sandbox_network", sandbox.network().wireName());
+                "sandbox_network", sandbox.network().wireName(),
+                "sandbox_disk_mb", Integer.toString(sandbox.diskMb()));
         if (stored.equals(id)) {
             listener.onEvent(first);
         }
@@ -234,7 +235,9 @@ public final class JobStore {
                 Integer.parseInt(f.get("sandbox_cpu_mhz")),
                 Integer.parseInt(f.get("sandbox_memory_mb")),
                 Duration.ofSeconds(Long.parseLong(f.get("sandbox_timeout_s"))),
-                SandboxResources.Network.fromWireName(f.get("sandbox_network")));
+                SandboxResources.Network.fromWireName(f.get("sandbox_network")),
+                // Jobs stored before sandboxes had a disk size get the default.
+                Integer.parseInt(f.getOrDefault("sandbox_disk_mb", Integer.toString(SandboxResources.DEFAULT_DISK_MB))));
     }
 
     private static Instant instant(String millis) {

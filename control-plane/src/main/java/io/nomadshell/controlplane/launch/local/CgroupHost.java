@@ -114,7 +114,7 @@ final class CgroupHost {
     }
 
     /** One line of {@code /proc/self/mountinfo}, reduced to what locating a cgroup needs. */
-    private record Mount(String root, Path point, String type, List<String> options) {
+    record Mount(String root, Path point, String type, List<String> options) {
 
         static Optional<Mount> parse(String line) {
             int dash = line.indexOf(" - ");
@@ -140,7 +140,7 @@ final class CgroupHost {
         }
 
         /** mountinfo writes space, tab, newline and backslash as octal escapes. */
-        private static String unescape(String field) {
+        static String unescape(String field) {
             StringBuilder out = new StringBuilder();
             for (int i = 0; i < field.length(); i++) {
                 char c = field.charAt(i);

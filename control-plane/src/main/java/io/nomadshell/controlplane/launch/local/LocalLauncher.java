@@ -11,16 +11,22 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -28,8 +34,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs each job's sandbox as a child process inside bubblewrap, limited by cgroups (memory, pids,
- * CPU) when this host lets it create them, and without limits, after one warning, when not.
+ * Runs each job's sandbox as a child process inside bubblewrap, as an unprivileged host uid of its
+ * own, under a seccomp filter, on a workspace of its job's disk size, limited by cgroups (memory,
+ * pids, CPU) when this host lets it create them, and without limits, after one warning, when not.
  */
 public final class LocalLauncher implements SandboxLauncher {
     private static final Logger log = LoggerFactory.getLogger(LocalLauncher.class);
@@ -37,12 +44,8 @@ public final class LocalLauncher implements SandboxLauncher {
     /** Job ids name files and cgroups. */
     private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
-    /**
-     * Writes its own pid into each cgroup.procs file given before "--", then becomes the command
-     * after it: the sandbox is limited from its first instruction, with no window to fork away.
-     */
-    private static final String JOIN_CGROUPS =
-            "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"";
+    /** Where the locks that hold sandbox uids live: one host-wide place for every server on it. */
+    private static final Path UID_LOCKS = Path.of("/run/nomad-shell/sandbox-uids");
 
     /**
      * Starts every sandbox process. bwrap's --die-with-parent is PR_SET_PDEATHSIG, which fires when
@@ -58,15 +61,28 @@ public final class LocalLauncher implements SandboxLauncher {
 
     private final LocalLauncherOptions options;
     private final CgroupHost cgroups;
+    private final SandboxUids uids;
+    private final AtomicBoolean diskWarned = new AtomicBoolean();
+    /** Workspace directories whose stale mounts this launcher has swept. */
+    private final Set<Path> swept = ConcurrentHashMap.newKeySet();
+    /** Workspaces mounted by this launcher's running sandboxes. */
+    private final Set<Path> mounted = ConcurrentHashMap.newKeySet();
+    private @Nullable Path privateDir;
 
-    LocalLauncher(LocalLauncherOptions options, CgroupHost cgroups) {
+    LocalLauncher(LocalLauncherOptions options, CgroupHost cgroups, SandboxUids uids) {
         this.options = requireNonNull(options, "options");
         this.cgroups = requireNonNull(cgroups, "cgroups");
+        this.uids = requireNonNull(uids, "uids");
     }
 
     /** A launcher using this process's cgroups, found now. */
     public static LocalLauncher of(LocalLauncherOptions options) {
-        return new LocalLauncher(options, CgroupHost.detect());
+        return of(options, CgroupHost.detect());
+    }
+
+    static LocalLauncher of(LocalLauncherOptions options, CgroupHost cgroups) {
+        return new LocalLauncher(options, cgroups,
+                new SandboxUids(options.sandboxUidBase(), SandboxUids.DEFAULT_COUNT, UID_LOCKS));
     }
 
     @Override
@@ -77,37 +93,49 @@ public final class LocalLauncher implements SandboxLauncher {
             throw new IllegalArgumentException("job id cannot name a sandbox: " + jobId);
         }
         Path bwrap = bwrap();
+        HostCheck.require();
+        Path seccomp = seccompFilter();
         Path workspace = workspace(spec.workspace());
         Path attachDir = options.attachSocket().getParent();
         if (!Files.isDirectory(attachDir)) {
             throw new LaunchException("the Attach socket directory " + attachDir + " does not exist");
         }
         Path logFile = logFile(jobId, workspace);
-        SandboxEtc etc;
-        try {
-            etc = SandboxEtc.create();
-        } catch (IOException e) {
-            throw new LaunchException("the sandbox's /etc could not be written: " + e.getMessage(), e);
-        }
-        // The job's own memory grant; CPU stays as configured (bubblewrap sandboxes count cores, not MHz).
+        // The job's own memory and disk grants; CPU stays as configured (bubblewrap sandboxes count cores, not MHz).
         var resources = spec.resources();
-        var limited = resources == null ? options
-                : options.toBuilder().memoryLimitBytes(resources.memoryMb() * (1L << 20)).build();
+        var limited = resources == null ? options : options.toBuilder()
+                .memoryLimitBytes(resources.memoryMb() * (1L << 20))
+                .diskLimitBytes(resources.diskMb() * (1L << 20))
+                .build();
+        List<AutoCloseable> held = new ArrayList<>();
         @Nullable SandboxCgroup cgroup = null;
         boolean started = false;
         try {
-            cgroup = cgroups.create(jobId, limited);
-            List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", JOIN_CGROUPS, "nomad-shell-sandbox"));
-            if (cgroup != null) {
-                cgroup.procsFiles().forEach(file -> argv.add(file.toString()));
+            SandboxUids.Lease uid = uids.take();
+            held.add(uid);
+            WorkspaceDisk disk = mountDisk(workspace, limited.diskLimitBytes(), uid.uid());
+            if (disk != null) {
+                mounted.add(workspace);
+                held.add(disk);
+                held.add(() -> mounted.remove(workspace));
             }
-            argv.add("--");
-            argv.addAll(BwrapCommand.build(bwrap, options, workspace, etc));
-            Process process = spawn(argv, logFile, jobId, spec.token());
+            // What the sandbox made under the uid of an earlier run (a resumed job) becomes this one's.
+            HostCommand.run("chown", "-R", "-h", uid.uid() + ":" + uid.uid(), workspace.toString());
+            openAttachSocket(options.attachSocket());
+            SandboxEtc etc = SandboxEtc.create();
+            held.add(etc::delete);
+            SandboxStage stage = SandboxStage.create(privateDir(), jobId);
+            held.add(stage::delete);
+            cgroup = cgroups.create(jobId, limited);
+            var host = new BwrapCommand.Host(bwrap, seccomp, cgroup == null ? List.of() : cgroup.procsFiles(),
+                    workspace, etc, uid.uid(), limited.diskLimitBytes());
+            Process process = spawn(BwrapCommand.build(options, host, stage), logFile, jobId, spec.token());
             started = true;
-            log.info("started the sandbox of job {} (pid {}, {} cgroup limits, log {})",
-                    jobId, process.pid(), cgroup == null ? "without" : "with", logFile);
-            return LocalSandbox.watch(jobId, process, cgroup, etc, logFile, limited.memoryLimitBytes());
+            log.info("started the sandbox of job {} (pid {}, uid {}, {} cgroup limits, {} disk cap, log {})",
+                    jobId, process.pid(), uid.uid(), cgroup == null ? "without" : "with",
+                    disk == null ? "no" : limited.diskLimitBytes() / (1L << 20) + " MiB", logFile);
+            // Released in reverse: the stage and /etc files, the workspace mount, then the uid.
+            return LocalSandbox.watch(jobId, process, cgroup, held.reversed(), logFile, limited.memoryLimitBytes());
         } catch (IOException e) {
             throw new LaunchException("the sandbox could not be started: " + e.getMessage(), e);
         } finally {
@@ -115,8 +143,85 @@ public final class LocalLauncher implements SandboxLauncher {
                 if (cgroup != null) {
                     cgroup.remove();
                 }
-                etc.delete();
+                LocalSandbox.release(jobId, held.reversed());
             }
+        }
+    }
+
+    /**
+     * Mounts the workspace's own file system of {@code bytes}, or returns null, after warning once,
+     * when this host cannot: the sandbox then runs without a disk cap.
+     */
+    private @Nullable WorkspaceDisk mountDisk(Path workspace, long bytes, int uid) {
+        if (!WorkspaceDisk.available()) {
+            warnDiskOnce("this host has no loop devices (/dev/loop-control)");
+            return null;
+        }
+        Path workspaces = workspace.getParent();
+        if (workspaces != null && swept.add(workspaces)) {
+            // Left by a control plane that died: its sandboxes died with it.
+            WorkspaceDisk.unmountStale(workspaces, List.copyOf(mounted));
+        }
+        try {
+            return WorkspaceDisk.mount(workspace, bytes, uid);
+        } catch (IOException e) {
+            warnDiskOnce(e.getMessage());
+            return null;
+        }
+    }
+
+    private void warnDiskOnce(@Nullable String why) {
+        if (diskWarned.compareAndSet(false, true)) {
+            log.warn("a workspace disk image cannot be mounted ({}): sandboxes run WITHOUT a disk cap", why);
+        } else {
+            log.debug("sandbox runs without a disk cap: {}", why);
+        }
+    }
+
+    /**
+     * Lets the sandbox's uid reach the Attach socket: through its directory (search only) and to the
+     * socket itself. The socket is the control plane's own, made by its server after this launcher
+     * started; every daemon must still present its job's credential.
+     */
+    private static void openAttachSocket(Path socket) throws IOException {
+        Path dir = requireNonNull(socket.getParent(), "socket directory");
+        Set<PosixFilePermission> search = EnumSet.copyOf(Files.getPosixFilePermissions(dir));
+        search.addAll(Set.of(PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_EXECUTE));
+        Files.setPosixFilePermissions(dir, search);
+        if (Files.exists(socket)) {
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+        }
+    }
+
+    /** This launcher's own directory: the seccomp filter and the sandboxes' stages. */
+    private synchronized Path privateDir() throws IOException {
+        if (privateDir == null) {
+            Path dir = Files.createTempDirectory("nomad-shell-launcher-");
+            // Root's; every uid may pass through to its stage, none may list or write.
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
+            dir.toFile().deleteOnExit();
+            privateDir = dir;
+        }
+        return privateDir;
+    }
+
+    /** The seccomp program, written once per launcher; only root (the wrapper) opens it. */
+    private synchronized Path seccompFilter() throws LaunchException {
+        SeccompFilter.Arch arch = SeccompFilter.Arch.host();
+        if (arch == null) {
+            throw new LaunchException("sandboxes need a seccomp filter, which this launcher has only for x86-64 and "
+                    + "aarch64, not " + System.getProperty("os.arch"));
+        }
+        try {
+            Path file = privateDir().resolve("seccomp.bpf");
+            if (!Files.exists(file)) {
+                Files.write(file, SeccompFilter.program(arch));
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+                file.toFile().deleteOnExit();
+            }
+            return file;
+        } catch (IOException e) {
+            throw new LaunchException("the seccomp filter could not be written: " + e.getMessage(), e);
         }
     }
 

@@ -20,6 +20,8 @@ import org.jspecify.annotations.Nullable;
  * @param cpuLimit how many CPU cores' worth of time the sandbox may use
  * @param logDirectory the host directory receiving each sandbox's output as {@code <jobId>.log};
  *     never inside a workspace
+ * @param diskLimitBytes the size of a sandbox's workspace and of its {@code /tmp}, unless the job asks
+ * @param sandboxUidBase the first of the host uids sandboxes run as, one each (see {@link SandboxUids})
  */
 public record LocalLauncherOptions(
         String bwrap,
@@ -29,11 +31,15 @@ public record LocalLauncherOptions(
         long memoryLimitBytes,
         int pidsLimit,
         double cpuLimit,
-        Path logDirectory) {
+        Path logDirectory,
+        long diskLimitBytes,
+        int sandboxUidBase) {
 
     public static final long DEFAULT_MEMORY_LIMIT_BYTES = 1L << 30;
     public static final int DEFAULT_PIDS_LIMIT = 256;
     public static final double DEFAULT_CPU_LIMIT = 1.0;
+    public static final long DEFAULT_DISK_LIMIT_BYTES = 4096L << 20;
+    public static final int DEFAULT_SANDBOX_UID_BASE = SandboxUids.DEFAULT_BASE;
 
     public LocalLauncherOptions {
         requireNonNull(bwrap, "bwrap");
@@ -47,8 +53,12 @@ public record LocalLauncherOptions(
         if (attachSocket.getParent() == null || attachSocket.getFileName() == null) {
             throw new IllegalArgumentException("attachSocket must name a file in a directory: " + attachSocket);
         }
-        if (memoryLimitBytes <= 0 || pidsLimit <= 0 || !(cpuLimit > 0)) {
+        if (memoryLimitBytes <= 0 || pidsLimit <= 0 || !(cpuLimit > 0) || diskLimitBytes <= 0) {
             throw new IllegalArgumentException("limits must be positive");
+        }
+        if (sandboxUidBase < 1000 || (long) sandboxUidBase + SandboxUids.DEFAULT_COUNT > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("the sandbox uid base must be at least 1000 and leave room for "
+                    + SandboxUids.DEFAULT_COUNT + " uids: " + sandboxUidBase);
         }
     }
 
@@ -64,7 +74,9 @@ public record LocalLauncherOptions(
                 .memoryLimitBytes(memoryLimitBytes)
                 .pidsLimit(pidsLimit)
                 .cpuLimit(cpuLimit)
-                .logDirectory(logDirectory);
+                .logDirectory(logDirectory)
+                .diskLimitBytes(diskLimitBytes)
+                .sandboxUidBase(sandboxUidBase);
         b.readOnlyBinds.addAll(readOnlyBinds);
         return b;
     }
@@ -95,6 +107,8 @@ public record LocalLauncherOptions(
         private int pidsLimit = DEFAULT_PIDS_LIMIT;
         private double cpuLimit = DEFAULT_CPU_LIMIT;
         private @Nullable Path logDirectory;
+        private long diskLimitBytes = DEFAULT_DISK_LIMIT_BYTES;
+        private int sandboxUidBase = DEFAULT_SANDBOX_UID_BASE;
 
         private Builder() {}
 
@@ -156,6 +170,18 @@ public record LocalLauncherOptions(
             return this;
         }
 
+        /** The size of a sandbox's workspace and {@code /tmp} unless its job asks; default 4 GiB. */
+        public Builder diskLimitBytes(long diskLimitBytes) {
+            this.diskLimitBytes = diskLimitBytes;
+            return this;
+        }
+
+        /** The first host uid sandboxes run as; default 1,100,000. */
+        public Builder sandboxUidBase(int sandboxUidBase) {
+            this.sandboxUidBase = sandboxUidBase;
+            return this;
+        }
+
         public LocalLauncherOptions build() {
             return new LocalLauncherOptions(
                     bwrap,
@@ -165,7 +191,9 @@ public record LocalLauncherOptions(
                     memoryLimitBytes,
                     pidsLimit,
                     cpuLimit,
-                    requireNonNull(logDirectory, "logDirectory"));
+                    requireNonNull(logDirectory, "logDirectory"),
+                    diskLimitBytes,
+                    sandboxUidBase);
         }
     }
 }

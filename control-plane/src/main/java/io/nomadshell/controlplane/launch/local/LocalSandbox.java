@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A running bubblewrap sandbox: its process, cgroup, generated files and log. */
+/** A running bubblewrap sandbox: its process, cgroup, log and what it holds on the host (uid, workspace mount, files). */
 final class LocalSandbox implements Sandbox {
     private static final Logger log = LoggerFactory.getLogger(LocalSandbox.class);
 
@@ -34,7 +34,7 @@ final class LocalSandbox implements Sandbox {
     private final String jobId;
     private final Process process;
     private final @Nullable SandboxCgroup cgroup;
-    private final SandboxEtc etc;
+    private final List<AutoCloseable> held;
     private final Path logFile;
     private final long memoryLimitBytes;
     private final AtomicReference<@Nullable String> exitReason = new AtomicReference<>();
@@ -45,27 +45,31 @@ final class LocalSandbox implements Sandbox {
             String jobId,
             Process process,
             @Nullable SandboxCgroup cgroup,
-            SandboxEtc etc,
+            List<AutoCloseable> held,
             Path logFile,
             long memoryLimitBytes) {
         this.jobId = jobId;
         this.process = process;
         this.cgroup = cgroup;
-        this.etc = etc;
+        this.held = List.copyOf(held);
         this.logFile = logFile;
         this.memoryLimitBytes = memoryLimitBytes;
         this.watcher = Thread.ofVirtual().name("sandbox-watch-" + jobId).unstarted(this::awaitExit);
     }
 
-    /** Takes ownership of a started sandbox process and watches it end. */
+    /**
+     * Takes ownership of a started sandbox process and watches it end.
+     *
+     * @param held what the sandbox holds on the host, released in this order once its last process has ended
+     */
     static LocalSandbox watch(
             String jobId,
             Process process,
             @Nullable SandboxCgroup cgroup,
-            SandboxEtc etc,
+            List<AutoCloseable> held,
             Path logFile,
             long memoryLimitBytes) {
-        LocalSandbox sandbox = new LocalSandbox(jobId, process, cgroup, etc, logFile, memoryLimitBytes);
+        LocalSandbox sandbox = new LocalSandbox(jobId, process, cgroup, held, logFile, memoryLimitBytes);
         sandbox.watcher.start();
         return sandbox;
     }
@@ -141,13 +145,24 @@ final class LocalSandbox implements Sandbox {
             if (cgroup != null) {
                 cgroup.remove();
             }
-            etc.delete();
+            release(jobId, held);
             log.info("closed the sandbox of job {}", jobId);
         } catch (RuntimeException e) {
             log.warn("closing the sandbox of job {} failed", jobId, e);
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Releases each of {@code held} in order; never throws. */
+    static void release(String jobId, List<AutoCloseable> held) {
+        for (AutoCloseable part : held) {
+            try {
+                part.close();
+            } catch (Exception e) {
+                log.warn("releasing part of the sandbox of job {} failed: {}", jobId, e.toString());
             }
         }
     }

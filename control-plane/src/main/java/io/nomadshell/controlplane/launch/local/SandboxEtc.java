@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -11,8 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The sandbox's {@code /etc}: a few host entries programs need plus generated user and host files.
- * The host's {@code /etc} is never bound whole: the sandbox user is host root in disguise, so a
- * bound {@code /etc/shadow} or {@code /etc/ssl/private} would be readable.
+ * The host's {@code /etc} is never bound whole: secrets such as {@code /etc/ssl/private} have no
+ * place in a sandbox, whatever their permissions say.
  */
 final class SandboxEtc {
     private static final Logger log = LoggerFactory.getLogger(SandboxEtc.class);
@@ -47,6 +48,11 @@ final class SandboxEtc {
         SandboxEtc etc = new SandboxEtc(Files.createTempDirectory("nomad-shell-sandbox-"));
         try {
             etc.write();
+            // Read by the sandbox's unprivileged uid; nothing here is secret.
+            Files.setPosixFilePermissions(etc.dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            for (String name : GENERATED) {
+                Files.setPosixFilePermissions(etc.dir.resolve(name), PosixFilePermissions.fromString("rw-r--r--"));
+            }
         } catch (IOException e) {
             etc.delete();
             throw e;

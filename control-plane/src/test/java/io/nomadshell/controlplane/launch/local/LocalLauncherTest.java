@@ -91,6 +91,8 @@ class LocalLauncherTest {
             assertThat(log).contains("CapEff:\t0000000000000000");
             assertThat(log).contains("usr=read-only");
             assertThat(workspace.resolve("inside.txt")).hasContent("written");
+            assertThat((int) Files.getAttribute(workspace.resolve("inside.txt"), "unix:uid"))
+                    .as("host owner of a file the sandbox made").isGreaterThanOrEqualTo(SandboxUids.DEFAULT_BASE);
             assertThat(log).contains("tmp=private", "tmp=writable");
             assertThat(Path.of(hostTmpMarker + "-inside")).doesNotExist();
             assertThat(log).contains("shadow=absent", "ssl-private=absent");
@@ -105,7 +107,7 @@ class LocalLauncherTest {
 
             // bwrap's own pid 1 in the sandbox is a copy of it: pick the one this JVM started.
             List<Long> ours = hostPidsWith("--unshare-all").stream()
-                    .filter(pid -> cmdline(pid).orElse("").contains(workspace.toString()))
+                    .filter(pid -> cmdline(pid).orElse("").contains(sandbox.jobId() + "/workspace"))
                     .filter(pid -> ProcessHandle.of(pid).flatMap(ProcessHandle::parent)
                             .equals(Optional.of(ProcessHandle.current())))
                     .toList();
@@ -221,7 +223,7 @@ class LocalLauncherTest {
     void withoutCgroupsCloseStillKillsEveryProcess() throws Exception {
         String marker = marker();
         LocalLauncher launcher =
-                new LocalLauncher(options(escapingProcesses(marker)).build(), CgroupHost.detect(List.of(), List.of()));
+                LocalLauncher.of(options(escapingProcesses(marker)).build(), CgroupHost.detect(List.of(), List.of()));
         Sandbox sandbox = launcher.launch(new SandboxSpec(jobId("nocgroup"), token, workspace));
         awaitEscapingProcesses(marker);
         assertThat(Files.readString(Path.of("/proc", hostPidsWith(marker).getFirst().toString(), "cgroup")))
