@@ -34,6 +34,12 @@ variable "memory" {
   default     = 1024
 }
 
+variable "disk" {
+  description = "Size in MiB of each of the workspace, /tmp and the home directory (tmpfs, counted in memory)."
+  type        = number
+  default     = 4096
+}
+
 variable "network_mode" {
   description = "none: no network, the daemon dials the Attach socket; host: egress (and the host's network)."
   type        = string
@@ -98,6 +104,41 @@ job "nomad-shell-sandbox" {
         shm_size     = var.memory * 1024 * 1024
         pids_limit   = 512
         security_opt = ["no-new-privileges"]
+        # Only the workspace, /tmp and the home directory are writable, each a tmpfs of the job's disk
+        # size (writing past it fails with ENOSPC), nosuid and nodev. They are local-driver tmpfs
+        # volumes, not "tmpfs" mounts, which Docker makes noexec: a build must run what it builds.
+        # Anonymous, so Docker removes them with the container.
+        readonly_rootfs = true
+        mount {
+          type   = "volume"
+          target = "/workspace"
+          volume_options {
+            driver_config {
+              name    = "local"
+              options = [{ type = "tmpfs", device = "tmpfs", o = "size=${var.disk}m,uid=1000,gid=1000,mode=0755,nosuid,nodev" }]
+            }
+          }
+        }
+        mount {
+          type   = "volume"
+          target = "/home/sandbox"
+          volume_options {
+            driver_config {
+              name    = "local"
+              options = [{ type = "tmpfs", device = "tmpfs", o = "size=${var.disk}m,uid=1000,gid=1000,mode=0755,nosuid,nodev" }]
+            }
+          }
+        }
+        mount {
+          type   = "volume"
+          target = "/tmp"
+          volume_options {
+            driver_config {
+              name    = "local"
+              options = [{ type = "tmpfs", device = "tmpfs", o = "size=${var.disk}m,mode=1777,nosuid,nodev" }]
+            }
+          }
+        }
       }
 
       env {
@@ -108,8 +149,9 @@ job "nomad-shell-sandbox" {
       }
 
       resources {
-        cpu    = var.cpu
-        memory = var.memory
+        cpu = var.cpu
+        # A tmpfs's files are the container's memory: the job's memory plus its disk.
+        memory = var.memory + var.disk
       }
 
       logs {

@@ -45,6 +45,20 @@ final class SandboxSettings {
             description = "The most memory a job may ask for (default ${DEFAULT-VALUE}).")
     int maxMemoryMb = 4096;
 
+    @Option(names = "--sandbox-disk-mb", defaultValue = "${env:NOMAD_SHELL_SANDBOX_DISK_MB:-4096}",
+            description = "Disk of a sandbox's workspace (and of its /tmp) unless the job asks; writing past it "
+                    + "fails with ENOSPC (env NOMAD_SHELL_SANDBOX_DISK_MB; default ${DEFAULT-VALUE}).")
+    int diskMb = 4096;
+
+    @Option(names = "--sandbox-max-disk-mb", defaultValue = "${env:NOMAD_SHELL_SANDBOX_MAX_DISK_MB:-16384}",
+            description = "The most disk a job may ask for (env NOMAD_SHELL_SANDBOX_MAX_DISK_MB; default ${DEFAULT-VALUE}).")
+    int maxDiskMb = 16384;
+
+    @Option(names = "--sandbox-uid-base", defaultValue = "${env:NOMAD_SHELL_SANDBOX_UID_BASE:-1100000}",
+            description = "Local: the first host uid sandboxes run as, one each while they run; no local user may "
+                    + "have one of the 65536 from here (env NOMAD_SHELL_SANDBOX_UID_BASE; default ${DEFAULT-VALUE}).")
+    int uidBase = 1_100_000;
+
     boolean nomad() {
         return switch (launcher) {
             case "local" -> false;
@@ -56,8 +70,9 @@ final class SandboxSettings {
     /** Defaults and caps: memory and timeout as the server's flags say; egress only where Nomad runs sandboxes. */
     ResourcePolicy policy(int memoryMb, Duration maxDuration) {
         try {
-            return new ResourcePolicy(new SandboxResources(cpuMhz, memoryMb, maxDuration, SandboxResources.Network.NONE),
-                    maxCpuMhz, ResourcePolicy.DEFAULT.minMemoryMb(), maxMemoryMb, maxDuration, nomad());
+            return new ResourcePolicy(
+                    new SandboxResources(cpuMhz, memoryMb, maxDuration, SandboxResources.Network.NONE, diskMb),
+                    maxCpuMhz, ResourcePolicy.DEFAULT.minMemoryMb(), maxMemoryMb, maxDuration, nomad(), maxDiskMb);
         } catch (IllegalArgumentException e) {
             throw new UserError("the sandbox defaults do not fit the caps: " + e.getMessage());
         }

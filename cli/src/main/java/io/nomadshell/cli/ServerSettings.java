@@ -169,6 +169,8 @@ final class ServerSettings {
                 .attachSocket(socket)
                 .memoryLimitBytes(sandboxMemoryMb * 1024 * 1024)
                 .pidsLimit(sandboxPids)
+                .diskLimitBytes(sandboxes.diskMb * (1L << 20))
+                .sandboxUidBase(sandboxes.uidBase)
                 .logDirectory(dataDir.resolve("sandbox-logs"))
                 .build();
     }

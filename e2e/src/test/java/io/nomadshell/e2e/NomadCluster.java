@@ -23,10 +23,10 @@ import java.util.function.UnaryOperator;
  * carry a prefix of their own, so a test finds (and cleans) exactly its own.
  */
 final class NomadCluster implements AutoCloseable {
-    /** The caps tests work within; a small default memory keeps several sandboxes cheap. */
+    /** The caps tests work within; a small default memory and disk (tmpfs, so memory too) keep several sandboxes cheap. */
     static final ResourcePolicy RESOURCES = new ResourcePolicy(
-            new SandboxResources(500, 512, Duration.ofMinutes(10), SandboxResources.Network.NONE),
-            2000, 256, 2048, Duration.ofMinutes(10), true);
+            new SandboxResources(500, 512, Duration.ofMinutes(10), SandboxResources.Network.NONE, 256),
+            2000, 256, 2048, Duration.ofMinutes(10), true, 1024);
 
     private final ControlPlane controlPlane;
     private final GatewayServer gateway;

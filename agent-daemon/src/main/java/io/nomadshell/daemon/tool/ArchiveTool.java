@@ -105,6 +105,10 @@ final class ArchiveTool {
         return members;
     }
 
+    /**
+     * The nine permission bits, and nothing above them: set-uid, set-gid and sticky bits never reach
+     * the zip, where an unzip run by root could restore them.
+     */
     private static int modeBits(PosixFileAttributes attributes) {
         int mode = 0;
         for (PosixFilePermission permission : attributes.permissions()) {

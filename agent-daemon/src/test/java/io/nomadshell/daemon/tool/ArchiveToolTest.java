@@ -70,4 +70,20 @@ class ArchiveToolTest {
         assertThat(unzipped.get("empty")).isEmpty();
         assertThat(scriptMode).isEqualTo(0755);
     }
+
+    @Test
+    void setUidSetGidAndStickyBitsNeverReachTheZip() throws Exception {
+        Path root = Files.createDirectory(temp.resolve("ws"));
+        Path tool = Files.writeString(root.resolve("tool"), "#!/bin/sh\n");
+        Files.setAttribute(tool, "unix:mode", 07755);
+        assertThat((int) Files.getAttribute(tool, "unix:mode") & 07000).as("the file's own bits").isEqualTo(07000);
+
+        Recorder recorder = new Recorder();
+        new ArchiveTool(Workspace.open(root)).run(recorder.forCall("c1"));
+
+        try (ZipFile file = ZipFile.builder()
+                .setSeekableByteChannel(new SeekableInMemoryByteChannel(recorder.archiveBytes())).get()) {
+            assertThat(file.getEntry("tool").getUnixMode()).isEqualTo(0100755);
+        }
+    }
 }

@@ -61,6 +61,7 @@ final class SandboxJobTemplate {
         values.put("runtime", options.runtime());
         values.put("cpu", profile.cpuMhz());
         values.put("memory", profile.memoryMb());
+        values.put("disk", profile.diskMb());
         values.put("network_mode", profile.network() == Network.EGRESS ? "host" : "none");
         values.put("attach", options.attachTarget());
         values.put("attach_socket_dir",

@@ -37,16 +37,17 @@ class NomadOptionsTest {
         var options = NomadOptions.fromEnv(Map.of()).image("reg.example/sandbox:\"1\"${x}")
                 .attachAddress("cp:8080").build();
 
-        assertThat(SandboxJobTemplate.variables(options, new SandboxProfile(750, 512, Network.EGRESS))).isEqualTo("""
+        assertThat(SandboxJobTemplate.variables(options, new SandboxProfile(750, 512, Network.EGRESS, 64))).isEqualTo("""
                 image = "reg.example/sandbox:\\"1\\"$${x}"
                 runtime = "runc"
                 cpu = 750
                 memory = 512
+                disk = 64
                 network_mode = "host"
                 attach = "cp:8080"
                 attach_socket_dir = ""
                 """);
-        assertThat(new SandboxProfile(750, 512, Network.NONE).parentJobId("nomad-shell-sandbox"))
-                .isEqualTo("nomad-shell-sandbox-c750-m512-none");
+        assertThat(new SandboxProfile(750, 512, Network.NONE, 64).parentJobId("nomad-shell-sandbox"))
+                .isEqualTo("nomad-shell-sandbox-c750-m512-d64-none");
     }
 }
