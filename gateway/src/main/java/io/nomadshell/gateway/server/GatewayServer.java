@@ -26,6 +26,7 @@ import io.nomadshell.proto.v1.SandboxServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,6 +94,10 @@ public final class GatewayServer implements AutoCloseable {
                 .gracefulShutdownTimeout(Duration.ofSeconds(1), Duration.ofSeconds(5))
                 .build();
         server.start().join();
+        if (socket != null) {
+            // Sandboxes connect as unprivileged uids of their own; each must still present its job's credential.
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+        }
         var gateway = new GatewayServer(server);
         if (options.apiKeys().enabled()) {
             log.info("Nomad Shell listening on port {} (gRPC and REST); API keys required", gateway.port());

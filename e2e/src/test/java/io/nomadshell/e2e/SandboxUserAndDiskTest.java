@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * is an unprivileged host uid, it can set no sysctl, mount, unshare or ptrace, a set-uid file it
  * leaves is no privilege on the host nor in the zip, and it cannot write past its disk cap.
  */
-class SandboxBoundaryTest {
+class SandboxUserAndDiskTest {
     private static final int DISK_MB = 64;
     private static final long MIB = 1L << 20;
     private static final int FIRST_SANDBOX_UID = 1_100_000;
@@ -41,7 +41,7 @@ class SandboxBoundaryTest {
     @Test
     void aSandboxIsAnUnprivilegedUserWithABoundedDisk() throws Exception {
         model = ScriptedModelServer.builder()
-                .scenario(Fixtures.scenario("sandbox-boundary", dataDir, Integer.toString(DISK_MB)))
+                .scenario(Fixtures.scenario("sandbox-user-disk", dataDir, Integer.toString(DISK_MB)))
                 .build().start();
         cluster = TestCluster.start(dataDir.resolve("server"), model.baseUrl(), 1);
         var rest = cluster.rest();
