@@ -101,7 +101,7 @@ job "nomad-shell-sandbox" {
         network_mode = var.network_mode
         volumes      = var.attach_socket_dir == "" ? [] : ["${var.attach_socket_dir}:/run/nomad-shell"]
         # Files in /dev/shm count against the memory limit: let them fill it, not a 64 MiB default.
-        shm_size     = var.memory * 1024 * 1024
+        shm_size     = (var.memory + var.disk) * 1024 * 1024
         pids_limit   = 512
         security_opt = ["no-new-privileges"]
         # Only the workspace, /tmp and the home directory are writable, each a tmpfs of the job's disk
