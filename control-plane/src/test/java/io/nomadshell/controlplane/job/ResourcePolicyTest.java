@@ -36,6 +36,24 @@ class ResourcePolicyTest {
     }
 
     @Test
+    void grantsTheDiskAskedForWithinItsCap() {
+        var policy = new ResourcePolicy(new SandboxResources(1000, 1024, Duration.ofMinutes(10), Network.NONE, 512),
+                2000, 256, 2048, Duration.ofMinutes(30), false, 1024);
+
+        assertThat(policy.grant(SandboxRequest.DEFAULTS).diskMb()).isEqualTo(512);
+        assertThat(policy.grant(new SandboxRequest(0, 0, 0, "", 64)).diskMb()).isEqualTo(64);
+        assertThatThrownBy(() -> policy.grant(new SandboxRequest(0, 0, 0, "", 1025)))
+                .isInstanceOf(JobException.class)
+                .hasMessage("disk_mb 1025 exceeds this server's cap of 1024 MiB");
+        assertThatThrownBy(() -> policy.grant(new SandboxRequest(0, 0, 0, "", 8)))
+                .isInstanceOf(JobException.class)
+                .hasMessage("disk_mb 8 is below the 16 MiB a sandbox needs");
+        assertThatThrownBy(() -> policy.grant(new SandboxRequest(0, 0, 0, "", -1)))
+                .isInstanceOf(JobException.class)
+                .hasMessage("disk_mb must not be negative");
+    }
+
+    @Test
     void refusesEgressWhereTheServerAllowsNone() {
         var closed = new ResourcePolicy(POLICY.defaults(), 2000, 256, 2048, Duration.ofMinutes(30), false);
 

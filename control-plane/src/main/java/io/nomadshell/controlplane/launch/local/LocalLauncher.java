@@ -113,7 +113,7 @@ public final class LocalLauncher implements SandboxLauncher {
         try {
             SandboxUids.Lease uid = uids.take();
             held.add(uid);
-            WorkspaceDisk disk = mountDisk(workspace, limited.diskLimitBytes(), uid.uid());
+            @Nullable WorkspaceDisk disk = mountDisk(workspace, limited.diskLimitBytes(), uid.uid());
             if (disk != null) {
                 mounted.add(workspace);
                 held.add(disk);
