@@ -3,8 +3,10 @@ package io.nomadshell.controlplane.launch.local;
 import io.nomadshell.controlplane.launch.LaunchException;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -14,16 +16,17 @@ import org.jspecify.annotations.Nullable;
  * fails, never falling back to a sandbox whose user is host root.
  */
 final class HostCheck {
-    private static final List<String> TOOLS = List.of("setpriv", "unshare", "mount", "umount", "chown");
+    static final List<String> TOOLS = List.of("setpriv", "unshare", "mount", "umount", "chown");
+    private static final List<String> BIN_DIRS = List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin");
     private static volatile @Nullable String checked;
 
     private HostCheck() {}
 
-    /** @throws LaunchException saying what is missing */
+    /** @throws LaunchException saying what this host lacks */
     static void require() throws LaunchException {
         String problem = checked;
         if (problem == null) {
-            problem = find();
+            problem = problemOnThisHost();
             checked = problem;
         }
         if (!problem.isEmpty()) {
@@ -31,30 +34,48 @@ final class HostCheck {
         }
     }
 
-    private static String find() {
+    private static String problemOnThisHost() {
         try {
-            if (!effectiveUid().equals("0")) {
-                return "local sandboxes run as an unprivileged uid of their own, which only a control plane "
-                        + "running as root can give them (this one runs as uid " + effectiveUid() + ")";
-            }
-            for (String tool : TOOLS) {
-                if (List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin").stream()
-                        .noneMatch(dir -> Files.isExecutable(Path.of(dir, tool)))) {
-                    return "local sandboxes need util-linux's " + tool + ", which is not installed";
-                }
-            }
-            Path limit = Path.of("/proc/sys/user/max_user_namespaces");
-            if (Files.exists(limit) && Files.readString(limit).strip().equals("0")) {
-                return "local sandboxes need user namespaces, which this host disables (user.max_user_namespaces = 0)";
-            }
-            Path debian = Path.of("/proc/sys/kernel/unprivileged_userns_clone");
-            if (Files.exists(debian) && Files.readString(debian).strip().equals("0")) {
-                return "local sandboxes need unprivileged user namespaces, which this host disables "
-                        + "(kernel.unprivileged_userns_clone = 0)";
-            }
-            return "";
+            return problem(effectiveUid(),
+                    tool -> BIN_DIRS.stream().anyMatch(dir -> Files.isExecutable(Path.of(dir, tool))),
+                    sysctl("user/max_user_namespaces"), sysctl("kernel/unprivileged_userns_clone"));
         } catch (IOException e) {
             return "cannot tell whether this host can run sandboxes: " + e.getMessage();
+        }
+    }
+
+    /**
+     * What keeps sandboxes from starting, in words for the user, or "" when nothing does.
+     *
+     * @param maxUserNamespaces {@code user.max_user_namespaces}, null when the kernel has none
+     * @param unprivilegedClone Debian's {@code kernel.unprivileged_userns_clone}, null when absent
+     */
+    static String problem(String effectiveUid, Predicate<String> installed, @Nullable String maxUserNamespaces,
+            @Nullable String unprivilegedClone) {
+        if (!effectiveUid.equals("0")) {
+            return "local sandboxes run as an unprivileged uid of their own, which only a control plane "
+                    + "running as root can give them (this one runs as uid " + effectiveUid + ")";
+        }
+        for (String tool : TOOLS) {
+            if (!installed.test(tool)) {
+                return "local sandboxes need util-linux's " + tool + ", which is not installed";
+            }
+        }
+        if ("0".equals(maxUserNamespaces)) {
+            return "local sandboxes need user namespaces, which this host disables (user.max_user_namespaces = 0)";
+        }
+        if ("0".equals(unprivilegedClone)) {
+            return "local sandboxes need unprivileged user namespaces, which this host disables "
+                    + "(kernel.unprivileged_userns_clone = 0)";
+        }
+        return "";
+    }
+
+    private static @Nullable String sysctl(String name) throws IOException {
+        try {
+            return Files.readString(Path.of("/proc/sys", name)).strip();
+        } catch (NoSuchFileException e) {
+            return null;
         }
     }
 
