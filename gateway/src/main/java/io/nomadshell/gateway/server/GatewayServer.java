@@ -22,6 +22,7 @@ import io.nomadshell.gateway.http.JsonErrorHandler;
 import io.nomadshell.gateway.http.LiveRoutes;
 import io.nomadshell.gateway.http.PlainTextTasks;
 import io.nomadshell.gateway.ops.Operations;
+import io.nomadshell.gateway.preview.PreviewServer;
 import io.nomadshell.proto.v1.SandboxServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -39,9 +40,11 @@ public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
 
     private final Server server;
+    private final PreviewServer preview;
 
-    private GatewayServer(Server server) {
+    private GatewayServer(Server server, PreviewServer preview) {
         this.server = server;
+        this.preview = preview;
     }
 
     public static GatewayServer start(ControlPlane controlPlane, GatewayOptions options) throws IOException {
@@ -74,7 +77,8 @@ public final class GatewayServer implements AutoCloseable {
             Files.deleteIfExists(socket);
             builder.port(new ServerPort(DomainSocketAddress.of(socket), SessionProtocol.HTTP));
         }
-        var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), options.apiKeys());
+        var preview = PreviewServer.start(jobs, controlPlane.tunnels(), options.preview(), !options.apiKeys().enabled());
+        var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), options.apiKeys(), preview.links());
         Operations.install(builder, jobs, controlPlane.metrics(), controlPlane.tunnels(), live);
         var server = builder
                 .service(grpc)
@@ -92,8 +96,13 @@ public final class GatewayServer implements AutoCloseable {
                 .errorHandler(new JsonErrorHandler())
                 .gracefulShutdownTimeout(Duration.ofSeconds(1), Duration.ofSeconds(5))
                 .build();
-        server.start().join();
-        var gateway = new GatewayServer(server);
+        try {
+            server.start().join();
+        } catch (RuntimeException e) {
+            preview.close();
+            throw e;
+        }
+        var gateway = new GatewayServer(server, preview);
         if (options.apiKeys().enabled()) {
             log.info("Nomad Shell listening on port {} (gRPC and REST); API keys required", gateway.port());
         } else {
@@ -112,6 +121,11 @@ public final class GatewayServer implements AutoCloseable {
                 .orElseThrow();
     }
 
+    /** The TCP port sandbox previews are served on. */
+    public int previewPort() {
+        return preview.port();
+    }
+
     private static Status toStatus(JobException e) {
         var code = switch (e.reason()) {
             case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
@@ -124,6 +138,10 @@ public final class GatewayServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop().join();
+        try {
+            server.stop().join();
+        } finally {
+            preview.close();
+        }
     }
 }
