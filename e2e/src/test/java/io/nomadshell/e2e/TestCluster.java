@@ -82,6 +82,11 @@ final class TestCluster implements AutoCloseable {
         return gateway.port();
     }
 
+    /** Where sandbox ports are previewed: p<port>-<job>.localhost on this port. */
+    int previewPort() {
+        return gateway.previewPort();
+    }
+
     ControlPlane controlPlane() {
         return controlPlane;
     }

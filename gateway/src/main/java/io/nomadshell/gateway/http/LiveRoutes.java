@@ -17,7 +17,8 @@ import io.nomadshell.gateway.preview.PreviewLinks;
  * the desktop and Jupyter), and the web UI. The API serves no sandbox content itself.
  */
 public final class LiveRoutes {
-    private static final String JOB = "/v1/jobs/(?<job_id>[A-Za-z0-9_-]{1,64})";
+    /** Java names regex groups without underscores: {@code jobid} in these routes. */
+    private static final String JOB = "/v1/jobs/(?<jobid>[A-Za-z0-9_-]{1,64})";
 
     private final EventStreamService events;
 
@@ -35,9 +36,9 @@ public final class LiveRoutes {
         server.service("/v1/jobs/{job_id}/events", events)
                 .service(Route.builder().path("/v1/jobs/{job_id}/links").methods(HttpMethod.POST).build(),
                         new LinkService(access, opener))
-                .service("/v1/jobs/{job_id}/desktop", new PreviewRedirect(access, opener, HttpStatus.FOUND,
+                .service("/v1/jobs/{jobid}/desktop", new PreviewRedirect(access, opener, HttpStatus.FOUND,
                         ctx -> new PreviewOpener.Wanted.Service("desktop")))
-                .service("/v1/jobs/{job_id}/jupyter", new PreviewRedirect(access, opener, HttpStatus.FOUND,
+                .service("/v1/jobs/{jobid}/jupyter", new PreviewRedirect(access, opener, HttpStatus.FOUND,
                         ctx -> new PreviewOpener.Wanted.Service("jupyter")))
                 .service("/v1/jobs/{job_id}/screenshots/{call_id}", new ScreenshotService(jobs, access))
                 .service(Route.builder().regex(JOB + "/ports/(?<port>[0-9]{1,5})(?<rest>/.*)?$").build(),

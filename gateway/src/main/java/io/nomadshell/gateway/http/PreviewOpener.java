@@ -47,7 +47,11 @@ final class PreviewOpener {
     PreviewLinks.Link open(String owner, String jobId, Wanted wanted, Duration lifetime) throws InterruptedException {
         jobs.get(owner, jobId);
         return switch (wanted) {
-            case Wanted.Port port -> links.issue(jobId, port.port(), owner, port.pathAndQuery(), lifetime);
+            case Wanted.Port port -> {
+                // Refuses now, not on the preview, when the job's sandbox is not attached here.
+                tunnels.bridge(jobId, port.port());
+                yield links.issue(jobId, port.port(), owner, port.pathAndQuery(), lifetime);
+            }
             case Wanted.Service service -> {
                 var page = SERVICE_PAGES.get(service.name());
                 if (page == null) {

@@ -50,7 +50,7 @@ final class PreviewRedirect implements HttpService {
             return denied.response();
         }
         var owner = ((JobAccess.Decision.Allowed) decision).owner();
-        var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
+        var jobId = requireNonNull(ctx.pathParam("jobid"), "jobid");
         var what = wanted.apply(ctx);
         if (what == null) {
             return JsonErrors.of(HttpStatus.BAD_REQUEST, Status.Code.INVALID_ARGUMENT, PortNumbers.RULE);
