@@ -24,10 +24,12 @@ final class HttpPortProxy implements HttpService {
     @Override
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
         var target = requireNonNull(ctx.attr(PortTarget.KEY), "target (is PreviewAccess in front?)");
-        return clients.web(target.socket())
+        var answer = clients.web(target.socket())
                 .execute(req.withHeaders(SandboxHeaders.request(req.headers(), target)))
                 .mapHeaders(headers -> SandboxHeaders.answer(headers, target))
-                .mapTrailers(SandboxHeaders::answerTrailers)
+                .mapTrailers(SandboxHeaders::answerTrailers);
+        var token = target.serverToken();
+        return (token == null ? answer : TokenRedaction.masked(answer, token))
                 .recover(cause -> PreviewAccess.page(HttpStatus.BAD_GATEWAY,
                         "Nothing answered on port " + target.port() + " in the sandbox."));
     }

@@ -126,11 +126,11 @@ final class PreviewAccess implements DecoratingHttpServiceFunction {
             try {
                 jobs.get(owner, target.jobId());
                 var socket = tunnels.bridge(target.jobId(), target.port());
-                var authorization = target.port() == JUPYTER_PORT ? "token " + tunnels.jupyterToken(target.jobId()) : null;
+                var serverToken = target.port() == JUPYTER_PORT ? tunnels.jupyterToken(target.jobId()) : null;
                 var query = ctx.query();
                 ctx.setAttr(PortTarget.KEY, new PortTarget(target.port(), socket,
                         ctx.path() + (query == null ? "" : "?" + query), hosts.origin(target.jobId(), target.port()),
-                        authorization));
+                        serverToken));
                 return (HttpResponse) null;
             } catch (JobException e) {
                 return refused(e);

@@ -13,7 +13,7 @@ import java.util.Locale;
 /**
  * What crosses the preview proxy in headers. Into the sandbox: the browser's headers without its
  * {@code Authorization}, without our cookie, with the sandbox server's own {@code Authorization} when
- * it demands one (Jupyter's token), and a same-origin {@code Origin} as the sandbox sees itself. Out
+ * it demands a token (Jupyter), and a same-origin {@code Origin} as the sandbox sees itself. Out
  * of it: nothing that could set state beyond the preview's own origin or on the browser at large —
  * cookies with a {@code Domain} (host-only ones are fine: the origin is the job's own), cookies of
  * our name, HSTS, Alt-Svc, Clear-Site-Data, key pins.
@@ -36,7 +36,9 @@ final class SandboxHeaders {
         browser.forEach((name, value) -> {
             if (!name.toString().startsWith(":") && !name.equals(HttpHeaderNames.HOST)
                     && !name.equals(HttpHeaderNames.AUTHORIZATION) && !name.equals(HttpHeaderNames.COOKIE)
-                    && !name.equals(HttpHeaderNames.ORIGIN)) {
+                    && !name.equals(HttpHeaderNames.ORIGIN)
+                    // Plain bodies from a server whose token must be masked in them.
+                    && !(target.serverToken() != null && name.equals(HttpHeaderNames.ACCEPT_ENCODING))) {
                 headers.add(name, value);
             }
         });
@@ -54,8 +56,8 @@ final class SandboxHeaders {
         if (!cookies.isEmpty()) {
             headers.set(HttpHeaderNames.COOKIE, Cookie.toCookieHeader(cookies));
         }
-        if (target.authorization() != null) {
-            headers.set(HttpHeaderNames.AUTHORIZATION, target.authorization());
+        if (target.serverToken() != null) {
+            headers.set(HttpHeaderNames.AUTHORIZATION, "token " + target.serverToken());
         }
         var origin = browser.get(HttpHeaderNames.ORIGIN);
         if (origin != null) {
