@@ -21,6 +21,7 @@ import io.nomadshell.gateway.auth.LinkTokens;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,8 +68,8 @@ final class PreviewAccess implements DecoratingHttpServiceFunction {
         if (link != null) {
             return enter(ctx, target, link, params);
         }
-        String owner = null;
-        String refusal = null;
+        @Nullable String owner = null;
+        @Nullable String refusal = null;
         // Every cookie of our name: another preview page may have planted one of its own on a parent domain.
         for (var cookie : req.headers().cookies()) {
             if (cookie.name().equals(COOKIE)) {
