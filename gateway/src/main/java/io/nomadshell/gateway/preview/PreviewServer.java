@@ -4,12 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.server.Server;
-import com.linecorp.armeria.server.ServerPort;
 import com.linecorp.armeria.server.websocket.WebSocketService;
 import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
 import io.nomadshell.gateway.auth.LinkTokens;
-import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
@@ -46,7 +44,8 @@ public final class PreviewServer implements AutoCloseable {
         var clients = new BridgeClients();
         var builder = Server.builder();
         if (loopbackOnly) {
-            builder.port(new ServerPort(new InetSocketAddress("127.0.0.1", options.port()), SessionProtocol.HTTP));
+            // 127.0.0.1 and ::1 on one port: browsers may try either for *.localhost.
+            builder.localPort(options.port(), SessionProtocol.HTTP);
         } else {
             builder.http(options.port());
         }
