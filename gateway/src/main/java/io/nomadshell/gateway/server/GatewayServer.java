@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The one Armeria server in front of a control plane: the public gRPC API and its REST face on one
  * port, the streamed download beside them, and the internal Attach service on the same port and,
- * for local sandboxes, on a Unix socket.
+ * for local sandboxes, on a Unix socket. Sandbox ports are served apart, by the {@link PreviewServer}
+ * on a port of its own.
  */
 public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
