@@ -144,8 +144,6 @@ job "nomad-shell-sandbox" {
       env {
         NOMAD_SHELL_ATTACH     = var.attach
         NOMAD_SHELL_TOKEN_FILE = "/local/token"
-        # Jupyter serves under the path the gateway proxies to it (control plane's JupyterPath).
-        NOMAD_SHELL_JUPYTER_BASE_URL = "/v1/jobs/${NOMAD_META_nomad_shell_job}/jupyter/"
       }
 
       resources {

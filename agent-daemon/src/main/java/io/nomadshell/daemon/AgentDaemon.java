@@ -79,7 +79,7 @@ public final class AgentDaemon {
         System.setProperty("java.awt.headless", "true");
         log.info("agent-daemon {} dialing {} for workspace {}", version(), config.attachTarget(), workspace.root());
         AttachClient client = new AttachClient(config.attachTarget(), config.token(), version(),
-                new ToolDispatcher(workspace, ToolOptions.inSandbox(scratch, config.jupyterBaseUrl())), config.link());
+                new ToolDispatcher(workspace, ToolOptions.inSandbox(scratch)), config.link());
         try {
             return switch (client.run()) {
                 case LinkOutcome.ShutdownRequested shutdown -> {

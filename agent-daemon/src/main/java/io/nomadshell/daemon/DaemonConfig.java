@@ -19,9 +19,8 @@ import java.util.Map;
  * @param token the job-scoped token presented in the Hello
  * @param workspace the directory the tools work in
  * @param link the timing of the link to the control plane
- * @param jupyterBaseUrl the path Jupyter Server serves under, as the launcher set it
  */
-public record DaemonConfig(String attachTarget, String token, Path workspace, LinkOptions link, String jupyterBaseUrl) {
+public record DaemonConfig(String attachTarget, String token, Path workspace, LinkOptions link) {
 
     /** The control plane's Attach address; required. */
     public static final String ATTACH_ENV = "NOMAD_SHELL_ATTACH";
@@ -32,8 +31,6 @@ public record DaemonConfig(String attachTarget, String token, Path workspace, Li
     /** The workspace directory; {@value #DEFAULT_WORKSPACE} when unset. */
     public static final String WORKSPACE_ENV = "NOMAD_SHELL_WORKSPACE";
     public static final String DEFAULT_WORKSPACE = "/workspace";
-    /** The path Jupyter Server serves under (where it is reached from outside); {@code /} when unset. */
-    public static final String JUPYTER_BASE_URL_ENV = "NOMAD_SHELL_JUPYTER_BASE_URL";
 
     /**
      * Checks every field.
@@ -45,12 +42,7 @@ public record DaemonConfig(String attachTarget, String token, Path workspace, Li
         requireNonNull(token, "token");
         requireNonNull(workspace, "workspace");
         requireNonNull(link, "link");
-        requireNonNull(jupyterBaseUrl, "jupyterBaseUrl");
         checkTarget(attachTarget);
-        if (!jupyterBaseUrl.startsWith("/") || !jupyterBaseUrl.endsWith("/")) {
-            throw new IllegalArgumentException(JUPYTER_BASE_URL_ENV + " must start and end with '/', not '"
-                    + jupyterBaseUrl + "'");
-        }
         if (token.isBlank()) {
             throw new IllegalArgumentException(TOKEN_ENV + " is not set; the daemon needs its job token");
         }
@@ -71,9 +63,8 @@ public record DaemonConfig(String attachTarget, String token, Path workspace, Li
         } catch (InvalidPathException e) {
             throw new IllegalArgumentException(WORKSPACE_ENV + " is not a valid path: '" + workspace + "'");
         }
-        String jupyterBaseUrl = env.getOrDefault(JUPYTER_BASE_URL_ENV, "").strip();
         return new DaemonConfig(env.getOrDefault(ATTACH_ENV, "").strip(), token(env), workspacePath,
-                LinkOptions.DEFAULTS, jupyterBaseUrl.isEmpty() ? "/" : jupyterBaseUrl);
+                LinkOptions.DEFAULTS);
     }
 
     private static String token(Map<String, String> env) {
@@ -92,7 +83,7 @@ public record DaemonConfig(String attachTarget, String token, Path workspace, Li
     @Override
     public String toString() {
         return "DaemonConfig[attachTarget=" + attachTarget + ", token=(redacted), workspace=" + workspace
-                + ", link=" + link + ", jupyterBaseUrl=" + jupyterBaseUrl + "]";
+                + ", link=" + link + "]";
     }
 
     private static void checkTarget(String target) {

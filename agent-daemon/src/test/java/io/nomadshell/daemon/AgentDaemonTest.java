@@ -54,7 +54,7 @@ class AgentDaemonTest {
 
     private CompletableFuture<Integer> startDaemon(String target, LinkOptions options) {
         CompletableFuture<Integer> exit = new CompletableFuture<>();
-        DaemonConfig config = new DaemonConfig(target, TOKEN, workspace, options, "/");
+        DaemonConfig config = new DaemonConfig(target, TOKEN, workspace, options);
         Thread.ofPlatform().daemon().name("daemon-under-test").start(() -> exit.complete(AgentDaemon.run(config)));
         return exit;
     }
@@ -202,7 +202,7 @@ class AgentDaemonTest {
 
     @Test
     void aMissingWorkspaceIsAConfigurationError() {
-        DaemonConfig config = new DaemonConfig(plane.target(), TOKEN, temp.resolve("missing"), FAST, "/");
+        DaemonConfig config = new DaemonConfig(plane.target(), TOKEN, temp.resolve("missing"), FAST);
 
         assertThat(AgentDaemon.run(config)).isEqualTo(AgentDaemon.EXIT_BAD_CONFIG);
         assertThat(plane.attempts()).isZero();

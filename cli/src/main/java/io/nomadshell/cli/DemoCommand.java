@@ -26,6 +26,7 @@ final class DemoCommand implements Callable<Integer> {
         try (var model = ScriptedModelServer.builder().scenario(Scenario.bundled(SCENARIO)).build().start()) {
             var settings = new ServerSettings();
             settings.port = 0;
+            settings.previewPort = 0;
             settings.dataDir = dataDir;
             settings.redisUrl = null;
             settings.apiKeys = null;

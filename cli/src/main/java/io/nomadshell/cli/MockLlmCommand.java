@@ -15,8 +15,8 @@ final class MockLlmCommand implements Callable<Integer> {
     @Option(names = "--scenario", description = "Scenario JSON file (default: the bundled hello-world).")
     @Nullable Path scenario;
 
-    @Option(names = "--port", defaultValue = "8081", description = "Port on 127.0.0.1 (default ${DEFAULT-VALUE}).")
-    int port = 8081;
+    @Option(names = "--port", defaultValue = "8082", description = "Port on 127.0.0.1 (default ${DEFAULT-VALUE}; 8080 and 8081 are the server's).")
+    int port = 8082;
 
     @Override
     public Integer call() throws Exception {

@@ -19,7 +19,8 @@ final class ServerCommand implements Callable<Integer> {
             running.close();
             stopped.countDown();
         }, "shutdown"));
-        System.err.println("Nomad Shell is serving on port " + running.gateway().port() + ". Ctrl-C stops it.");
+        System.err.println("Nomad Shell is serving on port " + running.gateway().port() + " (sandbox previews on port "
+                + running.gateway().previewPort() + "). Ctrl-C stops it.");
         stopped.await();
         return 0;
     }

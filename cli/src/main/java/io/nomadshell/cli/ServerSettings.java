@@ -11,6 +11,7 @@ import io.nomadshell.controlplane.launch.local.DaemonCommand;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
 import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.gateway.preview.PreviewOptions;
 import io.nomadshell.gateway.server.GatewayOptions;
 import io.nomadshell.gateway.server.GatewayServer;
 import java.io.IOException;
@@ -32,6 +33,14 @@ final class ServerSettings {
     @Option(names = "--port", defaultValue = "${env:NOMAD_SHELL_PORT:-8080}",
             description = "Port for gRPC and REST (env NOMAD_SHELL_PORT; default ${DEFAULT-VALUE}).")
     int port = GatewayOptions.DEFAULT_PORT;
+
+    @Option(names = "--preview-port", defaultValue = "${env:NOMAD_SHELL_PREVIEW_PORT:-8081}",
+            description = "Port where sandbox web servers are previewed, each on its own origin (env NOMAD_SHELL_PREVIEW_PORT; default ${DEFAULT-VALUE}; 0 picks a free one).")
+    int previewPort = PreviewOptions.DEFAULT_PORT;
+
+    @Option(names = "--preview-domain", defaultValue = "${env:NOMAD_SHELL_PREVIEW_DOMAIN:-localhost}",
+            description = "Previews are http://p<port>-<job id>.<domain>:<preview port>/ (env NOMAD_SHELL_PREVIEW_DOMAIN; default ${DEFAULT-VALUE}, which browsers resolve to loopback; another domain needs a wildcard DNS record).")
+    String previewDomain = PreviewOptions.DEFAULT_DOMAIN;
 
     @Option(names = "--data-dir", defaultValue = "${env:NOMAD_SHELL_DATA_DIR:-${sys:user.home}/.nomad-shell}",
             description = "Jobs' workspaces, zips and the embedded Redis's files (env NOMAD_SHELL_DATA_DIR; default ${DEFAULT-VALUE}).")
@@ -134,7 +143,8 @@ final class ServerSettings {
                 .resources(policy)
                 .build());
         try {
-            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys(), socket)));
+            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys(), socket,
+                    new PreviewOptions(previewPort, previewDomain))));
         } catch (IOException | RuntimeException e) {
             controlPlane.close();
             throw e;

@@ -24,6 +24,7 @@ import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.Leases;
 import io.nomadshell.controlplane.store.RedisConnection;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
+import io.nomadshell.controlplane.tunnel.JupyterTokens;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +73,9 @@ public final class ControlPlane implements AutoCloseable {
         var signals = remember(new JobSignals(redis));
         var queue = remember(new JobQueue(redis, options.replicaId()));
         var sessions = remember(new SessionRegistry(options.heartbeatInterval()));
-        var tokens = new JobTokens(tokenSecret(options.tokenSecret(), dataDir), Clock.systemUTC());
+        var secret = tokenSecret(options.tokenSecret(), dataDir);
+        var tokens = new JobTokens(secret, Clock.systemUTC());
+        var jupyterTokens = new JupyterTokens(secret);
         var artifacts = new ArtifactStore(dataDir.resolve("artifacts"));
         var model = remember(new ModelClient(options.model()));
         var contexts = new JobContexts(new ContextStore(redis), options.context().contextTokensFor(options.model().model()),
@@ -86,8 +89,8 @@ public final class ControlPlane implements AutoCloseable {
             remember(reconciling.startReconciling(
                     jobId -> store.find(jobId).map(job -> !job.status().isTerminal()).orElse(false)));
         }
-        this.attach = new AttachService(tokens, sessions);
-        this.tunnels = remember(new JobTunnels(sessions));
+        this.attach = new AttachService(tokens, sessions, jupyterTokens);
+        this.tunnels = remember(new JobTunnels(sessions, jupyterTokens));
         return remember(new Dispatcher(queue, store, new Leases(redis), signals, runner,
                 options.replicaId(), options.maxRunning()));
     }

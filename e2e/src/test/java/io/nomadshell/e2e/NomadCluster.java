@@ -8,6 +8,7 @@ import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.controlplane.launch.nomad.NomadLauncher;
 import io.nomadshell.controlplane.launch.nomad.NomadOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.gateway.preview.PreviewOptions;
 import io.nomadshell.gateway.server.GatewayOptions;
 import io.nomadshell.gateway.server.GatewayServer;
 import java.nio.file.Files;
@@ -76,7 +77,7 @@ final class NomadCluster implements AutoCloseable {
                 .build());
         try {
             return new NomadCluster(controlPlane, GatewayServer.start(controlPlane,
-                    new GatewayOptions(0, ApiKeys.none(), socket)), jobPrefix);
+                    new GatewayOptions(0, ApiKeys.none(), socket, new PreviewOptions(0, PreviewOptions.DEFAULT_DOMAIN))), jobPrefix);
         } catch (Exception e) {
             controlPlane.close();
             throw e;

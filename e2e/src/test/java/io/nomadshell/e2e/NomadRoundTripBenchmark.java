@@ -15,6 +15,7 @@ import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.DaemonSession;
 import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.SessionRegistry;
+import io.nomadshell.controlplane.tunnel.JupyterTokens;
 import io.nomadshell.proto.v1.ExecAction;
 import io.nomadshell.proto.v1.ToolCall;
 import java.nio.file.Files;
@@ -54,7 +55,7 @@ class NomadRoundTripBenchmark {
             Server server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                     .channelType(EpollServerDomainSocketChannel.class)
                     .bossEventLoopGroup(group).workerEventLoopGroup(group)
-                    .addService(new AttachService(tokens, sessions)).build().start();
+                    .addService(new AttachService(tokens, sessions, new JupyterTokens(secret))).build().start();
             try {
                 var launcher = NomadLauncher.start(NomadOptions.fromEnv(System.getenv()).image(NomadTestbed.IMAGE)
                         .attachSocket(socket).jobPrefix(prefix).build(), NomadCluster.RESOURCES.defaults());

@@ -35,7 +35,7 @@ final class ServerProcess implements AutoCloseable {
             throws IOException, InterruptedException {
         var java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         var command = new ArrayList<>(List.of(java, "-jar", cliJar().toString(), "server",
-                "--port", "0", "--data-dir", dataDir.toString(), "--redis-url", redisUrl,
+                "--port", "0", "--preview-port", "0", "--data-dir", dataDir.toString(), "--redis-url", redisUrl,
                 "--openai-base-url", modelBaseUrl, "--openai-api-key", "test", "--model", "scripted",
                 "--daemon-jar", TestCluster.daemonJar().toString()));
         command.addAll(List.of(extraArgs));

@@ -9,6 +9,7 @@ import io.nomadshell.controlplane.launch.local.DaemonCommand;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
 import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.gateway.preview.PreviewOptions;
 import io.nomadshell.gateway.server.GatewayOptions;
 import io.nomadshell.gateway.server.GatewayServer;
 import java.io.IOException;
@@ -60,7 +61,7 @@ final class TestCluster implements AutoCloseable {
                 .maxRunning(maxRunning))
                 .build());
         try {
-            return new TestCluster(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(0, keys, socket)));
+            return new TestCluster(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(0, keys, socket, new PreviewOptions(0, PreviewOptions.DEFAULT_DOMAIN))));
         } catch (IOException | RuntimeException e) {
             controlPlane.close();
             throw e;
@@ -79,6 +80,11 @@ final class TestCluster implements AutoCloseable {
 
     int port() {
         return gateway.port();
+    }
+
+    /** Where sandbox ports are previewed: p<port>-<job>.localhost on this port. */
+    int previewPort() {
+        return gateway.previewPort();
     }
 
     ControlPlane controlPlane() {

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What a tunnel costs: the same python3 HTTP server, once inside a sandbox reached through the
- * tunnel (proxy path and port-forward), once on the host reached directly over loopback. Small
+ * tunnel (its preview origin and port-forward), once on the host reached directly over loopback. Small
  * requests (latency) and a 5 MB file (throughput). Printed, not asserted.
  * Run: {@code ./mvnw -pl e2e -am verify -Dtest=TunnelBenchmark -Dsurefire.failIfNoSpecifiedTests=false}
  */
@@ -39,8 +39,15 @@ class TunnelBenchmark {
                 var cluster = TestCluster.start(temp.resolve("server"), model.baseUrl(), 1, ApiKeys.none())) {
             var id = cluster.rest().schedule("serve");
             cluster.rest().awaitStatus(id, Set.of("running"), Duration.ofSeconds(60));
-            var proxy = cluster.baseUrl() + "/v1/jobs/" + id + "/ports/18080";
-            awaitOk(proxy + "/hello.txt");
+            var previews = new PreviewClient(cluster.previewPort());
+            var link = Rest.json(cluster.rest().post("/v1/jobs/" + id + "/links?port=18080", "application/json", "{}"));
+            var cookie = previews.enter(link.path("url").asText());
+            var proxy = link.path("origin").asText();
+            Fetcher viaPreview = url -> {
+                var response = previews.get(url, "Cookie", cookie);
+                return new Fetched(response.status().code(), response.content().array());
+            };
+            awaitOk(viaPreview, proxy + "/hello.txt");
 
             var site = Files.createDirectories(temp.resolve("site"));
             Files.writeString(site.resolve("hello.txt"), "hello through the tunnel " + marker + "\n");
@@ -55,24 +62,25 @@ class TunnelBenchmark {
             }
             var host = new ProcessBuilder("python3", "-m", "http.server", Integer.toString(port), "--bind", "127.0.0.1")
                     .directory(site.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            try (var forwarder = PortForwarder.start("127.0.0.1:" + cluster.port(), null, id, 18080, 0, System.err)) {
+            try (previews; var forwarder = PortForwarder.start("127.0.0.1:" + cluster.port(), null, id, 18080, 0, System.err)) {
                 var direct = "http://127.0.0.1:" + port;
-                awaitOk(direct + "/hello.txt");
+                Fetcher plain = TunnelBenchmark::get;
+                awaitOk(plain, direct + "/hello.txt");
                 var forwarded = "http://127.0.0.1:" + forwarder.localPort();
 
-                var smallDirect = latencies(direct + "/hello.txt");
-                var smallProxy = latencies(proxy + "/hello.txt");
-                var smallForward = latencies(forwarded + "/hello.txt");
-                double bigDirect = throughput(direct + "/big.bin", big.length);
-                double bigProxy = throughput(proxy + "/big.bin", big.length);
-                double bigForward = throughput(forwarded + "/big.bin", big.length);
+                var smallDirect = latencies(plain, direct + "/hello.txt");
+                var smallProxy = latencies(viaPreview, proxy + "/hello.txt");
+                var smallForward = latencies(plain, forwarded + "/hello.txt");
+                double bigDirect = throughput(plain, direct + "/big.bin", big.length);
+                double bigProxy = throughput(viaPreview, proxy + "/big.bin", big.length);
+                double bigForward = throughput(plain, forwarded + "/big.bin", big.length);
 
-                System.out.printf("small GET p50/p99 ms: direct %.2f/%.2f, proxy path %.2f/%.2f, port-forward %.2f/%.2f%n",
+                System.out.printf("small GET p50/p99 ms: direct %.2f/%.2f, preview %.2f/%.2f, port-forward %.2f/%.2f%n",
                         smallDirect[0], smallDirect[1], smallProxy[0], smallProxy[1], smallForward[0], smallForward[1]);
-                System.out.printf("5 MB GET MB/s: direct %.1f, proxy path %.1f, port-forward %.1f%n",
+                System.out.printf("5 MB GET MB/s: direct %.1f, preview %.1f, port-forward %.1f%n",
                         bigDirect, bigProxy, bigForward);
-                System.out.printf("ratio p50 latency proxy/direct %.1fx, port-forward/direct %.1fx; "
-                        + "throughput direct/proxy %.1fx, direct/port-forward %.1fx%n",
+                System.out.printf("ratio p50 latency preview/direct %.1fx, port-forward/direct %.1fx; "
+                        + "throughput direct/preview %.1fx, direct/port-forward %.1fx%n",
                         smallProxy[0] / smallDirect[0], smallForward[0] / smallDirect[0],
                         bigDirect / bigProxy, bigDirect / bigForward);
             } finally {
@@ -83,14 +91,14 @@ class TunnelBenchmark {
     }
 
     /** p50 and p99 in ms of {@value #SMALL} GETs (after 30 warm-up ones). */
-    private static double[] latencies(String url) throws Exception {
+    private static double[] latencies(Fetcher fetch, String url) throws Exception {
         for (int i = 0; i < 30; i++) {
-            get(url);
+            fetch.get(url);
         }
         var samples = new long[SMALL];
         for (int i = 0; i < SMALL; i++) {
             long start = System.nanoTime();
-            assertThat(get(url).statusCode()).isEqualTo(200);
+            assertThat(fetch.get(url).status()).isEqualTo(200);
             samples[i] = System.nanoTime() - start;
         }
         Arrays.sort(samples);
@@ -98,22 +106,22 @@ class TunnelBenchmark {
     }
 
     /** MB/s over {@value #LARGE} downloads (after 2 warm-up ones). */
-    private static double throughput(String url, int size) throws Exception {
+    private static double throughput(Fetcher fetch, String url, int size) throws Exception {
         for (int i = 0; i < 2; i++) {
-            get(url);
+            fetch.get(url);
         }
         long start = System.nanoTime();
         for (int i = 0; i < LARGE; i++) {
-            assertThat(get(url).body()).hasSize(size);
+            assertThat(fetch.get(url).body()).hasSize(size);
         }
         return (double) size * LARGE / 1e6 / ((System.nanoTime() - start) / 1e9);
     }
 
-    private static void awaitOk(String url) throws Exception {
+    private static void awaitOk(Fetcher fetch, String url) throws Exception {
         var deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                if (get(url).statusCode() == 200) {
+                if (fetch.get(url).status() == 200) {
                     return;
                 }
             } catch (java.io.IOException notYet) {
@@ -124,8 +132,16 @@ class TunnelBenchmark {
         throw new IllegalStateException(url + " never answered");
     }
 
-    private static HttpResponse<byte[]> get(String url) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).GET().build(),
+    private static Fetched get(String url) throws Exception {
+        var response = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).GET().build(),
                 HttpResponse.BodyHandlers.ofByteArray());
+        return new Fetched(response.statusCode(), response.body());
     }
+
+    /** One way to GET a page: straight over loopback, or through a preview with its cookie. */
+    private interface Fetcher {
+        Fetched get(String url) throws Exception;
+    }
+
+    private record Fetched(int status, byte[] body) {}
 }

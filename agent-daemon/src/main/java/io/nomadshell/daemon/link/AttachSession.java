@@ -116,6 +116,7 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
                 : defaultHeartbeat;
         log.info("attached to job {} (heartbeat every {} ms)", welcome.getJobId(), interval.toMillis());
         welcomed = true;
+        calls.welcomed(welcome);
         outbox.attach(stream());
         tickEvery(interval);
     }

@@ -6,6 +6,7 @@ import io.nomadshell.daemon.tool.ToolDispatcher;
 import io.nomadshell.proto.v1.DaemonMessage;
 import io.nomadshell.proto.v1.ToolCall;
 import io.nomadshell.proto.v1.ToolResult;
+import io.nomadshell.proto.v1.Welcome;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -27,6 +28,13 @@ final class ToolCalls {
     ToolCalls(ToolDispatcher tools, Outbox outbox) {
         this.tools = requireNonNull(tools, "tools");
         this.outbox = requireNonNull(outbox, "outbox");
+    }
+
+    /** What the Welcome tells the tools: the token their Jupyter Server demands, when it names one. */
+    void welcomed(Welcome welcome) {
+        if (!welcome.getJupyterToken().isEmpty()) {
+            tools.useJupyterToken(welcome.getJupyterToken());
+        }
     }
 
     void start(ToolCall call) {

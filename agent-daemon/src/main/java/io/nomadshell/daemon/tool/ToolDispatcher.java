@@ -113,6 +113,11 @@ public final class ToolDispatcher {
         return result.build();
     }
 
+    /** The token Jupyter Server must demand, as the control plane's Welcome gave it. */
+    public void useJupyterToken(String token) {
+        jupyter.useToken(token);
+    }
+
     /** Kills every process the tools started, stops the services, and refuses new processes. */
     public void stopAll() {
         processes.killAll();

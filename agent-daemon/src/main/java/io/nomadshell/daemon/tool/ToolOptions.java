@@ -14,29 +14,21 @@ import java.nio.file.Path;
  * @param screenHeight the virtual screen's height in pixels
  * @param python the Python that runs Jupyter Server and its kernels
  * @param scratch where services keep their runtime files (never the workspace, which is delivered)
- * @param jupyterBaseUrl the path Jupyter Server serves under ({@code /} or {@code /a/path/})
  */
 public record ToolOptions(int vncPort, int desktopWebPort, int jupyterPort, int screenWidth, int screenHeight,
-                          String python, Path scratch, String jupyterBaseUrl) {
+                          String python, Path scratch) {
 
     public ToolOptions {
         requireNonNull(python, "python");
         requireNonNull(scratch, "scratch");
-        requireNonNull(jupyterBaseUrl, "jupyterBaseUrl");
-        if (!jupyterBaseUrl.startsWith("/") || !jupyterBaseUrl.endsWith("/")) {
-            throw new IllegalArgumentException("Jupyter's base URL must start and end with '/', not '" + jupyterBaseUrl + "'");
-        }
         if (screenWidth < 64 || screenHeight < 64) {
             throw new IllegalArgumentException("the screen must be at least 64x64, not " + screenWidth + "x" + screenHeight);
         }
     }
 
-    /**
-     * The options inside a sandbox: the well-known ports, a 1280x800 screen, Debian's Python, and
-     * Jupyter under {@code jupyterBaseUrl}.
-     */
-    public static ToolOptions inSandbox(Path scratch, String jupyterBaseUrl) {
+    /** The options inside a sandbox: the well-known ports, a 1280x800 screen and Debian's Python. */
+    public static ToolOptions inSandbox(Path scratch) {
         return new ToolOptions(SandboxPorts.VNC, SandboxPorts.DESKTOP_WEB, SandboxPorts.JUPYTER, 1280, 800,
-                "/usr/bin/python3", scratch, jupyterBaseUrl);
+                "/usr/bin/python3", scratch);
     }
 }

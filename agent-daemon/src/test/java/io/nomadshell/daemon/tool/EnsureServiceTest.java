@@ -11,7 +11,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,6 +35,7 @@ class EnsureServiceTest {
     void setUp() throws Exception {
         options = TestTools.options(scratch);
         dispatcher = new ToolDispatcher(Workspace.open(workspace), options);
+        dispatcher.useJupyterToken(TestTools.JUPYTER_TOKEN);
     }
 
     @AfterEach
@@ -45,9 +48,12 @@ class EnsureServiceTest {
                 .setEnsureService(EnsureServiceAction.newBuilder().setService(service)).build(), new Recorder());
     }
 
-    private static int get(int port, String path) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode();
+    private static int get(int port, String path, String... headers) throws Exception {
+        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     @Test
@@ -87,12 +93,45 @@ class EnsureServiceTest {
     }
 
     @Test
-    void jupyterAnswersOnItsPort() throws Exception {
+    void jupyterAnswersOnItsPortOnlyWithItsToken() throws Exception {
         ToolResult result = ensure("jupyter");
 
         assertThat(result.getError()).isEmpty();
         assertThat(result.getEnsureService().getPort()).isEqualTo(options.jupyterPort());
-        assertThat(get(options.jupyterPort(), TestTools.JUPYTER_BASE_URL + "api/status")).isEqualTo(200);
+        int port = options.jupyterPort();
+        assertThat(get(port, "/api/status", "Authorization", "token " + TestTools.JUPYTER_TOKEN)).isEqualTo(200);
+        assertThat(get(port, "/api/kernels")).as("no token").isEqualTo(403);
+        assertThat(get(port, "/api/kernels", "Authorization", "token wrong")).as("a wrong token").isEqualTo(403);
+        assertThat(get(port, "/api/kernels?token=" + TestTools.JUPYTER_TOKEN)).isEqualTo(200);
+    }
+
+    @Test
+    void jupytersTokenIsInNoArgvOrEnvironmentButAPrivateFile() throws Exception {
+        assertThat(ensure("jupyter").getError()).isEmpty();
+
+        var config = scratch.resolve("jupyter/config/jupyter_server_config.json");
+        assertThat(Files.readString(config)).contains(TestTools.JUPYTER_TOKEN);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(config))).isEqualTo("rw-------");
+        var servers = ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").contains("--port=" + options.jupyterPort()))
+                .toList();
+        assertThat(servers).as("the Jupyter Server process").isNotEmpty();
+        for (var server : servers) {
+            var proc = Path.of("/proc", Long.toString(server.pid()));
+            assertThat(new String(Files.readAllBytes(proc.resolve("cmdline")))).doesNotContain(TestTools.JUPYTER_TOKEN);
+            assertThat(new String(Files.readAllBytes(proc.resolve("environ")))).doesNotContain(TestTools.JUPYTER_TOKEN);
+        }
+    }
+
+    @Test
+    void aNewTokenRestartsJupyterWithIt() throws Exception {
+        assertThat(ensure("jupyter").getError()).isEmpty();
+        dispatcher.useJupyterToken("another-token-of-the-control-plane");
+
+        assertThat(ensure("jupyter").getError()).isEmpty();
+        int port = options.jupyterPort();
+        assertThat(get(port, "/api/status", "Authorization", "token another-token-of-the-control-plane")).isEqualTo(200);
+        assertThat(get(port, "/api/kernels", "Authorization", "token " + TestTools.JUPYTER_TOKEN)).isEqualTo(403);
     }
 
     @Test

@@ -7,13 +7,12 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 
 /**
- * Tool options for tests on a shared host: free loopback ports, a 1280x800 screen, Debian's Python,
- * and Jupyter under {@link #JUPYTER_BASE_URL}, a path like the one a job's Jupyter gets.
+ * Tool options for tests on a shared host: free loopback ports, a 1280x800 screen and Debian's
+ * Python; and the token tests give Jupyter, as a control plane's Welcome would.
  */
 public final class TestTools {
 
-    /** Not {@code /}: the tools must reach Jupyter under its base URL. */
-    public static final String JUPYTER_BASE_URL = "/v1/jobs/test-job/jupyter/";
+    public static final String JUPYTER_TOKEN = "test-jupyter-token-0123456789abcdef";
 
     private TestTools() {}
 
@@ -22,7 +21,7 @@ public final class TestTools {
     }
 
     public static ToolOptions options(Path scratch, int screenWidth, int screenHeight) {
-        return new ToolOptions(freePort(), freePort(), freePort(), screenWidth, screenHeight, "/usr/bin/python3", scratch, JUPYTER_BASE_URL);
+        return new ToolOptions(freePort(), freePort(), freePort(), screenWidth, screenHeight, "/usr/bin/python3", scratch);
     }
 
     /** A loopback port free right now (another process could still take it; unlikely in a test). */

@@ -7,6 +7,7 @@ import io.grpc.stub.StreamObserver;
 import io.nomadshell.proto.v1.ControlMessage;
 import io.nomadshell.proto.v1.DaemonMessage;
 import io.nomadshell.proto.v1.SandboxServiceGrpc;
+import io.nomadshell.controlplane.tunnel.JupyterTokens;
 import io.nomadshell.proto.v1.Welcome;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -21,10 +22,12 @@ public final class AttachService extends SandboxServiceGrpc.SandboxServiceImplBa
 
     private final JobTokens tokens;
     private final SessionRegistry sessions;
+    private final JupyterTokens jupyterTokens;
 
-    public AttachService(JobTokens tokens, SessionRegistry sessions) {
+    public AttachService(JobTokens tokens, SessionRegistry sessions, JupyterTokens jupyterTokens) {
         this.tokens = requireNonNull(tokens, "tokens");
         this.sessions = requireNonNull(sessions, "sessions");
+        this.jupyterTokens = requireNonNull(jupyterTokens, "jupyterTokens");
     }
 
     @Override
@@ -68,7 +71,8 @@ public final class AttachService extends SandboxServiceGrpc.SandboxServiceImplBa
                     outbound.onNext(ControlMessage.newBuilder()
                             .setWelcome(Welcome.newBuilder()
                                     .setJobId(jobId)
-                                    .setHeartbeatIntervalMs((int) sessions.heartbeatInterval().toMillis()))
+                                    .setHeartbeatIntervalMs((int) sessions.heartbeatInterval().toMillis())
+                                    .setJupyterToken(jupyterTokens.of(jobId)))
                             .build());
                 }
                 if (!sessions.attached(candidate)) {

@@ -31,6 +31,7 @@ public final class JobTunnels implements AutoCloseable {
     /** Starting the desktop or Jupyter Server the first time takes seconds, on a busy host tens of them. */
     private static final Duration ENSURE_TIMEOUT = Duration.ofSeconds(90);
     private final SessionRegistry sessions;
+    private final JupyterTokens jupyterTokens;
     private final Path directory;
     private final AtomicLong nextSocket = new AtomicLong();
     private final AtomicLong nextCall = new AtomicLong();
@@ -38,8 +39,9 @@ public final class JobTunnels implements AutoCloseable {
     private final ConcurrentHashMap<BridgeKey, PortBridge> bridges = new ConcurrentHashMap<>();
 
     /** Bridges' sockets go in a fresh private directory (mode 700), removed on {@link #close()}. */
-    public JobTunnels(SessionRegistry sessions) throws IOException {
+    public JobTunnels(SessionRegistry sessions, JupyterTokens jupyterTokens) throws IOException {
         this.sessions = requireNonNull(sessions, "sessions");
+        this.jupyterTokens = requireNonNull(jupyterTokens, "jupyterTokens");
         // Short and private: Unix socket paths are limited to about 100 bytes, and only this process may connect.
         this.directory = Files.createTempDirectory("nomad-shell-tunnels");
     }
@@ -88,6 +90,11 @@ public final class JobTunnels implements AutoCloseable {
                     + " could not start: " + result.getError());
         }
         return result.getEnsureService().getPort();
+    }
+
+    /** The token job {@code jobId}'s Jupyter Server demands; a proxy in front of it adds it. */
+    public String jupyterToken(String jobId) {
+        return jupyterTokens.of(jobId);
     }
 
     private DaemonSession session(String jobId) {

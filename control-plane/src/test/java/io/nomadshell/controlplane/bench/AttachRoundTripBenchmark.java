@@ -7,6 +7,7 @@ import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.DaemonSession;
 import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.SessionRegistry;
+import io.nomadshell.controlplane.tunnel.JupyterTokens;
 import io.nomadshell.proto.v1.ExecAction;
 import io.nomadshell.proto.v1.ToolCall;
 import java.nio.file.Files;
@@ -42,7 +43,7 @@ class AttachRoundTripBenchmark {
         new SecureRandom().nextBytes(secret);
         var tokens = new JobTokens(secret, Clock.systemUTC());
         try (var sessions = new SessionRegistry(Duration.ofSeconds(5));
-                var server = AttachSocketServer.serve(socket, new AttachService(tokens, sessions))) {
+                var server = AttachSocketServer.serve(socket, new AttachService(tokens, sessions, new JupyterTokens(secret)))) {
             var attach = measureAttach(sessions, tokens, socket);
             var fresh = measureFreshSandboxes(socket);
             System.out.println("exec true over Attach:        " + attach);

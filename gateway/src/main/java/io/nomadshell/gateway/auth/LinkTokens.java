@@ -13,13 +13,15 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Short-lived signed links for browsers, which cannot send an API key with a page, an iframe or a
- * WebSocket: {@code l1.<job id>.<owner>.<expiry epoch seconds>.<HMAC-SHA256>}. A link opens one job's
- * pages for its owner until it expires. The key is made at start-up and never leaves the process, so
- * links end with the server; daemon tokens are signed with another key and are never links.
+ * Short-lived signed links that open one port of one job's sandbox on its preview origin, for
+ * browsers, which cannot send an API key with a page, an iframe or a WebSocket:
+ * {@code l2.<job id>.<port>.<owner>.<expiry epoch seconds>.<HMAC-SHA256>}. A link opens exactly that
+ * job and port for its owner until it expires. The key is made at start-up and never leaves the
+ * process, so links end with the server; daemon tokens are signed with another key and are never links.
  */
 public final class LinkTokens {
     private static final String ALGORITHM = "HmacSHA256";
+    private static final String VERSION = "l2";
 
     private final SecretKeySpec key;
     private final Clock clock;
@@ -31,37 +33,45 @@ public final class LinkTokens {
         this.clock = requireNonNull(clock, "clock");
     }
 
-    public String issue(String jobId, String owner, Instant expiry) {
-        var payload = "l1." + requireNonNull(jobId, "jobId") + "." + requireNonNull(owner, "owner") + "."
-                + expiry.getEpochSecond();
+    public String issue(String jobId, int port, String owner, Instant expiry) {
+        requireNonNull(jobId, "jobId");
+        requireNonNull(owner, "owner");
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("the port must be between 1 and 65535, not " + port);
+        }
+        if (jobId.contains(".") || owner.contains(".")) {
+            throw new IllegalArgumentException("job ids and owners in links have no dots");
+        }
+        var payload = VERSION + "." + jobId + "." + port + "." + owner + "." + expiry.getEpochSecond();
         return payload + "." + sign(payload);
     }
 
-    /** Checks a link for {@code jobId}; returns its owner, or why it does not let its holder in. */
-    public Verdict verify(String token, String jobId) {
+    /** Checks a link for {@code port} of {@code jobId}; returns its owner, or why it does not let its holder in. */
+    public Verdict verify(String token, String jobId, int port) {
         requireNonNull(token, "token");
+        requireNonNull(jobId, "jobId");
         var parts = token.split("\\.", -1);
-        if (parts.length != 5 || !parts[0].equals("l1")) {
+        if (parts.length != 6 || !parts[0].equals(VERSION)) {
             return new Verdict.Refused("the link is malformed");
         }
         var payload = token.substring(0, token.lastIndexOf('.'));
         if (!MessageDigest.isEqual(sign(payload).getBytes(StandardCharsets.US_ASCII),
-                parts[4].getBytes(StandardCharsets.US_ASCII))) {
+                parts[5].getBytes(StandardCharsets.US_ASCII))) {
             return new Verdict.Refused("the link's signature is not valid");
         }
-        if (!parts[1].equals(jobId)) {
-            return new Verdict.Refused("the link is for another job");
+        if (!parts[1].equals(jobId) || !parts[2].equals(Integer.toString(port))) {
+            return new Verdict.Refused("the link is for another job or port");
         }
         long expiry;
         try {
-            expiry = Long.parseLong(parts[3]);
+            expiry = Long.parseLong(parts[4]);
         } catch (NumberFormatException e) {
             return new Verdict.Refused("the link is malformed");
         }
         if (clock.instant().getEpochSecond() >= expiry) {
             return new Verdict.Refused("the link has expired; ask for a new one");
         }
-        return new Verdict.Allowed(parts[2]);
+        return new Verdict.Allowed(parts[3]);
     }
 
     private String sign(String payload) {

@@ -64,7 +64,7 @@ public final class EventStreamService implements HttpService {
     @Override
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
         var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
-        var decision = access.check(ctx, req, jobId);
+        var decision = access.check(req);
         if (decision instanceof JobAccess.Decision.Denied denied) {
             return denied.response();
         }
@@ -91,9 +91,6 @@ public final class EventStreamService implements HttpService {
             var headers = ResponseHeaders.builder(HttpStatus.OK)
                     .contentType(MediaType.EVENT_STREAM)
                     .set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
-            if (allowed.cookie() != null) {
-                headers.cookie(allowed.cookie());
-            }
             return ServerSentEvents.fromPublisher(headers.build(), writer);
         }, ctx.blockingTaskExecutor()));
     }

@@ -3,7 +3,6 @@ package io.nomadshell.gateway.http;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
@@ -12,78 +11,93 @@ import com.linecorp.armeria.common.QueryParams;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.Status;
-import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.job.JobException;
-import io.nomadshell.gateway.auth.ApiKeys;
-import io.nomadshell.gateway.auth.LinkTokens;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 
 /**
- * {@code POST /v1/jobs/{job_id}/links[?ttl_seconds=N]}: a signed link to the job's live pages for a
- * browser, which cannot send the API key. Needs the owner's key; lasts {@value #DEFAULT_TTL_SECONDS}
- * seconds unless asked otherwise (at most {@value #MAX_TTL_SECONDS}).
+ * {@code POST /v1/jobs/{job_id}/links?port=N[&path=/p][&ttl_seconds=S]} or {@code ?service=desktop|jupyter}:
+ * a signed link that opens one port of the job's sandbox on its own preview origin, for a browser,
+ * which cannot send the API key. Needs the owner's key; answers {@code {"url", "origin", "port",
+ * "expires_at"}}. A service is started first if it does not run. The link lasts
+ * {@value #DEFAULT_TTL_SECONDS} seconds unless asked otherwise (at most {@value #MAX_TTL_SECONDS}): long
+ * enough to be opened, when it becomes a cookie of that preview host.
  */
 final class LinkService implements HttpService {
     static final long DEFAULT_TTL_SECONDS = 900;
     static final long MAX_TTL_SECONDS = 3600;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final JobManager jobs;
-    private final ApiKeys keys;
-    private final LinkTokens links;
-    private final Clock clock;
+    private final JobAccess access;
+    private final PreviewOpener opener;
 
-    LinkService(JobManager jobs, ApiKeys keys, LinkTokens links, Clock clock) {
-        this.jobs = requireNonNull(jobs, "jobs");
-        this.keys = requireNonNull(keys, "keys");
-        this.links = requireNonNull(links, "links");
-        this.clock = requireNonNull(clock, "clock");
+    LinkService(JobAccess access, PreviewOpener opener) {
+        this.access = requireNonNull(access, "access");
+        this.opener = requireNonNull(opener, "opener");
     }
 
     @Override
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
-        var authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-        var owner = keys.authenticate(authorization);
-        if (owner.isEmpty()) {
-            return JsonErrors.of(HttpStatus.UNAUTHORIZED, Status.Code.UNAUTHENTICATED, ApiKeys.challenge(authorization));
+        var decision = access.check(req);
+        if (decision instanceof JobAccess.Decision.Denied denied) {
+            return denied.response();
         }
+        var owner = ((JobAccess.Decision.Allowed) decision).owner();
         var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
+        var params = QueryParams.fromQueryString(ctx.query());
         long ttl;
         try {
-            var given = QueryParams.fromQueryString(ctx.query()).get("ttl_seconds");
+            var given = params.get("ttl_seconds");
             ttl = given == null ? DEFAULT_TTL_SECONDS : Long.parseLong(given);
         } catch (NumberFormatException e) {
             ttl = -1;
         }
         if (ttl < 1 || ttl > MAX_TTL_SECONDS) {
-            return JsonErrors.of(HttpStatus.BAD_REQUEST, Status.Code.INVALID_ARGUMENT,
-                    "ttl_seconds must be a whole number from 1 to " + MAX_TTL_SECONDS);
+            return invalid("ttl_seconds must be a whole number from 1 to " + MAX_TTL_SECONDS);
+        }
+        PreviewOpener.Wanted wanted;
+        var service = params.get("service");
+        var port = params.get("port");
+        var path = params.get("path", "/");
+        if ((service == null) == (port == null)) {
+            return invalid("name either a port (?port=N) or a service (?service=desktop or jupyter)");
+        }
+        if (service != null) {
+            wanted = new PreviewOpener.Wanted.Service(service);
+        } else {
+            var number = PortNumbers.parse(port);
+            if (number == 0) {
+                return invalid(PortNumbers.RULE);
+            }
+            if (!path.startsWith("/")) {
+                return invalid("the path must start with '/'");
+            }
+            wanted = new PreviewOpener.Wanted.Port(number, path);
         }
         var lifetime = Duration.ofSeconds(ttl);
+        ctx.clearRequestTimeout();
         // The body (if any) is read and ignored: a response sent before the request ends would reset it.
         return HttpResponse.of(req.aggregate().thenApplyAsync(ignored -> {
             try {
-                jobs.get(owner.get(), jobId);
+                var link = opener.open(owner, jobId, wanted, lifetime);
+                var body = new LinkedHashMap<String, Object>();
+                body.put("url", link.url());
+                body.put("origin", link.origin());
+                body.put("port", link.port());
+                body.put("expires_at", link.expiresAt().toString());
+                return HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, JSON.writeValueAsString(body));
             } catch (JobException e) {
                 return JobErrors.of(e);
-            }
-            var expiry = clock.instant().plus(lifetime);
-            var token = links.issue(jobId, owner.get(), expiry);
-            var base = "/v1/jobs/" + jobId;
-            var body = new LinkedHashMap<String, Object>();
-            body.put("token", token);
-            body.put("expires_at", expiry.toString());
-            body.put("events_url", base + "/events?token=" + token);
-            body.put("desktop_url", base + "/desktop?token=" + token);
-            body.put("jupyter_url", base + "/jupyter/?token=" + token);
-            body.put("ports_url", base + "/ports/{port}/?token=" + token);
-            try {
-                return HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, JSON.writeValueAsString(body));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return HttpResponse.ofFailure(e);
             } catch (Exception e) {
                 return HttpResponse.ofFailure(e);
             }
         }, ctx.blockingTaskExecutor()));
+    }
+
+    private static HttpResponse invalid(String message) {
+        return JsonErrors.of(HttpStatus.BAD_REQUEST, Status.Code.INVALID_ARGUMENT, message);
     }
 }

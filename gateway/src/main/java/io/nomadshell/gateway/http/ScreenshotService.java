@@ -32,7 +32,7 @@ final class ScreenshotService implements HttpService {
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
         var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
         var callId = requireNonNull(ctx.pathParam("call_id"), "call_id");
-        var decision = access.check(ctx, req, jobId);
+        var decision = access.check(req);
         if (decision instanceof JobAccess.Decision.Denied denied) {
             return denied.response();
         }
@@ -45,9 +45,6 @@ final class ScreenshotService implements HttpService {
                         .contentType(MediaType.PNG)
                         // A call's screenshot never changes.
                         .set(HttpHeaderNames.CACHE_CONTROL, "private, max-age=86400, immutable");
-                if (allowed.cookie() != null) {
-                    headers.cookie(requireNonNull(allowed.cookie(), "cookie"));
-                }
                 return HttpResponse.of(headers.build(), HttpData.wrap(png));
             } catch (JobException e) {
                 return JobErrors.of(e);

@@ -3,6 +3,7 @@ package io.nomadshell.gateway.server;
 import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.gateway.preview.PreviewOptions;
 import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 
@@ -12,12 +13,14 @@ import org.jspecify.annotations.Nullable;
  * @param port the one TCP port for gRPC and REST (0 picks a free one)
  * @param apiKeys with none, the server listens on loopback only
  * @param attachSocket a Unix socket where local sandboxes' daemons attach; null for none
+ * @param preview where sandbox ports are served, each on an origin of its own
  */
-public record GatewayOptions(int port, ApiKeys apiKeys, @Nullable Path attachSocket) {
+public record GatewayOptions(int port, ApiKeys apiKeys, @Nullable Path attachSocket, PreviewOptions preview) {
     public static final int DEFAULT_PORT = 8080;
 
     public GatewayOptions {
         requireNonNull(apiKeys, "apiKeys");
+        requireNonNull(preview, "preview");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be between 0 and 65535, not " + port);
         }

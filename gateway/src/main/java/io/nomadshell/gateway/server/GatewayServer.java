@@ -22,6 +22,7 @@ import io.nomadshell.gateway.http.JsonErrorHandler;
 import io.nomadshell.gateway.http.LiveRoutes;
 import io.nomadshell.gateway.http.PlainTextTasks;
 import io.nomadshell.gateway.ops.Operations;
+import io.nomadshell.gateway.preview.PreviewServer;
 import io.nomadshell.proto.v1.SandboxServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -34,15 +35,18 @@ import org.slf4j.LoggerFactory;
 /**
  * The one Armeria server in front of a control plane: the public gRPC API and its REST face on one
  * port, the streamed download beside them, and the internal Attach service on the same port and,
- * for local sandboxes, on a Unix socket.
+ * for local sandboxes, on a Unix socket. Sandbox ports are served apart, by the {@link PreviewServer}
+ * on a port of its own.
  */
 public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
 
     private final Server server;
+    private final PreviewServer preview;
 
-    private GatewayServer(Server server) {
+    private GatewayServer(Server server, PreviewServer preview) {
         this.server = server;
+        this.preview = preview;
     }
 
     public static GatewayServer start(ControlPlane controlPlane, GatewayOptions options) throws IOException {
@@ -75,7 +79,8 @@ public final class GatewayServer implements AutoCloseable {
             Files.deleteIfExists(socket);
             builder.port(new ServerPort(DomainSocketAddress.of(socket), SessionProtocol.HTTP));
         }
-        var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), options.apiKeys());
+        var preview = PreviewServer.start(jobs, controlPlane.tunnels(), options.preview(), !options.apiKeys().enabled());
+        var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), options.apiKeys(), preview.links());
         Operations.install(builder, jobs, controlPlane.metrics(), controlPlane.tunnels(), live);
         var server = builder
                 .service(grpc)
@@ -93,12 +98,17 @@ public final class GatewayServer implements AutoCloseable {
                 .errorHandler(new JsonErrorHandler())
                 .gracefulShutdownTimeout(Duration.ofSeconds(1), Duration.ofSeconds(5))
                 .build();
-        server.start().join();
+        try {
+            server.start().join();
+        } catch (RuntimeException e) {
+            preview.close();
+            throw e;
+        }
         if (socket != null) {
             // Sandboxes connect as unprivileged uids of their own; each must still present its job's credential.
             Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
         }
-        var gateway = new GatewayServer(server);
+        var gateway = new GatewayServer(server, preview);
         if (options.apiKeys().enabled()) {
             log.info("Nomad Shell listening on port {} (gRPC and REST); API keys required", gateway.port());
         } else {
@@ -117,6 +127,11 @@ public final class GatewayServer implements AutoCloseable {
                 .orElseThrow();
     }
 
+    /** The TCP port sandbox previews are served on. */
+    public int previewPort() {
+        return preview.port();
+    }
+
     private static Status toStatus(JobException e) {
         var code = switch (e.reason()) {
             case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
@@ -129,6 +144,10 @@ public final class GatewayServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop().join();
+        try {
+            server.stop().join();
+        } finally {
+            preview.close();
+        }
     }
 }

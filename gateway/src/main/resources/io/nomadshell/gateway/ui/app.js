@@ -73,14 +73,13 @@ $('submit-form').addEventListener('submit', async (event) => {
   }
 });
 
-// ---- job page: state, live events (SSE with resume), desktop, download ----
+// ---- job page: state, live events (SSE with resume), previews, download ----
 function showJob(id) {
   const abort = new AbortController();
   let last = 0;
   $('job-id').textContent = id;
   $('events').replaceChildren();
-  $('desktop').hidden = true;
-  $('desktop').removeAttribute('src');
+  $('preview-link').hidden = true;
   $('job-error').hidden = true;
 
   const refresh = async () => {
@@ -94,7 +93,7 @@ function showJob(id) {
       const ended = ['complete', 'error', 'cancelled'].includes(job.status);
       $('download').hidden = job.status !== 'complete';
       $('cancel').hidden = ended;
-      $('show-desktop').hidden = job.status !== 'running';
+      $('previews').hidden = job.status !== 'running';
       if (job.error) {
         showError($('job-error'), new Error(job.error));
       }
@@ -226,15 +225,33 @@ $('cancel').addEventListener('click', async () => {
   }
 });
 
-// The desktop opens through a short-lived signed link: an iframe cannot send the API key.
-$('show-desktop').addEventListener('click', async () => {
+// A sandbox's pages open in a tab of their own, on the preview origin of their port, never on this
+// one (which holds the API key): the API gives a short-lived link, which that origin turns into a
+// cookie of its own. The tab is opened at once (a popup blocker honours the click only briefly; a
+// service may take seconds to start) and gets no handle back on this page.
+async function openPreview(query) {
+  const tab = window.open('', '_blank');
   try {
-    const link = await api(`/v1/jobs/${$('job-id').textContent}/links`, { method: 'POST' });
-    $('desktop').src = link.desktop_url;
-    $('desktop').hidden = false;
+    const link = await api(`/v1/jobs/${$('job-id').textContent}/links?${query}`, { method: 'POST' });
+    if (tab) {
+      tab.opener = null;
+      tab.location.replace(link.url);
+    } else {
+      $('preview-link').href = link.url;
+      $('preview-link').hidden = false;
+    }
   } catch (e) {
+    if (tab) tab.close();
     showError($('job-error'), e);
   }
+}
+
+$('open-desktop').addEventListener('click', () => openPreview('service=desktop'));
+$('open-jupyter').addEventListener('click', () => openPreview('service=jupyter'));
+$('previews').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const port = Number($('preview-port').value);
+  if (Number.isInteger(port) && port >= 1 && port <= 65535) openPreview(`port=${port}`);
 });
 
 function showError(element, error) {

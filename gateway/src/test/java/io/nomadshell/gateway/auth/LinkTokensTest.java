@@ -12,24 +12,28 @@ class LinkTokensTest {
     private final LinkTokens links = new LinkTokens(Clock.fixed(NOW, ZoneOffset.UTC));
 
     @Test
-    void aLinkOpensItsJobForItsOwnerUntilItExpires() {
-        var token = links.issue("jabc", "key-1", NOW.plusSeconds(60));
-        assertThat(links.verify(token, "jabc")).isEqualTo(new LinkTokens.Verdict.Allowed("key-1"));
+    void aLinkOpensItsJobsPortForItsOwnerUntilItExpires() {
+        var token = links.issue("jabc", 8000, "key-1", NOW.plusSeconds(60));
+        assertThat(links.verify(token, "jabc", 8000)).isEqualTo(new LinkTokens.Verdict.Allowed("key-1"));
         var later = new LinkTokens(Clock.fixed(NOW.plusSeconds(60), ZoneOffset.UTC));
-        assertThat(later.verify(token, "jabc")).as("another server's key").isInstanceOf(LinkTokens.Verdict.Refused.class);
-        var expired = links.issue("jabc", "key-1", NOW.minusSeconds(1));
-        assertThat(links.verify(expired, "jabc")).isEqualTo(new LinkTokens.Verdict.Refused("the link has expired; ask for a new one"));
+        assertThat(later.verify(token, "jabc", 8000)).as("another server's key").isInstanceOf(LinkTokens.Verdict.Refused.class);
+        var expired = links.issue("jabc", 8000, "key-1", NOW.minusSeconds(1));
+        assertThat(links.verify(expired, "jabc", 8000)).isEqualTo(new LinkTokens.Verdict.Refused("the link has expired; ask for a new one"));
     }
 
     @Test
-    void aLinkIsForOneJobAndCannotBeAltered() {
-        var token = links.issue("jabc", "key-1", NOW.plusSeconds(60));
-        assertThat(links.verify(token, "jother")).isEqualTo(new LinkTokens.Verdict.Refused("the link is for another job"));
+    void aLinkIsForOneJobAndPortAndCannotBeAltered() {
+        var token = links.issue("jabc", 8000, "key-1", NOW.plusSeconds(60));
+        var elsewhere = new LinkTokens.Verdict.Refused("the link is for another job or port");
+        assertThat(links.verify(token, "jother", 8000)).isEqualTo(elsewhere);
+        assertThat(links.verify(token, "jabc", 8001)).isEqualTo(elsewhere);
         var longer = token.replace("." + NOW.plusSeconds(60).getEpochSecond() + ".", "." + NOW.plusSeconds(6000).getEpochSecond() + ".");
-        assertThat(links.verify(longer, "jabc")).isEqualTo(new LinkTokens.Verdict.Refused("the link's signature is not valid"));
+        assertThat(links.verify(longer, "jabc", 8000)).isEqualTo(new LinkTokens.Verdict.Refused("the link's signature is not valid"));
         var otherOwner = token.replace(".key-1.", ".key-2.");
-        assertThat(links.verify(otherOwner, "jabc")).isEqualTo(new LinkTokens.Verdict.Refused("the link's signature is not valid"));
-        assertThat(links.verify("v1.jabc.123.sig", "jabc")).as("a daemon token is no link")
+        assertThat(links.verify(otherOwner, "jabc", 8000)).isEqualTo(new LinkTokens.Verdict.Refused("the link's signature is not valid"));
+        var otherPort = token.replace(".8000.", ".8001.");
+        assertThat(links.verify(otherPort, "jabc", 8001)).isEqualTo(new LinkTokens.Verdict.Refused("the link's signature is not valid"));
+        assertThat(links.verify("v1.jabc.123.sig", "jabc", 8000)).as("a daemon token is no link")
                 .isEqualTo(new LinkTokens.Verdict.Refused("the link is malformed"));
     }
 }

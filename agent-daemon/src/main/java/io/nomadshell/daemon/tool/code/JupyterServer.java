@@ -2,6 +2,8 @@ package io.nomadshell.daemon.tool.code;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.nomadshell.daemon.tool.ServiceProcess;
 import io.nomadshell.daemon.tool.ToolException;
 import io.nomadshell.daemon.tool.ToolOptions;
@@ -10,7 +12,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -20,14 +24,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The sandbox's Jupyter Server on its loopback port, started on first use and restarted when it
- * has died. It runs without a token: the sandbox has no network, and whatever runs in it already
- * has the rights the server would guard. Its runtime files live in the scratch directory, its
- * kernels work in the workspace. It serves under the configured base URL, and every address of it
- * is built from {@link Running#base()}.
+ * has died. It demands the token the control plane gave in the Welcome ({@link #useToken}), with its
+ * XSRF and origin checks on (their defaults): a page or process that lacks the token cannot drive
+ * it, and the preview proxy adds the token outside the browser. The token reaches the server through
+ * a config file only its user can read, never argv or the environment, which other processes in the
+ * sandbox can read. Its runtime files live in the scratch directory, its kernels work in the
+ * workspace; it serves at the root of its port, as its preview origin shows it.
  */
 public final class JupyterServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(JupyterServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration POLL = Duration.ofMillis(200);
 
@@ -35,6 +42,7 @@ public final class JupyterServer implements AutoCloseable {
     private final Path workspace;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private @Nullable ServiceProcess server;
+    private @Nullable String token;
     private int generation;
     private boolean closed;
 
@@ -43,8 +51,32 @@ public final class JupyterServer implements AutoCloseable {
         this.workspace = requireNonNull(workspace, "workspace");
     }
 
-    /** A running server: where it answers, and which start of it this is. */
-    public record Running(URI base, int generation) {}
+    /** A running server: where it answers, the token it demands, and which start of it this is. */
+    public record Running(URI base, String token, int generation) {}
+
+    /**
+     * The token the server must demand from now on. A server running with another one is stopped,
+     * so the next use starts it with this one.
+     */
+    public void useToken(String token) {
+        requireNonNull(token, "token");
+        if (token.isBlank()) {
+            throw new IllegalArgumentException("the Jupyter token is empty");
+        }
+        ServiceProcess stale;
+        synchronized (this) {
+            if (token.equals(this.token)) {
+                return;
+            }
+            this.token = token;
+            stale = server;
+            server = null;
+        }
+        if (stale != null) {
+            log.info("Jupyter's token changed; stopping {} so that it restarts with the new one", stale);
+            stale.stop();
+        }
+    }
 
     /**
      * Starts the server unless it runs, and returns once it answers.
@@ -55,20 +87,26 @@ public final class JupyterServer implements AutoCloseable {
         if (closed) {
             throw new ToolException("the daemon is shutting down; Jupyter is stopped");
         }
-        // Under its base_url: the path the gateway proxies to it unchanged, so its pages' links work there.
-        URI base = URI.create("http://127.0.0.1:" + options.jupyterPort() + options.jupyterBaseUrl());
+        String demanded = token;
+        if (demanded == null) {
+            throw new ToolException("Jupyter has no token yet; the control plane gives one when the daemon attaches");
+        }
+        URI base = URI.create("http://127.0.0.1:" + options.jupyterPort() + "/");
         if (server != null && server.alive()) {
-            return new Running(base, generation);
+            return new Running(base, demanded, generation);
         }
         if (server != null) {
             log.warn("{} died; restarting Jupyter Server", server);
         }
         Path home = options.scratch().resolve("jupyter");
+        try {
+            writeConfig(home.resolve("config"), demanded);
+        } catch (IOException e) {
+            throw new ToolException("cannot write Jupyter Server's configuration: " + e.getMessage());
+        }
         List<String> command = List.of(options.python(), "-m", "jupyter_server",
                 "--ip=127.0.0.1", "--port=" + options.jupyterPort(), "--port-retries=0", "--no-browser",
-                "--allow-root", "--ServerApp.token=", "--ServerApp.password=",
-                "--ServerApp.disable_check_xsrf=True", "--ServerApp.allow_origin=*",
-                "--ServerApp.base_url=" + options.jupyterBaseUrl(), "--ServerApp.root_dir=" + workspace);
+                "--allow-root", "--ServerApp.password=", "--ServerApp.root_dir=" + workspace);
         Map<String, String> env = Map.of(
                 "JUPYTER_RUNTIME_DIR", home.resolve("runtime").toString(),
                 "JUPYTER_CONFIG_DIR", home.resolve("config").toString(),
@@ -81,9 +119,14 @@ public final class JupyterServer implements AutoCloseable {
             throw new ToolException("cannot start Jupyter Server with " + options.python() + ": " + e.getMessage());
         }
         generation++;
-        awaitAnswer(base, requireNonNull(server, "server"), home.resolve("server.log"));
+        awaitAnswer(base, demanded, requireNonNull(server, "server"), home.resolve("server.log"));
         log.info("Jupyter Server is up on port {}", options.jupyterPort());
-        return new Running(base, generation);
+        return new Running(base, demanded, generation);
+    }
+
+    /** The {@code Authorization} header value that passes the server's token check. */
+    static String authorization(String token) {
+        return "token " + token;
     }
 
     public int port() {
@@ -108,9 +151,22 @@ public final class JupyterServer implements AutoCloseable {
         }
     }
 
-    private void awaitAnswer(URI base, ServiceProcess started, Path logFile) throws ToolException, InterruptedException {
+    /** The token in {@code jupyter_server_config.json}, readable by this user alone. */
+    private static void writeConfig(Path configDir, String token) throws IOException {
+        Files.createDirectories(configDir);
+        Path file = configDir.resolve("jupyter_server_config.json");
+        Files.deleteIfExists(file);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        ObjectNode config = JSON.createObjectNode();
+        config.putObject("ServerApp").put("token", token);
+        Files.writeString(file, config.toString());
+    }
+
+    private void awaitAnswer(URI base, String token, ServiceProcess started, Path logFile)
+            throws ToolException, InterruptedException {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        HttpRequest status = HttpRequest.newBuilder(base.resolve("api/status")).timeout(Duration.ofSeconds(2)).GET().build();
+        HttpRequest status = HttpRequest.newBuilder(base.resolve("api/status")).timeout(Duration.ofSeconds(2))
+                .header("Authorization", authorization(token)).GET().build();
         while (System.nanoTime() < deadline) {
             if (!started.alive()) {
                 throw new ToolException("Jupyter Server exited at start (code " + started.process().exitValue()

@@ -47,6 +47,7 @@ final class KernelSession implements WebSocket.Listener {
 
     private final HttpClient http;
     private final URI base;
+    private final String authorization;
     private final String kernelId;
     private final int generation;
     private final String session = UUID.randomUUID().toString();
@@ -56,17 +57,20 @@ final class KernelSession implements WebSocket.Listener {
     private volatile boolean restartedUnseen;
     private volatile boolean reconnect;
 
-    private KernelSession(HttpClient http, URI base, String kernelId, int generation) {
+    private KernelSession(HttpClient http, URI base, String authorization, String kernelId, int generation) {
         this.http = http;
         this.base = base;
+        this.authorization = authorization;
         this.kernelId = kernelId;
         this.generation = generation;
     }
 
-    /** Starts a kernel of {@code spec} on the server at {@code base} and connects to it. */
-    static KernelSession start(HttpClient http, URI base, int generation, String spec)
+    /** Starts a kernel of {@code spec} on the {@code running} server and connects to it. */
+    static KernelSession start(HttpClient http, JupyterServer.Running running, String spec)
             throws ToolException, InterruptedException {
-        HttpResponse<String> created = send(http, HttpRequest.newBuilder(base.resolve("api/kernels"))
+        URI base = running.base();
+        String authorization = JupyterServer.authorization(running.token());
+        HttpResponse<String> created = send(http, authorization, HttpRequest.newBuilder(base.resolve("api/kernels"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put("name", spec).toString())));
         if (created.statusCode() != 201 && created.statusCode() != 200) {
@@ -79,7 +83,7 @@ final class KernelSession implements WebSocket.Listener {
         } catch (IOException e) {
             throw new ToolException("Jupyter answered the kernel start with something that is not JSON");
         }
-        KernelSession kernel = new KernelSession(http, base, id, generation);
+        KernelSession kernel = new KernelSession(http, base, authorization, id, running.generation());
         try {
             kernel.connect();
         } catch (ToolException e) {
@@ -103,7 +107,7 @@ final class KernelSession implements WebSocket.Listener {
     /** Whether the server still knows this kernel. */
     boolean exists() throws InterruptedException {
         try {
-            return send(http, HttpRequest.newBuilder(kernelUri("")).GET()).statusCode() == 200;
+            return send(http, authorization, HttpRequest.newBuilder(kernelUri("")).GET()).statusCode() == 200;
         } catch (ToolException e) {
             return false;
         }
@@ -163,11 +167,11 @@ final class KernelSession implements WebSocket.Listener {
     }
 
     void interrupt() throws ToolException, InterruptedException {
-        send(http, HttpRequest.newBuilder(kernelUri("/interrupt")).POST(HttpRequest.BodyPublishers.noBody()));
+        send(http, authorization, HttpRequest.newBuilder(kernelUri("/interrupt")).POST(HttpRequest.BodyPublishers.noBody()));
     }
 
     void restart() throws ToolException, InterruptedException {
-        send(http, HttpRequest.newBuilder(kernelUri("/restart")).POST(HttpRequest.BodyPublishers.noBody()));
+        send(http, authorization, HttpRequest.newBuilder(kernelUri("/restart")).POST(HttpRequest.BodyPublishers.noBody()));
     }
 
     /** Closes the socket and shuts the kernel down; never throws. */
@@ -177,7 +181,7 @@ final class KernelSession implements WebSocket.Listener {
             ws.abort();
         }
         try {
-            send(http, HttpRequest.newBuilder(kernelUri("")).DELETE());
+            send(http, authorization, HttpRequest.newBuilder(kernelUri("")).DELETE());
         } catch (ToolException | InterruptedException e) {
             // The server is going away as well.
         }
@@ -249,7 +253,7 @@ final class KernelSession implements WebSocket.Listener {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                HttpResponse<String> kernel = send(http, HttpRequest.newBuilder(kernelUri("")).GET());
+                HttpResponse<String> kernel = send(http, authorization, HttpRequest.newBuilder(kernelUri("")).GET());
                 if (kernel.statusCode() == 200 && RESTARTED_STATES.contains(
                         JSON.readTree(kernel.body()).path("execution_state").asText())) {
                     return;
@@ -270,6 +274,7 @@ final class KernelSession implements WebSocket.Listener {
         long started = System.nanoTime();
         try {
             socket = http.newWebSocketBuilder()
+                    .header("Authorization", authorization)
                     .connectTimeout(KERNEL_START_TIMEOUT)
                     .buildAsync(ws, this)
                     .get(KERNEL_START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -283,10 +288,11 @@ final class KernelSession implements WebSocket.Listener {
         return base.resolve("api/kernels/" + kernelId + suffix);
     }
 
-    private static HttpResponse<String> send(HttpClient http, HttpRequest.Builder request)
+    private static HttpResponse<String> send(HttpClient http, String authorization, HttpRequest.Builder request)
             throws ToolException, InterruptedException {
         try {
-            return http.send(request.timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
+            return http.send(request.header("Authorization", authorization).timeout(REQUEST_TIMEOUT).build(),
+                    HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new ToolException("Jupyter Server did not answer: " + e.getMessage());
         }

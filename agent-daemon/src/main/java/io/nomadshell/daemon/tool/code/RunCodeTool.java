@@ -60,7 +60,7 @@ public final class RunCodeTool implements AutoCloseable {
             restarted = true;
         }
         if (kernel == null) {
-            kernel = KernelSession.start(server.http(), running.base(), running.generation(), spec);
+            kernel = KernelSession.start(server.http(), running, spec);
             kernels.put(spec, kernel);
         }
         restarted |= kernel.takeRestarted();

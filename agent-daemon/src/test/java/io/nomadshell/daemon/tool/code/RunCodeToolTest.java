@@ -30,6 +30,7 @@ class RunCodeToolTest {
     @BeforeAll
     void start(@TempDir Path workspace, @TempDir Path scratch) {
         server = new JupyterServer(TestTools.options(scratch), workspace);
+        server.useToken(TestTools.JUPYTER_TOKEN);
         tool = new RunCodeTool(server);
     }
 
@@ -93,6 +94,7 @@ class RunCodeToolTest {
         // A server of its own: the restart must not race the other tests' calls.
         try (JupyterServer own = new JupyterServer(TestTools.options(scratch), workspace);
                 RunCodeTool tool = new RunCodeTool(own)) {
+            own.useToken(TestTools.JUPYTER_TOKEN);
             run(tool, "python", "doomed = 1", 0);
             // Jupyter notices the death within seconds; the timeout bounds the test if it does not.
             RunCodeResult died = run(tool, "python", "import os; os._exit(1)", 20_000);

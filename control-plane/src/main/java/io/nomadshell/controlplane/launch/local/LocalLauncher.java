@@ -6,7 +6,6 @@ import io.nomadshell.controlplane.launch.LaunchException;
 import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.launch.SandboxSpec;
-import io.nomadshell.controlplane.tunnel.JupyterPath;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -129,7 +128,7 @@ public final class LocalLauncher implements SandboxLauncher {
             cgroup = cgroups.create(jobId, limited);
             var host = new BwrapCommand.Host(bwrap, seccomp, cgroup == null ? List.of() : cgroup.procsFiles(),
                     workspace, etc, uid.uid(), limited.diskLimitBytes());
-            Process process = spawn(BwrapCommand.build(options, host, stage), logFile, jobId, spec.token());
+            Process process = spawn(BwrapCommand.build(options, host, stage), logFile, spec.token());
             started = true;
             log.info("started the sandbox of job {} (pid {}, uid {}, {} cgroup limits, {} disk cap, log {})",
                     jobId, process.pid(), uid.uid(), cgroup == null ? "without" : "with",
@@ -261,7 +260,7 @@ public final class LocalLauncher implements SandboxLauncher {
         return directory.resolve(jobId + ".log");
     }
 
-    private Process spawn(List<String> argv, Path logFile, String jobId, String token) throws IOException {
+    private Process spawn(List<String> argv, Path logFile, String token) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(argv)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
@@ -274,8 +273,6 @@ public final class LocalLauncher implements SandboxLauncher {
         env.put("NOMAD_SHELL_ATTACH",
                 "unix://" + BwrapCommand.ATTACH_DIR + "/" + options.attachSocket().getFileName());
         env.put("NOMAD_SHELL_WORKSPACE", BwrapCommand.WORKSPACE);
-        // Jupyter serves under the path the gateway proxies to it, or its pages' links break.
-        env.put(JupyterPath.ENV, JupyterPath.of(jobId));
         // Through the environment, never argv, which every user of the host can read.
         env.put("NOMAD_SHELL_TOKEN", token);
         Future<Process> start = SPAWNER.submit(builder::start);

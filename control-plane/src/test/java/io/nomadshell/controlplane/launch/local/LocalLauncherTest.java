@@ -77,7 +77,6 @@ class LocalLauncherTest {
                 touch /opt/nomad-shell/daemon/x 2>/dev/null && echo daemon=writable || echo daemon=read-only
                 echo "env=$(tr '\\0' '\\n' < /proc/$$/environ | cut -d= -f1 | sort | tr '\\n' ,)"
                 echo "token=$NOMAD_SHELL_TOKEN"
-                echo "jupyter=$NOMAD_SHELL_JUPYTER_BASE_URL"
                 echo ready > /workspace/ready
                 exec sleep 60
                 """.formatted(hostTmpMarker, hostTmpMarker.getFileName() + "-inside"))
@@ -101,9 +100,8 @@ class LocalLauncherTest {
             assertThat(log).contains("daemon-file", "daemon=read-only");
             // bwrap itself adds PWD for --chdir.
             assertThat(value(log, "env")).isEqualTo(
-                    "HOME,LANG,NOMAD_SHELL_ATTACH,NOMAD_SHELL_JUPYTER_BASE_URL,NOMAD_SHELL_TOKEN,NOMAD_SHELL_WORKSPACE,PATH,PWD,");
+                    "HOME,LANG,NOMAD_SHELL_ATTACH,NOMAD_SHELL_TOKEN,NOMAD_SHELL_WORKSPACE,PATH,PWD,");
             assertThat(log).contains("token=" + token);
-            assertThat(log).containsPattern("jupyter=/v1/jobs/test-isolated-[0-9a-f]{8}/jupyter/\n");
 
             // bwrap's own pid 1 in the sandbox is a copy of it: pick the one this JVM started.
             List<Long> ours = hostPidsWith("--unshare-all").stream()

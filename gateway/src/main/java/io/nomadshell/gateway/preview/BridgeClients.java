@@ -1,8 +1,9 @@
-package io.nomadshell.gateway.http;
+package io.nomadshell.gateway.preview;
 
 import com.linecorp.armeria.client.ClientFactory;
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.client.websocket.WebSocketClient;
+import com.linecorp.armeria.common.HttpHeaders;
 import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.common.util.DomainSocketAddress;
 import java.nio.file.Path;
@@ -28,11 +29,12 @@ final class BridgeClients implements AutoCloseable {
                 .build();
     }
 
-    WebSocketClient webSocket(Path socket, List<String> subprotocols) {
+    WebSocketClient webSocket(Path socket, List<String> subprotocols, HttpHeaders headers) {
         return WebSocketClient.builder(SessionProtocol.H1C, DomainSocketAddress.of(socket).asEndpoint())
                 .factory(factory)
                 .subprotocols(subprotocols)
                 .autoFillOriginHeader(false)
+                .addHeaders(headers)
                 .build();
     }
 

@@ -1,4 +1,4 @@
-package io.nomadshell.gateway.http;
+package io.nomadshell.gateway.preview;
 
 import static java.util.Objects.requireNonNull;
 
@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Bridges a WebSocket from the browser to one opened to the sandbox port in its {@link PortTarget}:
  * frames from each side are handed to the other as they are (noVNC's websockify, Jupyter kernels).
+ * The upstream handshake carries what {@link SandboxHeaders#credentials} lets through.
  */
 final class WebSocketPortProxy implements WebSocketServiceHandler {
     private static final Logger log = LoggerFactory.getLogger(WebSocketPortProxy.class);
@@ -26,8 +27,11 @@ final class WebSocketPortProxy implements WebSocketServiceHandler {
 
     @Override
     public WebSocket handle(ServiceRequestContext ctx, WebSocket in) {
-        var target = requireNonNull(ctx.attr(PortTarget.KEY), "target (is PortAccess in front?)");
-        var upstream = clients.webSocket(target.socket(), subprotocols(ctx))
+        var target = requireNonNull(ctx.attr(PortTarget.KEY), "target (is PreviewAccess in front?)");
+        var upstream = clients.webSocket(target.socket(), subprotocols(ctx),
+                        SandboxHeaders.credentials(ctx.request().headers(), target).toBuilder()
+                                .set(HttpHeaderNames.AUTHORITY, target.upstreamAuthority())
+                                .build())
                 .connect(target.pathAndQuery())
                 .thenApply(session -> {
                     session.setOutbound(in);
