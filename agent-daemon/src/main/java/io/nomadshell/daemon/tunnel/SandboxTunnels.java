@@ -67,8 +67,8 @@ public final class SandboxTunnels {
     private void open(long id, int port, int window) {
         if ((id & ByteTunnel.DAEMON_OPENED) != 0 || port < 1 || port > 65535
                 || window < 1 || window > ByteTunnel.MAX_WINDOW) {
-            refuse(id, "the tunnel id must have the high bit clear, the port be 1-65535 and the window 1-"
-                    + ByteTunnel.MAX_WINDOW);
+            refuse(id, "port must be 1-65535, window 1-" + ByteTunnel.MAX_WINDOW
+                    + " and the tunnel id's high bit clear (ids with it set are the daemon's)");
             return;
         }
         var tunnel = new ByteTunnel(id, window, out, () -> open.remove(id));

@@ -28,7 +28,7 @@ public record HostPattern(String text) {
      */
     public static HostPattern parse(String text) {
         var normalized = normalize(requireNonNull(text, "text"));
-        if (normalized.equals("*")) {
+        if (normalized.equals("*") && text.strip().equals("*")) {
             return new HostPattern(normalized);
         }
         var name = normalized.startsWith("*.") ? normalized.substring(2) : normalized;
