@@ -23,6 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * with it set), routes frames, and ends them all with the stream.
  */
 final class TunnelMux {
+    /** Connections out one sandbox may have open (or being opened) at once. */
+    static final int MAX_EGRESS = 128;
+
     private final DaemonSession session;
     private final EgressDialer egress;
     private final AtomicLong nextId = new AtomicLong();
@@ -77,6 +80,12 @@ final class TunnelMux {
                 || ask.getWindow() < 1 || ask.getWindow() > ByteTunnel.MAX_WINDOW) {
             session.sendTunnel(TunnelFrame.newBuilder().setTunnelId(id).setClose(TunnelClose.newBuilder()
                     .setError("a connect needs a fresh daemon tunnel id and a window of 1-" + ByteTunnel.MAX_WINDOW))
+                    .build());
+            return;
+        }
+        if (open.keySet().stream().filter(tunnelId -> (tunnelId & ByteTunnel.DAEMON_OPENED) != 0).count() >= MAX_EGRESS) {
+            session.sendTunnel(TunnelFrame.newBuilder().setTunnelId(id).setClose(TunnelClose.newBuilder()
+                    .setError("this sandbox has " + MAX_EGRESS + " connections out open already; close some first"))
                     .build());
             return;
         }
