@@ -69,19 +69,17 @@ record ProxyRequest(boolean connect, String host, int port, byte[] forward) {
             path = "/" + path;
         }
         var target = Authority.parse(authority, 80);
-        var head = new StringBuilder(method).append(' ').append(path).append(' ').append(parts[2]).append("\r\n");
-        boolean hasHost = false;
+        // The URL's authority is the Host (RFC 9112 3.2.2): the origin sees the host that was checked.
+        var head = new StringBuilder(method).append(' ').append(path).append(' ').append(parts[2]).append("\r\n")
+                .append("Host: ").append(authority.substring(authority.indexOf('@') + 1)).append("\r\n");
         for (var line : lines.subList(1, lines.size())) {
             var name = line.substring(0, Math.max(0, line.indexOf(':'))).strip().toLowerCase(Locale.ROOT);
             // Proxy-* is for this hop only; the connection is closed after one exchange.
-            if (name.startsWith("proxy-") || name.equals("connection") || name.equals("keep-alive")) {
+            if (name.startsWith("proxy-") || name.equals("connection") || name.equals("keep-alive")
+                    || name.equals("host")) {
                 continue;
             }
-            hasHost |= name.equals("host");
             head.append(line).append("\r\n");
-        }
-        if (!hasHost) {
-            head.append("Host: ").append(authority.substring(authority.indexOf('@') + 1)).append("\r\n");
         }
         head.append("Connection: close\r\n\r\n");
         return new ProxyRequest(false, target.host(), target.port(), head.toString().getBytes(ISO_8859_1));

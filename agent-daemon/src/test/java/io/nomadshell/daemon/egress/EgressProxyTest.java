@@ -94,7 +94,7 @@ class EgressProxyTest {
     void plainHttpGoesOnInOriginFormWithoutProxyHeaders() throws Exception {
         try (var client = new Socket("127.0.0.1", proxy.port())) {
             client.setSoTimeout(10_000);
-            send(client, "GET http://origin.test/x/y?z=1 HTTP/1.1\r\nHost: origin.test\r\n"
+            send(client, "GET http://origin.test/x/y?z=1 HTTP/1.1\r\nHost: elsewhere.test\r\n"
                     + "Proxy-Connection: keep-alive\r\nProxy-Authorization: Basic c2VjcmV0\r\nUser-Agent: t\r\n\r\n");
             var response = new String(client.getInputStream().readAllBytes(), UTF_8);
 
@@ -103,6 +103,7 @@ class EgressProxyTest {
         assertThat(seenByOrigin.get())
                 .startsWith("GET /x/y?z=1 ")
                 .contains("connection=close;")
+                .contains("host=origin.test;")
                 .contains("user-agent=t;")
                 .doesNotContain("proxy-");
     }

@@ -2,6 +2,8 @@ package io.nomadshell.daemon.tool.code;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.daemon.egress.EgressProxy;
+import io.nomadshell.daemon.tool.SandboxPorts;
 import io.nomadshell.daemon.tool.ServiceProcess;
 import io.nomadshell.daemon.tool.ToolException;
 import io.nomadshell.daemon.tool.ToolOptions;
@@ -12,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -69,12 +72,14 @@ public final class JupyterServer implements AutoCloseable {
                 "--allow-root", "--ServerApp.token=", "--ServerApp.password=",
                 "--ServerApp.disable_check_xsrf=True", "--ServerApp.allow_origin=*",
                 "--ServerApp.base_url=" + options.jupyterBaseUrl(), "--ServerApp.root_dir=" + workspace);
-        Map<String, String> env = Map.of(
+        // Kernels (pip in a notebook) reach out through the sandbox's egress proxy, as exec does.
+        Map<String, String> env = new HashMap<>(EgressProxy.environment(SandboxPorts.EGRESS_PROXY));
+        env.putAll(Map.of(
                 "JUPYTER_RUNTIME_DIR", home.resolve("runtime").toString(),
                 "JUPYTER_CONFIG_DIR", home.resolve("config").toString(),
                 "IPYTHONDIR", home.resolve("ipython").toString(),
                 "MPLCONFIGDIR", home.resolve("matplotlib").toString(),
-                "PYDEVD_DISABLE_FILE_VALIDATION", "1");
+                "PYDEVD_DISABLE_FILE_VALIDATION", "1"));
         try {
             server = ServiceProcess.start("jupyter-server", command, env, home.resolve("server.log"), false);
         } catch (IOException e) {
