@@ -46,6 +46,8 @@ public final class ByteTunnel {
     private long credit;
     private long queuedBytes;
     private volatile @Nullable Closeable connection;
+    /** Ended by this side ({@link #end}): nothing more is delivered. */
+    private volatile boolean endedHere;
 
     /**
      * A tunnel whose frames to the peer go to {@code out} (which may block for room) and which runs
@@ -103,18 +105,22 @@ public final class ByteTunnel {
         requireNonNull(from, "from");
         requireNonNull(to, "to");
         this.connection = requireNonNull(connection, "connection");
-        if (ended.get()) {
+        if (endedHere) {
             closeConnection();
             return;
         }
+        // Even when the peer has closed already, what it sent before is delivered (then END closes).
         Thread.ofVirtual().name("tunnel-" + Long.toHexString(id) + "-write").start(() -> write(to));
-        Thread.ofVirtual().name("tunnel-" + Long.toHexString(id) + "-read").start(() -> read(from));
+        if (!ended.get()) {
+            Thread.ofVirtual().name("tunnel-" + Long.toHexString(id) + "-read").start(() -> read(from));
+        }
     }
 
     /** Ends the tunnel from this side, telling the peer why (empty: it simply ended). */
     public void end(String error) {
         requireNonNull(error, "error");
         if (ended.compareAndSet(false, true)) {
+            endedHere = true;
             out.accept(frame().setClose(TunnelClose.newBuilder().setError(error)).build());
             opened.complete(error.isEmpty() ? "the tunnel was closed" : error);
             inbound.add(END);
@@ -133,10 +139,6 @@ public final class ByteTunnel {
         if (ended.compareAndSet(false, true)) {
             opened.complete(error.isEmpty() ? "the tunnel was closed" : error);
             inbound.add(END);
-            if (connection == null) {
-                // Never pumped: nothing is there to deliver the queue.
-                inbound.clear();
-            }
             onEnd.run();
             wakeReader();
         }
