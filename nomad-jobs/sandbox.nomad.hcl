@@ -7,7 +7,7 @@
 # control plane registers one per resource profile, named nomad-shell-sandbox-<profile>.
 #
 # To run one by hand:
-#   nomad job run -var attach=127.0.0.1:8080 -var network_mode=host nomad-jobs/sandbox.nomad.hcl
+#   nomad job run -var attach_socket_dir=$HOME/.nomad-shell/attach nomad-jobs/sandbox.nomad.hcl
 #   echo -n "$TOKEN" | nomad job dispatch -meta nomad_shell_job=j123 nomad-shell-sandbox -
 
 variable "image" {
@@ -41,7 +41,7 @@ variable "disk" {
 }
 
 variable "network_mode" {
-  description = "none: no network, the daemon dials the Attach socket; host: egress (and the host's network)."
+  description = "none: no network, the daemon dials the mounted Attach socket and egress rides on Attach (its proxy); bridge only for a daemon that dials a TCP attach address. Never host."
   type        = string
   default     = "none"
 }

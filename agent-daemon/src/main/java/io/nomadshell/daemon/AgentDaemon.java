@@ -2,8 +2,10 @@ package io.nomadshell.daemon;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.daemon.egress.EgressProxy;
 import io.nomadshell.daemon.link.AttachClient;
 import io.nomadshell.daemon.link.LinkOutcome;
+import io.nomadshell.daemon.tool.SandboxPorts;
 import io.nomadshell.daemon.tool.ToolDispatcher;
 import io.nomadshell.daemon.tool.ToolOptions;
 import io.nomadshell.daemon.workspace.Workspace;
@@ -12,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,6 +83,8 @@ public final class AgentDaemon {
         log.info("agent-daemon {} dialing {} for workspace {}", version(), config.attachTarget(), workspace.root());
         AttachClient client = new AttachClient(config.attachTarget(), config.token(), version(),
                 new ToolDispatcher(workspace, ToolOptions.inSandbox(scratch)), config.link());
+        // Always up, so a tool's request out gets an answer: the connection, or why not.
+        EgressProxy proxy = startEgressProxy(client);
         try {
             return switch (client.run()) {
                 case LinkOutcome.ShutdownRequested shutdown -> {
@@ -100,6 +105,28 @@ public final class AgentDaemon {
             Thread.currentThread().interrupt();
             log.error("interrupted; stopping");
             return EXIT_FAILED;
+        } finally {
+            closeQuietly(proxy);
+        }
+    }
+
+    private static @Nullable EgressProxy startEgressProxy(AttachClient client) {
+        try {
+            return EgressProxy.start(SandboxPorts.EGRESS_PROXY, client.tunnels()::connect);
+        } catch (IOException e) {
+            // Outside a sandbox (a daemon run by hand) the port may be taken; tools then have no way out.
+            log.warn("the egress proxy cannot listen on 127.0.0.1:{}: {}", SandboxPorts.EGRESS_PROXY, e.getMessage());
+            return null;
+        }
+    }
+
+    private static void closeQuietly(@Nullable EgressProxy proxy) {
+        if (proxy != null) {
+            try {
+                proxy.close();
+            } catch (IOException e) {
+                log.debug("closing the egress proxy: {}", e.toString());
+            }
         }
     }
 

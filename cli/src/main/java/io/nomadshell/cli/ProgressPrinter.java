@@ -29,6 +29,11 @@ final class ProgressPrinter {
                 line("  " + (finished.getOk() ? "✓" : "✗") + " " + finished.getDurationMs() + " ms");
             }
             case ARTIFACT_READY -> line("● zip ready: " + event.getArtifactReady().getBytes() + " bytes");
+            case EGRESS -> {
+                var egress = event.getEgress();
+                line("  ⇄ egress " + egress.getHost() + ":" + egress.getPort()
+                        + (egress.getAllowed() ? " (" + egress.getAddress() + ")" : " refused: " + egress.getReason()));
+            }
             case KIND_NOT_SET -> {
                 // A newer server's event this client does not know.
             }

@@ -1,5 +1,6 @@
 package io.nomadshell.cli;
 
+import io.nomadshell.controlplane.egress.EgressPolicy;
 import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.controlplane.launch.nomad.NomadLauncher;
@@ -7,6 +8,7 @@ import io.nomadshell.controlplane.launch.nomad.NomadOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Option;
 
@@ -67,12 +69,11 @@ final class SandboxSettings {
         };
     }
 
-    /** Defaults and caps: memory and timeout as the server's flags say; egress only where Nomad runs sandboxes. */
-    ResourcePolicy policy(int memoryMb, Duration maxDuration) {
+    /** Defaults and caps: memory and timeout as the server's flags say; egress as {@code egress} caps it. */
+    ResourcePolicy policy(int memoryMb, Duration maxDuration, EgressPolicy egress) {
         try {
-            return new ResourcePolicy(
-                    new SandboxResources(cpuMhz, memoryMb, maxDuration, SandboxResources.Network.NONE, diskMb),
-                    maxCpuMhz, ResourcePolicy.DEFAULT.minMemoryMb(), maxMemoryMb, maxDuration, nomad(), maxDiskMb);
+            return new ResourcePolicy(new SandboxResources(cpuMhz, memoryMb, maxDuration, List.of(), diskMb),
+                    maxCpuMhz, ResourcePolicy.DEFAULT.minMemoryMb(), maxMemoryMb, maxDuration, egress, maxDiskMb);
         } catch (IllegalArgumentException e) {
             throw new UserError("the sandbox defaults do not fit the caps: " + e.getMessage());
         }

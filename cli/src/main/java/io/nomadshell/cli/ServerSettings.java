@@ -6,6 +6,7 @@ import io.nomadshell.controlplane.agent.AgentLimits;
 import io.nomadshell.controlplane.agent.ModelOptions;
 import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.context.PriceTable;
+import io.nomadshell.controlplane.egress.EgressPolicy;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.launch.local.DaemonCommand;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
@@ -109,6 +110,16 @@ final class ServerSettings {
     @Mixin
     SandboxSettings sandboxes = new SandboxSettings();
 
+    @Option(names = "--egress-allow", defaultValue = "${env:NOMAD_SHELL_EGRESS_ALLOW:-}",
+            description = "Hosts a job may ask to reach through its sandbox's egress proxy (egress.allow), comma-separated: "
+                    + "names, IP addresses, *.example.org for subdomains, * for any (env NOMAD_SHELL_EGRESS_ALLOW; default: none).")
+    String egressAllow = "";
+
+    @Option(names = "--egress-allow-private", defaultValue = "${env:NOMAD_SHELL_EGRESS_ALLOW_PRIVATE:-}",
+            description = "Address blocks egress may reach although loopback, private, link-local or otherwise special, "
+                    + "comma-separated CIDRs such as 10.1.0.0/16 (env NOMAD_SHELL_EGRESS_ALLOW_PRIVATE; default: none).")
+    String egressAllowPrivate = "";
+
     @Option(names = "--daemon-jar", defaultValue = "${env:NOMAD_SHELL_DAEMON_JAR}",
             description = "The agent daemon's jar, with its lib/ beside it (env NOMAD_SHELL_DAEMON_JAR).")
     @Nullable Path daemonJar;
@@ -128,7 +139,7 @@ final class ServerSettings {
         var home = Files.createDirectories(dataDir.toAbsolutePath());
         var socket = home.resolve("attach").resolve("attach.sock");
         var maxDuration = Duration.ofMinutes(maxJobMinutes);
-        var policy = sandboxes.policy((int) sandboxMemoryMb, maxDuration);
+        var policy = sandboxes.policy((int) sandboxMemoryMb, maxDuration, egressPolicy());
         SandboxLauncher launcher = sandboxes.nomad()
                 ? sandboxes.nomadLauncher(socket, policy.defaults())
                 : LocalLauncher.of(launcherOptions(home, socket));
@@ -158,6 +169,14 @@ final class ServerSettings {
         }
         // Local endpoints take any key; the client insists on one.
         return new ModelOptions(openAiBaseUrl, openAiApiKey != null ? openAiApiKey : "unused", model, 2);
+    }
+
+    private EgressPolicy egressPolicy() {
+        try {
+            return EgressPolicy.parse(egressAllow, egressAllowPrivate);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 
     private ContextOptions contextOptions() {

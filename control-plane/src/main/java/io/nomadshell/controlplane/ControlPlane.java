@@ -10,6 +10,7 @@ import io.nomadshell.controlplane.agent.ToolCatalogue;
 import io.nomadshell.controlplane.context.JobContexts;
 import io.nomadshell.controlplane.artifact.ArtifactStore;
 import io.nomadshell.controlplane.dispatch.Dispatcher;
+import io.nomadshell.controlplane.egress.EgressDialer;
 import io.nomadshell.controlplane.dispatch.JobRunner;
 import io.nomadshell.controlplane.launch.ReconcilingLauncher;
 import io.nomadshell.controlplane.metrics.JobMetrics;
@@ -90,7 +91,10 @@ public final class ControlPlane implements AutoCloseable {
                     jobId -> store.find(jobId).map(job -> !job.status().isTerminal()).orElse(false)));
         }
         this.attach = new AttachService(tokens, sessions, jupyterTokens);
-        this.tunnels = remember(new JobTunnels(sessions, jupyterTokens));
+        var tunnels = remember(new JobTunnels(sessions, jupyterTokens,
+                new EgressDialer(options.resources().egress(), store)));
+        sessions.onAttach(tunnels::attached);
+        this.tunnels = tunnels;
         return remember(new Dispatcher(queue, store, new Leases(redis), signals, runner,
                 options.replicaId(), options.maxRunning()));
     }

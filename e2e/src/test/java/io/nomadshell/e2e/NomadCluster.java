@@ -3,6 +3,7 @@ package io.nomadshell.e2e;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.egress.EgressPolicy;
 import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.controlplane.launch.nomad.NomadLauncher;
@@ -14,6 +15,7 @@ import io.nomadshell.gateway.server.GatewayServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 
@@ -24,10 +26,14 @@ import java.util.function.UnaryOperator;
  * carry a prefix of their own, so a test finds (and cleans) exactly its own.
  */
 final class NomadCluster implements AutoCloseable {
-    /** The caps tests work within; a small default memory and disk (tmpfs, so memory too) keep several sandboxes cheap. */
-    static final ResourcePolicy RESOURCES = new ResourcePolicy(
-            new SandboxResources(500, 512, Duration.ofMinutes(10), SandboxResources.Network.NONE, 256),
-            2000, 256, 2048, Duration.ofMinutes(10), true, 1024);
+    /** The caps tests work within; a small default memory and disk (tmpfs, so memory too) keep several sandboxes cheap; no egress. */
+    static final ResourcePolicy RESOURCES = resources(EgressPolicy.NONE);
+
+    /** {@link #RESOURCES} with {@code egress} as the egress policy. */
+    static ResourcePolicy resources(EgressPolicy egress) {
+        return new ResourcePolicy(new SandboxResources(500, 512, Duration.ofMinutes(10), List.of(), 256),
+                2000, 256, 2048, Duration.ofMinutes(10), egress, 1024);
+    }
 
     private final ControlPlane controlPlane;
     private final GatewayServer gateway;
@@ -86,6 +92,10 @@ final class NomadCluster implements AutoCloseable {
 
     String jobPrefix() {
         return jobPrefix;
+    }
+
+    int port() {
+        return gateway.port();
     }
 
     Rest rest() {

@@ -60,7 +60,7 @@ class NomadEndToEndTest {
 
         var dispatched = awaitDeadDispatchedJob(id);
         var allocation = awaitEndedAllocation(dispatched.path("ID").asText());
-        assertThat(dispatched.path("ParentID").asText()).isEqualTo(prefix + "-c500-m384-d256-none");
+        assertThat(dispatched.path("ParentID").asText()).isEqualTo(prefix + "-c500-m384-d256");
         assertThat(dispatched.path("Meta").path("submitter").asText()).isEqualTo(ApiKeys.LOCAL_OWNER);
         assertThat(dispatched.path("Meta").path("task").asText()).isEqualTo(Fixtures.HELLO_TASK);
         assertThat(allocation.path("ClientStatus").asText()).as("allocation %s", allocation).isEqualTo("complete");

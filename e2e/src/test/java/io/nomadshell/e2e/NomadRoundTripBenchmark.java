@@ -61,7 +61,7 @@ class NomadRoundTripBenchmark {
                         .attachSocket(socket).jobPrefix(prefix).build(), NomadCluster.RESOURCES.defaults());
                 var jobId = "jbenchbenchbenchbench";
                 sessions.expect(jobId);
-                var resources = new SandboxResources(1000, 512, Duration.ofMinutes(10), SandboxResources.Network.NONE);
+                var resources = new SandboxResources(1000, 512, Duration.ofMinutes(10), java.util.List.of());
                 try (var sandbox = launcher.launch(new SandboxSpec(jobId, tokens.issue(jobId, Instant.now().plusSeconds(600)),
                         dataDir, "bench", "round trip benchmark", resources))) {
                     var session = sessions.await(jobId, Duration.ofSeconds(120));

@@ -43,7 +43,8 @@ class NomadSandboxFailureTest {
     @Test
     void aSandboxNoNodeHasRoomForFailsTheJobAfterThePlacementDeadline(@TempDir Path dataDir) throws Exception {
         // Caps far above what this one node has (24 GiB), so Nomad takes the job but cannot place it.
-        var generous = new ResourcePolicy(NomadCluster.RESOURCES.defaults(), 2000, 256, 1 << 20, Duration.ofMinutes(10), true);
+        var generous = new ResourcePolicy(NomadCluster.RESOURCES.defaults(), 2000, 256, 1 << 20, Duration.ofMinutes(10),
+                NomadCluster.RESOURCES.egress());
         model = ScriptedModelServer.builder().scenario(Scenario.bundled("hello-world")).build().start();
         cluster = NomadCluster.start(dataDir, model.baseUrl(), prefix,
                 options -> options.placementTimeout(Duration.ofSeconds(5)), generous);

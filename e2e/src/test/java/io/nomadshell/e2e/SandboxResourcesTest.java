@@ -60,12 +60,13 @@ class SandboxResourcesTest {
     }
 
     @Test
-    void egressIsRefusedWhereSandboxesHaveNoNetwork() throws Exception {
-        var response = start("slow-steps").post("/schedule", "application/json", Rest.JSON.createObjectNode()
-                .put("task", "Sleep twice").put("network", "egress").toString());
+    void egressIsRefusedWhereTheServerAllowsNone() throws Exception {
+        var body = Rest.JSON.createObjectNode().put("task", "Sleep twice");
+        body.putObject("egress").putArray("allow").add("pypi.org");
+        var response = start("slow-steps").post("/schedule", "application/json", body.toString());
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
         assertThat(Rest.json(response).path("message").asText())
-                .isEqualTo("network egress is not allowed on this server; sandboxes here have no network");
+                .isEqualTo("egress to pypi.org is not allowed: this server allows no egress (its --egress-allow is empty)");
     }
 }

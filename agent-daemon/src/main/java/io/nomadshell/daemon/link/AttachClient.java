@@ -6,6 +6,8 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.nomadshell.daemon.tool.ToolDispatcher;
+import io.nomadshell.daemon.tunnel.SandboxTunnels;
+import io.nomadshell.proto.v1.DaemonMessage;
 import io.nomadshell.proto.v1.Hello;
 import io.nomadshell.proto.v1.SandboxServiceGrpc;
 import java.time.Duration;
@@ -34,6 +36,9 @@ public final class AttachClient {
     private final Hello hello;
     private final ToolDispatcher tools;
     private final LinkOptions options;
+    private final Outbox outbox = new Outbox();
+    private final SandboxTunnels tunnels =
+            new SandboxTunnels(frame -> outbox.send(DaemonMessage.newBuilder().setTunnel(frame).build()));
 
     /**
      * A client for the control plane at {@code target} ({@code unix:///path} or {@code host:port}).
@@ -49,6 +54,14 @@ public final class AttachClient {
                 .build();
         this.tools = requireNonNull(tools, "tools");
         this.options = requireNonNull(options, "options");
+    }
+
+    /**
+     * The tunnels on whichever stream is attached (each stream's end ends them): the egress proxy
+     * opens its connections out here.
+     */
+    public SandboxTunnels tunnels() {
+        return tunnels;
     }
 
     /** Runs the link until it ends for good; blocks the calling thread. */
@@ -70,12 +83,11 @@ public final class AttachClient {
     private LinkOutcome serve(ManagedChannel channel, ScheduledExecutorService timer)
             throws InterruptedException {
         SandboxServiceGrpc.SandboxServiceStub stub = SandboxServiceGrpc.newStub(channel);
-        Outbox outbox = new Outbox();
         ToolCalls calls = new ToolCalls(tools, outbox);
         Backoff backoff = new Backoff(options.initialBackoff(), options.maxBackoff());
         long unattachedSince = System.nanoTime();
         while (true) {
-            SessionEnd end = new AttachSession(hello, outbox, calls, timer, options.defaultHeartbeat())
+            SessionEnd end = new AttachSession(hello, outbox, calls, tunnels, timer, options.defaultHeartbeat())
                     .run(stub);
             switch (end) {
                 case SessionEnd.Shutdown shutdown -> {

@@ -44,13 +44,13 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
     private volatile boolean welcomed;
     private @Nullable ScheduledFuture<?> ticks;
 
-    AttachSession(Hello hello, Outbox outbox, ToolCalls calls, ScheduledExecutorService timer,
+    AttachSession(Hello hello, Outbox outbox, ToolCalls calls, SandboxTunnels tunnels, ScheduledExecutorService timer,
                   Duration defaultHeartbeat) {
         this.hello = requireNonNull(hello, "hello");
         this.outbox = requireNonNull(outbox, "outbox");
         this.calls = requireNonNull(calls, "calls");
         // Tunnels belong to one stream: the control plane's end of them goes when the stream does.
-        this.tunnels = new SandboxTunnels(frame -> outbox.send(DaemonMessage.newBuilder().setTunnel(frame).build()));
+        this.tunnels = requireNonNull(tunnels, "tunnels");
         this.timer = requireNonNull(timer, "timer");
         this.defaultHeartbeat = requireNonNull(defaultHeartbeat, "defaultHeartbeat");
     }

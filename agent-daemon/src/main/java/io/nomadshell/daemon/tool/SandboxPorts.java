@@ -13,6 +13,8 @@ public final class SandboxPorts {
     public static final int DESKTOP_WEB = 6080;
     /** Jupyter Server: the kernels run_code uses, and the notebook UI. */
     public static final int JUPYTER = 8888;
+    /** The egress proxy (HTTP, CONNECT) that tool processes reach the outside through. */
+    public static final int EGRESS_PROXY = 3128;
 
     private SandboxPorts() {}
 }

@@ -2,6 +2,7 @@ package io.nomadshell.daemon.tool;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.daemon.egress.EgressProxy;
 import io.nomadshell.daemon.tool.code.JupyterServer;
 import io.nomadshell.daemon.tool.code.RunCodeTool;
 import io.nomadshell.daemon.tool.desktop.ComputerTool;
@@ -15,6 +16,7 @@ import io.nomadshell.proto.v1.ToolEvent;
 import io.nomadshell.proto.v1.ToolResult;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -53,7 +55,12 @@ public final class ToolDispatcher {
         requireNonNull(workspace, "workspace");
         requireNonNull(options, "options");
         desktop = new Desktop(options);
-        ShellCommands shell = new ShellCommands(workspace, desktop::environment);
+        ShellCommands shell = new ShellCommands(workspace, () -> {
+            // The desktop's DISPLAY once it runs, and always the way out: the sandbox's egress proxy.
+            var env = new HashMap<>(EgressProxy.environment(SandboxPorts.EGRESS_PROXY));
+            env.putAll(desktop.environment());
+            return env;
+        });
         exec = new ExecTool(shell, processes);
         background = new BackgroundProcesses(shell, processes);
         readFile = new ReadFileTool(workspace);

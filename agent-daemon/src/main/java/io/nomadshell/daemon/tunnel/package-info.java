@@ -1,7 +1,8 @@
 /**
- * Tunnels: byte streams from the control plane to {@code 127.0.0.1:port} inside the sandbox, carried
- * as frames on the Attach stream with per-tunnel credit, so a desktop or a dev server is reachable
- * with no inbound port on the sandbox.
+ * Tunnels on the Attach stream, the daemon's end: byte streams from the control plane to {@code
+ * 127.0.0.1:port} inside the sandbox (so a desktop or a dev server is reachable with no inbound
+ * port), and from the egress proxy out through the control plane; frames with per-tunnel credit,
+ * pumped by the {@link io.nomadshell.proto.tunnel.ByteTunnel} both ends share.
  */
 @NullMarked
 package io.nomadshell.daemon.tunnel;

@@ -2,20 +2,21 @@ package io.nomadshell.controlplane.job;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.controlplane.egress.EgressPolicy;
 import io.nomadshell.controlplane.job.JobException.Reason;
-import io.nomadshell.controlplane.job.SandboxResources.Network;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * What a schedule request may ask for its sandbox: the defaults it gets when it asks for nothing,
- * the caps it may not exceed, and whether sandboxes may have network access on this server.
+ * the caps it may not exceed, and the hosts sandboxes may reach through their egress proxy.
  *
  * @param defaults what a job gets for each resource it does not ask for
  * @param maxCpuMhz the most CPU a job may ask for
  * @param minMemoryMb the least memory a sandbox runs in (the agent daemon needs some)
  * @param maxMemoryMb the most memory a job may ask for
  * @param maxTimeout the longest wall time a job may ask for
- * @param egressAllowed whether a job may ask for network access
+ * @param egress the hosts a job may ask to reach (and the special addresses allowed all the same)
  * @param maxDiskMb the most disk (workspace, and {@code /tmp}) a job may ask for
  */
 public record ResourcePolicy(
@@ -24,7 +25,7 @@ public record ResourcePolicy(
         int minMemoryMb,
         int maxMemoryMb,
         Duration maxTimeout,
-        boolean egressAllowed,
+        EgressPolicy egress,
         int maxDiskMb) {
 
     /** The smallest workspace a sandbox gets: room for a file system and a small project. */
@@ -35,28 +36,29 @@ public record ResourcePolicy(
 
     /**
      * The defaults of {@link SandboxResources#DEFAULT}, up to 4 GHz, 256 MiB to 4 GiB, 30 min, no
-     * network, up to 16 GiB of disk.
+     * egress, up to 16 GiB of disk.
      */
     public static final ResourcePolicy DEFAULT =
-            new ResourcePolicy(SandboxResources.DEFAULT, 4000, 256, 4096, Duration.ofMinutes(30), false);
+            new ResourcePolicy(SandboxResources.DEFAULT, 4000, 256, 4096, Duration.ofMinutes(30), EgressPolicy.NONE);
 
     public ResourcePolicy {
         requireNonNull(defaults, "defaults");
         requireNonNull(maxTimeout, "maxTimeout");
+        requireNonNull(egress, "egress");
         if (defaults.cpuMhz() > maxCpuMhz || defaults.memoryMb() > maxMemoryMb
                 || defaults.memoryMb() < minMemoryMb || defaults.timeout().compareTo(maxTimeout) > 0
                 || defaults.diskMb() > maxDiskMb || defaults.diskMb() < MIN_DISK_MB) {
             throw new IllegalArgumentException("the default sandbox resources exceed the caps");
         }
-        if (defaults.network() == Network.EGRESS && !egressAllowed) {
-            throw new IllegalArgumentException("the default network is egress, but egress is not allowed");
+        if (!defaults.egressAllow().isEmpty()) {
+            throw new IllegalArgumentException("egress is granted per job, never by default");
         }
     }
 
     /** A policy whose disk cap is {@link #DEFAULT_MAX_DISK_MB}. */
     public ResourcePolicy(SandboxResources defaults, int maxCpuMhz, int minMemoryMb, int maxMemoryMb,
-            Duration maxTimeout, boolean egressAllowed) {
-        this(defaults, maxCpuMhz, minMemoryMb, maxMemoryMb, maxTimeout, egressAllowed,
+            Duration maxTimeout, EgressPolicy egress) {
+        this(defaults, maxCpuMhz, minMemoryMb, maxMemoryMb, maxTimeout, egress,
                 Math.max(DEFAULT_MAX_DISK_MB, defaults.diskMb()));
     }
 
@@ -84,14 +86,21 @@ public record ResourcePolicy(
             throw invalid("timeout_seconds " + timeout.toSeconds() + " exceeds this server's cap of "
                     + maxTimeout.toSeconds() + " s");
         }
-        Network net;
-        try {
-            net = asked.network().isEmpty() ? defaults.network() : Network.fromWireName(asked.network());
-        } catch (IllegalArgumentException e) {
-            throw invalid("network must be none or egress, not '" + asked.network() + "'");
+        switch (asked.network()) {
+            case "", "none" -> {
+                // Sandboxes never have a network.
+            }
+            case "egress" -> throw invalid("network \"egress\" is no longer offered: sandboxes have no network. "
+                    + "Ask for the hosts the job needs with egress.allow instead, e.g. "
+                    + "{\"egress\": {\"allow\": [\"pypi.org\"]}}, within this server's --egress-allow");
+            default -> throw invalid("network must be none, not '" + asked.network()
+                    + "' (sandboxes have no network; ask for hosts with egress.allow)");
         }
-        if (net == Network.EGRESS && !egressAllowed) {
-            throw invalid("network egress is not allowed on this server; sandboxes here have no network");
+        List<String> egressAllow;
+        try {
+            egressAllow = egress.grant(asked.egressAllow());
+        } catch (IllegalArgumentException e) {
+            throw invalid(e.getMessage());
         }
         int disk = orDefault("disk_mb", asked.diskMb(), defaults.diskMb());
         if (disk > maxDiskMb) {
@@ -100,7 +109,7 @@ public record ResourcePolicy(
         if (disk < MIN_DISK_MB) {
             throw invalid("disk_mb " + disk + " is below the " + MIN_DISK_MB + " MiB a sandbox needs");
         }
-        return new SandboxResources(cpu, memory, timeout, net, disk);
+        return new SandboxResources(cpu, memory, timeout, egressAllow, disk);
     }
 
     private static int orDefault(String field, int asked, int fallback) {

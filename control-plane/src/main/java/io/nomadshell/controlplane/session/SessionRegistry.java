@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,6 +25,7 @@ public final class SessionRegistry implements AutoCloseable {
     private final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
     private final ScheduledExecutorService ticker =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("attach-heartbeat").daemon().factory());
+    private volatile Consumer<DaemonSession> onAttach = session -> {};
 
     public SessionRegistry(Duration heartbeatInterval) {
         this.heartbeatInterval = requireNonNull(heartbeatInterval, "heartbeatInterval");
@@ -33,6 +35,11 @@ public final class SessionRegistry implements AutoCloseable {
 
     public Duration heartbeatInterval() {
         return heartbeatInterval;
+    }
+
+    /** Runs {@code listener} for every stream that attaches, before any message after its Hello is read (set once). */
+    public void onAttach(Consumer<DaemonSession> listener) {
+        this.onAttach = requireNonNull(listener, "listener");
     }
 
     /** Lets a daemon of {@code jobId} attach here. */
@@ -106,6 +113,7 @@ public final class SessionRegistry implements AutoCloseable {
             slot.next = new CompletableFuture<>();
             waiting.complete(session);
         }
+        onAttach.accept(session);
         return true;
     }
 

@@ -70,7 +70,7 @@ public final class JobStore {
                 "sandbox_cpu_mhz", Integer.toString(sandbox.cpuMhz()),
                 "sandbox_memory_mb", Integer.toString(sandbox.memoryMb()),
                 "sandbox_timeout_s", Long.toString(sandbox.timeout().toSeconds()),
-                "sandbox_network", sandbox.network().wireName(),
+                "sandbox_egress_allow", String.join(",", sandbox.egressAllow()),
                 "sandbox_disk_mb", Integer.toString(sandbox.diskMb()));
         if (stored.equals(id)) {
             listener.onEvent(first);
@@ -226,7 +226,7 @@ public final class JobStore {
                 sandbox(f));
     }
 
-    /** Jobs stored before sandboxes had resources get the defaults. */
+    /** Jobs stored before sandboxes had resources get the defaults; those stored before egress, none. */
     private static SandboxResources sandbox(Map<String, String> f) {
         if (!f.containsKey("sandbox_memory_mb")) {
             return SandboxResources.DEFAULT;
@@ -235,9 +235,13 @@ public final class JobStore {
                 Integer.parseInt(f.get("sandbox_cpu_mhz")),
                 Integer.parseInt(f.get("sandbox_memory_mb")),
                 Duration.ofSeconds(Long.parseLong(f.get("sandbox_timeout_s"))),
-                SandboxResources.Network.fromWireName(f.get("sandbox_network")),
+                egressAllow(f.getOrDefault("sandbox_egress_allow", "")),
                 // Jobs stored before sandboxes had a disk size get the default.
                 Integer.parseInt(f.getOrDefault("sandbox_disk_mb", Integer.toString(SandboxResources.DEFAULT_DISK_MB))));
+    }
+
+    private static List<String> egressAllow(String joined) {
+        return joined.isEmpty() ? List.of() : List.of(joined.split(","));
     }
 
     private static Instant instant(String millis) {

@@ -2,6 +2,7 @@ package io.nomadshell.controlplane.tunnel;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.controlplane.egress.EgressDialer;
 import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.controlplane.job.JobException.Reason;
 import io.nomadshell.controlplane.session.DaemonSession;
@@ -26,22 +27,28 @@ import java.util.concurrent.atomic.AtomicLong;
  * tunneled over the job's Attach stream. Bridges live as long as the stream they ride on. Only the
  * replica holding the daemon's stream can open tunnels to it. {@link #ensureService} starts a
  * service (desktop, Jupyter) in the sandbox before a user opens it. Ownership is the caller's to check.
+ * In the other direction, every attached stream's egress connects go to the {@link EgressDialer}.
  */
 public final class JobTunnels implements AutoCloseable {
     /** Starting the desktop or Jupyter Server the first time takes seconds, on a busy host tens of them. */
     private static final Duration ENSURE_TIMEOUT = Duration.ofSeconds(90);
     private final SessionRegistry sessions;
     private final JupyterTokens jupyterTokens;
+    private final EgressDialer egress;
     private final Path directory;
     private final AtomicLong nextSocket = new AtomicLong();
     private final AtomicLong nextCall = new AtomicLong();
     private final ConcurrentHashMap<DaemonSession, TunnelMux> muxes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<BridgeKey, PortBridge> bridges = new ConcurrentHashMap<>();
 
-    /** Bridges' sockets go in a fresh private directory (mode 700), removed on {@link #close()}. */
-    public JobTunnels(SessionRegistry sessions, JupyterTokens jupyterTokens) throws IOException {
+    /**
+     * Bridges' sockets go in a fresh private directory (mode 700), removed on {@link #close()}; the
+     * daemons' egress connects go to {@code egress}.
+     */
+    public JobTunnels(SessionRegistry sessions, JupyterTokens jupyterTokens, EgressDialer egress) throws IOException {
         this.sessions = requireNonNull(sessions, "sessions");
         this.jupyterTokens = requireNonNull(jupyterTokens, "jupyterTokens");
+        this.egress = requireNonNull(egress, "egress");
         // Short and private: Unix socket paths are limited to about 100 bytes, and only this process may connect.
         this.directory = Files.createTempDirectory("nomad-shell-tunnels");
     }
@@ -108,12 +115,21 @@ public final class JobTunnels implements AutoCloseable {
         return muxes.values().stream().mapToInt(TunnelMux::openCount).sum();
     }
 
-    private PortBridge openBridge(BridgeKey key) {
-        var mux = muxes.computeIfAbsent(key.session(), session -> {
+    /** Serves the tunnels of a newly attached stream (its daemon may open egress tunnels at once). */
+    public void attached(DaemonSession session) {
+        mux(requireNonNull(session, "session"));
+    }
+
+    private TunnelMux mux(DaemonSession session) {
+        return muxes.computeIfAbsent(session, attached -> {
             // Async: the stream may have ended already, and forget() must not run inside computeIfAbsent.
-            session.closed().whenCompleteAsync((ignored, error) -> forget(session));
-            return new TunnelMux(session);
+            attached.closed().whenCompleteAsync((ignored, error) -> forget(attached));
+            return new TunnelMux(attached, egress);
         });
+    }
+
+    private PortBridge openBridge(BridgeKey key) {
+        var mux = mux(key.session());
         try {
             return PortBridge.open(directory.resolve(nextSocket.incrementAndGet() + ".sock"), mux, key.port());
         } catch (IOException e) {

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -54,7 +55,7 @@ class JobStoreTest {
 
     @Test
     void aJobKeepsTheSandboxResourcesItWasGranted() {
-        var granted = new SandboxResources(500, 384, Duration.ofSeconds(90), SandboxResources.Network.EGRESS);
+        var granted = new SandboxResources(500, 384, Duration.ofSeconds(90), List.of("pypi.org", "*.example.org"));
         var id = store.create(JobIds.next(), "alice", "build it", granted, Instant.now(), null);
 
         assertThat(store.find(id).orElseThrow().sandbox()).isEqualTo(granted);

@@ -46,7 +46,7 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
     public void schedule(ScheduleRequest request, StreamObserver<ScheduleResponse> response) {
         var key = request.getIdempotencyKey().isEmpty() ? null : request.getIdempotencyKey();
         var sandbox = new SandboxRequest(request.getCpuMhz(), request.getMemoryMb(), request.getTimeoutSeconds(),
-                request.getNetwork(), request.getDiskMb());
+                request.getNetwork(), request.getEgress().getAllowList(), request.getDiskMb());
         var job = jobs.schedule(owner(), request.getTask(), sandbox, key);
         response.onNext(ScheduleResponse.newBuilder().setJobId(job.id()).setStatus(job.status().wireName()).build());
         response.onCompleted();

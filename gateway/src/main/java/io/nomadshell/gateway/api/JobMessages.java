@@ -25,7 +25,8 @@ final class JobMessages {
                 .setCpuMhz(job.sandbox().cpuMhz())
                 .setMemoryMb(job.sandbox().memoryMb())
                 .setTimeoutSeconds((int) job.sandbox().timeout().toSeconds())
-                .setNetwork(job.sandbox().network().wireName())
+                .setNetwork("none")
+                .addAllEgressAllow(job.sandbox().egressAllow())
                 .setDiskMb(job.sandbox().diskMb());
         if (job.startedAt() != null) {
             message.setStartedAt(timestamp(job.startedAt()));

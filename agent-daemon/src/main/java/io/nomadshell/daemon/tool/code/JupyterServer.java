@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.nomadshell.daemon.egress.EgressProxy;
+import io.nomadshell.daemon.tool.SandboxPorts;
 import io.nomadshell.daemon.tool.ServiceProcess;
 import io.nomadshell.daemon.tool.ToolException;
 import io.nomadshell.daemon.tool.ToolOptions;
@@ -16,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -107,12 +110,14 @@ public final class JupyterServer implements AutoCloseable {
         List<String> command = List.of(options.python(), "-m", "jupyter_server",
                 "--ip=127.0.0.1", "--port=" + options.jupyterPort(), "--port-retries=0", "--no-browser",
                 "--allow-root", "--ServerApp.password=", "--ServerApp.root_dir=" + workspace);
-        Map<String, String> env = Map.of(
+        // Kernels (pip in a notebook) reach out through the sandbox's egress proxy, as exec does.
+        Map<String, String> env = new HashMap<>(EgressProxy.environment(SandboxPorts.EGRESS_PROXY));
+        env.putAll(Map.of(
                 "JUPYTER_RUNTIME_DIR", home.resolve("runtime").toString(),
                 "JUPYTER_CONFIG_DIR", home.resolve("config").toString(),
                 "IPYTHONDIR", home.resolve("ipython").toString(),
                 "MPLCONFIGDIR", home.resolve("matplotlib").toString(),
-                "PYDEVD_DISABLE_FILE_VALIDATION", "1");
+                "PYDEVD_DISABLE_FILE_VALIDATION", "1"));
         try {
             server = ServiceProcess.start("jupyter-server", command, env, home.resolve("server.log"), false);
         } catch (IOException e) {

@@ -4,7 +4,6 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.nomadshell.controlplane.job.SandboxResources.Network;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -62,7 +61,9 @@ final class SandboxJobTemplate {
         values.put("cpu", profile.cpuMhz());
         values.put("memory", profile.memoryMb());
         values.put("disk", profile.diskMb());
-        values.put("network_mode", profile.network() == Network.EGRESS ? "host" : "none");
+        // No network: the daemon dials the mounted Attach socket, and egress rides on Attach. Only a
+        // daemon told to dial a TCP address needs an interface (Docker's bridge) to reach it.
+        values.put("network_mode", options.attachSocketDirectory() == null ? "bridge" : "none");
         values.put("attach", options.attachTarget());
         values.put("attach_socket_dir",
                 options.attachSocketDirectory() == null ? "" : options.attachSocketDirectory().toString());

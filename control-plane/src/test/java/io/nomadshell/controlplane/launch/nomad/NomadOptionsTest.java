@@ -2,7 +2,6 @@ package io.nomadshell.controlplane.launch.nomad;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.nomadshell.controlplane.job.SandboxResources.Network;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
@@ -37,17 +36,17 @@ class NomadOptionsTest {
         var options = NomadOptions.fromEnv(Map.of()).image("reg.example/sandbox:\"1\"${x}")
                 .attachAddress("cp:8080").build();
 
-        assertThat(SandboxJobTemplate.variables(options, new SandboxProfile(750, 512, Network.EGRESS, 64))).isEqualTo("""
+        assertThat(SandboxJobTemplate.variables(options, new SandboxProfile(750, 512, 64))).isEqualTo("""
                 image = "reg.example/sandbox:\\"1\\"$${x}"
                 runtime = "runc"
                 cpu = 750
                 memory = 512
                 disk = 64
-                network_mode = "host"
+                network_mode = "bridge"
                 attach = "cp:8080"
                 attach_socket_dir = ""
                 """);
-        assertThat(new SandboxProfile(750, 512, Network.NONE, 64).parentJobId("nomad-shell-sandbox"))
-                .isEqualTo("nomad-shell-sandbox-c750-m512-d64-none");
+        assertThat(new SandboxProfile(750, 512, 64).parentJobId("nomad-shell-sandbox"))
+                .isEqualTo("nomad-shell-sandbox-c750-m512-d64");
     }
 }
