@@ -2,7 +2,7 @@ package io.nomadshell.controlplane;
 
 import static java.util.Objects.requireNonNull;
 
-import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.nomadshell.controlplane.agent.AgentLoop;
 import io.nomadshell.controlplane.agent.ModelClient;
@@ -13,9 +13,11 @@ import io.nomadshell.controlplane.dispatch.Dispatcher;
 import io.nomadshell.controlplane.dispatch.JobRunner;
 import io.nomadshell.controlplane.launch.ReconcilingLauncher;
 import io.nomadshell.controlplane.metrics.JobMetrics;
+import io.nomadshell.controlplane.session.AttachCredentials;
 import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.SessionRegistry;
+import io.nomadshell.controlplane.store.AttachLedger;
 import io.nomadshell.controlplane.store.ContextStore;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.JobQueue;
@@ -45,7 +47,7 @@ public final class ControlPlane implements AutoCloseable {
 
     private final Deque<AutoCloseable> closeInOrder = new ArrayDeque<>();
     private @Nullable JobManager jobs;
-    private @Nullable AttachService attach;
+    private @Nullable ServerServiceDefinition attach;
     private @Nullable JobTunnels tunnels;
     private final JobMetrics metrics = new JobMetrics();
     private final Dispatcher dispatcher;
@@ -86,7 +88,7 @@ public final class ControlPlane implements AutoCloseable {
             remember(reconciling.startReconciling(
                     jobId -> store.find(jobId).map(job -> !job.status().isTerminal()).orElse(false)));
         }
-        this.attach = new AttachService(tokens, sessions);
+        this.attach = AttachService.definition(new AttachCredentials(tokens, new AttachLedger(redis)), sessions);
         this.tunnels = remember(new JobTunnels(sessions));
         return remember(new Dispatcher(queue, store, new Leases(redis), signals, runner,
                 options.replicaId(), options.maxRunning()));
@@ -116,8 +118,11 @@ public final class ControlPlane implements AutoCloseable {
         return requireNonNull(jobs, "jobs");
     }
 
-    /** The {@code SandboxService} daemons attach to; serve it wherever daemons can reach it. */
-    public BindableService attachService() {
+    /**
+     * The {@code SandboxService} daemons attach to, behind its credential check; serve it on the
+     * sandbox-facing listener only, never beside the public API.
+     */
+    public ServerServiceDefinition attachService() {
         return requireNonNull(attach, "attach");
     }
 
