@@ -11,6 +11,7 @@ import io.nomadshell.controlplane.launch.local.DaemonCommand;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
 import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.gateway.server.AttachServer;
 import io.nomadshell.gateway.server.GatewayOptions;
 import io.nomadshell.gateway.server.GatewayServer;
 import java.io.IOException;
@@ -100,17 +101,24 @@ final class ServerSettings {
     @Mixin
     SandboxSettings sandboxes = new SandboxSettings();
 
+    @Mixin
+    AttachSettings attach = new AttachSettings();
+
     @Option(names = "--daemon-jar", defaultValue = "${env:NOMAD_SHELL_DAEMON_JAR}",
             description = "The agent daemon's jar, with its lib/ beside it (env NOMAD_SHELL_DAEMON_JAR).")
     @Nullable Path daemonJar;
 
-    /** A running control plane and its gateway; close stops the gateway first. */
-    record Running(ControlPlane controlPlane, GatewayServer gateway) implements AutoCloseable {
+    /** A running control plane, its gateway and its Attach listener; close stops the gateway first. */
+    record Running(ControlPlane controlPlane, GatewayServer gateway, AttachServer attach) implements AutoCloseable {
         @Override
         public void close() {
             controlPlane.stopAcceptingJobs();
-            gateway.close();
-            controlPlane.close();
+            try {
+                gateway.close();
+                attach.close();
+            } finally {
+                controlPlane.close();
+            }
         }
     }
 
@@ -133,9 +141,15 @@ final class ServerSettings {
                 .context(contextOptions())
                 .resources(policy)
                 .build());
+        AttachServer attachServer = null;
         try {
-            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys(), socket)));
+            attachServer = AttachServer.start(controlPlane, attach.options(home, socket));
+            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys())),
+                    attachServer);
         } catch (IOException | RuntimeException e) {
+            if (attachServer != null) {
+                attachServer.close();
+            }
             controlPlane.close();
             throw e;
         }

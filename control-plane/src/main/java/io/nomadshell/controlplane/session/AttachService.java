@@ -84,22 +84,24 @@ public final class AttachService extends SandboxServiceGrpc.SandboxServiceImplBa
                     return e.getStatus();
                 }
                 var candidate = new DaemonSession(jobId, outbound);
+                // Recorded, then welcomed, under the stream's lock: a tool call the job sends as soon as
+                // the session is recorded waits for the Welcome, which always comes first.
                 synchronized (outbound) {
+                    switch (sessions.attached(candidate)) {
+                        case YES -> { }
+                        case NOT_EXPECTED -> {
+                            return notWaiting(jobId);
+                        }
+                        case ALREADY_LIVE -> {
+                            return alreadyLive(jobId);
+                        }
+                    }
                     outbound.onNext(ControlMessage.newBuilder()
                             .setWelcome(Welcome.newBuilder()
                                     .setJobId(jobId)
                                     .setHeartbeatIntervalMs((int) sessions.heartbeatInterval().toMillis())
                                     .setResumeSecret(resumeSecret))
                             .build());
-                }
-                switch (sessions.attached(candidate)) {
-                    case YES -> { }
-                    case NOT_EXPECTED -> {
-                        return notWaiting(jobId);
-                    }
-                    case ALREADY_LIVE -> {
-                        return alreadyLive(jobId);
-                    }
                 }
                 session = candidate;
                 log.info("Daemon attached for job {} (version {})", jobId, message.getHello().getDaemonVersion());

@@ -3,17 +3,14 @@ package io.nomadshell.gateway.server;
 import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.gateway.auth.ApiKeys;
-import java.nio.file.Path;
-import org.jspecify.annotations.Nullable;
 
 /**
  * How the gateway listens.
  *
  * @param port the one TCP port for gRPC and REST (0 picks a free one)
  * @param apiKeys with none, the server listens on loopback only
- * @param attachSocket a Unix socket where local sandboxes' daemons attach; null for none
  */
-public record GatewayOptions(int port, ApiKeys apiKeys, @Nullable Path attachSocket) {
+public record GatewayOptions(int port, ApiKeys apiKeys) {
     public static final int DEFAULT_PORT = 8080;
 
     public GatewayOptions {

@@ -22,18 +22,15 @@ import io.nomadshell.gateway.http.JsonErrorHandler;
 import io.nomadshell.gateway.http.LiveRoutes;
 import io.nomadshell.gateway.http.PlainTextTasks;
 import io.nomadshell.gateway.ops.Operations;
-import io.nomadshell.proto.v1.SandboxServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one Armeria server in front of a control plane: the public gRPC API and its REST face on one
- * port, the streamed download beside them, and the internal Attach service on the same port and,
- * for local sandboxes, on a Unix socket.
+ * The public Armeria server in front of a control plane: the gRPC API and its REST face on one port,
+ * the streamed download beside them. Sandboxes never reach it: they attach to the {@link AttachServer}.
  */
 public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
@@ -50,7 +47,6 @@ public final class GatewayServer implements AutoCloseable {
         var jobs = controlPlane.jobs();
         var grpc = GrpcService.builder()
                 .addService(ServerInterceptors.intercept(new JobGrpcService(jobs, controlPlane.tunnels()), new ApiKeyInterceptor(options.apiKeys())))
-                .addService(controlPlane.attachService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .enableHealthCheckService(true)
                 .enableHttpJsonTranscoding(true)
@@ -68,24 +64,12 @@ public final class GatewayServer implements AutoCloseable {
         } else {
             builder.port(new ServerPort(new InetSocketAddress("127.0.0.1", options.port()), SessionProtocol.HTTP));
         }
-        var socket = options.attachSocket();
-        if (socket != null) {
-            Files.createDirectories(socket.toAbsolutePath().getParent());
-            Files.deleteIfExists(socket);
-            builder.port(new ServerPort(DomainSocketAddress.of(socket), SessionProtocol.HTTP));
-        }
         var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), options.apiKeys());
         Operations.install(builder, jobs, controlPlane.metrics(), controlPlane.tunnels(), live);
         var server = builder
                 .service(grpc)
                 .decorator("/schedule", new PlainTextTasks())
                 .decorator("/submit", new PlainTextTasks())
-                // An Attach stream lives as long as its job and carries whole zips upstream.
-                .decoratorUnder("/" + SandboxServiceGrpc.SERVICE_NAME + "/", (delegate, ctx, req) -> {
-                    ctx.setMaxRequestLength(0);
-                    ctx.clearRequestTimeout();
-                    return delegate.serve(ctx, req);
-                })
                 .service("/download/{job_id}", new DownloadService(jobs, options.apiKeys()))
                 .service("/internal/healthcheck", HealthCheckService.of())
                 .serviceUnder("/docs", DocService.builder().build())
@@ -106,7 +90,7 @@ public final class GatewayServer implements AutoCloseable {
     /** The TCP port gRPC and REST are served on. */
     public int port() {
         return server.activePorts().values().stream()
-                .filter(port -> port.localAddress() instanceof InetSocketAddress && !(port.localAddress() instanceof DomainSocketAddress))
+                .filter(port -> !(port.localAddress() instanceof DomainSocketAddress))
                 .mapToInt(port -> port.localAddress().getPort())
                 .findFirst()
                 .orElseThrow();
