@@ -8,6 +8,8 @@ import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.controlplane.launch.nomad.NomadLauncher;
 import io.nomadshell.controlplane.launch.nomad.NomadOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.gateway.server.AttachServer;
+import io.nomadshell.gateway.server.AttachServerOptions;
 import io.nomadshell.gateway.server.GatewayOptions;
 import io.nomadshell.gateway.server.GatewayServer;
 import java.nio.file.Files;
@@ -30,12 +32,14 @@ final class NomadCluster implements AutoCloseable {
 
     private final ControlPlane controlPlane;
     private final GatewayServer gateway;
+    private final AttachServer attach;
     private final String jobPrefix;
     private boolean closed;
 
-    private NomadCluster(ControlPlane controlPlane, GatewayServer gateway, String jobPrefix) {
+    private NomadCluster(ControlPlane controlPlane, GatewayServer gateway, AttachServer attach, String jobPrefix) {
         this.controlPlane = controlPlane;
         this.gateway = gateway;
+        this.attach = attach;
         this.jobPrefix = jobPrefix;
     }
 
@@ -74,10 +78,15 @@ final class NomadCluster implements AutoCloseable {
                 .readyTimeout(Duration.ofSeconds(90))
                 .maxRunning(4)
                 .build());
+        AttachServer attach = null;
         try {
-            return new NomadCluster(controlPlane, GatewayServer.start(controlPlane,
-                    new GatewayOptions(0, ApiKeys.none(), socket)), jobPrefix);
+            attach = AttachServer.start(controlPlane, AttachServerOptions.socketOnly(socket));
+            return new NomadCluster(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(0, ApiKeys.none())),
+                    attach, jobPrefix);
         } catch (Exception e) {
+            if (attach != null) {
+                attach.close();
+            }
             controlPlane.close();
             throw e;
         }
@@ -104,6 +113,7 @@ final class NomadCluster implements AutoCloseable {
         controlPlane.stopAcceptingJobs();
         try {
             gateway.close();
+            attach.close();
         } finally {
             controlPlane.close();
         }
