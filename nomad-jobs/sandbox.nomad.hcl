@@ -7,7 +7,7 @@
 # control plane registers one per resource profile, named nomad-shell-sandbox-<profile>.
 #
 # To run one by hand:
-#   nomad job run -var attach=127.0.0.1:8080 -var network_mode=host nomad-jobs/sandbox.nomad.hcl
+#   nomad job run -var attach=cp.example:7443 -var attach_ca="$(cat ~/.nomad-shell/tls/attach-ca.pem)" nomad-jobs/sandbox.nomad.hcl
 #   echo -n "$TOKEN" | nomad job dispatch -meta nomad_shell_job=j123 nomad-shell-sandbox -
 
 variable "image" {
@@ -44,6 +44,12 @@ variable "attach" {
   description = "The control plane's Attach address as the daemon dials it: unix:///run/nomad-shell/<socket> or host:port."
   type        = string
   default     = "unix:///run/nomad-shell/attach.sock"
+}
+
+variable "attach_ca" {
+  description = "With attach as host:port (always TLS): the CA certificate (PEM) the daemon trusts; empty for the image's system authorities."
+  type        = string
+  default     = ""
 }
 
 variable "attach_socket_dir" {
@@ -84,9 +90,19 @@ job "nomad-shell-sandbox" {
       # The daemon ends at once on SIGTERM; what it ran gets this long before SIGKILL.
       kill_timeout = "10s"
 
-      # The job's Attach token, readable only inside the task.
+      # The job's single-use launch credential, readable only inside the task; the daemon deletes
+      # the file once read (never env: every tool process would inherit it).
       dispatch_payload {
         file = "token"
+      }
+
+      # The CA that signed the control plane's Attach certificate (a public certificate).
+      dynamic "template" {
+        for_each = var.attach_ca == "" ? [] : [var.attach_ca]
+        content {
+          data        = template.value
+          destination = "local/attach-ca.pem"
+        }
       }
 
       config {
@@ -103,6 +119,7 @@ job "nomad-shell-sandbox" {
       env {
         NOMAD_SHELL_ATTACH     = var.attach
         NOMAD_SHELL_TOKEN_FILE = "/local/token"
+        NOMAD_SHELL_ATTACH_CA  = var.attach_ca == "" ? "" : "/local/attach-ca.pem"
         # Jupyter serves under the path the gateway proxies to it (control plane's JupyterPath).
         NOMAD_SHELL_JUPYTER_BASE_URL = "/v1/jobs/${NOMAD_META_nomad_shell_job}/jupyter/"
       }

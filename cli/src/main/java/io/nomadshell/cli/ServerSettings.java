@@ -128,8 +128,11 @@ final class ServerSettings {
         var socket = home.resolve("attach").resolve("attach.sock");
         var maxDuration = Duration.ofMinutes(maxJobMinutes);
         var policy = sandboxes.policy((int) sandboxMemoryMb, maxDuration);
+        var attachOptions = attach.options(home, socket);
+        var attachTls = attachOptions.tls();
         SandboxLauncher launcher = sandboxes.nomad()
-                ? sandboxes.nomadLauncher(socket, policy.defaults())
+                ? sandboxes.nomadLauncher(socket, attachTls == null ? null : attachTls.ca(), attachTls != null,
+                        policy.defaults())
                 : LocalLauncher.of(launcherOptions(home, socket));
         var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
                 .dataDir(home)
@@ -143,7 +146,7 @@ final class ServerSettings {
                 .build());
         AttachServer attachServer = null;
         try {
-            attachServer = AttachServer.start(controlPlane, attach.options(home, socket));
+            attachServer = AttachServer.start(controlPlane, attachOptions);
             return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys())),
                     attachServer);
         } catch (IOException | RuntimeException e) {

@@ -33,13 +33,16 @@ final class NomadCluster implements AutoCloseable {
     private final ControlPlane controlPlane;
     private final GatewayServer gateway;
     private final AttachServer attach;
+    private final Path attachSocket;
     private final String jobPrefix;
     private boolean closed;
 
-    private NomadCluster(ControlPlane controlPlane, GatewayServer gateway, AttachServer attach, String jobPrefix) {
+    private NomadCluster(ControlPlane controlPlane, GatewayServer gateway, AttachServer attach, Path attachSocket,
+            String jobPrefix) {
         this.controlPlane = controlPlane;
         this.gateway = gateway;
         this.attach = attach;
+        this.attachSocket = attachSocket;
         this.jobPrefix = jobPrefix;
     }
 
@@ -82,7 +85,7 @@ final class NomadCluster implements AutoCloseable {
         try {
             attach = AttachServer.start(controlPlane, AttachServerOptions.socketOnly(socket));
             return new NomadCluster(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(0, ApiKeys.none())),
-                    attach, jobPrefix);
+                    attach, socket, jobPrefix);
         } catch (Exception e) {
             if (attach != null) {
                 attach.close();
@@ -94,6 +97,11 @@ final class NomadCluster implements AutoCloseable {
 
     String jobPrefix() {
         return jobPrefix;
+    }
+
+    /** The Attach listener's Unix socket on the host (mounted into sandboxes at /run/nomad-shell). */
+    Path attachSocket() {
+        return attachSocket;
     }
 
     Rest rest() {

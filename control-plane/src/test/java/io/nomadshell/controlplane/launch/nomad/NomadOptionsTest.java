@@ -13,7 +13,7 @@ class NomadOptionsTest {
     @Test
     void readsTheNomadCliEnvironmentAndNeverPrintsTheToken() {
         var options = NomadOptions.fromEnv(Map.of("NOMAD_ADDR", "http://nomad.internal:4646", "NOMAD_TOKEN", "s3cret",
-                "NOMAD_REGION", "eu", "NOMAD_NAMESPACE", "agents")).attachAddress("cp.internal:8080").build();
+                "NOMAD_REGION", "eu", "NOMAD_NAMESPACE", "agents")).attachAddress("cp.internal:8080", "").build();
 
         assertThat(options.address()).isEqualTo(URI.create("http://nomad.internal:4646"));
         assertThat(options.token()).isEqualTo("s3cret");
@@ -35,7 +35,7 @@ class NomadOptionsTest {
     @Test
     void theJobFileGetsEveryValueAsAVariableSafelyQuoted() {
         var options = NomadOptions.fromEnv(Map.of()).image("reg.example/sandbox:\"1\"${x}")
-                .attachAddress("cp:8080").build();
+                .attachAddress("cp:8080", "").build();
 
         assertThat(SandboxJobTemplate.variables(options, new SandboxProfile(750, 512, Network.EGRESS))).isEqualTo("""
                 image = "reg.example/sandbox:\\"1\\"$${x}"
