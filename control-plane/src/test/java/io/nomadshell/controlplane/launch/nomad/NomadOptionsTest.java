@@ -35,7 +35,7 @@ class NomadOptionsTest {
     @Test
     void theJobFileGetsEveryValueAsAVariableSafelyQuoted() {
         var options = NomadOptions.fromEnv(Map.of()).image("reg.example/sandbox:\"1\"${x}")
-                .attachAddress("cp:8080", "").build();
+                .attachAddress("cp:8080", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").build();
 
         assertThat(SandboxJobTemplate.variables(options, new SandboxProfile(750, 512, Network.EGRESS))).isEqualTo("""
                 image = "reg.example/sandbox:\\"1\\"$${x}"
@@ -45,6 +45,7 @@ class NomadOptionsTest {
                 network_mode = "host"
                 attach = "cp:8080"
                 attach_socket_dir = ""
+                attach_ca = "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"
                 """);
         assertThat(new SandboxProfile(750, 512, Network.NONE).parentJobId("nomad-shell-sandbox"))
                 .isEqualTo("nomad-shell-sandbox-c750-m512-none");
