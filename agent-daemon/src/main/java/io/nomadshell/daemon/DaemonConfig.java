@@ -93,6 +93,9 @@ public record DaemonConfig(String attachTarget, String token, Path workspace, Li
         } catch (InvalidPathException e) {
             throw new IllegalArgumentException(ATTACH_CA_ENV + " is not a valid path: '" + ca + "'");
         }
+        if (caPath != null && !Files.isReadable(caPath)) {
+            throw new IllegalArgumentException(ATTACH_CA_ENV + " names no readable file: '" + ca + "'");
+        }
         String jupyterBaseUrl = env.getOrDefault(JUPYTER_BASE_URL_ENV, "").strip();
         String target = env.getOrDefault(ATTACH_ENV, "").strip();
         checkTarget(target);

@@ -32,12 +32,17 @@ class DaemonConfigTest {
     }
 
     @Test
-    void takesTheWorkspaceAndTheAttachCaFromTheEnvironment() {
+    void takesTheWorkspaceAndTheAttachCaFromTheEnvironment(@TempDir Path dir) throws Exception {
+        Path ca = Files.writeString(dir.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
         DaemonConfig config = DaemonConfig.fromEnv(Map.of("NOMAD_SHELL_ATTACH", "10.0.0.5:7443",
-                "NOMAD_SHELL_WORKSPACE", "/srv/ws", "NOMAD_SHELL_ATTACH_CA", "/etc/ns/ca.pem"), stdin("t"));
+                "NOMAD_SHELL_WORKSPACE", "/srv/ws", "NOMAD_SHELL_ATTACH_CA", ca.toString()), stdin("t"));
 
         assertThat(config.workspace()).isEqualTo(Path.of("/srv/ws"));
-        assertThat(config.attachCa()).isEqualTo(Path.of("/etc/ns/ca.pem"));
+        assertThat(config.attachCa()).isEqualTo(ca);
+        assertThatThrownBy(() -> DaemonConfig.fromEnv(Map.of("NOMAD_SHELL_ATTACH", "10.0.0.5:7443",
+                "NOMAD_SHELL_ATTACH_CA", dir.resolve("missing.pem").toString()), stdin("t")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("NOMAD_SHELL_ATTACH_CA names no readable file");
     }
 
     @Test

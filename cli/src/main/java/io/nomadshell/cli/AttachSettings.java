@@ -28,7 +28,8 @@ final class AttachSettings {
             description = "The PKCS#8 PEM private key of --attach-tls-cert (env NOMAD_SHELL_ATTACH_TLS_KEY).")
     @Nullable Path tlsKey;
 
-    AttachServerOptions options(Path dataDir, Path socket) throws IOException {
+    /** @param dialedAs the host sandboxes dial (--attach-address), named in a generated certificate too; null if none */
+    AttachServerOptions options(Path dataDir, Path socket, @Nullable String dialedAs) throws IOException {
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new UserError("--attach-tls-cert and --attach-tls-key go together");
         }
@@ -40,7 +41,8 @@ final class AttachSettings {
         }
         var address = hostPort(listen.strip());
         var tls = tlsCert != null && tlsKey != null ? AttachTls.operator(tlsCert, tlsKey)
-                : AttachTls.generated(dataDir.resolve("tls"), List.of(address.getHostString()));
+                : AttachTls.generated(dataDir.resolve("tls"), dialedAs == null ? List.of(address.getHostString())
+                        : List.of(address.getHostString(), dialedAs));
         return new AttachServerOptions(socket, address, tls);
     }
 

@@ -46,6 +46,16 @@ final class SandboxSettings {
             description = "The most memory a job may ask for (default ${DEFAULT-VALUE}).")
     int maxMemoryMb = 4096;
 
+    /** The host of --attach-address, or null when sandboxes use the Unix socket. */
+    @Nullable String attachHost() {
+        if (attachAddress == null || attachAddress.isBlank()) {
+            return null;
+        }
+        var hostPort = attachAddress.strip();
+        int colon = hostPort.lastIndexOf(':');
+        return colon > 0 ? hostPort.substring(0, colon) : hostPort;
+    }
+
     boolean nomad() {
         return switch (launcher) {
             case "local" -> false;

@@ -128,7 +128,7 @@ final class ServerSettings {
         var socket = home.resolve("attach").resolve("attach.sock");
         var maxDuration = Duration.ofMinutes(maxJobMinutes);
         var policy = sandboxes.policy((int) sandboxMemoryMb, maxDuration);
-        var attachOptions = attach.options(home, socket);
+        var attachOptions = attach.options(home, socket, sandboxes.attachHost());
         var attachTls = attachOptions.tls();
         SandboxLauncher launcher = sandboxes.nomad()
                 ? sandboxes.nomadLauncher(socket, attachTls == null ? null : attachTls.ca(), attachTls != null,
