@@ -1,5 +1,5 @@
 /**
- * The live Attach streams: a daemon's Hello and token check, sending tool calls and awaiting their
+ * The live Attach streams: the daemon's credential check (launch token spent once, then resume secrets), sending tool calls and awaiting their
  * results, heartbeats both ways.
  */
 @NullMarked
