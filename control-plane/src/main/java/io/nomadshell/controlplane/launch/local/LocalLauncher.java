@@ -177,8 +177,12 @@ public final class LocalLauncher implements SandboxLauncher {
             try (var stdin = process.getOutputStream()) {
                 stdin.write((token + "\n").getBytes(StandardCharsets.US_ASCII));
             } catch (IOException e) {
-                process.destroyForcibly();
-                throw e;
+                // A sandbox that already ended says why in its exit reason; one that runs without its
+                // credential is of no use.
+                if (process.isAlive()) {
+                    process.destroyForcibly();
+                    throw e;
+                }
             }
             return process;
         });
