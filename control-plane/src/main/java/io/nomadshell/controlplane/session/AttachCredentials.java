@@ -6,6 +6,7 @@ import io.grpc.Context;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusException;
+import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.store.AttachLedger;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -70,7 +71,11 @@ public final class AttachCredentials {
             if (dot <= 0 || dot == value.length() - 1) {
                 throw refused("the resume credential is malformed");
             }
-            var resume = new Presented.Resume(value.substring(0, dot), hash(value.substring(dot + 1)));
+            var jobId = value.substring(0, dot);
+            if (!JobIds.isWellFormed(jobId)) {
+                throw refused("the resume credential names no job");
+            }
+            var resume = new Presented.Resume(jobId, hash(value.substring(dot + 1)));
             if (!ledger.resumeMatches(resume.jobId(), resume.secretHash())) {
                 throw refused(STALE_RESUME);
             }

@@ -10,6 +10,7 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.store.AttachLedger;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.RedisConnection;
@@ -73,7 +74,7 @@ class AttachServiceTest {
                 .addService(AttachService.definition(new AttachCredentials(tokens, new AttachLedger(connection)), sessions))
                 .build().start();
         channel = InProcessChannelBuilder.forName(name).build();
-        jobId = "j" + Long.toHexString(System.nanoTime()) + "xxxxxxxxxxxx";
+        jobId = JobIds.next();
         sessions.expect(jobId);
     }
 
@@ -165,6 +166,8 @@ class AttachServiceTest {
                 "resume secret is not valid");
         assertRefused(Daemon.attach(channel, "Resume " + jobId + ".guess"), Status.Code.UNAUTHENTICATED,
                 "resume secret is not valid");
+        assertRefused(Daemon.attach(channel, "Resume ns:job:x*." + secret), Status.Code.UNAUTHENTICATED,
+                "names no job");
     }
 
     private void awaitNoLiveStream() throws InterruptedException {
