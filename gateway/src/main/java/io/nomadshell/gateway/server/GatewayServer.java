@@ -90,7 +90,7 @@ public final class GatewayServer implements AutoCloseable {
     /** The TCP port gRPC and REST are served on. */
     public int port() {
         return server.activePorts().values().stream()
-                .filter(port -> !(port.localAddress() instanceof DomainSocketAddress))
+                .filter(port -> port.localAddress() instanceof InetSocketAddress && !(port.localAddress() instanceof DomainSocketAddress))
                 .mapToInt(port -> port.localAddress().getPort())
                 .findFirst()
                 .orElseThrow();
