@@ -1,7 +1,8 @@
 # The Nomad Shell server (control plane and gateway) and its Redis, as a Nomad service job.
 # The server runs sandboxes on the same cluster with --launcher nomad: it registers
 # sandbox.nomad.hcl (shipped in its jar) and dispatches it per job; sandboxes dial back to the
-# server's port (network mode host on both sides, so use nodes that may reach each other).
+# server's Attach port over TLS (a CA the server makes under its data dir; its certificate reaches
+# each sandbox as a file), never the API port (network mode host, so use nodes that may reach each other).
 #
 #   nomad var put nomad/jobs/nomad-shell openai_api_key=sk-... api_keys=key1,key2
 #   nomad job run -var server_image=registry.example/nomad-shell:0.1.0 nomad-jobs/control-plane.nomad.hcl
@@ -28,6 +29,12 @@ variable "port" {
   default = 8080
 }
 
+variable "attach_port" {
+  description = "Where sandboxes attach (TLS only); the API port never serves them."
+  type        = number
+  default     = 7443
+}
+
 variable "openai_base_url" {
   description = "Any OpenAI-compatible endpoint; empty for OpenAI's."
   type        = string
@@ -50,6 +57,9 @@ job "nomad-shell" {
       mode = "host"
       port "http" {
         static = var.port
+      }
+      port "attach" {
+        static = var.attach_port
       }
       port "redis" {
         static = 6379
@@ -100,7 +110,8 @@ job "nomad-shell" {
         REDIS_URL                  = "redis://127.0.0.1:6379"
         NOMAD_ADDR                 = "http://${attr.unique.network.ip-address}:4646"
         NOMAD_SHELL_SANDBOX_IMAGE  = var.sandbox_image
-        NOMAD_SHELL_ATTACH_ADDRESS = "${NOMAD_ADDR_http}"
+        NOMAD_SHELL_ATTACH_LISTEN  = "${NOMAD_ADDR_attach}"
+        NOMAD_SHELL_ATTACH_ADDRESS = "${NOMAD_ADDR_attach}"
         NOMAD_SHELL_DATA_DIR       = "${NOMAD_ALLOC_DIR}/data"
         OPENAI_BASE_URL            = var.openai_base_url
       }

@@ -8,6 +8,8 @@
 #
 # To run one by hand:
 #   nomad job run -var attach_socket_dir=$HOME/.nomad-shell/attach nomad-jobs/sandbox.nomad.hcl
+# or, for a control plane on another node (its --attach-listen):
+#   nomad job run -var attach=cp.example:7443 -var attach_ca="$(cat ~/.nomad-shell/tls/attach-ca.pem)" nomad-jobs/sandbox.nomad.hcl
 #   echo -n "$TOKEN" | nomad job dispatch -meta nomad_shell_job=j123 nomad-shell-sandbox -
 
 variable "image" {
@@ -52,6 +54,12 @@ variable "attach" {
   default     = "unix:///run/nomad-shell/attach.sock"
 }
 
+variable "attach_ca" {
+  description = "With attach as host:port (always TLS): the CA certificate (PEM) the daemon trusts; empty for the image's system authorities."
+  type        = string
+  default     = ""
+}
+
 variable "attach_socket_dir" {
   description = "The host directory holding the control plane's Attach socket, mounted at /run/nomad-shell; empty when attach is host:port."
   type        = string
@@ -90,9 +98,19 @@ job "nomad-shell-sandbox" {
       # The daemon ends at once on SIGTERM; what it ran gets this long before SIGKILL.
       kill_timeout = "10s"
 
-      # The job's Attach token, readable only inside the task.
+      # The job's single-use launch credential, readable only inside the task; the daemon deletes
+      # the file once read (never env: every tool process would inherit it).
       dispatch_payload {
         file = "token"
+      }
+
+      # The CA that signed the control plane's Attach certificate (a public certificate).
+      dynamic "template" {
+        for_each = var.attach_ca == "" ? [] : [var.attach_ca]
+        content {
+          data        = template.value
+          destination = "local/attach-ca.pem"
+        }
       }
 
       config {
@@ -144,6 +162,7 @@ job "nomad-shell-sandbox" {
       env {
         NOMAD_SHELL_ATTACH     = var.attach
         NOMAD_SHELL_TOKEN_FILE = "/local/token"
+        NOMAD_SHELL_ATTACH_CA  = var.attach_ca == "" ? "" : "/local/attach-ca.pem"
       }
 
       resources {

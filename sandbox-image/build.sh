@@ -4,7 +4,7 @@
 #   sandbox-image/build.sh [--jar agent-daemon/target/agent-daemon.jar] [--tag nomad-shell-sandbox:local]
 #   sandbox-image/build.sh --base-only     only the package layers (warms Docker's cache)
 #
-# The daemon's Java runtime is made here with jlink from the JDK at JAVA_HOME (>= 21), holding
+# The daemon's Java runtime is made here with jlink from the JDK at JAVA_HOME (>= 22: the daemon uses java.lang.foreign), holding
 # only the modules the daemon needs, and cached by JDK version and module list.
 set -euo pipefail
 
@@ -43,7 +43,9 @@ fi
 
 [[ -f "$JAR" && -d "$(dirname "$JAR")/lib" ]] || { log "no daemon jar with lib/ at $JAR: build agent-daemon first"; exit 1; }
 JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}
-[[ -x "$JAVA_HOME/bin/jlink" ]] || { log "no jlink in JAVA_HOME=$JAVA_HOME: a JDK >= 21 is needed"; exit 1; }
+[[ -x "$JAVA_HOME/bin/jlink" ]] || { log "no jlink in JAVA_HOME=$JAVA_HOME: a JDK >= 22 is needed"; exit 1; }
+jdk_major=$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1)
+(( jdk_major >= 22 )) || { log "JAVA_HOME=$JAVA_HOME is JDK $jdk_major: a JDK >= 22 is needed (the daemon uses java.lang.foreign)"; exit 1; }
 
 lib=$(dirname "$JAR")/lib
 # jdeps finds what the classes use; jdk.unsupported: gRPC's Netty reaches for sun.misc.Unsafe by

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.daemon.egress.EgressProxy;
 import io.nomadshell.daemon.link.AttachClient;
+import io.nomadshell.daemon.link.AttachCredential;
 import io.nomadshell.daemon.link.LinkOutcome;
 import io.nomadshell.daemon.tool.SandboxPorts;
 import io.nomadshell.daemon.tool.ToolDispatcher;
@@ -26,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@value #EXIT_SHUTDOWN}: the control plane sent Shutdown;
  *   <li>{@value #EXIT_FAILED}: the daemon itself failed (interrupted);
  *   <li>{@value #EXIT_BAD_CONFIG}: missing or invalid configuration;
- *   <li>{@value #EXIT_REJECTED}: the control plane refused the token;
+ *   <li>{@value #EXIT_REJECTED}: the control plane refused the credential;
  *   <li>{@value #EXIT_UNREACHABLE}: no control plane welcomed the daemon for 60 s.
  * </ul>
  */
@@ -45,13 +46,15 @@ public final class AgentDaemon {
     public static void main(String[] args) {
         if (args.length > 0) {
             System.err.println("agent-daemon: takes no arguments; configure it with "
-                    + DaemonConfig.ATTACH_ENV + ", " + DaemonConfig.TOKEN_ENV + " and "
-                    + DaemonConfig.WORKSPACE_ENV);
+                    + DaemonConfig.ATTACH_ENV + " and " + DaemonConfig.WORKSPACE_ENV
+                    + ", and give it its launch credential on standard input or in " + DaemonConfig.TOKEN_FILE_ENV);
             System.exit(EXIT_BAD_CONFIG);
         }
+        // First, before any credential is in memory: the tools run as this user and must not read it.
+        NonDumpable.apply();
         DaemonConfig config;
         try {
-            config = DaemonConfig.fromEnv(System.getenv());
+            config = DaemonConfig.fromEnv(System.getenv(), System.in);
         } catch (IllegalArgumentException e) {
             System.err.println("agent-daemon: " + e.getMessage());
             System.exit(EXIT_BAD_CONFIG);
@@ -81,7 +84,8 @@ public final class AgentDaemon {
         // Screenshots are scaled with java.awt images; there is no display for the daemon itself.
         System.setProperty("java.awt.headless", "true");
         log.info("agent-daemon {} dialing {} for workspace {}", version(), config.attachTarget(), workspace.root());
-        AttachClient client = new AttachClient(config.attachTarget(), config.token(), version(),
+        AttachClient client = new AttachClient(config.attachTarget(), config.attachCa(),
+                AttachCredential.launch(config.token()), version(),
                 new ToolDispatcher(workspace, ToolOptions.inSandbox(scratch)), config.link());
         // Always up, so a tool's request out gets an answer: the connection, or why not.
         EgressProxy proxy = startEgressProxy(client);
@@ -92,7 +96,7 @@ public final class AgentDaemon {
                     yield EXIT_SHUTDOWN;
                 }
                 case LinkOutcome.Rejected rejected -> {
-                    log.error("the control plane refused this daemon's token ({}); not retrying", rejected.reason());
+                    log.error("the control plane refused this daemon's credential ({}); not retrying", rejected.reason());
                     yield EXIT_REJECTED;
                 }
                 case LinkOutcome.GaveUp gaveUp -> {

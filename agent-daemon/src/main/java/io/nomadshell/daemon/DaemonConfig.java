@@ -3,34 +3,45 @@ package io.nomadshell.daemon;
 import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.daemon.link.LinkOptions;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
- * What the daemon needs to run. Read from the environment by {@link #fromEnv(Map)}; the token is
- * only ever taken from there (never from the command line, where other users could see it) and
- * never printed, {@link #toString()} included.
+ * What the daemon needs to run. Read by {@link #fromEnv}: the launch credential never comes from the
+ * environment or the command line (every process of the sandbox could read those), but from one
+ * line on standard input (the local launcher's pipe) or from a file the daemon deletes once read
+ * (the Nomad dispatch payload). It is never printed, {@link #toString()} included.
  *
  * @param attachTarget the control plane's Attach address: {@code unix:///path/to.sock} or
- *     {@code host:port}
- * @param token the job-scoped token presented in the Hello
+ *     {@code host:port} (then TLS)
+ * @param token the job's single-use launch credential
  * @param workspace the directory the tools work in
  * @param link the timing of the link to the control plane
+ * @param attachCa the CA certificate (PEM) that signed the Attach server's certificate over TCP;
+ *     null to trust the system's authorities
  */
-public record DaemonConfig(String attachTarget, String token, Path workspace, LinkOptions link) {
+public record DaemonConfig(String attachTarget, String token, Path workspace, LinkOptions link,
+                           @Nullable Path attachCa) {
 
     /** The control plane's Attach address; required. */
     public static final String ATTACH_ENV = "NOMAD_SHELL_ATTACH";
-    /** The job-scoped token; required unless {@link #TOKEN_FILE_ENV} names a file holding it. */
-    public static final String TOKEN_ENV = "NOMAD_SHELL_TOKEN";
-    /** A file holding the token (a Nomad dispatch payload), read when {@link #TOKEN_ENV} is unset. */
+    /** The CA certificate file to trust for Attach over TCP (a public certificate). */
+    public static final String ATTACH_CA_ENV = "NOMAD_SHELL_ATTACH_CA";
+    /** A file holding the launch credential (a Nomad dispatch payload); without it, standard input gives it. */
     public static final String TOKEN_FILE_ENV = "NOMAD_SHELL_TOKEN_FILE";
     /** The workspace directory; {@value #DEFAULT_WORKSPACE} when unset. */
     public static final String WORKSPACE_ENV = "NOMAD_SHELL_WORKSPACE";
     public static final String DEFAULT_WORKSPACE = "/workspace";
+
+    /** A launch credential is far shorter; a longer line is not one. */
+    private static final int MAX_TOKEN_BYTES = 4096;
 
     /**
      * Checks every field.
@@ -44,18 +55,22 @@ public record DaemonConfig(String attachTarget, String token, Path workspace, Li
         requireNonNull(link, "link");
         checkTarget(attachTarget);
         if (token.isBlank()) {
-            throw new IllegalArgumentException(TOKEN_ENV + " is not set; the daemon needs its job token");
+            throw new IllegalArgumentException("no launch credential: the daemon reads it as one line on standard "
+                    + "input, or from the file " + TOKEN_FILE_ENV + " names");
         }
     }
 
     /**
-     * Reads the configuration from {@code env} (normally {@link System#getenv()}).
+     * Reads the configuration from {@code env} (normally {@link System#getenv()}) and the launch
+     * credential from the file {@link #TOKEN_FILE_ENV} names (deleted once read) or else from the first
+     * line of {@code stdin}, which is closed after.
      *
      * @throws IllegalArgumentException with a message for the operator when a value is missing
      *     or unusable
      */
-    public static DaemonConfig fromEnv(Map<String, String> env) {
+    public static DaemonConfig fromEnv(Map<String, String> env, InputStream stdin) {
         requireNonNull(env, "env");
+        requireNonNull(stdin, "stdin");
         String workspace = env.getOrDefault(WORKSPACE_ENV, "");
         Path workspacePath;
         try {
@@ -63,27 +78,63 @@ public record DaemonConfig(String attachTarget, String token, Path workspace, Li
         } catch (InvalidPathException e) {
             throw new IllegalArgumentException(WORKSPACE_ENV + " is not a valid path: '" + workspace + "'");
         }
-        return new DaemonConfig(env.getOrDefault(ATTACH_ENV, "").strip(), token(env), workspacePath,
-                LinkOptions.DEFAULTS);
+        String ca = env.getOrDefault(ATTACH_CA_ENV, "").strip();
+        Path caPath;
+        try {
+            caPath = ca.isEmpty() ? null : Path.of(ca);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException(ATTACH_CA_ENV + " is not a valid path: '" + ca + "'");
+        }
+        if (caPath != null && !Files.isReadable(caPath)) {
+            throw new IllegalArgumentException(ATTACH_CA_ENV + " names no readable file: '" + ca + "'");
+        }
+        String target = env.getOrDefault(ATTACH_ENV, "").strip();
+        checkTarget(target);
+        return new DaemonConfig(target, token(env, stdin), workspacePath,
+                LinkOptions.DEFAULTS, caPath);
     }
 
-    private static String token(Map<String, String> env) {
-        String token = env.getOrDefault(TOKEN_ENV, "");
-        String file = env.getOrDefault(TOKEN_FILE_ENV, "");
-        if (!token.isBlank() || file.isBlank()) {
-            return token;
+    private static String token(Map<String, String> env, InputStream stdin) {
+        String file = env.getOrDefault(TOKEN_FILE_ENV, "").strip();
+        if (file.isEmpty()) {
+            return firstLine(stdin);
         }
+        Path path;
+        String token;
         try {
-            return Files.readString(Path.of(file)).strip();
+            path = Path.of(file);
+            token = Files.readString(path).strip();
         } catch (IOException | InvalidPathException e) {
             throw new IllegalArgumentException(TOKEN_FILE_ENV + " names no readable file: '" + file + "'");
         }
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            // Spent by the first Attach anyway: a later read of it gets nothing that works.
+        }
+        return token;
+    }
+
+    private static String firstLine(InputStream stdin) {
+        var line = new ByteArrayOutputStream();
+        try (stdin) {
+            for (int b = stdin.read(); b != -1 && b != '\n'; b = stdin.read()) {
+                if (line.size() == MAX_TOKEN_BYTES) {
+                    throw new IllegalArgumentException("the launch credential on standard input is too long");
+                }
+                line.write(b);
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the launch credential could not be read from standard input: "
+                    + e.getMessage());
+        }
+        return line.toString(StandardCharsets.US_ASCII).strip();
     }
 
     @Override
     public String toString() {
         return "DaemonConfig[attachTarget=" + attachTarget + ", token=(redacted), workspace=" + workspace
-                + ", link=" + link + "]";
+                + ", link=" + link + ", attachCa=" + attachCa + "]";
     }
 
     private static void checkTarget(String target) {

@@ -54,7 +54,7 @@ class AgentDaemonTest {
 
     private CompletableFuture<Integer> startDaemon(String target, LinkOptions options) {
         CompletableFuture<Integer> exit = new CompletableFuture<>();
-        DaemonConfig config = new DaemonConfig(target, TOKEN, workspace, options);
+        DaemonConfig config = new DaemonConfig(target, TOKEN, workspace, options, null);
         Thread.ofPlatform().daemon().name("daemon-under-test").start(() -> exit.complete(AgentDaemon.run(config)));
         return exit;
     }
@@ -81,7 +81,7 @@ class AgentDaemonTest {
         PeerStream stream = plane.nextStream();
 
         Hello hello = stream.awaitHello();
-        assertThat(hello.getToken()).isEqualTo(TOKEN);
+        assertThat(stream.authorization).as("the launch credential, in the call's metadata").isEqualTo("Bearer " + TOKEN);
         assertThat(hello.getDaemonVersion()).isNotBlank();
         assertThat(hello.getToolsList()).containsExactlyInAnyOrder(
                 "exec", "read_file", "write_file", "list_files", "archive",
@@ -134,20 +134,47 @@ class AgentDaemonTest {
     }
 
     @Test
-    void aDroppedStreamIsRedialedWithANewHello() throws Exception {
+    void aDroppedStreamIsRedialedWithTheLatestResumeSecret() throws Exception {
         CompletableFuture<Integer> exit = startDaemon();
         PeerStream first = plane.nextStream();
         first.awaitHello();
-        first.welcome(5000);
+        first.welcome(5000, "secret-1");
         first.fail(Status.UNAVAILABLE.withDescription("control plane restarting"));
 
         PeerStream second = plane.nextStream();
-        assertThat(second.awaitHello().getToken()).isEqualTo(TOKEN);
-        second.welcome(5000);
+        second.awaitHello();
+        assertThat(second.authorization).isEqualTo("Resume job-1.secret-1");
+        second.welcome(5000, "secret-2");
+        second.fail(Status.UNAVAILABLE.withDescription("again"));
+
+        PeerStream third = plane.nextStream();
+        third.awaitHello();
+        assertThat(third.authorization).as("the secret of the latest Welcome").isEqualTo("Resume job-1.secret-2");
+        third.shutdown("done");
+
+        assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(AgentDaemon.EXIT_SHUTDOWN);
+        assertThat(plane.attempts()).isEqualTo(3);
+    }
+
+    @Test
+    void alreadyExistsIsABrokenStreamToRedialNotARefusal() throws Exception {
+        CompletableFuture<Integer> exit = startDaemon();
+        PeerStream first = plane.nextStream();
+        first.awaitHello();
+        first.welcome(5000, "secret-1");
+        first.fail(Status.UNAVAILABLE.withDescription("connection reset"));
+
+        PeerStream refused = plane.nextStream();
+        refused.awaitHello();
+        refused.fail(Status.ALREADY_EXISTS.withDescription("job job-1 already has a live Attach stream"));
+
+        PeerStream second = plane.nextStream();
+        second.awaitHello();
+        assertThat(second.authorization).isEqualTo("Resume job-1.secret-1");
+        second.welcome(5000, "secret-2");
         second.shutdown("done");
 
         assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(AgentDaemon.EXIT_SHUTDOWN);
-        assertThat(plane.attempts()).isEqualTo(2);
     }
 
     @Test
@@ -202,7 +229,7 @@ class AgentDaemonTest {
 
     @Test
     void aMissingWorkspaceIsAConfigurationError() {
-        DaemonConfig config = new DaemonConfig(plane.target(), TOKEN, temp.resolve("missing"), FAST);
+        DaemonConfig config = new DaemonConfig(plane.target(), TOKEN, temp.resolve("missing"), FAST, null);
 
         assertThat(AgentDaemon.run(config)).isEqualTo(AgentDaemon.EXIT_BAD_CONFIG);
         assertThat(plane.attempts()).isZero();

@@ -2,7 +2,14 @@ package io.nomadshell.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -37,6 +44,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class TestControlPlane implements AutoCloseable {
 
     private static final long WAIT_SECONDS = 10;
+    private static final Metadata.Key<String> AUTHORIZATION =
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Context.Key<String> AUTHORIZATION_SEEN = Context.key("authorization");
 
     private final Path socket;
     private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
@@ -51,15 +61,23 @@ final class TestControlPlane implements AutoCloseable {
                 .channelType(EpollServerDomainSocketChannel.class)
                 .bossEventLoopGroup(boss)
                 .workerEventLoopGroup(workers)
-                .addService(new SandboxServiceGrpc.SandboxServiceImplBase() {
+                .addService(ServerInterceptors.intercept(new SandboxServiceGrpc.SandboxServiceImplBase() {
                     @Override
                     public StreamObserver<DaemonMessage> attach(StreamObserver<ControlMessage> toDaemon) {
                         attempts.incrementAndGet();
-                        PeerStream stream = new PeerStream(toDaemon);
+                        PeerStream stream = new PeerStream(toDaemon, AUTHORIZATION_SEEN.get());
                         streams.add(stream);
                         return stream;
                     }
-                })
+                }, new ServerInterceptor() {
+                    @Override
+                    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                            ServerCallHandler<Q, R> next) {
+                        var authorization = headers.get(AUTHORIZATION);
+                        return Contexts.interceptCall(Context.current().withValue(AUTHORIZATION_SEEN,
+                                authorization == null ? "" : authorization), call, headers, next);
+                    }
+                }))
                 .build()
                 .start();
     }
@@ -91,12 +109,15 @@ final class TestControlPlane implements AutoCloseable {
     static final class PeerStream implements StreamObserver<DaemonMessage> {
 
         private final StreamObserver<ControlMessage> toDaemon;
+        /** The credential the daemon opened this stream with (its authorization header). */
+        final String authorization;
         private final BlockingQueue<DaemonMessage> received = new LinkedBlockingQueue<>();
         /** Completes with OK when the daemon half-closes, or with the status it failed with. */
         final CompletableFuture<Status> ended = new CompletableFuture<>();
 
-        PeerStream(StreamObserver<ControlMessage> toDaemon) {
+        PeerStream(StreamObserver<ControlMessage> toDaemon, String authorization) {
             this.toDaemon = toDaemon;
+            this.authorization = authorization;
         }
 
         @Override
@@ -159,8 +180,12 @@ final class TestControlPlane implements AutoCloseable {
         }
 
         void welcome(int heartbeatIntervalMs) {
-            send(ControlMessage.newBuilder().setWelcome(
-                    Welcome.newBuilder().setJobId("job-1").setHeartbeatIntervalMs(heartbeatIntervalMs)).build());
+            welcome(heartbeatIntervalMs, "");
+        }
+
+        void welcome(int heartbeatIntervalMs, String resumeSecret) {
+            send(ControlMessage.newBuilder().setWelcome(Welcome.newBuilder().setJobId("job-1")
+                    .setHeartbeatIntervalMs(heartbeatIntervalMs).setResumeSecret(resumeSecret)).build());
         }
 
         void call(ToolCall call) {

@@ -6,6 +6,7 @@ import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.controlplane.launch.nomad.NomadLauncher;
 import io.nomadshell.controlplane.launch.nomad.NomadOptions;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -31,7 +32,7 @@ final class SandboxSettings {
     String runtime = "runc";
 
     @Option(names = "--attach-address", defaultValue = "${env:NOMAD_SHELL_ATTACH_ADDRESS}",
-            description = "Nomad: host:port at which sandboxes reach this server (env NOMAD_SHELL_ATTACH_ADDRESS). "
+            description = "Nomad: host:port at which sandboxes reach this server's --attach-listen over TLS (env NOMAD_SHELL_ATTACH_ADDRESS). "
                     + "Without it they use this server's Unix socket, mounted into them: the Nomad client must run on this host.")
     @Nullable String attachAddress;
 
@@ -61,6 +62,16 @@ final class SandboxSettings {
                     + "have one of the 65536 from here (env NOMAD_SHELL_SANDBOX_UID_BASE; default ${DEFAULT-VALUE}).")
     int uidBase = 1_100_000;
 
+    /** The host of --attach-address, or null when sandboxes use the Unix socket. */
+    @Nullable String attachHost() {
+        if (attachAddress == null || attachAddress.isBlank()) {
+            return null;
+        }
+        var hostPort = attachAddress.strip();
+        int colon = hostPort.lastIndexOf(':');
+        return colon > 0 ? hostPort.substring(0, colon) : hostPort;
+    }
+
     boolean nomad() {
         return switch (launcher) {
             case "local" -> false;
@@ -79,10 +90,20 @@ final class SandboxSettings {
         }
     }
 
-    NomadLauncher nomadLauncher(Path attachSocket, SandboxResources defaults) throws IOException {
+    /**
+     * @param attachCa the CA certificate daemons trust for Attach over TLS (null: the operator's own
+     *     certificate, which the image's system authorities must trust); used with --attach-address
+     * @param attachOverTls whether this server serves Attach over TLS (--attach-listen)
+     */
+    NomadLauncher nomadLauncher(Path attachSocket, @Nullable Path attachCa, boolean attachOverTls,
+            SandboxResources defaults) throws IOException {
         var options = NomadOptions.fromEnv(System.getenv()).image(image).runtime(runtime);
         if (attachAddress != null && !attachAddress.isBlank()) {
-            options.attachAddress(attachAddress.strip());
+            if (!attachOverTls) {
+                throw new UserError("--attach-address needs --attach-listen: sandboxes dial Attach over TLS, "
+                        + "which only the Attach listener serves");
+            }
+            options.attachAddress(attachAddress.strip(), attachCa == null ? "" : Files.readString(attachCa));
         } else {
             options.attachSocket(attachSocket);
         }

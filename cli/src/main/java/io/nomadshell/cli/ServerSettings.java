@@ -13,6 +13,7 @@ import io.nomadshell.controlplane.launch.local.LocalLauncher;
 import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.preview.PreviewOptions;
+import io.nomadshell.gateway.server.AttachServer;
 import io.nomadshell.gateway.server.GatewayOptions;
 import io.nomadshell.gateway.server.GatewayServer;
 import java.io.IOException;
@@ -120,17 +121,24 @@ final class ServerSettings {
                     + "comma-separated CIDRs such as 10.1.0.0/16 (env NOMAD_SHELL_EGRESS_ALLOW_PRIVATE; default: none).")
     String egressAllowPrivate = "";
 
+    @Mixin
+    AttachSettings attach = new AttachSettings();
+
     @Option(names = "--daemon-jar", defaultValue = "${env:NOMAD_SHELL_DAEMON_JAR}",
             description = "The agent daemon's jar, with its lib/ beside it (env NOMAD_SHELL_DAEMON_JAR).")
     @Nullable Path daemonJar;
 
-    /** A running control plane and its gateway; close stops the gateway first. */
-    record Running(ControlPlane controlPlane, GatewayServer gateway) implements AutoCloseable {
+    /** A running control plane, its gateway and its Attach listener; close stops the gateway first. */
+    record Running(ControlPlane controlPlane, GatewayServer gateway, AttachServer attach) implements AutoCloseable {
         @Override
         public void close() {
             controlPlane.stopAcceptingJobs();
-            gateway.close();
-            controlPlane.close();
+            try {
+                gateway.close();
+                attach.close();
+            } finally {
+                controlPlane.close();
+            }
         }
     }
 
@@ -140,8 +148,11 @@ final class ServerSettings {
         var socket = home.resolve("attach").resolve("attach.sock");
         var maxDuration = Duration.ofMinutes(maxJobMinutes);
         var policy = sandboxes.policy((int) sandboxMemoryMb, maxDuration, egressPolicy());
+        var attachOptions = attach.options(home, socket, sandboxes.attachHost());
+        var attachTls = attachOptions.tls();
         SandboxLauncher launcher = sandboxes.nomad()
-                ? sandboxes.nomadLauncher(socket, policy.defaults())
+                ? sandboxes.nomadLauncher(socket, attachTls == null ? null : attachTls.ca(), attachTls != null,
+                        policy.defaults())
                 : LocalLauncher.of(launcherOptions(home, socket));
         var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
                 .dataDir(home)
@@ -153,10 +164,15 @@ final class ServerSettings {
                 .context(contextOptions())
                 .resources(policy)
                 .build());
+        AttachServer attachServer = null;
         try {
-            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys(), socket,
-                    new PreviewOptions(previewPort, previewDomain))));
+            attachServer = AttachServer.start(controlPlane, attachOptions);
+            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys(),
+                    new PreviewOptions(previewPort, previewDomain))), attachServer);
         } catch (IOException | RuntimeException e) {
+            if (attachServer != null) {
+                attachServer.close();
+            }
             controlPlane.close();
             throw e;
         }

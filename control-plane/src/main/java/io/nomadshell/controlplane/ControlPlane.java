@@ -2,7 +2,7 @@ package io.nomadshell.controlplane;
 
 import static java.util.Objects.requireNonNull;
 
-import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.nomadshell.controlplane.agent.AgentLoop;
 import io.nomadshell.controlplane.agent.ModelClient;
@@ -14,9 +14,11 @@ import io.nomadshell.controlplane.egress.EgressDialer;
 import io.nomadshell.controlplane.dispatch.JobRunner;
 import io.nomadshell.controlplane.launch.ReconcilingLauncher;
 import io.nomadshell.controlplane.metrics.JobMetrics;
+import io.nomadshell.controlplane.session.AttachCredentials;
 import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.SessionRegistry;
+import io.nomadshell.controlplane.store.AttachLedger;
 import io.nomadshell.controlplane.store.ContextStore;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.JobQueue;
@@ -47,7 +49,7 @@ public final class ControlPlane implements AutoCloseable {
 
     private final Deque<AutoCloseable> closeInOrder = new ArrayDeque<>();
     private @Nullable JobManager jobs;
-    private @Nullable AttachService attach;
+    private @Nullable ServerServiceDefinition attach;
     private @Nullable JobTunnels tunnels;
     private final JobMetrics metrics = new JobMetrics();
     private final Dispatcher dispatcher;
@@ -90,7 +92,8 @@ public final class ControlPlane implements AutoCloseable {
             remember(reconciling.startReconciling(
                     jobId -> store.find(jobId).map(job -> !job.status().isTerminal()).orElse(false)));
         }
-        this.attach = new AttachService(tokens, sessions, jupyterTokens);
+        this.attach = AttachService.definition(new AttachCredentials(tokens, new AttachLedger(redis)), sessions,
+                jupyterTokens);
         var tunnels = remember(new JobTunnels(sessions, jupyterTokens,
                 new EgressDialer(options.resources().egress(), store)));
         sessions.onAttach(tunnels::attached);
@@ -123,8 +126,11 @@ public final class ControlPlane implements AutoCloseable {
         return requireNonNull(jobs, "jobs");
     }
 
-    /** The {@code SandboxService} daemons attach to; serve it wherever daemons can reach it. */
-    public BindableService attachService() {
+    /**
+     * The {@code SandboxService} daemons attach to, behind its credential check; serve it on the
+     * sandbox-facing listener only, never beside the public API.
+     */
+    public ServerServiceDefinition attachService() {
         return requireNonNull(attach, "attach");
     }
 

@@ -10,6 +10,8 @@ import io.nomadshell.controlplane.launch.nomad.NomadLauncher;
 import io.nomadshell.controlplane.launch.nomad.NomadOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.preview.PreviewOptions;
+import io.nomadshell.gateway.server.AttachServer;
+import io.nomadshell.gateway.server.AttachServerOptions;
 import io.nomadshell.gateway.server.GatewayOptions;
 import io.nomadshell.gateway.server.GatewayServer;
 import java.nio.file.Files;
@@ -37,12 +39,17 @@ final class NomadCluster implements AutoCloseable {
 
     private final ControlPlane controlPlane;
     private final GatewayServer gateway;
+    private final AttachServer attach;
+    private final Path attachSocket;
     private final String jobPrefix;
     private boolean closed;
 
-    private NomadCluster(ControlPlane controlPlane, GatewayServer gateway, String jobPrefix) {
+    private NomadCluster(ControlPlane controlPlane, GatewayServer gateway, AttachServer attach, Path attachSocket,
+            String jobPrefix) {
         this.controlPlane = controlPlane;
         this.gateway = gateway;
+        this.attach = attach;
+        this.attachSocket = attachSocket;
         this.jobPrefix = jobPrefix;
     }
 
@@ -81,10 +88,16 @@ final class NomadCluster implements AutoCloseable {
                 .readyTimeout(Duration.ofSeconds(90))
                 .maxRunning(4)
                 .build());
+        AttachServer attach = null;
         try {
+            attach = AttachServer.start(controlPlane, AttachServerOptions.socketOnly(socket));
             return new NomadCluster(controlPlane, GatewayServer.start(controlPlane,
-                    new GatewayOptions(0, ApiKeys.none(), socket, new PreviewOptions(0, PreviewOptions.DEFAULT_DOMAIN))), jobPrefix);
+                    new GatewayOptions(0, ApiKeys.none(), new PreviewOptions(0, PreviewOptions.DEFAULT_DOMAIN))),
+                    attach, socket, jobPrefix);
         } catch (Exception e) {
+            if (attach != null) {
+                attach.close();
+            }
             controlPlane.close();
             throw e;
         }
@@ -96,6 +109,11 @@ final class NomadCluster implements AutoCloseable {
 
     int port() {
         return gateway.port();
+    }
+
+    /** The Attach listener's Unix socket on the host (mounted into sandboxes at /run/nomad-shell). */
+    Path attachSocket() {
+        return attachSocket;
     }
 
     Rest rest() {
@@ -115,6 +133,7 @@ final class NomadCluster implements AutoCloseable {
         controlPlane.stopAcceptingJobs();
         try {
             gateway.close();
+            attach.close();
         } finally {
             controlPlane.close();
         }

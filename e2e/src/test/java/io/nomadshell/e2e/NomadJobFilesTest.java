@@ -30,6 +30,22 @@ class NomadJobFilesTest {
         assertThat(task.path("DispatchPayload").path("File").asText()).isEqualTo("token");
         assertThat(task.path("Config").path("network_mode").asText()).isEqualTo("none");
         assertThat(task.path("Env").path("NOMAD_SHELL_TOKEN").isMissingNode()).as("no token in the environment").isTrue();
+        assertThat(task.path("Env").path("NOMAD_SHELL_ATTACH_CA").asText()).as("no CA over the socket").isEmpty();
+        assertThat(task.path("Templates").isNull() || task.path("Templates").isEmpty()).isTrue();
+    }
+
+    @Test
+    void aSandboxDialingTcpGetsTheAttachCaAsAFile() throws Exception {
+        var pem = "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n";
+        var job = parseAndValidate("sandbox.nomad.hcl", "attach = \"cp.example:7443\"\nattach_ca = \""
+                + pem.replace("\n", "\\n") + "\"\n");
+
+        var task = job.path("TaskGroups").get(0).path("Tasks").get(0);
+        assertThat(task.path("Env").path("NOMAD_SHELL_ATTACH").asText()).isEqualTo("cp.example:7443");
+        assertThat(task.path("Env").path("NOMAD_SHELL_ATTACH_CA").asText()).isEqualTo("/local/attach-ca.pem");
+        assertThat(task.path("Templates")).hasSize(1);
+        assertThat(task.path("Templates").get(0).path("DestPath").asText()).isEqualTo("local/attach-ca.pem");
+        assertThat(task.path("Templates").get(0).path("EmbeddedTmpl").asText()).isEqualTo(pem);
     }
 
     @Test
@@ -42,9 +58,14 @@ class NomadJobFilesTest {
     }
 
     private static com.fasterxml.jackson.databind.JsonNode parseAndValidate(String file) throws Exception {
+        return parseAndValidate(file, "");
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode parseAndValidate(String file, String variables) throws Exception {
         var project = Path.of(System.getProperty("nomadshell.projectDir", "..")).toAbsolutePath().normalize();
         var hcl = Files.readString(project.resolve("nomad-jobs").resolve(file));
-        var job = NomadTestbed.post("/v1/jobs/parse", NomadTestbed.JSON.createObjectNode().put("JobHCL", hcl));
+        var job = NomadTestbed.post("/v1/jobs/parse", NomadTestbed.JSON.createObjectNode().put("JobHCL", hcl)
+                .put("Variables", variables));
         var validation = NomadTestbed.post("/v1/validate/job", NomadTestbed.JSON.createObjectNode().set("Job", job));
         assertThat(validation.path("ValidationErrors").isNull() || validation.path("ValidationErrors").isEmpty())
                 .as("validation of %s: %s", file, validation).isTrue();

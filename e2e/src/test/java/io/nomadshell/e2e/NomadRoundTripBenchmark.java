@@ -13,7 +13,11 @@ import io.nomadshell.controlplane.launch.nomad.NomadLauncher;
 import io.nomadshell.controlplane.launch.nomad.NomadOptions;
 import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.DaemonSession;
+import io.nomadshell.controlplane.session.AttachCredentials;
 import io.nomadshell.controlplane.session.JobTokens;
+import io.nomadshell.controlplane.store.AttachLedger;
+import io.nomadshell.controlplane.store.EmbeddedRedis;
+import io.nomadshell.controlplane.store.RedisConnection;
 import io.nomadshell.controlplane.session.SessionRegistry;
 import io.nomadshell.controlplane.tunnel.JupyterTokens;
 import io.nomadshell.proto.v1.ExecAction;
@@ -51,11 +55,15 @@ class NomadRoundTripBenchmark {
         new SecureRandom().nextBytes(secret);
         var tokens = new JobTokens(secret, Clock.systemUTC());
         var group = new EpollEventLoopGroup(2);
-        try (var sessions = new SessionRegistry(Duration.ofSeconds(5))) {
+        try (var redis = EmbeddedRedis.start(dataDir.resolve("redis"));
+                var connection = RedisConnection.connect(redis.url(), "bench");
+                var sessions = new SessionRegistry(Duration.ofSeconds(5))) {
             Server server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                     .channelType(EpollServerDomainSocketChannel.class)
                     .bossEventLoopGroup(group).workerEventLoopGroup(group)
-                    .addService(new AttachService(tokens, sessions, new JupyterTokens(secret))).build().start();
+                    .addService(AttachService.definition(new AttachCredentials(tokens, new AttachLedger(connection)), sessions,
+                            new JupyterTokens(secret)))
+                    .build().start();
             try {
                 var launcher = NomadLauncher.start(NomadOptions.fromEnv(System.getenv()).image(NomadTestbed.IMAGE)
                         .attachSocket(socket).jobPrefix(prefix).build(), NomadCluster.RESOURCES.defaults());

@@ -2,25 +2,32 @@ package io.nomadshell.daemon.link;
 
 import static java.util.Objects.requireNonNull;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
 import io.nomadshell.daemon.tool.ToolDispatcher;
 import io.nomadshell.daemon.tunnel.SandboxTunnels;
 import io.nomadshell.proto.v1.DaemonMessage;
 import io.nomadshell.proto.v1.Hello;
 import io.nomadshell.proto.v1.SandboxServiceGrpc;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The daemon's side of {@code SandboxService.Attach}: dials the control plane, says Hello with
- * the job token, and serves tool calls until told to shut down. A broken stream is redialed with
- * exponential backoff; a refused token or a control plane gone for too long ends the link.
+ * The daemon's side of {@code SandboxService.Attach}: dials the control plane (a Unix socket, or TLS
+ * over TCP), presents its {@link AttachCredential} in the call's metadata, says Hello, and serves tool
+ * calls until told to shut down. A broken stream (ALREADY_EXISTS included: the control plane has not
+ * yet dropped the stream that broke) is redialed with exponential backoff and the latest resume secret;
+ * a refused credential or a control plane gone for too long ends the link.
  *
  * <p>Whatever the outcome, the processes the tools started are killed and the channel is closed
  * before {@link #run()} returns.
@@ -33,6 +40,8 @@ public final class AttachClient {
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
     private final String target;
+    private final @Nullable Path trustedCa;
+    private final AttachCredential credential;
     private final Hello hello;
     private final ToolDispatcher tools;
     private final LinkOptions options;
@@ -41,14 +50,16 @@ public final class AttachClient {
             new SandboxTunnels(frame -> outbox.send(DaemonMessage.newBuilder().setTunnel(frame).build()));
 
     /**
-     * A client for the control plane at {@code target} ({@code unix:///path} or {@code host:port}).
-     * The token goes into the Hello and nowhere else.
+     * A client for the control plane at {@code target}: {@code unix:///path} in plaintext, anything
+     * else ({@code host:port}) over TLS, trusting {@code trustedCa} (a PEM file) or, when null, the
+     * system's certificate authorities.
      */
-    public AttachClient(String target, String token, String daemonVersion, ToolDispatcher tools,
-                        LinkOptions options) {
+    public AttachClient(String target, @Nullable Path trustedCa, AttachCredential credential, String daemonVersion,
+                        ToolDispatcher tools, LinkOptions options) {
         this.target = requireNonNull(target, "target");
+        this.trustedCa = trustedCa;
+        this.credential = requireNonNull(credential, "credential");
         this.hello = Hello.newBuilder()
-                .setToken(requireNonNull(token, "token"))
                 .setDaemonVersion(requireNonNull(daemonVersion, "daemonVersion"))
                 .addAllTools(ToolDispatcher.TOOLS)
                 .build();
@@ -66,7 +77,13 @@ public final class AttachClient {
 
     /** Runs the link until it ends for good; blocks the calling thread. */
     public LinkOutcome run() throws InterruptedException {
-        ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create())
+        ChannelCredentials channelCredentials;
+        try {
+            channelCredentials = channelCredentials(target, trustedCa);
+        } catch (IOException e) {
+            return new LinkOutcome.GaveUp("the Attach CA certificate " + trustedCa + " cannot be read: " + e.getMessage());
+        }
+        ManagedChannel channel = Grpc.newChannelBuilder(target, channelCredentials)
                 .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
                 .build();
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
@@ -87,7 +104,8 @@ public final class AttachClient {
         Backoff backoff = new Backoff(options.initialBackoff(), options.maxBackoff());
         long unattachedSince = System.nanoTime();
         while (true) {
-            SessionEnd end = new AttachSession(hello, outbox, calls, tunnels, timer, options.defaultHeartbeat())
+            SessionEnd end = new AttachSession(hello, credential, outbox, calls, tunnels, timer,
+                    options.defaultHeartbeat())
                     .run(stub);
             switch (end) {
                 case SessionEnd.Shutdown shutdown -> {
@@ -112,6 +130,18 @@ public final class AttachClient {
                 }
             }
         }
+    }
+
+    /** Plaintext only on a Unix socket, which never leaves the host; TCP is always TLS. */
+    static ChannelCredentials channelCredentials(String target, @Nullable Path trustedCa) throws IOException {
+        if (target.startsWith("unix:")) {
+            return InsecureChannelCredentials.create();
+        }
+        var tls = TlsChannelCredentials.newBuilder();
+        if (trustedCa != null) {
+            tls.trustManager(trustedCa.toFile());
+        }
+        return tls.build();
     }
 
     private static void close(ManagedChannel channel) throws InterruptedException {

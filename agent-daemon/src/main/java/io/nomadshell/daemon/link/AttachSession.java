@@ -2,7 +2,9 @@ package io.nomadshell.daemon.link;
 
 import static java.util.Objects.requireNonNull;
 
+import io.grpc.Metadata;
 import io.grpc.Status;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.nomadshell.daemon.tunnel.SandboxTunnels;
@@ -31,7 +33,11 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
     private static final Logger log = LoggerFactory.getLogger(AttachSession.class);
     private static final int SILENT_INTERVALS = 3;
 
+    private static final Metadata.Key<String> AUTHORIZATION =
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
     private final Hello hello;
+    private final AttachCredential credential;
     private final Outbox outbox;
     private final ToolCalls calls;
     private final SandboxTunnels tunnels;
@@ -44,9 +50,10 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
     private volatile boolean welcomed;
     private @Nullable ScheduledFuture<?> ticks;
 
-    AttachSession(Hello hello, Outbox outbox, ToolCalls calls, SandboxTunnels tunnels, ScheduledExecutorService timer,
-                  Duration defaultHeartbeat) {
+    AttachSession(Hello hello, AttachCredential credential, Outbox outbox, ToolCalls calls, SandboxTunnels tunnels,
+                  ScheduledExecutorService timer, Duration defaultHeartbeat) {
         this.hello = requireNonNull(hello, "hello");
+        this.credential = requireNonNull(credential, "credential");
         this.outbox = requireNonNull(outbox, "outbox");
         this.calls = requireNonNull(calls, "calls");
         // Tunnels belong to one stream: the control plane's end of them goes when the stream does.
@@ -55,9 +62,11 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
         this.defaultHeartbeat = requireNonNull(defaultHeartbeat, "defaultHeartbeat");
     }
 
-    /** Opens the stream on {@code stub}, says Hello, and blocks until the stream ends. */
+    /** Opens the stream on {@code stub} with the current credential, says Hello, and blocks until the stream ends. */
     SessionEnd run(SandboxServiceStub stub) throws InterruptedException {
-        stub.attach(this);
+        var headers = new Metadata();
+        headers.put(AUTHORIZATION, credential.header());
+        stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers)).attach(this);
         ClientCallStreamObserver<DaemonMessage> stream = stream();
         outbox.sendFirst(stream, DaemonMessage.newBuilder().setHello(hello).build());
         // Until the Welcome names an interval, the default one bounds the wait for it.
@@ -100,6 +109,8 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
         Status status = Status.fromThrowable(t);
         String reason = status.getCode()
                 + (status.getDescription() == null ? "" : ": " + status.getDescription());
+        // ALREADY_EXISTS is a broken stream, not a refusal: after a real break the control plane may
+        // not have dropped the old stream yet, and lets the resume secret in once it has.
         boolean refused = status.getCode() == Status.Code.UNAUTHENTICATED
                 || status.getCode() == Status.Code.PERMISSION_DENIED;
         end.complete(refused ? new SessionEnd.Rejected(reason) : new SessionEnd.Broken(reason, welcomed));
@@ -115,6 +126,9 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
                 ? Duration.ofMillis(welcome.getHeartbeatIntervalMs())
                 : defaultHeartbeat;
         log.info("attached to job {} (heartbeat every {} ms)", welcome.getJobId(), interval.toMillis());
+        if (!welcome.getResumeSecret().isEmpty()) {
+            credential.resumeWith(welcome.getJobId(), welcome.getResumeSecret());
+        }
         welcomed = true;
         calls.welcomed(welcome);
         outbox.attach(stream());

@@ -10,7 +10,7 @@ import org.jspecify.annotations.Nullable;
  * What a launcher needs to start one job's sandbox.
  *
  * @param jobId the job the sandbox belongs to
- * @param token the job-scoped Attach token the daemon presents; never logged
+ * @param token the job-scoped, single-use launch token the daemon presents on its first Attach; never logged
  * @param workspace the host directory that becomes the sandbox's writable workspace (launchers
  *     whose sandboxes run elsewhere keep the workspace inside; it comes back through the archive tool)
  * @param submitter who scheduled the job, shown to operators beside the sandbox

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
@@ -12,11 +13,13 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Job-scoped Attach tokens: {@code v1.<job id>.<expiry epoch seconds>.<HMAC-SHA256>}. A token lets
- * a daemon attach to its own job until it expires, and to nothing else.
+ * Job-scoped launch credentials: {@code v2.<job id>.<expiry epoch seconds>.<nonce>.<HMAC-SHA256>}.
+ * One lets a daemon attach to its own job, once (the {@link AttachCredentials} spend its nonce), before
+ * it expires, and to nothing else.
  */
 public final class JobTokens {
     private static final String ALGORITHM = "HmacSHA256";
+    private static final SecureRandom RANDOM = new SecureRandom();
     private final SecretKeySpec key;
     private final Clock clock;
 
@@ -30,21 +33,24 @@ public final class JobTokens {
     }
 
     public String issue(String jobId, Instant expiry) {
-        var payload = "v1." + requireNonNull(jobId, "jobId") + "." + expiry.getEpochSecond();
+        var nonce = new byte[16];
+        RANDOM.nextBytes(nonce);
+        var payload = "v2." + requireNonNull(jobId, "jobId") + "." + expiry.getEpochSecond() + "."
+                + Base64.getUrlEncoder().withoutPadding().encodeToString(nonce);
         return payload + "." + sign(payload);
     }
 
-    /** Returns the job the token is for. */
-    public String verify(String token) throws InvalidTokenException {
+    /** Checks the signature and expiry; says which job and nonce the token is for. */
+    public Launch verify(String token) throws InvalidTokenException {
         requireNonNull(token, "token");
         int lastDot = token.lastIndexOf('.');
         var parts = token.split("\\.", -1);
-        if (parts.length != 4 || !parts[0].equals("v1") || lastDot < 0) {
+        if (parts.length != 5 || !parts[0].equals("v2") || lastDot < 0) {
             throw new InvalidTokenException("the token is malformed");
         }
         var payload = token.substring(0, lastDot);
         var expected = sign(payload).getBytes(StandardCharsets.US_ASCII);
-        if (!MessageDigest.isEqual(expected, parts[3].getBytes(StandardCharsets.US_ASCII))) {
+        if (!MessageDigest.isEqual(expected, parts[4].getBytes(StandardCharsets.US_ASCII))) {
             throw new InvalidTokenException("the token's signature is not valid");
         }
         long expiry;
@@ -56,8 +62,11 @@ public final class JobTokens {
         if (clock.instant().getEpochSecond() >= expiry) {
             throw new InvalidTokenException("the token has expired");
         }
-        return parts[1];
+        return new Launch(parts[1], parts[3], Instant.ofEpochSecond(expiry));
     }
+
+    /** A verified launch credential: its job, its single-use nonce, and when it expires. */
+    public record Launch(String jobId, String nonce, Instant expiry) {}
 
     private String sign(String payload) {
         try {

@@ -98,15 +98,21 @@ public final class SessionRegistry implements AutoCloseable {
         }
     }
 
-    /** Records a newly attached session; returns false if the job is not expected here. */
-    boolean attached(DaemonSession session) {
+    /** Whether a session could be recorded for its job. */
+    enum Attached { YES, NOT_EXPECTED, ALREADY_LIVE }
+
+    /**
+     * Records a newly attached session, unless its job is not expected here or already has a live
+     * stream: that one is left untouched (a second Attach may be a replayed credential).
+     */
+    Attached attached(DaemonSession session) {
         var slot = slots.get(session.jobId());
         if (slot == null) {
-            return false;
+            return Attached.NOT_EXPECTED;
         }
         synchronized (slot) {
-            if (slot.current != null) {
-                slot.current.abort(Status.ABORTED.withDescription("the daemon attached again on a new stream"));
+            if (slot.current != null && slot.current.isOpen()) {
+                return Attached.ALREADY_LIVE;
             }
             slot.current = session;
             var waiting = slot.next;
@@ -114,7 +120,7 @@ public final class SessionRegistry implements AutoCloseable {
             waiting.complete(session);
         }
         onAttach.accept(session);
-        return true;
+        return Attached.YES;
     }
 
     private void beat() {

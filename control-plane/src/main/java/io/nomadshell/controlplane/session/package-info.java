@@ -1,6 +1,6 @@
 /**
- * The live Attach streams: a daemon's Hello and token check, sending tool calls and awaiting their
- * results, heartbeats both ways.
+ * The live Attach streams: the daemon's credential check (the launch token spent once, then resume
+ * secrets), sending tool calls and awaiting their results, heartbeats both ways.
  */
 @NullMarked
 package io.nomadshell.controlplane.session;

@@ -45,4 +45,14 @@ final class Keys {
     static String idempotency(String owner, String key) {
         return "ns:idem:" + owner + ":" + key;
     }
+
+    /** Set once, when the launch credential with this nonce is spent by its first Attach. */
+    static String spentLaunch(String id, String nonce) {
+        return "ns:attach:spent:" + id + ":" + nonce;
+    }
+
+    /** The SHA-256 of the job's current resume secret. */
+    static String resumeSecret(String id) {
+        return "ns:attach:resume:" + id;
+    }
 }

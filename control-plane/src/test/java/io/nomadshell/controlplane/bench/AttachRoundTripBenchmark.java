@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.nomadshell.controlplane.launch.SandboxSpec;
 import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.DaemonSession;
+import io.nomadshell.controlplane.session.AttachCredentials;
 import io.nomadshell.controlplane.session.JobTokens;
+import io.nomadshell.controlplane.store.AttachLedger;
+import io.nomadshell.controlplane.store.EmbeddedRedis;
+import io.nomadshell.controlplane.store.RedisConnection;
 import io.nomadshell.controlplane.session.SessionRegistry;
 import io.nomadshell.controlplane.tunnel.JupyterTokens;
 import io.nomadshell.proto.v1.ExecAction;
@@ -42,8 +46,11 @@ class AttachRoundTripBenchmark {
         var secret = new byte[32];
         new SecureRandom().nextBytes(secret);
         var tokens = new JobTokens(secret, Clock.systemUTC());
-        try (var sessions = new SessionRegistry(Duration.ofSeconds(5));
-                var server = AttachSocketServer.serve(socket, new AttachService(tokens, sessions, new JupyterTokens(secret)))) {
+        try (var redis = EmbeddedRedis.start(dataDir.resolve("redis"));
+                var connection = RedisConnection.connect(redis.url(), "bench");
+                var sessions = new SessionRegistry(Duration.ofSeconds(5));
+                var server = AttachSocketServer.serve(socket, AttachService.definition(
+                        new AttachCredentials(tokens, new AttachLedger(connection)), sessions, new JupyterTokens(secret)))) {
             var attach = measureAttach(sessions, tokens, socket);
             var fresh = measureFreshSandboxes(socket);
             System.out.println("exec true over Attach:        " + attach);

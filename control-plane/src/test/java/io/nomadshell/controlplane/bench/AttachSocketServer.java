@@ -1,7 +1,7 @@
 package io.nomadshell.controlplane.bench;
 
-import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
@@ -21,7 +21,7 @@ final class AttachSocketServer implements AutoCloseable {
         this.group = group;
     }
 
-    static AttachSocketServer serve(Path socket, BindableService attach) throws IOException {
+    static AttachSocketServer serve(Path socket, ServerServiceDefinition attach) throws IOException {
         Files.createDirectories(socket.getParent());
         var group = new EpollEventLoopGroup(2);
         var server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))

@@ -18,7 +18,9 @@ class JobTokensTest {
     @Test
     void aTokenNamesItsJob() throws Exception {
         var token = tokens.issue("jabcdefghijklmnopqrst", NOW.plus(Duration.ofMinutes(5)));
-        assertThat(tokens.verify(token)).isEqualTo("jabcdefghijklmnopqrst");
+        var launch = tokens.verify(token);
+        assertThat(launch.jobId()).isEqualTo("jabcdefghijklmnopqrst");
+        assertThat(launch.expiry()).isEqualTo(NOW.plus(Duration.ofMinutes(5)));
     }
 
     @Test
@@ -45,6 +47,25 @@ class JobTokensTest {
     void garbageIsMalformed() {
         assertThatThrownBy(() -> tokens.verify("not-a-token")).hasMessageContaining("malformed");
         assertThatThrownBy(() -> tokens.verify("v1.a.b")).hasMessageContaining("malformed");
+        assertThatThrownBy(() -> tokens.verify("v1.jabc.9999999999.c2lnbmF0dXJl")).hasMessageContaining("malformed");
+    }
+
+    @Test
+    void everyTokenCarriesANonceOfItsOwn() throws Exception {
+        var expiry = NOW.plusSeconds(600);
+        var first = tokens.issue("jabcdefghijklmnopqrst", expiry);
+        var second = tokens.issue("jabcdefghijklmnopqrst", expiry);
+
+        assertThat(first).isNotEqualTo(second);
+        assertThat(tokens.verify(first).nonce()).isNotEqualTo(tokens.verify(second).nonce()).isNotBlank();
+    }
+
+    @Test
+    void aTokenWithAnEditedNonceIsRefused() {
+        var token = tokens.issue("jabcdefghijklmnopqrst", NOW.plusSeconds(600));
+        var parts = token.split("\\.");
+        parts[3] = "AAAAAAAAAAAAAAAAAAAAAA";
+        assertThatThrownBy(() -> tokens.verify(String.join(".", parts))).hasMessageContaining("signature");
     }
 
     @Test

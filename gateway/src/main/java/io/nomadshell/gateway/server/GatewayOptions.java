@@ -4,18 +4,15 @@ import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.preview.PreviewOptions;
-import java.nio.file.Path;
-import org.jspecify.annotations.Nullable;
 
 /**
  * How the gateway listens.
  *
  * @param port the one TCP port for gRPC and REST (0 picks a free one)
  * @param apiKeys with none, the server listens on loopback only
- * @param attachSocket a Unix socket where local sandboxes' daemons attach; null for none
  * @param preview where sandbox ports are served, each on an origin of its own
  */
-public record GatewayOptions(int port, ApiKeys apiKeys, @Nullable Path attachSocket, PreviewOptions preview) {
+public record GatewayOptions(int port, ApiKeys apiKeys, PreviewOptions preview) {
     public static final int DEFAULT_PORT = 8080;
 
     public GatewayOptions {

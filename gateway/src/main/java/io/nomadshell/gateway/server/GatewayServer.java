@@ -23,20 +23,16 @@ import io.nomadshell.gateway.http.LiveRoutes;
 import io.nomadshell.gateway.http.PlainTextTasks;
 import io.nomadshell.gateway.ops.Operations;
 import io.nomadshell.gateway.preview.PreviewServer;
-import io.nomadshell.proto.v1.SandboxServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one Armeria server in front of a control plane: the public gRPC API and its REST face on one
- * port, the streamed download beside them, and the internal Attach service on the same port and,
- * for local sandboxes, on a Unix socket. Sandbox ports are served apart, by the {@link PreviewServer}
- * on a port of its own.
+ * The public Armeria server in front of a control plane: the gRPC API and its REST face on one port,
+ * the streamed download beside them. Sandboxes never reach it: they attach to the {@link AttachServer}.
+ * Sandbox ports are served apart, by the {@link PreviewServer} on a port of its own.
  */
 public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
@@ -55,7 +51,6 @@ public final class GatewayServer implements AutoCloseable {
         var jobs = controlPlane.jobs();
         var grpc = GrpcService.builder()
                 .addService(ServerInterceptors.intercept(new JobGrpcService(jobs, controlPlane.tunnels()), new ApiKeyInterceptor(options.apiKeys())))
-                .addService(controlPlane.attachService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .enableHealthCheckService(true)
                 .enableHttpJsonTranscoding(true)
@@ -73,12 +68,6 @@ public final class GatewayServer implements AutoCloseable {
         } else {
             builder.port(new ServerPort(new InetSocketAddress("127.0.0.1", options.port()), SessionProtocol.HTTP));
         }
-        var socket = options.attachSocket();
-        if (socket != null) {
-            Files.createDirectories(socket.toAbsolutePath().getParent());
-            Files.deleteIfExists(socket);
-            builder.port(new ServerPort(DomainSocketAddress.of(socket), SessionProtocol.HTTP));
-        }
         var preview = PreviewServer.start(jobs, controlPlane.tunnels(), options.preview(), !options.apiKeys().enabled());
         var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), options.apiKeys(), preview.links());
         Operations.install(builder, jobs, controlPlane.metrics(), controlPlane.tunnels(), live);
@@ -86,12 +75,6 @@ public final class GatewayServer implements AutoCloseable {
                 .service(grpc)
                 .decorator("/schedule", new PlainTextTasks())
                 .decorator("/submit", new PlainTextTasks())
-                // An Attach stream lives as long as its job and carries whole zips upstream.
-                .decoratorUnder("/" + SandboxServiceGrpc.SERVICE_NAME + "/", (delegate, ctx, req) -> {
-                    ctx.setMaxRequestLength(0);
-                    ctx.clearRequestTimeout();
-                    return delegate.serve(ctx, req);
-                })
                 .service("/download/{job_id}", new DownloadService(jobs, options.apiKeys()))
                 .service("/internal/healthcheck", HealthCheckService.of())
                 .serviceUnder("/docs", DocService.builder().build())
@@ -103,10 +86,6 @@ public final class GatewayServer implements AutoCloseable {
         } catch (RuntimeException e) {
             preview.close();
             throw e;
-        }
-        if (socket != null) {
-            // Sandboxes connect as unprivileged uids of their own; each must still present its job's credential.
-            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
         }
         var gateway = new GatewayServer(server, preview);
         if (options.apiKeys().enabled()) {

@@ -6,8 +6,8 @@ import io.nomadshell.controlplane.launch.LaunchException;
 import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.launch.SandboxSpec;
-import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -261,8 +261,8 @@ public final class LocalLauncher implements SandboxLauncher {
     }
 
     private Process spawn(List<String> argv, Path logFile, String token) throws IOException {
+        // Standard input is a pipe that carries the launch credential, one line, and then closes.
         ProcessBuilder builder = new ProcessBuilder(argv)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .redirectErrorStream(true);
         Map<String, String> env = builder.environment();
@@ -273,9 +273,21 @@ public final class LocalLauncher implements SandboxLauncher {
         env.put("NOMAD_SHELL_ATTACH",
                 "unix://" + BwrapCommand.ATTACH_DIR + "/" + options.attachSocket().getFileName());
         env.put("NOMAD_SHELL_WORKSPACE", BwrapCommand.WORKSPACE);
-        // Through the environment, never argv, which every user of the host can read.
-        env.put("NOMAD_SHELL_TOKEN", token);
-        Future<Process> start = SPAWNER.submit(builder::start);
+        // Never argv (every user of the host reads it) nor env (every tool process inherits it).
+        Future<Process> start = SPAWNER.submit(() -> {
+            var process = builder.start();
+            try (var stdin = process.getOutputStream()) {
+                stdin.write((token + "\n").getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                // A sandbox that already ended says why in its exit reason; one that runs without its
+                // credential is of no use.
+                if (process.isAlive()) {
+                    process.destroyForcibly();
+                    throw e;
+                }
+            }
+            return process;
+        });
         boolean interrupted = false;
         try {
             while (true) {

@@ -28,6 +28,8 @@ import org.jspecify.annotations.Nullable;
  * @param reconcileInterval how often dispatched jobs are compared with the jobs in Redis
  * @param orphanGrace how long a sandbox may outlive its job before the reconciler stops it (its
  *     own control plane closes it sooner, letting the daemon exit by itself first)
+ * @param attachCa the CA certificate (PEM) daemons trust for Attach over TLS at a TCP address;
+ *     empty for the Unix socket, or to trust the image's system authorities
  */
 public record NomadOptions(
         URI address,
@@ -43,7 +45,8 @@ public record NomadOptions(
         Duration stopTimeout,
         Duration retention,
         Duration reconcileInterval,
-        Duration orphanGrace) {
+        Duration orphanGrace,
+        String attachCa) {
 
     public static final String DEFAULT_ADDRESS = "http://127.0.0.1:4646";
     public static final String DEFAULT_IMAGE = "nomad-shell-sandbox:local";
@@ -61,6 +64,7 @@ public record NomadOptions(
         requireNonNull(retention, "retention");
         requireNonNull(reconcileInterval, "reconcileInterval");
         requireNonNull(orphanGrace, "orphanGrace");
+        requireNonNull(attachCa, "attachCa");
         if (!jobPrefix.matches("[a-z0-9][a-z0-9-]{0,40}")) {
             throw new IllegalArgumentException("jobPrefix must be lowercase letters, digits and dashes: " + jobPrefix);
         }
@@ -106,6 +110,7 @@ public record NomadOptions(
         private String runtime = "runc";
         private @Nullable String attachTarget;
         private @Nullable Path attachSocketDirectory;
+        private String attachCa = "";
         private String jobPrefix = "nomad-shell-sandbox";
         private Duration placementTimeout = Duration.ofSeconds(60);
         private Duration stopTimeout = Duration.ofSeconds(15);
@@ -156,9 +161,13 @@ public record NomadOptions(
             return this;
         }
 
-        /** Daemons dial the control plane at {@code hostPort} (sandboxes then need network egress). */
-        public Builder attachAddress(String hostPort) {
+        /**
+         * Daemons dial the control plane at {@code hostPort} over TLS, trusting {@code caPem} (the CA
+         * certificate, PEM; empty to trust the image's system authorities).
+         */
+        public Builder attachAddress(String hostPort, String caPem) {
             this.attachTarget = requireNonNull(hostPort, "hostPort");
+            this.attachCa = requireNonNull(caPem, "caPem");
             this.attachSocketDirectory = null;
             return this;
         }
@@ -197,7 +206,7 @@ public record NomadOptions(
             return new NomadOptions(address, token, region, namespace, image, runtime,
                     requireNonNull(attachTarget, "attach target: call attachSocket or attachAddress"),
                     attachSocketDirectory, jobPrefix, placementTimeout, stopTimeout, retention, reconcileInterval,
-                    orphanGrace);
+                    orphanGrace, attachCa);
         }
     }
 }

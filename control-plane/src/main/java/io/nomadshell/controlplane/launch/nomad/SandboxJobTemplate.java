@@ -67,6 +67,7 @@ final class SandboxJobTemplate {
         values.put("attach", options.attachTarget());
         values.put("attach_socket_dir",
                 options.attachSocketDirectory() == null ? "" : options.attachSocketDirectory().toString());
+        values.put("attach_ca", options.attachCa());
         var text = new StringBuilder();
         for (Map.Entry<String, Object> entry : values.entrySet()) {
             text.append(entry.getKey()).append(" = ").append(literal(entry.getValue())).append('\n');

@@ -12,7 +12,7 @@ class NomadOptionsTest {
     @Test
     void readsTheNomadCliEnvironmentAndNeverPrintsTheToken() {
         var options = NomadOptions.fromEnv(Map.of("NOMAD_ADDR", "http://nomad.internal:4646", "NOMAD_TOKEN", "s3cret",
-                "NOMAD_REGION", "eu", "NOMAD_NAMESPACE", "agents")).attachAddress("cp.internal:8080").build();
+                "NOMAD_REGION", "eu", "NOMAD_NAMESPACE", "agents")).attachAddress("cp.internal:8080", "").build();
 
         assertThat(options.address()).isEqualTo(URI.create("http://nomad.internal:4646"));
         assertThat(options.token()).isEqualTo("s3cret");
@@ -34,7 +34,7 @@ class NomadOptionsTest {
     @Test
     void theJobFileGetsEveryValueAsAVariableSafelyQuoted() {
         var options = NomadOptions.fromEnv(Map.of()).image("reg.example/sandbox:\"1\"${x}")
-                .attachAddress("cp:8080").build();
+                .attachAddress("cp:8080", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").build();
 
         assertThat(SandboxJobTemplate.variables(options, new SandboxProfile(750, 512, 64))).isEqualTo("""
                 image = "reg.example/sandbox:\\"1\\"$${x}"
@@ -45,6 +45,7 @@ class NomadOptionsTest {
                 network_mode = "bridge"
                 attach = "cp:8080"
                 attach_socket_dir = ""
+                attach_ca = "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"
                 """);
         assertThat(new SandboxProfile(750, 512, 64).parentJobId("nomad-shell-sandbox"))
                 .isEqualTo("nomad-shell-sandbox-c750-m512-d64");

@@ -1,0 +1,54 @@
+package io.nomadshell.controlplane.store;
+
+import static java.util.Objects.requireNonNull;
+
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Instant;
+
+/**
+ * What every replica must agree on about Attach credentials: which launch credentials are spent, and
+ * the hash of each job's current resume secret (never the secret itself).
+ */
+public final class AttachLedger {
+    private final RedisCommands<String, String> redis;
+    private final LuaScript rotate;
+
+    public AttachLedger(RedisConnection connection) {
+        this.redis = requireNonNull(connection, "connection").commands();
+        this.rotate = LuaScript.load(redis, "rotate_resume.lua");
+    }
+
+    /** Spends the launch credential {@code nonce} of {@code jobId}; false if it was spent before. */
+    public boolean spendLaunch(String jobId, String nonce, Instant expiry) {
+        return "OK".equals(redis.set(Keys.spentLaunch(jobId, nonce), "1",
+                SetArgs.Builder.nx().pxAt(keepAtLeastASecond(expiry))));
+    }
+
+    public boolean isSpent(String jobId, String nonce) {
+        return redis.exists(Keys.spentLaunch(jobId, nonce)) == 1L;
+    }
+
+    /** Records the hash of the job's first resume secret, valid until {@code expiry}. */
+    public void startResume(String jobId, String secretHash, Instant expiry) {
+        redis.set(Keys.resumeSecret(jobId), requireNonNull(secretHash, "secretHash"),
+                SetArgs.Builder.pxAt(keepAtLeastASecond(expiry)));
+    }
+
+    public boolean resumeMatches(String jobId, String secretHash) {
+        return requireNonNull(secretHash, "secretHash").equals(redis.get(Keys.resumeSecret(jobId)));
+    }
+
+    /** Replaces the resume secret's hash if {@code presentedHash} is the current one; false if not. */
+    public boolean rotateResume(String jobId, String presentedHash, String newHash) {
+        long rotated = rotate.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.resumeSecret(jobId)},
+                presentedHash, newHash);
+        return rotated == 1L;
+    }
+
+    private static long keepAtLeastASecond(Instant expiry) {
+        // PXAT in the past would be refused; a credential that has just expired is refused before this anyway.
+        return Math.max(expiry.toEpochMilli(), System.currentTimeMillis() + 1000);
+    }
+}
