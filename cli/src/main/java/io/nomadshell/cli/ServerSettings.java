@@ -49,6 +49,10 @@ final class ServerSettings {
             description = "A file with one API key per line (env NOMAD_SHELL_API_KEYS_FILE).")
     @Nullable Path apiKeysFile;
 
+    @Option(names = "--metrics-public", defaultValue = "${env:NOMAD_SHELL_METRICS_PUBLIC:-false}",
+            description = "Serve /metrics without an API key, for a Prometheus scraper (env NOMAD_SHELL_METRICS_PUBLIC).")
+    boolean metricsPublic;
+
     @Option(names = "--openai-base-url", defaultValue = "${env:OPENAI_BASE_URL}",
             description = "Any OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (env OPENAI_BASE_URL).")
     @Nullable String openAiBaseUrl;
@@ -134,7 +138,7 @@ final class ServerSettings {
                 .resources(policy)
                 .build());
         try {
-            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys(), socket)));
+            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys(), socket, metricsPublic)));
         } catch (IOException | RuntimeException e) {
             controlPlane.close();
             throw e;

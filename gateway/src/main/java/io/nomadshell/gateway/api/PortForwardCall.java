@@ -32,7 +32,7 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
     private final JobTunnels tunnels;
     private final String owner;
     private final ServerCallStreamObserver<PortForwardResponse> response;
-    private final Object ready = new Object();
+    private final StreamGate gate;
     private volatile @Nullable SocketChannel socket;
     private volatile int port;
 
@@ -41,12 +41,7 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
         this.tunnels = requireNonNull(tunnels, "tunnels");
         this.owner = requireNonNull(owner, "owner");
         this.response = requireNonNull(response, "response");
-        response.setOnReadyHandler(() -> {
-            synchronized (ready) {
-                ready.notifyAll();
-            }
-        });
-        response.setOnCancelHandler(this::close);
+        this.gate = new StreamGate(response, this::close);
     }
 
     @Override
@@ -80,13 +75,7 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
             channel = SocketChannel.open(StandardProtocolFamily.UNIX);
             channel.connect(UnixDomainSocketAddress.of(tunnels.bridge(first.getJobId(), first.getPort())));
         } catch (JobException e) {
-            var status = switch (e.reason()) {
-                case NOT_FOUND -> Status.NOT_FOUND;
-                case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
-                case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
-                case UNAVAILABLE -> Status.UNAVAILABLE;
-            };
-            fail(status.withDescription(e.getMessage()));
+            fail(JobStatuses.of(e));
             return;
         } catch (IOException e) {
             fail(Status.UNAVAILABLE.withDescription("could not open a tunnel: " + e.getMessage()));
@@ -119,7 +108,7 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
         try {
             while (channel.read(buffer) >= 0) {
                 buffer.flip();
-                awaitReady();
+                gate.awaitReady();
                 synchronized (response) {
                     response.onNext(PortForwardResponse.newBuilder().setData(ByteString.copyFrom(buffer)).build());
                 }
@@ -137,14 +126,6 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
             Thread.currentThread().interrupt();
         } finally {
             close();
-        }
-    }
-
-    private void awaitReady() throws InterruptedException {
-        synchronized (ready) {
-            while (!response.isReady() && !response.isCancelled()) {
-                ready.wait(1_000);
-            }
         }
     }
 

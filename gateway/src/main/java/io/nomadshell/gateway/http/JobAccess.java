@@ -3,44 +3,40 @@ package io.nomadshell.gateway.http;
 import static java.util.Objects.requireNonNull;
 
 import com.linecorp.armeria.common.Cookie;
-import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.QueryParams;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.Status;
+import io.nomadshell.gateway.auth.AccessGuard;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.auth.LinkTokens;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Who may reach a job's live pages (events, ports, desktop, Jupyter): the owner's API key in
- * {@code Authorization}, or a signed link in {@code ?token=} (which then also goes into a cookie
- * scoped to the job's paths, so the page's own requests and WebSockets get in too).
- * No credentials or a bad key → 401; a bad or expired link → 403.
+ * Who may reach a job's live pages (events, ports, desktop, Jupyter): the owner {@link AccessGuard}
+ * authenticated by API key, or a signed link in {@code ?token=} (which then also goes into a cookie
+ * scoped to the job's paths, so the page's own requests and WebSockets get in too). The guard lets a
+ * request without a key through to these pages only; this is where its link is checked.
+ * No credentials → 401; a bad or expired link → 403.
  */
 public final class JobAccess {
     /** The query parameter and cookie that carry a signed link. */
     public static final String LINK_PARAM = "token";
     static final String LINK_COOKIE = "nomad_shell_link";
 
-    private final ApiKeys keys;
     private final LinkTokens links;
 
-    public JobAccess(ApiKeys keys, LinkTokens links) {
-        this.keys = requireNonNull(keys, "keys");
+    public JobAccess(LinkTokens links) {
         this.links = requireNonNull(links, "links");
     }
 
     /** Decides whether the request may reach {@code jobId}. */
     public Decision check(ServiceRequestContext ctx, HttpRequest req, String jobId) {
-        var authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-        if (authorization != null || !keys.enabled()) {
-            var owner = keys.authenticate(authorization);
-            return owner.<Decision>map(o -> new Decision.Allowed(o, null))
-                    .orElseGet(() -> denied(HttpStatus.UNAUTHORIZED, Status.Code.UNAUTHENTICATED,
-                            ApiKeys.challenge(authorization)));
+        var owner = AccessGuard.owner(ctx);
+        if (owner != null) {
+            return new Decision.Allowed(owner, null);
         }
         var fromQuery = QueryParams.fromQueryString(ctx.query()).get(LINK_PARAM);
         var link = fromQuery != null ? fromQuery : linkCookie(req);

@@ -3,7 +3,6 @@ package io.nomadshell.gateway.http;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
@@ -14,7 +13,7 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.Status;
 import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.job.JobException;
-import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.gateway.auth.AccessGuard;
 import io.nomadshell.gateway.auth.LinkTokens;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,24 +30,19 @@ final class LinkService implements HttpService {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JobManager jobs;
-    private final ApiKeys keys;
     private final LinkTokens links;
     private final Clock clock;
 
-    LinkService(JobManager jobs, ApiKeys keys, LinkTokens links, Clock clock) {
+    LinkService(JobManager jobs, LinkTokens links, Clock clock) {
         this.jobs = requireNonNull(jobs, "jobs");
-        this.keys = requireNonNull(keys, "keys");
         this.links = requireNonNull(links, "links");
         this.clock = requireNonNull(clock, "clock");
     }
 
     @Override
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
-        var authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-        var owner = keys.authenticate(authorization);
-        if (owner.isEmpty()) {
-            return JsonErrors.of(HttpStatus.UNAUTHORIZED, Status.Code.UNAUTHENTICATED, ApiKeys.challenge(authorization));
-        }
+        // A link is only ever made for a key's owner: the guard lets no link through to here.
+        var owner = requireNonNull(AccessGuard.owner(ctx), "owner (is AccessGuard installed?)");
         var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
         long ttl;
         try {
@@ -65,12 +59,12 @@ final class LinkService implements HttpService {
         // The body (if any) is read and ignored: a response sent before the request ends would reset it.
         return HttpResponse.of(req.aggregate().thenApplyAsync(ignored -> {
             try {
-                jobs.get(owner.get(), jobId);
+                jobs.get(owner, jobId);
             } catch (JobException e) {
                 return JobErrors.of(e);
             }
             var expiry = clock.instant().plus(lifetime);
-            var token = links.issue(jobId, owner.get(), expiry);
+            var token = links.issue(jobId, owner, expiry);
             var base = "/v1/jobs/" + jobId;
             var body = new LinkedHashMap<String, Object>();
             body.put("token", token);

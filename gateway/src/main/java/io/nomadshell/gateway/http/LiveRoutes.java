@@ -9,7 +9,6 @@ import com.linecorp.armeria.server.websocket.WebSocketService;
 import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
 import io.nomadshell.controlplane.tunnel.JupyterPath;
-import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.auth.LinkTokens;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,10 +30,10 @@ public final class LiveRoutes {
     }
 
     /** Adds the routes to {@code server}; what they hold open is closed when it stops. */
-    public static LiveRoutes install(ServerBuilder server, JobManager jobs, JobTunnels tunnels, ApiKeys keys) {
+    public static LiveRoutes install(ServerBuilder server, JobManager jobs, JobTunnels tunnels) {
         requireNonNull(server, "server");
         var links = new LinkTokens(Clock.systemUTC());
-        var access = new JobAccess(keys, links);
+        var access = new JobAccess(links);
         var clients = new BridgeClients();
         var events = new EventStreamService(jobs, access);
         var proxy = WebSocketService.builder(new WebSocketPortProxy(clients))
@@ -44,7 +43,7 @@ public final class LiveRoutes {
                 .streamTimeout(Duration.ofHours(24))
                 .build();
         server.service("/v1/jobs/{job_id}/events", events)
-                .service("/v1/jobs/{job_id}/links", new LinkService(jobs, keys, links, Clock.systemUTC()))
+                .service("/v1/jobs/{job_id}/links", new LinkService(jobs, links, Clock.systemUTC()))
                 .service("/v1/jobs/{job_id}/desktop", new DesktopService(jobs, tunnels, access))
                 .service("/v1/jobs/{job_id}/screenshots/{call_id}", new ScreenshotService(jobs, access))
                 .service(Route.builder().regex(JOB + "/ports/(?<port>[0-9]{1,5})(?<rest>/.*)?$").build(),

@@ -6,17 +6,19 @@ import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
 import com.linecorp.armeria.common.util.DomainSocketAddress;
 import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.ServerConfig;
 import com.linecorp.armeria.server.ServerPort;
 import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.healthcheck.HealthCheckService;
 import io.grpc.ServerInterceptors;
-import io.grpc.Status;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.gateway.api.JobGrpcService;
-import io.nomadshell.gateway.auth.ApiKeyInterceptor;
+import io.nomadshell.gateway.api.JobStatuses;
+import io.nomadshell.gateway.auth.AccessGuard;
+import io.nomadshell.gateway.auth.OwnerInterceptor;
 import io.nomadshell.gateway.http.DownloadService;
 import io.nomadshell.gateway.http.JsonErrorHandler;
 import io.nomadshell.gateway.http.LiveRoutes;
@@ -49,7 +51,7 @@ public final class GatewayServer implements AutoCloseable {
         requireNonNull(options, "options");
         var jobs = controlPlane.jobs();
         var grpc = GrpcService.builder()
-                .addService(ServerInterceptors.intercept(new JobGrpcService(jobs, controlPlane.tunnels()), new ApiKeyInterceptor(options.apiKeys())))
+                .addService(ServerInterceptors.intercept(new JobGrpcService(jobs, controlPlane.tunnels()), new OwnerInterceptor()))
                 .addService(controlPlane.attachService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .enableHealthCheckService(true)
@@ -59,7 +61,7 @@ public final class GatewayServer implements AutoCloseable {
                         .jsonMarshallerCustomizer(json -> json.preservingProtoFieldNames(true))
                         .build(service))
                 .useBlockingTaskExecutor(true)
-                .addExceptionMapping(JobException.class, (e, metadata) -> toStatus(e))
+                .addExceptionMapping(JobException.class, (e, metadata) -> JobStatuses.of(e))
                 .build();
 
         var builder = Server.builder();
@@ -74,7 +76,9 @@ public final class GatewayServer implements AutoCloseable {
             Files.deleteIfExists(socket);
             builder.port(new ServerPort(DomainSocketAddress.of(socket), SessionProtocol.HTTP));
         }
-        var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), options.apiKeys());
+        // One guard in front of every route and method; see AccessGuard for what is public.
+        builder.decorator(new AccessGuard(options.apiKeys(), options.metricsPublic()));
+        var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels());
         Operations.install(builder, jobs, controlPlane.metrics(), controlPlane.tunnels(), live);
         var server = builder
                 .service(grpc)
@@ -86,7 +90,7 @@ public final class GatewayServer implements AutoCloseable {
                     ctx.clearRequestTimeout();
                     return delegate.serve(ctx, req);
                 })
-                .service("/download/{job_id}", new DownloadService(jobs, options.apiKeys()))
+                .service("/download/{job_id}", new DownloadService(jobs))
                 .service("/internal/healthcheck", HealthCheckService.of())
                 .serviceUnder("/docs", DocService.builder().build())
                 .errorHandler(new JsonErrorHandler())
@@ -103,6 +107,11 @@ public final class GatewayServer implements AutoCloseable {
         return gateway;
     }
 
+    /** What the server serves (its routes), for tests that check every one. */
+    public ServerConfig config() {
+        return server.config();
+    }
+
     /** The TCP port gRPC and REST are served on. */
     public int port() {
         return server.activePorts().values().stream()
@@ -110,16 +119,6 @@ public final class GatewayServer implements AutoCloseable {
                 .mapToInt(port -> port.localAddress().getPort())
                 .findFirst()
                 .orElseThrow();
-    }
-
-    private static Status toStatus(JobException e) {
-        var code = switch (e.reason()) {
-            case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
-            case NOT_FOUND -> Status.NOT_FOUND;
-            case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
-            case UNAVAILABLE -> Status.UNAVAILABLE;
-        };
-        return code.withDescription(e.getMessage());
     }
 
     @Override
