@@ -25,8 +25,10 @@ public final class RedisConnection implements AutoCloseable {
     }
 
     /**
-     * Connects to {@code redisUrl} ({@code redis://host:port/db}); the client name lets an operator
-     * tell replicas apart in {@code CLIENT LIST}.
+     * Connects to {@code redisUrl}, in lettuce's forms: {@code redis://[[user:]password@]host[:port][/db]},
+     * {@code rediss://...} for TLS (the server's certificate is verified against the JVM's trust
+     * store), or {@code redis-socket://[[user:]password@]/path/to/socket} (the embedded Redis). The
+     * client name lets an operator tell replicas apart in {@code CLIENT LIST}.
      */
     public static RedisConnection connect(String redisUrl, String clientName) {
         requireNonNull(redisUrl, "redisUrl");
