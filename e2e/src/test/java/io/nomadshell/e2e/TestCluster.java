@@ -2,6 +2,7 @@ package io.nomadshell.e2e;
 
 import static java.util.Objects.requireNonNull;
 
+import com.linecorp.armeria.server.ServerConfig;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.agent.ModelOptions;
@@ -79,6 +80,11 @@ final class TestCluster implements AutoCloseable {
 
     int port() {
         return gateway.port();
+    }
+
+    /** Every route the gateway serves, for tests that check each one. */
+    ServerConfig serverConfig() {
+        return gateway.config();
     }
 
     ControlPlane controlPlane() {
