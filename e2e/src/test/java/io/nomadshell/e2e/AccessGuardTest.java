@@ -22,6 +22,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -202,6 +207,22 @@ class AccessGuardTest {
         open.rest().awaitEnd(id, Duration.ofSeconds(90));
     }
 
+    @Test
+    void theSandboxesSocketServesNothingButTheSandboxProtocol() throws IOException {
+        for (var cluster : List.of(keyed, open)) {
+            var socket = cluster.attachSocket();
+            for (var request : List.of("GET /v1/jobs", "GET /metrics", "GET /docs/", "GET /ui/", "GET /internal/healthcheck",
+                    "GET /status/" + JOB, "GET /v1/jobs/" + JOB + "/events")) {
+                assertThat(rawStatus(socket, request + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+                        .as("%s over %s", request, socket).isEqualTo(403);
+            }
+            var post = "POST /schedule HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: "
+                    + ATTACK_TASK.length() + "\r\nConnection: close\r\n\r\n" + ATTACK_TASK;
+            assertThat(rawStatus(socket, post)).isEqualTo(403);
+        }
+        assertNoJobs();
+    }
+
     private void assertNoJobs() {
         var jobs = Rest.json(open.rest().get("/v1/jobs"));
         jobs.path("jobs").forEach(job -> assertThat(job.path("task").asText()).as("a job scheduled: %s", job)
@@ -287,14 +308,34 @@ class AccessGuardTest {
         try (var socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(10_000);
             socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            var line = new StringBuilder();
-            var in = socket.getInputStream();
-            for (int b = in.read(); b >= 0 && b != '\n'; b = in.read()) {
-                line.append((char) b);
-            }
-            var parts = line.toString().split(" ");
-            return parts.length > 1 ? Integer.parseInt(parts[1]) : -1;
+            return statusOf(socket.getInputStream());
         }
+    }
+
+    /** The same over a Unix socket. */
+    static int rawStatus(Path unixSocket, String request) throws IOException {
+        try (var channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            channel.connect(UnixDomainSocketAddress.of(unixSocket));
+            channel.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.ISO_8859_1)));
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    return statusOf(Channels.newInputStream(channel));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IOException("no answer over " + unixSocket, e);
+        }
+    }
+
+    private static int statusOf(InputStream in) throws IOException {
+        var line = new StringBuilder();
+        for (int b = in.read(); b >= 0 && b != '\n'; b = in.read()) {
+            line.append((char) b);
+        }
+        var parts = line.toString().split(" ");
+        return parts.length > 1 ? Integer.parseInt(parts[1]) : -1;
     }
 
     private enum Bytes implements MethodDescriptor.Marshaller<byte[]> {

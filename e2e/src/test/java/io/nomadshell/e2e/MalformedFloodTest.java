@@ -155,7 +155,7 @@ class MalformedFloodTest {
                 "{\"task\":" + "[".repeat(100_000) + "\"x\"" + "]".repeat(100_000) + "}"), true));
         kinds.add(new Kind("deep JSON object", seed -> post("/v1/jobs", "application/json",
                 "{\"task\":\"x\",\"a\":" + "{\"a\":".repeat(20_000) + "1" + "}".repeat(20_000) + "}"), true));
-        kinds.add(new Kind("broken JSON", seed -> post("/schedule", "application/json", "{\"task\": \"x")), false));
+        kinds.add(new Kind("broken JSON", seed -> post("/schedule", "application/json", "{\"task\": \"x"), false));
         kinds.add(new Kind("JSON of the wrong type", seed -> post("/schedule", "application/json", "{\"task\": {\"a\": 1}}"), false));
         kinds.add(new Kind("empty task", seed -> post("/submit", "text/plain", ""), false));
         kinds.add(new Kind("oversized body", seed -> post("/schedule", "application/json",

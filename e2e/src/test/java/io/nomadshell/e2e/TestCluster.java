@@ -25,11 +25,13 @@ import java.util.function.UnaryOperator;
 final class TestCluster implements AutoCloseable {
     private final ControlPlane controlPlane;
     private final GatewayServer gateway;
+    private final Path attachSocket;
     private boolean closed;
 
-    private TestCluster(ControlPlane controlPlane, GatewayServer gateway) {
+    private TestCluster(ControlPlane controlPlane, GatewayServer gateway, Path attachSocket) {
         this.controlPlane = controlPlane;
         this.gateway = gateway;
+        this.attachSocket = attachSocket;
     }
 
     static TestCluster start(Path dataDir, String modelBaseUrl, int maxRunning) throws IOException {
@@ -61,7 +63,7 @@ final class TestCluster implements AutoCloseable {
                 .maxRunning(maxRunning))
                 .build());
         try {
-            return new TestCluster(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(0, keys, socket)));
+            return new TestCluster(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(0, keys, socket)), socket);
         } catch (IOException | RuntimeException e) {
             controlPlane.close();
             throw e;
@@ -80,6 +82,11 @@ final class TestCluster implements AutoCloseable {
 
     int port() {
         return gateway.port();
+    }
+
+    /** The Unix socket mounted into local sandboxes. */
+    Path attachSocket() {
+        return attachSocket;
     }
 
     /** Every route the gateway serves, for tests that check each one. */

@@ -11,6 +11,7 @@ import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.common.grpc.protocol.GrpcHeaderNames;
 import com.linecorp.armeria.common.grpc.protocol.StatusMessageEscaper;
+import com.linecorp.armeria.common.util.DomainSocketAddress;
 import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
@@ -26,7 +27,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The one check in front of every route and gRPC method of the public server. In order:
  * <ol>
- *   <li>Routes with a credential of their own (a daemon's Attach) are left to it.</li>
+ *   <li>Routes with a credential of their own (a daemon's Attach) are left to it; nothing else is
+ *       served on a Unix socket, which is where sandboxes reach the server.</li>
  *   <li>With no API keys (loopback only), a {@code Host} that is not a loopback name is refused: a
  *       page on another site that rebinds its DNS name to 127.0.0.1 gets nothing.</li>
  *   <li>A browser's cross-site request that could change state (anything but GET and HEAD with a
@@ -80,6 +82,10 @@ public final class AccessGuard implements DecoratingHttpServiceFunction {
         var path = ctx.path();
         if (path.startsWith(OWN_CREDENTIAL_PREFIX)) {
             return delegate.serve(ctx, req);
+        }
+        if (ctx.localAddress() instanceof DomainSocketAddress) {
+            return refuse(req, HttpStatus.FORBIDDEN, Status.Code.PERMISSION_DENIED,
+                    "this socket serves the sandbox protocol only");
         }
         if (!keys.enabled() && !isLoopback(req.headers().authority())) {
             return refuse(req, HttpStatus.FORBIDDEN, Status.Code.PERMISSION_DENIED,
