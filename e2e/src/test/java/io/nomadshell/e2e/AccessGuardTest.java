@@ -118,7 +118,8 @@ class AccessGuardTest {
     void everyGrpcMethodWithoutAKeyIsUnauthenticated() throws Exception {
         var channel = Grpc.newChannelBuilder("127.0.0.1:" + keyed.port(), InsecureChannelCredentials.create()).build();
         try {
-            var checked = new TreeMap<String, Status.Code>();
+            var checked = new TreeMap<String, String>();
+            var services = new java.util.HashSet<String>();
             for (var config : keyed.serverConfig().serviceConfigs()) {
                 var grpc = config.service().as(GrpcService.class);
                 if (grpc == null) {
@@ -126,13 +127,16 @@ class AccessGuardTest {
                 }
                 for (var service : grpc.services()) {
                     var name = service.getServiceDescriptor().getName();
-                    if (name.equals(SANDBOX_SERVICE)) {
+                    // Every gRPC route of the server leads to the same services: call each method once.
+                    if (name.equals(SANDBOX_SERVICE) || !services.add(name)) {
                         continue;
                     }
                     for (var method : service.getMethods()) {
                         var descriptor = method.getMethodDescriptor();
+                        var started = System.nanoTime();
                         var code = call(channel, descriptor.getFullMethodName(), descriptor.getType());
-                        checked.put(descriptor.getFullMethodName(), code);
+                        checked.put(descriptor.getFullMethodName(),
+                                code + " in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
                         if (name.equals("grpc.health.v1.Health")) {
                             assertThat(code).as(descriptor.getFullMethodName()).isNotEqualTo(Status.Code.UNAUTHENTICATED);
                         } else {

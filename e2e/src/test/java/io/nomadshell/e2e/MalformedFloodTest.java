@@ -147,9 +147,13 @@ class MalformedFloodTest {
             return ascii("GET /status/" + job + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "Connection: close\r\n\r\n");
         }, true));
         kinds.add(new Kind("random bytes", seed -> {
+            // Ended like a request, so the server has all it will get and must answer or close now.
             var bytes = new byte[512];
             new Random(seed).nextBytes(bytes);
-            return bytes;
+            var out = new ByteArrayOutputStream();
+            out.writeBytes(bytes);
+            out.writeBytes(ascii("\r\n\r\n"));
+            return out.toByteArray();
         }, true));
         kinds.add(new Kind("deep JSON", seed -> post("/schedule", "application/json",
                 "{\"task\":" + "[".repeat(100_000) + "\"x\"" + "]".repeat(100_000) + "}"), true));
@@ -162,7 +166,7 @@ class MalformedFloodTest {
                 "{\"task\":\"" + "f".repeat(2 * 1024 * 1024) + "\"}"), true));
         kinds.add(new Kind("bad content length", seed -> ascii("POST /schedule HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Content-Type: application/json\r\nContent-Length: -7\r\nConnection: close\r\n\r\n{}"), true));
-        kinds.add(new Kind("bad version", seed -> ascii("GET / HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n"), true));
+        kinds.add(new Kind("bad version", seed -> ascii("GET /status/" + job + " HTTP/x.y\r\nHost: 127.0.0.1\r\n\r\n"), true));
         return kinds;
     }
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -37,6 +38,11 @@ public final class RedisConnection implements AutoCloseable {
         var client = RedisClient.create(uri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
+                // TCP keep-alive options mean nothing on a Unix socket (Netty warns of each).
+                .socketOptions(uri.getSocket() == null ? SocketOptions.create() : SocketOptions.builder()
+                        .keepAlive(SocketOptions.KeepAliveOptions.builder().enable(false).build())
+                        .tcpUserTimeout(SocketOptions.TcpUserTimeoutOptions.builder().enable(false).build())
+                        .build())
                 .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(10)))
                 .build());
         try {
