@@ -4,10 +4,10 @@ import io.grpc.Status;
 import io.nomadshell.controlplane.job.JobException;
 
 /** A refused job request as the gRPC status that matches its reason. */
-public final class JobStatuses {
+final class JobStatuses {
     private JobStatuses() {}
 
-    public static Status of(JobException e) {
+    static Status of(JobException e) {
         var code = switch (e.reason()) {
             case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
             case NOT_FOUND -> Status.NOT_FOUND;

@@ -14,9 +14,7 @@ import com.linecorp.armeria.server.healthcheck.HealthCheckService;
 import io.grpc.ServerInterceptors;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.nomadshell.controlplane.ControlPlane;
-import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.gateway.api.JobGrpcService;
-import io.nomadshell.gateway.api.JobStatuses;
 import io.nomadshell.gateway.auth.AccessGuard;
 import io.nomadshell.gateway.auth.OwnerInterceptor;
 import io.nomadshell.gateway.http.DownloadService;
@@ -61,7 +59,6 @@ public final class GatewayServer implements AutoCloseable {
                         .jsonMarshallerCustomizer(json -> json.preservingProtoFieldNames(true))
                         .build(service))
                 .useBlockingTaskExecutor(true)
-                .addExceptionMapping(JobException.class, (e, metadata) -> JobStatuses.of(e))
                 .build();
 
         var builder = Server.builder();
