@@ -31,9 +31,9 @@ import org.jspecify.annotations.Nullable;
  *       served on a Unix socket, which is where sandboxes reach the server.</li>
  *   <li>With no API keys (loopback only), a {@code Host} that is not a loopback name is refused: a
  *       page on another site that rebinds its DNS name to 127.0.0.1 gets nothing.</li>
- *   <li>A browser's cross-site request that could change state (anything but GET and HEAD with a
- *       foreign {@code Origin}, or {@code Sec-Fetch-Site: cross-site|same-site}) is refused, so a
- *       form on another site cannot schedule a job.</li>
+ *   <li>A browser's cross-site request that could change state (anything but GET and HEAD, and any
+ *       WebSocket, with a foreign {@code Origin} or {@code Sec-Fetch-Site: cross-site|same-site}) is
+ *       refused, so a form on another site cannot schedule a job, nor its script open a kernel.</li>
  *   <li>The {@linkplain #PUBLIC public} routes pass.</li>
  *   <li>Everything else needs an API key; its owner goes into the context ({@link #owner}) and no
  *       route checks the key again. A job's browser pages ({@link #LINK_ROUTES}) may instead carry
@@ -91,7 +91,7 @@ public final class AccessGuard implements DecoratingHttpServiceFunction {
             return refuse(req, HttpStatus.FORBIDDEN, Status.Code.PERMISSION_DENIED,
                     "this server has no API keys and answers only requests for localhost, 127.0.0.1 or [::1]");
         }
-        if (!SAFE_METHODS.contains(req.method()) && isCrossSite(ctx, req)) {
+        if ((!SAFE_METHODS.contains(req.method()) || isWebSocket(req)) && isCrossSite(ctx, req)) {
             return refuse(req, HttpStatus.FORBIDDEN, Status.Code.PERMISSION_DENIED,
                     "requests from another site cannot change anything here");
         }
@@ -153,6 +153,12 @@ public final class AccessGuard implements DecoratingHttpServiceFunction {
         } catch (IllegalArgumentException malformed) {
             return true; // "null" and other opaque origins
         }
+    }
+
+    /** A WebSocket handshake, over HTTP/1.1 ({@code Upgrade}) or HTTP/2 ({@code :protocol}). */
+    private static boolean isWebSocket(HttpRequest req) {
+        return "websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.UPGRADE))
+                || "websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.PROTOCOL));
     }
 
     private static boolean isGrpc(HttpRequest req) {

@@ -87,6 +87,11 @@ class AccessGuardTest {
             assertThat(status(guard, HttpMethod.POST, "/schedule", key)).as("no browser").isEqualTo(200);
             assertThat(status(guard, HttpMethod.GET, "/v1/jobs", with(key, "origin", "http://evil.example")))
                     .as("reading is left to the key and CORS").isEqualTo(200);
+            var webSocket = with(with(key, "upgrade", "websocket"), "connection", "upgrade");
+            assertThat(status(guard, HttpMethod.GET, "/v1/jobs/j1/jupyter/api/kernels/k1/channels",
+                    with(webSocket, "origin", "http://evil.example"))).as("a cross-site WebSocket").isEqualTo(403);
+            assertThat(status(guard, HttpMethod.GET, "/v1/jobs/j1/jupyter/api/kernels/k1/channels",
+                    with(webSocket, "origin", "http://127.0.0.1:8080"))).as("a same-origin WebSocket").isEqualTo(200);
         }
     }
 
