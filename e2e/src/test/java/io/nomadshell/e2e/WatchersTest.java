@@ -12,17 +12,18 @@ import io.grpc.Status;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.JobServiceGrpc;
 import io.nomadshell.proto.v1.WatchJobRequest;
+import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -30,8 +31,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * 200 gRPC {@code WatchJob} streams of a running job, from clients that never read, do not slow REST
- * {@code /status}: every call still succeeds within the default timeout. The latencies with and
+ * 200 gRPC {@code WatchJob} streams of a running job that writes a megabyte of output, from clients
+ * that never read, do not slow REST {@code /status}: every call still succeeds within the default
+ * timeout (each stream's sender parks once the client's window is full). The latencies with and
  * without the watchers are printed, not asserted.
  */
 class WatchersTest {
@@ -56,8 +58,14 @@ class WatchersTest {
 
     @Test
     void twoHundredSilentWatchersDoNotSlowStatusCalls(@TempDir Path dataDir) throws Exception {
-        var marker = "marker-" + UUID.randomUUID();
-        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("sleep-forever", dataDir, marker)).build().start();
+        // About 1.3 MB of output events, then a long sleep: more than the watchers' windows hold.
+        model = ScriptedModelServer.builder().scenario(Scenario.load(Files.writeString(dataDir.resolve("noisy.json"), """
+                {"name": "noisy",
+                 "turns": [
+                   {"tool_calls": [{"name": "exec", "arguments": {"command": "head -c 1000000 /dev/urandom | base64; sleep 600"}}]},
+                   {"tool_calls": [{"name": "finish", "arguments": {"summary": "done"}}]}
+                 ]}
+                """))).build().start();
         cluster = TestCluster.start(dataDir.resolve("server"), model.baseUrl(), 1);
         var job = cluster.rest().schedule("Sleep for ten minutes");
         cluster.rest().awaitStatus(job, Set.of("running"), Duration.ofSeconds(90));
