@@ -18,6 +18,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.agent.ModelOptions;
@@ -27,6 +28,8 @@ import io.nomadshell.proto.v1.DownloadArtifactRequest;
 import io.nomadshell.proto.v1.GetJobRequest;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.JobServiceGrpc;
+import io.nomadshell.proto.v1.PortForwardRequest;
+import io.nomadshell.proto.v1.PortForwardResponse;
 import io.nomadshell.proto.v1.ScheduleRequest;
 import io.nomadshell.proto.v1.WatchJobRequest;
 import java.nio.file.Path;
@@ -79,7 +82,7 @@ class JobGrpcServiceTest {
     }
 
     @Test
-    void unknownJobsAreNotFoundOnEveryMethod() {
+    void unknownJobsAreNotFoundOnEveryMethod() throws Exception {
         var stub = JobServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
         var unknown = "jaaaaaaaaaaaaaaaaaaaa";
         assertCode(() -> stub.getJob(GetJobRequest.newBuilder().setJobId(unknown).build()), Status.Code.NOT_FOUND);
@@ -87,6 +90,25 @@ class JobGrpcServiceTest {
         assertCode(() -> stub.downloadArtifact(DownloadArtifactRequest.newBuilder().setJobId(unknown).build()).hasNext(),
                 Status.Code.NOT_FOUND);
         assertCode(() -> stub.schedule(ScheduleRequest.newBuilder().setTask("").build()), Status.Code.INVALID_ARGUMENT);
+
+        var forwarded = new CompletableFuture<Status>();
+        var forward = JobServiceGrpc.newStub(channel).portForward(new StreamObserver<>() {
+            @Override
+            public void onNext(PortForwardResponse value) {}
+
+            @Override
+            public void onError(Throwable t) {
+                forwarded.complete(Status.fromThrowable(t));
+            }
+
+            @Override
+            public void onCompleted() {
+                forwarded.complete(Status.OK);
+            }
+        });
+        forward.onNext(PortForwardRequest.newBuilder().setJobId(unknown).setPort(8000).build());
+        assertThat(forwarded.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        forward.onCompleted();
     }
 
     @Test
