@@ -60,6 +60,10 @@ final class ServerSettings {
             description = "A file with one API key per line (env NOMAD_SHELL_API_KEYS_FILE).")
     @Nullable Path apiKeysFile;
 
+    @Option(names = "--metrics-public", defaultValue = "${env:NOMAD_SHELL_METRICS_PUBLIC:-false}",
+            description = "Serve /metrics without an API key, for a Prometheus scraper (env NOMAD_SHELL_METRICS_PUBLIC).")
+    boolean metricsPublic;
+
     @Option(names = "--openai-base-url", defaultValue = "${env:OPENAI_BASE_URL}",
             description = "Any OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (env OPENAI_BASE_URL).")
     @Nullable String openAiBaseUrl;
@@ -168,7 +172,7 @@ final class ServerSettings {
         try {
             attachServer = AttachServer.start(controlPlane, attachOptions);
             return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys(),
-                    new PreviewOptions(previewPort, previewDomain))), attachServer);
+                    new PreviewOptions(previewPort, previewDomain), metricsPublic)), attachServer);
         } catch (IOException | RuntimeException e) {
             if (attachServer != null) {
                 attachServer.close();

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The real server as a user runs it, {@code java -jar nomad-shell.jar server}, in a JVM of its own,
@@ -31,13 +32,17 @@ final class ServerProcess implements AutoCloseable {
         this.port = port;
     }
 
-    static ServerProcess start(Path dataDir, String redisUrl, String modelBaseUrl, Path log, String... extraArgs)
+    /** With {@code redisUrl} null, the server runs its own embedded Redis under the data dir. */
+    static ServerProcess start(Path dataDir, @Nullable String redisUrl, String modelBaseUrl, Path log, String... extraArgs)
             throws IOException, InterruptedException {
         var java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         var command = new ArrayList<>(List.of(java, "-jar", cliJar().toString(), "server",
-                "--port", "0", "--preview-port", "0", "--data-dir", dataDir.toString(), "--redis-url", redisUrl,
+                "--port", "0", "--preview-port", "0", "--data-dir", dataDir.toString(),
                 "--openai-base-url", modelBaseUrl, "--openai-api-key", "test", "--model", "scripted",
                 "--daemon-jar", TestCluster.daemonJar().toString()));
+        if (redisUrl != null) {
+            command.addAll(List.of("--redis-url", redisUrl));
+        }
         command.addAll(List.of(extraArgs));
         var process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         var deadline = Instant.now().plus(START_TIMEOUT);

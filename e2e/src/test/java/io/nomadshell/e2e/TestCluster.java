@@ -2,6 +2,7 @@ package io.nomadshell.e2e;
 
 import static java.util.Objects.requireNonNull;
 
+import com.linecorp.armeria.server.ServerConfig;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.agent.ModelOptions;
@@ -111,6 +112,11 @@ final class TestCluster implements AutoCloseable {
     /** Where sandbox ports are previewed: p<port>-<job>.localhost on this port. */
     int previewPort() {
         return gateway.previewPort();
+    }
+
+    /** Every route the gateway serves, for tests that check each one. */
+    ServerConfig serverConfig() {
+        return gateway.config();
     }
 
     ControlPlane controlPlane() {

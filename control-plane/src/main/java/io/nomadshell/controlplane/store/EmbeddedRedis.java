@@ -2,77 +2,147 @@ package io.nomadshell.controlplane.store;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A private {@code redis-server} child process for single-machine use: loopback only, append-only
- * file on, under a directory of ours, so jobs survive a restart of the control plane.
+ * A private {@code redis-server} child process for single-machine use, closed to everyone else: no
+ * TCP port at all, only a Unix socket in a directory of mode 0700 under ours (socket mode 0700), with
+ * the append-only file on, so jobs survive a restart of the control plane.
+ *
+ * <p>It never outlives us: it is started through {@code setpriv --pdeathsig KILL}, so the kernel kills
+ * it when we die, even by {@code kill -9}. A start first finds a redis-server left on our files (by
+ * a control plane that died before this rule, or one started by hand) and stops it, rather than
+ * starting a second one on the same append-only file.
  */
 public final class EmbeddedRedis implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedRedis.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(1);
+    /** sun_path holds 108 bytes with its terminating NUL. */
+    private static final int MAX_SOCKET_PATH = 107;
+
+    /**
+     * Starts every redis-server. PR_SET_PDEATHSIG fires when the thread that started the process ends,
+     * not the JVM (the same rule as the sandbox spawner in the local launcher): this thread never ends.
+     */
+    private static final ExecutorService SPAWNER = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), Thread.ofPlatform().daemon().name("nomad-shell-redis-spawner").factory());
 
     private final Process process;
-    private final int port;
+    private final Path socket;
 
-    private EmbeddedRedis(Process process, int port) {
+    private EmbeddedRedis(Process process, Path socket) {
         this.process = process;
-        this.port = port;
+        this.socket = socket;
     }
 
-    /** Starts redis-server (from PATH) on a free loopback port with its files in {@code directory}. */
+    /** Starts redis-server (from PATH) on a Unix socket with its files in {@code directory}. */
     public static EmbeddedRedis start(Path directory) throws IOException {
         requireNonNull(directory, "directory");
-        Files.createDirectories(directory);
-        stopLeftover(directory.resolve("redis.pid"));
-        int port = freePort();
-        var command = new ProcessBuilder("redis-server",
-                "--bind", "127.0.0.1", "--port", Integer.toString(port), "--protected-mode", "yes",
-                "--dir", directory.toAbsolutePath().toString(), "--appendonly", "yes",
+        var home = Files.createDirectories(directory).toRealPath();
+        var socket = socketPath(home);
+        var pidFile = home.resolve("redis.pid");
+        stopLeftover(home, socket, pidFile);
+        var redisServer = onPath("redis-server").orElseThrow(() -> new IOException(
+                "redis-server was not found on PATH: install it (apt-get install redis-server)"
+                        + " or point REDIS_URL at a Redis of yours"));
+        var setpriv = onPath("setpriv").orElseThrow(() -> new IOException(
+                "setpriv was not found on PATH: install util-linux, or point REDIS_URL at a Redis of yours"));
+        var command = new ProcessBuilder(setpriv.toString(), "--pdeathsig", "KILL", "--",
+                redisServer.toString(),
+                "--port", "0", "--unixsocket", socket.toString(), "--unixsocketperm", "700",
+                "--dir", home.toString(), "--appendonly", "yes",
                 "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
-                "--pidfile", directory.resolve("redis.pid").toAbsolutePath().toString(),
-                "--logfile", directory.resolve("redis.log").toAbsolutePath().toString())
+                "--pidfile", pidFile.toString(),
+                "--logfile", home.resolve("redis.log").toString())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        Process process;
-        try {
-            process = command.start();
-        } catch (IOException e) {
-            throw new IOException("redis-server was not found on PATH: install it (apt-get install redis-server)"
-                    + " or point REDIS_URL at a Redis of yours", e);
-        }
-        var redis = new EmbeddedRedis(process, port);
-        redis.awaitReady(directory);
-        log.info("Embedded Redis on 127.0.0.1:{} with its data in {}", port, directory);
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("redis.out").toFile()));
+        var redis = new EmbeddedRedis(spawn(command), socket);
+        redis.awaitReady(home);
+        log.info("Embedded Redis on unix socket {} (no TCP port), its data in {}", socket, home);
         return redis;
     }
 
+    /** For lettuce: {@code redis-socket:///path/to/redis.sock}. */
     public String url() {
-        return "redis://127.0.0.1:" + port;
+        return "redis-socket://" + socket;
     }
 
-    private void awaitReady(Path directory) throws IOException {
+    /** The Unix socket it listens on, the only way in. */
+    public Path socket() {
+        return socket;
+    }
+
+    /** The redis-server's process id. */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** {@code <dir>/sock/redis.sock}, in a directory only we may enter. */
+    private static Path socketPath(Path home) throws IOException {
+        var dir = home.resolve("sock");
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        var socket = dir.resolve("redis.sock");
+        if (socket.toString().length() > MAX_SOCKET_PATH) {
+            throw new IOException("the embedded Redis's socket path is too long for a Unix socket ("
+                    + socket.toString().length() + " > " + MAX_SOCKET_PATH + " bytes): " + socket
+                    + "; choose a shorter --data-dir");
+        }
+        return socket;
+    }
+
+    private static Process spawn(ProcessBuilder command) throws IOException {
+        Future<Process> start = SPAWNER.submit(command::start);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return start.get();
+                } catch (InterruptedException e) {
+                    // Starting takes milliseconds; giving up would leave a redis-server nobody owns.
+                    interrupted = true;
+                }
+            }
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IllegalStateException("starting redis-server failed", e.getCause());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void awaitReady(Path home) throws IOException {
         var deadline = Instant.now().plus(START_TIMEOUT);
         while (Instant.now().isBefore(deadline)) {
             if (!process.isAlive()) {
                 throw new IOException("redis-server exited with code " + process.exitValue()
-                        + "; see " + directory.resolve("redis.log"));
+                        + "; see " + home.resolve("redis.log") + " and " + home.resolve("redis.out"));
             }
-            if (answersPing()) {
+            if (RedisProbe.ask(socket, "PING", PROBE_TIMEOUT).filter("+PONG"::equals).isPresent()) {
                 return;
             }
             sleep(Duration.ofMillis(50));
@@ -81,38 +151,79 @@ public final class EmbeddedRedis implements AutoCloseable {
         throw new IOException("redis-server did not answer within " + START_TIMEOUT.toSeconds() + " s");
     }
 
-    private boolean answersPing() {
-        try (var socket = new Socket()) {
-            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
-            OutputStream out = socket.getOutputStream();
-            out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
-            InputStream in = socket.getInputStream();
-            var reply = new byte[5];
-            return in.readNBytes(reply, 0, 5) == 5 && new String(reply, StandardCharsets.US_ASCII).equals("+PONG");
-        } catch (IOException notYet) {
+    /**
+     * A redis-server still on our files: the one answering on our socket (it says its pid), and the
+     * one our pid file names if it is a redis-server working in our directory. Both are stopped.
+     */
+    private static void stopLeftover(Path home, Path socket, Path pidFile) throws IOException {
+        var pids = new LinkedHashSet<Long>();
+        RedisProbe.ask(socket, "INFO server", PROBE_TIMEOUT).flatMap(EmbeddedRedis::processId).ifPresent(pids::add);
+        if (Files.exists(pidFile)) {
+            try {
+                var pid = Long.parseLong(Files.readString(pidFile).strip());
+                if (isRedisIn(pid, home)) {
+                    pids.add(pid);
+                }
+            } catch (NumberFormatException e) {
+                // A torn pid file names nobody.
+            }
+        }
+        var stopping = new ArrayList<ProcessHandle>();
+        for (var pid : pids) {
+            ProcessHandle.of(pid).ifPresent(leftover -> {
+                log.warn("Stopping a redis-server (pid {}) left on {} by an earlier run", pid, home);
+                leftover.destroy(); // SIGTERM: it flushes its append-only file first
+                stopping.add(leftover);
+            });
+        }
+        for (var leftover : stopping) {
+            try {
+                leftover.onExit().get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception stillThere) {
+                leftover.destroyForcibly();
+                leftover.onExit().orTimeout(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).exceptionally(t -> null).join();
+            }
+        }
+        Files.deleteIfExists(socket);
+    }
+
+    /** {@code process_id:N} from an INFO reply. */
+    static Optional<Long> processId(String info) {
+        for (var line : info.split("\r\n")) {
+            if (line.startsWith("process_id:")) {
+                try {
+                    return Optional.of(Long.parseLong(line.substring("process_id:".length()).strip()));
+                } catch (NumberFormatException e) {
+                    return Optional.empty();
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A redis-server whose working directory is {@code home} (redis-server chdirs to its --dir). */
+    private static boolean isRedisIn(long pid, Path home) {
+        var proc = Path.of("/proc", Long.toString(pid));
+        try {
+            return Files.readSymbolicLink(proc.resolve("exe")).getFileName().toString().startsWith("redis-")
+                    && Files.readSymbolicLink(proc.resolve("cwd")).equals(home);
+        } catch (IOException | UnsupportedOperationException gone) {
             return false;
         }
     }
 
-    /** A control plane killed with -9 leaves its Redis running on our files: stop it first. */
-    private static void stopLeftover(Path pidFile) throws IOException {
-        if (!Files.exists(pidFile)) {
-            return;
+    private static Optional<Path> onPath(String program) {
+        var path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+        for (var dir : path.split(File.pathSeparator)) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            var candidate = Path.of(dir, program);
+            if (Files.isExecutable(candidate)) {
+                return Optional.of(candidate);
+            }
         }
-        var pid = Long.parseLong(Files.readString(pidFile).strip());
-        ProcessHandle.of(pid)
-                .filter(p -> p.info().command().map(c -> c.contains("redis")).orElse(false))
-                .ifPresent(leftover -> {
-                    log.warn("Stopping a redis-server (pid {}) left over from an earlier run", pid);
-                    leftover.destroy();
-                    leftover.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> null).join();
-                });
-    }
-
-    private static int freePort() throws IOException {
-        try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
+        return Optional.empty();
     }
 
     private static void sleep(Duration duration) {
@@ -128,7 +239,7 @@ public final class EmbeddedRedis implements AutoCloseable {
     public void close() {
         process.destroy();
         try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
             }
         } catch (InterruptedException e) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -25,8 +26,10 @@ public final class RedisConnection implements AutoCloseable {
     }
 
     /**
-     * Connects to {@code redisUrl} ({@code redis://host:port/db}); the client name lets an operator
-     * tell replicas apart in {@code CLIENT LIST}.
+     * Connects to {@code redisUrl}, in lettuce's forms: {@code redis://[[user:]password@]host[:port][/db]},
+     * {@code rediss://...} for TLS (the server's certificate is verified against the JVM's trust
+     * store), or {@code redis-socket://[[user:]password@]/path/to/socket} (the embedded Redis). The
+     * client name lets an operator tell replicas apart in {@code CLIENT LIST}.
      */
     public static RedisConnection connect(String redisUrl, String clientName) {
         requireNonNull(redisUrl, "redisUrl");
@@ -35,6 +38,11 @@ public final class RedisConnection implements AutoCloseable {
         var client = RedisClient.create(uri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
+                // TCP keep-alive options mean nothing on a Unix socket (Netty warns of each).
+                .socketOptions(uri.getSocket() == null ? SocketOptions.create() : SocketOptions.builder()
+                        .keepAlive(SocketOptions.KeepAliveOptions.builder().enable(false).build())
+                        .tcpUserTimeout(SocketOptions.TcpUserTimeoutOptions.builder().enable(false).build())
+                        .build())
                 .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(10)))
                 .build());
         try {

@@ -4,12 +4,14 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.nomadshell.controlplane.JobManager;
+import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.controlplane.job.SandboxRequest;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
-import io.nomadshell.gateway.auth.ApiKeyInterceptor;
+import io.nomadshell.gateway.auth.OwnerInterceptor;
 import io.nomadshell.proto.v1.ArtifactChunk;
 import io.nomadshell.proto.v1.CancelJobRequest;
 import io.nomadshell.proto.v1.DownloadArtifactRequest;
@@ -26,10 +28,16 @@ import io.nomadshell.proto.v1.ScheduleResponse;
 import io.nomadshell.proto.v1.WatchJobRequest;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.function.Supplier;
 
 /**
- * {@code JobService}: maps requests to {@link JobManager} calls and results back. Errors are thrown
- * as {@link io.nomadshell.controlplane.job.JobException} and turned into statuses by the server.
+ * {@code JobService}: maps requests to {@link JobManager} calls and results back; a refused request
+ * ({@link JobException}) becomes the matching status ({@link JobStatuses}). The caller is the owner
+ * the interceptor put in the context ({@link OwnerInterceptor#OWNER}).
+ *
+ * <p>The server streams ({@code WatchJob}, {@code DownloadArtifact}) each send from a virtual thread
+ * of their own, never from the pool unary calls run on, and wait for the client before each message
+ * ({@link StreamGate}): a client that does not read parks its own sender and holds at most a window.
  */
 public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
     private static final int CHUNK_BYTES = 256 * 1024;
@@ -47,61 +55,70 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
         var key = request.getIdempotencyKey().isEmpty() ? null : request.getIdempotencyKey();
         var sandbox = new SandboxRequest(request.getCpuMhz(), request.getMemoryMb(), request.getTimeoutSeconds(),
                 request.getNetwork(), request.getEgress().getAllowList(), request.getDiskMb());
-        var job = jobs.schedule(owner(), request.getTask(), sandbox, key);
-        response.onNext(ScheduleResponse.newBuilder().setJobId(job.id()).setStatus(job.status().wireName()).build());
-        response.onCompleted();
+        answer(response, () -> {
+            var job = jobs.schedule(owner(), request.getTask(), sandbox, key);
+            return ScheduleResponse.newBuilder().setJobId(job.id()).setStatus(job.status().wireName()).build();
+        });
     }
 
     @Override
     public void getJob(GetJobRequest request, StreamObserver<Job> response) {
-        response.onNext(JobMessages.toProto(jobs.get(owner(), request.getJobId())));
-        response.onCompleted();
+        answer(response, () -> JobMessages.toProto(jobs.get(owner(), request.getJobId())));
     }
 
     @Override
     public void listJobs(ListJobsRequest request, StreamObserver<ListJobsResponse> response) {
-        var page = jobs.list(owner(), request.getPageSize(), request.getPageToken());
-        var message = ListJobsResponse.newBuilder().setNextPageToken(page.nextPageToken());
-        page.jobs().forEach(job -> message.addJobs(JobMessages.toProto(job)));
-        response.onNext(message.build());
-        response.onCompleted();
+        answer(response, () -> {
+            var page = jobs.list(owner(), request.getPageSize(), request.getPageToken());
+            var message = ListJobsResponse.newBuilder().setNextPageToken(page.nextPageToken());
+            page.jobs().forEach(job -> message.addJobs(JobMessages.toProto(job)));
+            return message.build();
+        });
     }
 
     @Override
     public void cancelJob(CancelJobRequest request, StreamObserver<Job> response) {
-        response.onNext(JobMessages.toProto(jobs.cancel(owner(), request.getJobId())));
-        response.onCompleted();
+        answer(response, () -> JobMessages.toProto(jobs.cancel(owner(), request.getJobId())));
     }
 
     @Override
     public void watchJob(WatchJobRequest request, StreamObserver<JobEvent> response) {
         var call = (ServerCallStreamObserver<JobEvent>) response;
-        try {
-            jobs.watch(owner(), request.getJobId(), request.getAfterSequence(), response::onNext, call::isCancelled);
-            if (!call.isCancelled()) {
-                response.onCompleted();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            response.onError(Status.CANCELLED.withDescription("the server is shutting down").asRuntimeException());
-        }
+        var gate = new StreamGate(call);
+        var owner = owner();
+        var jobId = request.getJobId();
+        Thread.ofVirtual().name("watch-" + jobId).start(() -> stream(response, () -> {
+            jobs.watch(owner, jobId, request.getAfterSequence(), event -> {
+                if (awaitReady(gate)) {
+                    response.onNext(event);
+                }
+            }, gate::cancelled);
+            return !gate.cancelled();
+        }));
     }
 
     @Override
     public void downloadArtifact(DownloadArtifactRequest request, StreamObserver<ArtifactChunk> response) {
-        var path = jobs.artifact(owner(), request.getJobId());
         var call = (ServerCallStreamObserver<ArtifactChunk>) response;
-        try (var in = Files.newInputStream(path)) {
-            var buffer = new byte[CHUNK_BYTES];
-            int read;
-            while ((read = in.readNBytes(buffer, 0, buffer.length)) > 0 && !call.isCancelled()) {
-                response.onNext(ArtifactChunk.newBuilder().setData(ByteString.copyFrom(buffer, 0, read)).build());
+        var gate = new StreamGate(call);
+        var owner = owner();
+        var jobId = request.getJobId();
+        Thread.ofVirtual().name("download-" + jobId).start(() -> stream(response, () -> {
+            var path = jobs.artifact(owner, jobId);
+            try (var in = Files.newInputStream(path)) {
+                var buffer = new byte[CHUNK_BYTES];
+                int read;
+                while ((read = in.readNBytes(buffer, 0, buffer.length)) > 0) {
+                    if (!gate.awaitReady()) {
+                        return false;
+                    }
+                    response.onNext(ArtifactChunk.newBuilder().setData(ByteString.copyFrom(buffer, 0, read)).build());
+                }
+            } catch (IOException e) {
+                throw new StatusRuntimeException(Status.UNAVAILABLE.withDescription("the zip could not be read"));
             }
-        } catch (IOException e) {
-            response.onError(Status.UNAVAILABLE.withDescription("the zip could not be read").asRuntimeException());
-            return;
-        }
-        response.onCompleted();
+            return true;
+        }));
     }
 
     @Override
@@ -110,6 +127,49 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
     }
 
     private static String owner() {
-        return requireNonNull(ApiKeyInterceptor.OWNER.get(), "owner (is ApiKeyInterceptor installed?)");
+        return requireNonNull(OwnerInterceptor.OWNER.get(), "owner (is OwnerInterceptor installed?)");
+    }
+
+    private static <T> void answer(StreamObserver<T> response, Supplier<T> call) {
+        T value;
+        try {
+            value = call.get();
+        } catch (JobException e) {
+            response.onError(JobStatuses.of(e).asRuntimeException());
+            return;
+        }
+        response.onNext(value);
+        response.onCompleted();
+    }
+
+    /** Runs a server stream's body; it says whether the client is still there to hear the end. */
+    private static void stream(StreamObserver<?> response, StreamBody body) {
+        try {
+            if (body.run()) {
+                response.onCompleted();
+            }
+        } catch (JobException e) {
+            response.onError(JobStatuses.of(e).asRuntimeException());
+        } catch (StatusRuntimeException e) {
+            response.onError(e);
+        } catch (InterruptedException e) {
+            response.onError(Status.CANCELLED.withDescription("the server is shutting down").asRuntimeException());
+        } catch (RuntimeException e) {
+            response.onError(Status.INTERNAL.withDescription("the stream failed: " + e.getMessage()).asRuntimeException());
+        }
+    }
+
+    private static boolean awaitReady(StreamGate gate) {
+        try {
+            return gate.awaitReady();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @FunctionalInterface
+    private interface StreamBody {
+        boolean run() throws InterruptedException;
     }
 }

@@ -16,46 +16,54 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
 
 /**
  * One {@code PortForward} call: the first message names the job and port; the call is then pumped
- * to a tunnel bridge of that port. Each inbound message is written before the next is taken (gRPC
- * asks for the next one when {@link #onNext} returns, and the write waits while the tunnel has no
- * credit), and outbound data waits while the client's transport is full, so neither side can flood
- * the other.
+ * to a tunnel bridge of that port. Each inbound message is written before the next is asked for
+ * (manual inbound flow control; the write waits while the tunnel has no credit), and outbound data
+ * waits while the client's transport is full, so neither side can flood the other. All of it runs
+ * on virtual threads: a stalled tunnel never holds a thread of the pool unary calls run on.
  */
 final class PortForwardCall implements StreamObserver<PortForwardRequest> {
     private static final int CHUNK_BYTES = 32 * 1024;
+    private static final Executor VIRTUAL = task -> Thread.ofVirtual().name("port-forward-write").start(task);
 
     private final JobManager jobs;
     private final JobTunnels tunnels;
     private final String owner;
     private final ServerCallStreamObserver<PortForwardResponse> response;
-    private final Object ready = new Object();
+    private final StreamGate gate;
     private volatile @Nullable SocketChannel socket;
     private volatile int port;
+    /** The inbound steps, one after another, each on a virtual thread. */
+    private CompletableFuture<?> inbound = CompletableFuture.completedFuture(null);
 
     PortForwardCall(JobManager jobs, JobTunnels tunnels, String owner, ServerCallStreamObserver<PortForwardResponse> response) {
         this.jobs = requireNonNull(jobs, "jobs");
         this.tunnels = requireNonNull(tunnels, "tunnels");
         this.owner = requireNonNull(owner, "owner");
         this.response = requireNonNull(response, "response");
-        response.setOnReadyHandler(() -> {
-            synchronized (ready) {
-                ready.notifyAll();
-            }
-        });
-        response.setOnCancelHandler(this::close);
+        this.gate = new StreamGate(response, this::close);
+        response.disableAutoRequest();
+        response.request(1);
     }
 
     @Override
     public void onNext(PortForwardRequest request) {
-        if (socket == null) {
-            open(request);
-            return;
-        }
-        write(request.getData());
+        inOrder(() -> {
+            if (socket == null) {
+                open(request);
+                if (socket == null) {
+                    return; // refused: the call has ended
+                }
+            } else {
+                write(request.getData());
+            }
+            response.request(1);
+        });
     }
 
     @Override
@@ -65,8 +73,19 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
 
     @Override
     public void onCompleted() {
-        // The client has nothing more to send, and all it sent is written: the tunnel ends.
-        close();
+        // The client has nothing more to send; once all it sent is written, the tunnel ends.
+        inOrder(this::close);
+    }
+
+    private synchronized void inOrder(Runnable step) {
+        inbound = inbound.thenRunAsync(() -> {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                fail(Status.INTERNAL.withDescription("the tunnel to port " + port + " failed: " + e));
+                close();
+            }
+        }, VIRTUAL);
     }
 
     private void open(PortForwardRequest first) {
@@ -80,13 +99,7 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
             channel = SocketChannel.open(StandardProtocolFamily.UNIX);
             channel.connect(UnixDomainSocketAddress.of(tunnels.bridge(first.getJobId(), first.getPort())));
         } catch (JobException e) {
-            var status = switch (e.reason()) {
-                case NOT_FOUND -> Status.NOT_FOUND;
-                case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
-                case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
-                case UNAVAILABLE -> Status.UNAVAILABLE;
-            };
-            fail(status.withDescription(e.getMessage()));
+            fail(JobStatuses.of(e));
             return;
         } catch (IOException e) {
             fail(Status.UNAVAILABLE.withDescription("could not open a tunnel: " + e.getMessage()));
@@ -119,7 +132,7 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
         try {
             while (channel.read(buffer) >= 0) {
                 buffer.flip();
-                awaitReady();
+                gate.awaitReady();
                 synchronized (response) {
                     response.onNext(PortForwardResponse.newBuilder().setData(ByteString.copyFrom(buffer)).build());
                 }
@@ -137,14 +150,6 @@ final class PortForwardCall implements StreamObserver<PortForwardRequest> {
             Thread.currentThread().interrupt();
         } finally {
             close();
-        }
-    }
-
-    private void awaitReady() throws InterruptedException {
-        synchronized (ready) {
-            while (!response.isReady() && !response.isCancelled()) {
-                ready.wait(1_000);
-            }
         }
     }
 

@@ -5,42 +5,35 @@ import static java.util.Objects.requireNonNull;
 import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.file.HttpFile;
-import io.grpc.Status;
 import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.job.JobException;
-import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.gateway.auth.AccessGuard;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code GET /download/{job_id}}: the finished zip, streamed from disk (transcoding would buffer it
- * whole). 404 for a job the caller cannot see, 409 before the job is complete.
+ * whole). 404 for a job the caller cannot see, 409 before the job is complete. The caller is the
+ * owner {@link AccessGuard} authenticated.
  */
 public final class DownloadService implements HttpService {
     private final JobManager jobs;
-    private final ApiKeys keys;
 
-    public DownloadService(JobManager jobs, ApiKeys keys) {
+    public DownloadService(JobManager jobs) {
         this.jobs = requireNonNull(jobs, "jobs");
-        this.keys = requireNonNull(keys, "keys");
     }
 
     @Override
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
-        var authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-        var owner = keys.authenticate(authorization);
-        if (owner.isEmpty()) {
-            return JsonErrors.of(HttpStatus.UNAUTHORIZED, Status.Code.UNAUTHENTICATED, ApiKeys.challenge(authorization));
-        }
+        var owner = requireNonNull(AccessGuard.owner(ctx), "owner (is AccessGuard installed?)");
         var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
         // Looking the job up is a Redis round trip: keep it off the event loop.
         return HttpResponse.of(CompletableFuture.supplyAsync(() -> {
             try {
-                var zip = jobs.artifact(owner.get(), jobId);
+                var zip = jobs.artifact(owner, jobId);
                 return HttpFile.builder(zip)
                         .contentType(MediaType.ZIP)
                         .setHeader(HttpHeaderNames.CONTENT_DISPOSITION, "attachment; filename=\"" + jobId + ".zip\"")

@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,13 +40,16 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Each watcher reads the job's events from Redis on its own virtual thread and hands on one
  * event at a time, waiting until the client took the last one: a slow watcher holds one event in
- * memory and slows nobody else, the job least of all.
+ * memory and slows nobody else, the job least of all. Nothing of a stream runs on the blocking pool
+ * that unary calls need, not even its first lookup.
  */
 public final class EventStreamService implements HttpService {
     static final Duration KEEPALIVE = Duration.ofSeconds(10);
     private static final JsonFormat.Printer JSON =
             JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
     private static final Duration CONSUME_WAIT = Duration.ofSeconds(1);
+    /** A virtual thread per task: streams never wait for, nor take, a pooled thread. */
+    private static final Executor STREAMS = task -> Thread.ofVirtual().name("sse").start(task);
 
     private final JobManager jobs;
     private final JobAccess access;
@@ -64,7 +68,7 @@ public final class EventStreamService implements HttpService {
     @Override
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
         var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
-        var decision = access.check(req);
+        var decision = access.check(ctx);
         if (decision instanceof JobAccess.Decision.Denied denied) {
             return denied.response();
         }
@@ -92,7 +96,7 @@ public final class EventStreamService implements HttpService {
                     .contentType(MediaType.EVENT_STREAM)
                     .set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
             return ServerSentEvents.fromPublisher(headers.build(), writer);
-        }, ctx.blockingTaskExecutor()));
+        }, STREAMS));
     }
 
     private void pump(String owner, String jobId, long after, StreamWriter<ServerSentEvent> writer) {

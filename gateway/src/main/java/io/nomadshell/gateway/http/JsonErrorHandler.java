@@ -15,6 +15,7 @@ import org.jspecify.annotations.Nullable;
  * a request too large, ...) gets the same JSON body as the API's own errors, never a stack trace.
  */
 public final class JsonErrorHandler implements ServerErrorHandler {
+    private static final int MAX_ECHOED_PATH = 200;
 
     @Override
     public @Nullable HttpResponse onServiceException(ServiceRequestContext ctx, Throwable cause) {
@@ -25,19 +26,27 @@ public final class JsonErrorHandler implements ServerErrorHandler {
     public @Nullable AggregatedHttpResponse renderStatus(@Nullable ServiceRequestContext ctx, ServiceConfig config,
             @Nullable RequestHeaders headers, HttpStatus status, @Nullable String description,
             @Nullable Throwable cause) {
-        return JsonErrors.of(status, grpcCode(status), message(status, headers)).aggregate().join();
+        // Built whole, never by aggregating a stream: with no request context (a request the decoder
+        // refused) aggregate() completes on some event loop, and join() here on another event loop
+        // let a handful of bad requests block every loop on each other for good.
+        return JsonErrors.aggregated(status, grpcCode(status), message(status, headers));
     }
 
     private static String message(HttpStatus status, @Nullable RequestHeaders headers) {
         return switch (status.code()) {
             case 400 -> "the request is malformed: send JSON such as {\"task\": \"...\"} with Content-Type: application/json";
-            case 404 -> "there is nothing at " + (headers == null ? "this path" : headers.method() + " " + headers.path());
+            case 404 -> "there is nothing at " + (headers == null ? "this path" : headers.method() + " " + shortened(headers.path()));
             case 405 -> "this path does not take " + (headers == null ? "that method" : headers.method());
             case 413 -> "the request is too large";
             case 415 -> "unsupported Content-Type: send application/json";
             case 503 -> "the server is shutting down or overloaded; try again";
             default -> status.reasonPhrase();
         };
+    }
+
+    /** A path as echoed in a message: an over-long one is cut. */
+    private static String shortened(String path) {
+        return path.length() <= MAX_ECHOED_PATH ? path : path.substring(0, MAX_ECHOED_PATH) + "...";
     }
 
     private static Status.Code grpcCode(HttpStatus status) {

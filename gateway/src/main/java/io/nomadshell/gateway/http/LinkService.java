@@ -38,7 +38,7 @@ final class LinkService implements HttpService {
 
     @Override
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
-        var decision = access.check(req);
+        var decision = access.check(ctx);
         if (decision instanceof JobAccess.Decision.Denied denied) {
             return denied.response();
         }

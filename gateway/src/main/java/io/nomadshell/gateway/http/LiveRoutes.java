@@ -8,7 +8,6 @@ import com.linecorp.armeria.server.Route;
 import com.linecorp.armeria.server.ServerBuilder;
 import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
-import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.preview.PreviewLinks;
 
 /**
@@ -27,10 +26,9 @@ public final class LiveRoutes {
     }
 
     /** Adds the routes to {@code server}; links lead to previews that {@code links} makes. */
-    public static LiveRoutes install(ServerBuilder server, JobManager jobs, JobTunnels tunnels, ApiKeys keys,
-            PreviewLinks links) {
+    public static LiveRoutes install(ServerBuilder server, JobManager jobs, JobTunnels tunnels, PreviewLinks links) {
         requireNonNull(server, "server");
-        var access = new JobAccess(keys);
+        var access = new JobAccess();
         var opener = new PreviewOpener(jobs, tunnels, links);
         var events = new EventStreamService(jobs, access);
         server.service("/v1/jobs/{job_id}/events", events)

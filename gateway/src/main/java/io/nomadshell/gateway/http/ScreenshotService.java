@@ -32,7 +32,7 @@ final class ScreenshotService implements HttpService {
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
         var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
         var callId = requireNonNull(ctx.pathParam("call_id"), "call_id");
-        var decision = access.check(req);
+        var decision = access.check(ctx);
         if (decision instanceof JobAccess.Decision.Denied denied) {
             return denied.response();
         }

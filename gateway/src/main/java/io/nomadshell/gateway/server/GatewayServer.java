@@ -6,17 +6,17 @@ import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
 import com.linecorp.armeria.common.util.DomainSocketAddress;
 import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.ServerConfig;
 import com.linecorp.armeria.server.ServerPort;
 import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.healthcheck.HealthCheckService;
 import io.grpc.ServerInterceptors;
-import io.grpc.Status;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.nomadshell.controlplane.ControlPlane;
-import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.gateway.api.JobGrpcService;
-import io.nomadshell.gateway.auth.ApiKeyInterceptor;
+import io.nomadshell.gateway.auth.AccessGuard;
+import io.nomadshell.gateway.auth.OwnerInterceptor;
 import io.nomadshell.gateway.http.DownloadService;
 import io.nomadshell.gateway.http.JsonErrorHandler;
 import io.nomadshell.gateway.http.LiveRoutes;
@@ -50,7 +50,7 @@ public final class GatewayServer implements AutoCloseable {
         requireNonNull(options, "options");
         var jobs = controlPlane.jobs();
         var grpc = GrpcService.builder()
-                .addService(ServerInterceptors.intercept(new JobGrpcService(jobs, controlPlane.tunnels()), new ApiKeyInterceptor(options.apiKeys())))
+                .addService(ServerInterceptors.intercept(new JobGrpcService(jobs, controlPlane.tunnels()), new OwnerInterceptor()))
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .enableHealthCheckService(true)
                 .enableHttpJsonTranscoding(true)
@@ -59,7 +59,6 @@ public final class GatewayServer implements AutoCloseable {
                         .jsonMarshallerCustomizer(json -> json.preservingProtoFieldNames(true))
                         .build(service))
                 .useBlockingTaskExecutor(true)
-                .addExceptionMapping(JobException.class, (e, metadata) -> toStatus(e))
                 .build();
 
         var builder = Server.builder();
@@ -68,14 +67,16 @@ public final class GatewayServer implements AutoCloseable {
         } else {
             builder.port(new ServerPort(new InetSocketAddress("127.0.0.1", options.port()), SessionProtocol.HTTP));
         }
+        // One guard in front of every route and method; see AccessGuard for what is public.
+        builder.decorator(new AccessGuard(options.apiKeys(), options.metricsPublic()));
         var preview = PreviewServer.start(jobs, controlPlane.tunnels(), options.preview(), !options.apiKeys().enabled());
-        var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), options.apiKeys(), preview.links());
+        var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), preview.links());
         Operations.install(builder, jobs, controlPlane.metrics(), controlPlane.tunnels(), live);
         var server = builder
                 .service(grpc)
                 .decorator("/schedule", new PlainTextTasks())
                 .decorator("/submit", new PlainTextTasks())
-                .service("/download/{job_id}", new DownloadService(jobs, options.apiKeys()))
+                .service("/download/{job_id}", new DownloadService(jobs))
                 .service("/internal/healthcheck", HealthCheckService.of())
                 .serviceUnder("/docs", DocService.builder().build())
                 .errorHandler(new JsonErrorHandler())
@@ -97,6 +98,11 @@ public final class GatewayServer implements AutoCloseable {
         return gateway;
     }
 
+    /** What the server serves (its routes), for tests that check every one. */
+    public ServerConfig config() {
+        return server.config();
+    }
+
     /** The TCP port gRPC and REST are served on. */
     public int port() {
         return server.activePorts().values().stream()
@@ -109,16 +115,6 @@ public final class GatewayServer implements AutoCloseable {
     /** The TCP port sandbox previews are served on. */
     public int previewPort() {
         return preview.port();
-    }
-
-    private static Status toStatus(JobException e) {
-        var code = switch (e.reason()) {
-            case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
-            case NOT_FOUND -> Status.NOT_FOUND;
-            case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
-            case UNAVAILABLE -> Status.UNAVAILABLE;
-        };
-        return code.withDescription(e.getMessage());
     }
 
     @Override

@@ -1,0 +1,19 @@
+package io.nomadshell.gateway.api;
+
+import io.grpc.Status;
+import io.nomadshell.controlplane.job.JobException;
+
+/** A refused job request as the gRPC status that matches its reason. */
+final class JobStatuses {
+    private JobStatuses() {}
+
+    static Status of(JobException e) {
+        var code = switch (e.reason()) {
+            case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+            case NOT_FOUND -> Status.NOT_FOUND;
+            case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+            case UNAVAILABLE -> Status.UNAVAILABLE;
+        };
+        return code.withDescription(e.getMessage());
+    }
+}

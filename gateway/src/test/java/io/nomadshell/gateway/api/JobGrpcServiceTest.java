@@ -1,0 +1,202 @@
+package io.nomadshell.gateway.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.nomadshell.controlplane.ControlPlane;
+import io.nomadshell.controlplane.ControlPlaneOptions;
+import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.launch.LaunchException;
+import io.nomadshell.gateway.auth.OwnerInterceptor;
+import io.nomadshell.proto.v1.DownloadArtifactRequest;
+import io.nomadshell.proto.v1.GetJobRequest;
+import io.nomadshell.proto.v1.JobEvent;
+import io.nomadshell.proto.v1.JobServiceGrpc;
+import io.nomadshell.proto.v1.PortForwardRequest;
+import io.nomadshell.proto.v1.PortForwardResponse;
+import io.nomadshell.proto.v1.ScheduleRequest;
+import io.nomadshell.proto.v1.WatchJobRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code JobService} in-process, with a real control plane (its embedded Redis) whose launcher
+ * refuses every sandbox, so each job ends in error after a few events: errors are the right statuses
+ * without Armeria's mapping, and the server streams obey the client's flow control.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class JobGrpcServiceTest {
+    private static final String OWNER = "owner-1";
+    private ControlPlane controlPlane;
+    private Server server;
+    private ManagedChannel channel;
+
+    @BeforeAll
+    void start(@TempDir Path dataDir) throws Exception {
+        controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
+                .dataDir(dataDir)
+                .launcher(spec -> {
+                    throw new LaunchException("no sandboxes in this test");
+                })
+                .model(new ModelOptions("http://127.0.0.1:9/v1", "test", "scripted", 0))
+                .build());
+        var name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name)
+                .addService(ServerInterceptors.intercept(new JobGrpcService(controlPlane.jobs(), controlPlane.tunnels()),
+                        new AsOwner()))
+                .build().start();
+        channel = InProcessChannelBuilder.forName(name).build();
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (channel != null) channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        if (server != null) server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        if (controlPlane != null) controlPlane.close();
+    }
+
+    @Test
+    void unknownJobsAreNotFoundOnEveryMethod() throws Exception {
+        var stub = JobServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var unknown = "jaaaaaaaaaaaaaaaaaaaa";
+        assertCode(() -> stub.getJob(GetJobRequest.newBuilder().setJobId(unknown).build()), Status.Code.NOT_FOUND);
+        assertCode(() -> stub.watchJob(WatchJobRequest.newBuilder().setJobId(unknown).build()).hasNext(), Status.Code.NOT_FOUND);
+        assertCode(() -> stub.downloadArtifact(DownloadArtifactRequest.newBuilder().setJobId(unknown).build()).hasNext(),
+                Status.Code.NOT_FOUND);
+        assertCode(() -> stub.schedule(ScheduleRequest.newBuilder().setTask("").build()), Status.Code.INVALID_ARGUMENT);
+
+        var forwarded = new CompletableFuture<Status>();
+        var forward = JobServiceGrpc.newStub(channel).portForward(new StreamObserver<>() {
+            @Override
+            public void onNext(PortForwardResponse value) {}
+
+            @Override
+            public void onError(Throwable t) {
+                forwarded.complete(Status.fromThrowable(t));
+            }
+
+            @Override
+            public void onCompleted() {
+                forwarded.complete(Status.OK);
+            }
+        });
+        forward.onNext(PortForwardRequest.newBuilder().setJobId(unknown).setPort(8000).build());
+        assertThat(forwarded.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        forward.onCompleted();
+    }
+
+    @Test
+    void aWatcherThatAsksForOneEventAtATimeGetsThemAllInOrder() throws Exception {
+        var id = endedJob();
+        var events = new LinkedBlockingQueue<JobEvent>();
+        var closed = new CompletableFuture<Status>();
+        var call = channel.newCall(JobServiceGrpc.getWatchJobMethod(), CallOptions.DEFAULT);
+        call.start(new ClientCall.Listener<>() {
+            @Override
+            public void onMessage(JobEvent message) {
+                events.add(message);
+            }
+
+            @Override
+            public void onClose(Status status, Metadata trailers) {
+                closed.complete(status);
+            }
+        }, new Metadata());
+        call.sendMessage(WatchJobRequest.newBuilder().setJobId(id).build());
+        call.halfClose();
+
+        var received = new ArrayList<JobEvent>();
+        while (!closed.isDone() || !events.isEmpty()) {
+            call.request(1);
+            var event = events.poll(2, TimeUnit.SECONDS);
+            if (event != null) {
+                received.add(event);
+                assertThat(events).as("the server sent only what was asked for").isEmpty();
+            }
+        }
+        assertThat(closed.get()).isEqualTo(Status.OK);
+        assertThat(received).as("the job's events").hasSizeGreaterThanOrEqualTo(2);
+        assertThat(received).extracting(JobEvent::getSequence).isSorted().doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aSilentWatcherDoesNotHoldTheUnaryCalls() throws Exception {
+        var id = endedJob();
+        var calls = new ArrayList<ClientCall<WatchJobRequest, JobEvent>>();
+        for (int i = 0; i < 50; i++) {
+            var call = channel.newCall(JobServiceGrpc.getWatchJobMethod(), CallOptions.DEFAULT);
+            call.start(new ClientCall.Listener<>() {}, new Metadata());
+            call.sendMessage(WatchJobRequest.newBuilder().setJobId(id).build());
+            call.halfClose();
+            calls.add(call);
+        }
+        var stub = JobServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+        assertThat(stub.getJob(GetJobRequest.newBuilder().setJobId(id).build()).getJobId()).isEqualTo(id);
+        calls.forEach(call -> call.cancel("done", null));
+    }
+
+    @Test
+    void downloadBeforeCompletionIsFailedPrecondition() {
+        var id = endedJob();
+        var stub = JobServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        assertCode(() -> stub.downloadArtifact(DownloadArtifactRequest.newBuilder().setJobId(id).build()).hasNext(),
+                Status.Code.FAILED_PRECONDITION);
+    }
+
+    /** A job that has ended (in error: no sandbox), with its events recorded. */
+    private String endedJob() {
+        var stub = JobServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var id = stub.schedule(ScheduleRequest.newBuilder().setTask("Print hello").build()).getJobId();
+        var deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!List.of("error", "complete", "cancelled").contains(stub.getJob(GetJobRequest.newBuilder().setJobId(id).build())
+                .getStatus()) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        return id;
+    }
+
+    private static void assertCode(Runnable call, Status.Code code) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(code));
+    }
+
+    /** Stands in for the gateway's guard: every call is {@link #OWNER}'s. */
+    private static final class AsOwner implements ServerInterceptor {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                ServerCallHandler<Q, R> next) {
+            return Contexts.interceptCall(Context.current().withValue(OwnerInterceptor.OWNER, OWNER), call, headers, next);
+        }
+    }
+}
