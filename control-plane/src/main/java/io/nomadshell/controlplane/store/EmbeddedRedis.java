@@ -2,6 +2,8 @@ package io.nomadshell.controlplane.store;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.controlplane.spawn.ParentBoundSpawner;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,11 +14,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,13 +35,6 @@ public final class EmbeddedRedis implements AutoCloseable {
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(1);
     /** sun_path holds 108 bytes with its terminating NUL. */
     private static final int MAX_SOCKET_PATH = 107;
-
-    /**
-     * Starts every redis-server. PR_SET_PDEATHSIG fires when the thread that started the process ends,
-     * not the JVM (the same rule as the sandbox spawner in the local launcher): this thread never ends.
-     */
-    private static final ExecutorService SPAWNER = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(), Thread.ofPlatform().daemon().name("nomad-shell-redis-spawner").factory());
 
     private final Process process;
     private final Path socket;
@@ -76,7 +66,7 @@ public final class EmbeddedRedis implements AutoCloseable {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("redis.out").toFile()));
-        var redis = new EmbeddedRedis(spawn(command), socket);
+        var redis = new EmbeddedRedis(ParentBoundSpawner.start(command::start, "redis-server"), socket);
         redis.awaitReady(home);
         log.info("Embedded Redis on unix socket {} (no TCP port), its data in {}", socket, home);
         return redis;
@@ -109,30 +99,6 @@ public final class EmbeddedRedis implements AutoCloseable {
                     + "; choose a shorter --data-dir");
         }
         return socket;
-    }
-
-    private static Process spawn(ProcessBuilder command) throws IOException {
-        Future<Process> start = SPAWNER.submit(command::start);
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return start.get();
-                } catch (InterruptedException e) {
-                    // Starting takes milliseconds; giving up would leave a redis-server nobody owns.
-                    interrupted = true;
-                }
-            }
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw new IllegalStateException("starting redis-server failed", e.getCause());
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     private void awaitReady(Path home) throws IOException {

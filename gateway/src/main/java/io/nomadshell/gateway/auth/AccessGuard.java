@@ -66,6 +66,18 @@ public final class AccessGuard implements DecoratingHttpServiceFunction {
         return requireNonNull(ctx, "ctx").attr(OWNER);
     }
 
+    /**
+     * The owner of a request on a route that is not public: the guard let it through only with one,
+     * so a missing owner is a wiring mistake (a route served without the guard), never a user's.
+     */
+    public static String requireOwner(ServiceRequestContext ctx) {
+        var owner = owner(ctx);
+        if (owner == null) {
+            throw new IllegalStateException("no authenticated owner: is " + ctx.path() + " served behind AccessGuard?");
+        }
+        return owner;
+    }
+
     @Override
     public HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {
         var path = ctx.path();

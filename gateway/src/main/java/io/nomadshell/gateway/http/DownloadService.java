@@ -28,7 +28,7 @@ public final class DownloadService implements HttpService {
 
     @Override
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
-        var owner = requireNonNull(AccessGuard.owner(ctx), "owner (is AccessGuard installed?)");
+        var owner = AccessGuard.requireOwner(ctx);
         var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
         // Looking the job up is a Redis round trip: keep it off the event loop.
         return HttpResponse.of(CompletableFuture.supplyAsync(() -> {

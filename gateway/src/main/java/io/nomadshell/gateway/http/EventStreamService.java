@@ -18,6 +18,7 @@ import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.streaming.ServerSentEvents;
 import io.grpc.Status;
+import io.nomadshell.gateway.auth.AccessGuard;
 import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.proto.v1.JobEvent;
@@ -52,12 +53,10 @@ public final class EventStreamService implements HttpService {
     private static final Executor STREAMS = task -> Thread.ofVirtual().name("sse").start(task);
 
     private final JobManager jobs;
-    private final JobAccess access;
     private final AtomicInteger watchers = new AtomicInteger();
 
-    public EventStreamService(JobManager jobs, JobAccess access) {
+    public EventStreamService(JobManager jobs) {
         this.jobs = requireNonNull(jobs, "jobs");
-        this.access = requireNonNull(access, "access");
     }
 
     /** Clients following a job's events right now. */
@@ -68,11 +67,7 @@ public final class EventStreamService implements HttpService {
     @Override
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
         var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
-        var decision = access.check(ctx);
-        if (decision instanceof JobAccess.Decision.Denied denied) {
-            return denied.response();
-        }
-        var allowed = (JobAccess.Decision.Allowed) decision;
+        var owner = AccessGuard.requireOwner(ctx);
         long after;
         try {
             after = resumePoint(req, ctx);
@@ -82,7 +77,7 @@ public final class EventStreamService implements HttpService {
         }
         return HttpResponse.of(CompletableFuture.supplyAsync(() -> {
             try {
-                jobs.get(allowed.owner(), jobId);
+                jobs.get(owner, jobId);
             } catch (JobException e) {
                 return JobErrors.of(e);
             }
@@ -91,7 +86,7 @@ public final class EventStreamService implements HttpService {
             var keepalive = ctx.eventLoop().scheduleAtFixedRate(() -> writer.tryWrite(ServerSentEvent.ofComment("keepalive")),
                     KEEPALIVE.toMillis(), KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS);
             writer.whenComplete().handle((ignored, error) -> keepalive.cancel(false));
-            Thread.ofVirtual().name("sse-" + jobId).start(() -> pump(allowed.owner(), jobId, after, writer));
+            Thread.ofVirtual().name("sse-" + jobId).start(() -> pump(owner, jobId, after, writer));
             var headers = ResponseHeaders.builder(HttpStatus.OK)
                     .contentType(MediaType.EVENT_STREAM)
                     .set(HttpHeaderNames.CACHE_CONTROL, "no-cache");

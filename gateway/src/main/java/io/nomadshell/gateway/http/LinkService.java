@@ -11,6 +11,7 @@ import com.linecorp.armeria.common.QueryParams;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.Status;
+import io.nomadshell.gateway.auth.AccessGuard;
 import io.nomadshell.controlplane.job.JobException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -28,21 +29,15 @@ final class LinkService implements HttpService {
     static final long MAX_TTL_SECONDS = 3600;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final JobAccess access;
     private final PreviewOpener opener;
 
-    LinkService(JobAccess access, PreviewOpener opener) {
-        this.access = requireNonNull(access, "access");
+    LinkService(PreviewOpener opener) {
         this.opener = requireNonNull(opener, "opener");
     }
 
     @Override
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
-        var decision = access.check(ctx);
-        if (decision instanceof JobAccess.Decision.Denied denied) {
-            return denied.response();
-        }
-        var owner = ((JobAccess.Decision.Allowed) decision).owner();
+        var owner = AccessGuard.requireOwner(ctx);
         var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
         var params = QueryParams.fromQueryString(ctx.query());
         long ttl;

@@ -28,19 +28,18 @@ public final class LiveRoutes {
     /** Adds the routes to {@code server}; links lead to previews that {@code links} makes. */
     public static LiveRoutes install(ServerBuilder server, JobManager jobs, JobTunnels tunnels, PreviewLinks links) {
         requireNonNull(server, "server");
-        var access = new JobAccess();
         var opener = new PreviewOpener(jobs, tunnels, links);
-        var events = new EventStreamService(jobs, access);
+        var events = new EventStreamService(jobs);
         server.service("/v1/jobs/{job_id}/events", events)
                 .service(Route.builder().path("/v1/jobs/{job_id}/links").methods(HttpMethod.POST).build(),
-                        new LinkService(access, opener))
-                .service("/v1/jobs/{jobid}/desktop", new PreviewRedirect(access, opener, HttpStatus.FOUND,
+                        new LinkService(opener))
+                .service("/v1/jobs/{jobid}/desktop", new PreviewRedirect(opener, HttpStatus.FOUND,
                         ctx -> new PreviewOpener.Wanted.Service("desktop")))
-                .service("/v1/jobs/{jobid}/jupyter", new PreviewRedirect(access, opener, HttpStatus.FOUND,
+                .service("/v1/jobs/{jobid}/jupyter", new PreviewRedirect(opener, HttpStatus.FOUND,
                         ctx -> new PreviewOpener.Wanted.Service("jupyter")))
-                .service("/v1/jobs/{job_id}/screenshots/{call_id}", new ScreenshotService(jobs, access))
+                .service("/v1/jobs/{job_id}/screenshots/{call_id}", new ScreenshotService(jobs))
                 .service(Route.builder().regex(JOB + "/ports/(?<port>[0-9]{1,5})(?<rest>/.*)?$").build(),
-                        new PreviewRedirect(access, opener, HttpStatus.TEMPORARY_REDIRECT, ctx -> {
+                        new PreviewRedirect(opener, HttpStatus.TEMPORARY_REDIRECT, ctx -> {
                             int port = PortNumbers.parse(ctx.pathParam("port"));
                             var rest = ctx.pathParam("rest");
                             var query = ctx.query();

@@ -10,6 +10,7 @@ import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.Status;
+import io.nomadshell.gateway.auth.AccessGuard;
 import io.nomadshell.controlplane.job.JobException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -29,15 +30,13 @@ final class PreviewRedirect implements HttpService {
     /** The link only has to survive the redirect. */
     private static final Duration LIFETIME = Duration.ofMinutes(2);
 
-    private final JobAccess access;
     private final PreviewOpener opener;
     private final HttpStatus status;
     private final Function<ServiceRequestContext, PreviewOpener.@Nullable Wanted> wanted;
 
     /** {@code wanted} says what a request asks for; null when it names no valid port. */
-    PreviewRedirect(JobAccess access, PreviewOpener opener, HttpStatus status,
+    PreviewRedirect(PreviewOpener opener, HttpStatus status,
             Function<ServiceRequestContext, PreviewOpener.@Nullable Wanted> wanted) {
-        this.access = requireNonNull(access, "access");
         this.opener = requireNonNull(opener, "opener");
         this.status = requireNonNull(status, "status");
         this.wanted = requireNonNull(wanted, "wanted");
@@ -45,11 +44,7 @@ final class PreviewRedirect implements HttpService {
 
     @Override
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
-        var decision = access.check(ctx);
-        if (decision instanceof JobAccess.Decision.Denied denied) {
-            return denied.response();
-        }
-        var owner = ((JobAccess.Decision.Allowed) decision).owner();
+        var owner = AccessGuard.requireOwner(ctx);
         var jobId = requireNonNull(ctx.pathParam("jobid"), "jobid");
         var what = wanted.apply(ctx);
         if (what == null) {

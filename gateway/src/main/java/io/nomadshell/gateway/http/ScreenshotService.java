@@ -1,5 +1,6 @@
 package io.nomadshell.gateway.http;
 
+import io.nomadshell.gateway.auth.AccessGuard;
 import static java.util.Objects.requireNonNull;
 
 import com.linecorp.armeria.common.HttpData;
@@ -21,26 +22,20 @@ import java.util.concurrent.CompletableFuture;
  */
 final class ScreenshotService implements HttpService {
     private final JobManager jobs;
-    private final JobAccess access;
 
-    ScreenshotService(JobManager jobs, JobAccess access) {
+    ScreenshotService(JobManager jobs) {
         this.jobs = requireNonNull(jobs, "jobs");
-        this.access = requireNonNull(access, "access");
     }
 
     @Override
     public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
         var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
         var callId = requireNonNull(ctx.pathParam("call_id"), "call_id");
-        var decision = access.check(ctx);
-        if (decision instanceof JobAccess.Decision.Denied denied) {
-            return denied.response();
-        }
-        var allowed = (JobAccess.Decision.Allowed) decision;
+        var owner = AccessGuard.requireOwner(ctx);
         // A Redis round trip: off the event loop.
         return HttpResponse.of(CompletableFuture.supplyAsync(() -> {
             try {
-                var png = jobs.screenshot(allowed.owner(), jobId, callId);
+                var png = jobs.screenshot(owner, jobId, callId);
                 var headers = ResponseHeaders.builder(HttpStatus.OK)
                         .contentType(MediaType.PNG)
                         // A call's screenshot never changes.

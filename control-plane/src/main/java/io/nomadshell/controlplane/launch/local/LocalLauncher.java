@@ -6,6 +6,7 @@ import io.nomadshell.controlplane.launch.LaunchException;
 import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.launch.SandboxSpec;
+import io.nomadshell.controlplane.spawn.ParentBoundSpawner;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,12 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -45,18 +40,6 @@ public final class LocalLauncher implements SandboxLauncher {
 
     /** Where the locks that hold sandbox uids live: one host-wide place for every server on it. */
     private static final Path UID_LOCKS = Path.of("/run/nomad-shell/sandbox-uids");
-
-    /**
-     * Starts every sandbox process. bwrap's --die-with-parent is PR_SET_PDEATHSIG, which fires when
-     * the thread that started the process ends, not the JVM: this thread never ends.
-     */
-    private static final ExecutorService SPAWNER = new ThreadPoolExecutor(
-            1,
-            1,
-            0,
-            TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(),
-            Thread.ofPlatform().daemon().name("nomad-shell-sandbox-spawner").factory());
 
     private final LocalLauncherOptions options;
     private final CgroupHost cgroups;
@@ -274,7 +257,8 @@ public final class LocalLauncher implements SandboxLauncher {
                 "unix://" + BwrapCommand.ATTACH_DIR + "/" + options.attachSocket().getFileName());
         env.put("NOMAD_SHELL_WORKSPACE", BwrapCommand.WORKSPACE);
         // Never argv (every user of the host reads it) nor env (every tool process inherits it).
-        Future<Process> start = SPAWNER.submit(() -> {
+        // bwrap's --die-with-parent is PR_SET_PDEATHSIG: the spawner's thread outlives every sandbox.
+        return ParentBoundSpawner.start(() -> {
             var process = builder.start();
             try (var stdin = process.getOutputStream()) {
                 stdin.write((token + "\n").getBytes(StandardCharsets.US_ASCII));
@@ -287,26 +271,6 @@ public final class LocalLauncher implements SandboxLauncher {
                 }
             }
             return process;
-        });
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return start.get();
-                } catch (InterruptedException e) {
-                    // Starting takes milliseconds; giving up would leave a sandbox nobody owns.
-                    interrupted = true;
-                }
-            }
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw new IllegalStateException("starting the sandbox failed", e.getCause());
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        }, "the sandbox");
     }
 }
