@@ -54,7 +54,7 @@ class NomadEgressTest {
                         .setAddress("127.0.0.1").setAllowed(true).build(),
                 EgressConnection.newBuilder().setHost("evil.example").setPort(443).setAllowed(false)
                         .setReason("egress to evil.example is not allowed for this job (allowed: localhost)").build());
-        var parent = NomadTestbed.get("/v1/job/" + prefix + "-c500-m512");
+        var parent = NomadTestbed.get("/v1/job/" + prefix + "-c500-m512-d256");
         assertThat(parent.path("TaskGroups").get(0).path("Tasks").get(0).path("Config").path("network_mode").asText())
                 .isEqualTo("none");
     }

@@ -39,7 +39,7 @@ class NomadReconcileTest {
         var body = NomadTestbed.JSON.createObjectNode()
                 .put("Payload", Base64.getEncoder().encodeToString("no-such-token".getBytes(UTF_8)));
         body.putObject("Meta").put("nomad_shell_job", "jorphanorphanorphan0");
-        var orphan = NomadTestbed.post("/v1/job/" + prefix + "-c500-m512-none/dispatch", body)
+        var orphan = NomadTestbed.post("/v1/job/" + prefix + "-c500-m512-d256/dispatch", body)
                 .path("DispatchedJobID").asText();
         awaitStatus(orphan, "running");
 
