@@ -65,6 +65,9 @@ public final class ControlPlane implements AutoCloseable {
 
     private Dispatcher wire(ControlPlaneOptions options) throws IOException {
         var dataDir = Files.createDirectories(options.dataDir());
+        // Jobs' tasks, transcripts (Redis's files), logs and workspaces: the server's alone. Sandboxes
+        // see their own parts through bind mounts, not through this directory.
+        Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
         var redisUrl = options.redisUrl();
         if (redisUrl == null) {
             var embedded = remember(EmbeddedRedis.start(dataDir.resolve("redis")));

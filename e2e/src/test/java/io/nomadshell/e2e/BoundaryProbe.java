@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * An attack on the boundary from inside a sandbox, through the model's own exec tool: over the
  * mounted Attach socket it tries the public API (REST, gRPC, reflection, metrics, docs, UI); it looks
  * for the daemon's credential in {@code env}, every {@code /proc/<pid>/environ}, the daemon's memory
- * (and ptrace), and the Nomad token file. The same scenario runs in local and Nomad sandboxes; from
+ * (ptrace, and the JVM's attach mechanism that jcmd uses), and the Nomad token file. The same scenario runs in local and Nomad sandboxes; from
  * outside, the test replays the launch credential on the host's Attach socket while the stream is live.
  */
 final class BoundaryProbe {
@@ -82,6 +82,18 @@ final class BoundaryProbe {
                 print("ptrace: ATTACHED")
             else:
                 print("ptrace: refused: " + os.strerror(ctypes.get_errno()))' "$pid"
+                # HotSpot's attach mechanism (what jcmd uses): ask for it, and see if the socket appears.
+                python3 -c 'import os, signal, sys, time
+            pid = int(sys.argv[1])
+            open("/tmp/.attach_pid%d" % pid, "w").close()
+            os.kill(pid, signal.SIGQUIT)
+            for _ in range(30):
+                if os.path.exists("/tmp/.java_pid%d" % pid):
+                    print("jvm attach: OPEN")
+                    break
+                time.sleep(0.1)
+            else:
+                print("jvm attach: refused")' "$pid"
               fi
             done
             echo "token file: $(cat /local/token 2>&1 | head -c 300)"
@@ -142,7 +154,8 @@ final class BoundaryProbe {
                 .hasSize(1);
         assertThat(daemon).containsPattern("mem: .*Permission denied")
                 .containsPattern("environ: .*Permission denied")
-                .contains("ptrace: refused");
+                .contains("ptrace: refused")
+                .contains("jvm attach: refused");
         assertThat(zip.get("after.txt")).isEqualTo("still attached\n");
 
         var signature = token.substring(token.lastIndexOf('.') + 1);

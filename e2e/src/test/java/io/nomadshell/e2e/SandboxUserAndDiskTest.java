@@ -84,6 +84,7 @@ class SandboxUserAndDiskTest {
                 "mount: EPERM",
                 "unshare-user: EPERM",
                 "ptrace-attach: EPERM",
+                "io_uring_setup: EPERM",
                 "unshare-cmd: unshare: unshare failed: Operation not permitted",
                 "suid-id mode 4755",
                 "workspace: No space left on device",
@@ -109,6 +110,37 @@ class SandboxUserAndDiskTest {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
         assertThat(Rest.json(response).path("message").asText())
                 .isEqualTo("disk_mb 1048576 exceeds this server's cap of 16384 MiB");
+    }
+
+    @Test
+    void aZipThatWouldOutgrowTheDiskIsNotStored() throws Exception {
+        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("hard-links", dataDir, "unused"))
+                .build().start();
+        cluster = TestCluster.start(dataDir.resolve("server"), model.baseUrl(), 1);
+        var rest = cluster.rest();
+
+        var response = rest.post("/schedule", "application/json", Rest.JSON.createObjectNode()
+                .put("task", "Link one file many times").put("disk_mb", DISK_MB).toString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        var id = Rest.json(response).path("job_id").asText();
+        var job = rest.awaitEnd(id, Duration.ofSeconds(120)).last();
+
+        assertThat(job.path("status").asText()).as("job %s", job).isEqualTo("error");
+        assertThat(job.path("error").asText()).isEqualTo("the workspace's zip grew past " + (DISK_MB + 16)
+                + " MiB, more than the job's disk holds (a zip stores hard links and sparse files whole)");
+        assertThat(rest.getBytes("/download/" + id).statusCode()).as("no zip to download").isNotEqualTo(200);
+        try (var artifacts = Files.list(Files.createDirectories(dataDir.resolve("server/artifacts")))) {
+            assertThat(artifacts.mapToLong(SandboxUserAndDiskTest::size).sum()).as("bytes stored as artifacts")
+                    .isLessThanOrEqualTo((DISK_MB + 16) * MIB);
+        }
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Waits for the sandbox to make {@code file}; fails if the job ends first. */

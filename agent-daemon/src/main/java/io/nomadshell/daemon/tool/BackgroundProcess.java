@@ -98,7 +98,8 @@ final class BackgroundProcess {
     }
 
     private void pump(InputStream in) {
-        Thread.ofVirtual().name("background-" + handle + "-output").start(() -> {
+        // A platform thread: a blocking pipe read would pin a virtual thread's carrier for as long as it waits.
+        Thread.ofPlatform().daemon().name("background-" + handle + "-output").start(() -> {
             byte[] buffer = new byte[CHUNK_BYTES];
             try (in) {
                 int n;

@@ -59,7 +59,8 @@ public final class CommandRunner {
     }
 
     private static Thread drain(InputStream in, ByteArrayOutputStream sink) {
-        return Thread.ofVirtual().start(() -> {
+        // A platform thread: a blocking pipe read would pin a virtual thread's carrier.
+        return Thread.ofPlatform().daemon().name("command-output").start(() -> {
             try (in) {
                 byte[] buffer = new byte[8192];
                 int n;

@@ -83,13 +83,15 @@ final class ExecTool {
     }
 
     /**
-     * Reads {@code in} on a virtual thread, sending each chunk as an event and into the capture.
+     * Reads {@code in} on a platform thread (a blocking pipe read would pin a virtual thread's carrier,
+     * and a few quiet commands then starve every other call), sending each chunk as an event and
+     * into the capture.
      * After the capture closes it keeps draining without forwarding: a background process still
      * writing to the pipe would otherwise die of SIGPIPE.
      */
     private static Thread pump(InputStream in, OutputChunk.Stream stream, OutputCapture output,
                                CallEvents events) {
-        return Thread.ofVirtual().name("exec-" + stream.name().toLowerCase()).start(() -> {
+        return Thread.ofPlatform().daemon().name("exec-" + stream.name().toLowerCase()).start(() -> {
             byte[] buffer = new byte[CHUNK_BYTES];
             try (in) {
                 int n;

@@ -6,6 +6,7 @@ import io.nomadshell.controlplane.agent.AgentLoop;
 import io.nomadshell.controlplane.agent.Outcome;
 import io.nomadshell.controlplane.agent.ToolRunner;
 import io.nomadshell.controlplane.artifact.ArtifactStore;
+import io.nomadshell.controlplane.job.Job;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.launch.LaunchException;
 import io.nomadshell.controlplane.launch.Sandbox;
@@ -46,6 +47,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobRunner {
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+    /** Room for the zip's own directory and headers beyond the workspace's size. */
+    private static final long ZIP_SLACK_MB = 16;
     private static final Duration ARCHIVE_TIMEOUT = Duration.ofMinutes(10);
 
     private final JobStore store;
@@ -124,7 +127,7 @@ public final class JobRunner {
             var outcome = agent.run(job, tools);
             deadline.close();
             switch (outcome) {
-                case Outcome.Finished finished -> complete(jobId, tools, finished.summary());
+                case Outcome.Finished finished -> complete(jobId, tools, finished.summary(), maxZipBytes(job));
                 case Outcome.Failed failed -> fail(jobId, failed.reason());
             }
         } catch (LaunchException e) {
@@ -161,7 +164,15 @@ public final class JobRunner {
         }
     }
 
-    private void complete(String jobId, ToolRunner tools, String summary) throws Exception {
+    /**
+     * A zip holds no more than its workspace, which its disk caps, but for what a zip stores whole:
+     * hard links and sparse files. Past this the upload stops, so the host never stores more.
+     */
+    private static long maxZipBytes(Job job) {
+        return (job.sandbox().diskMb() + ZIP_SLACK_MB) * (1L << 20);
+    }
+
+    private void complete(String jobId, ToolRunner tools, String summary, long maxZipBytes) throws Exception {
         var digest = sha256();
         long[] received = {0};
         try (var upload = artifacts.begin(jobId)) {
@@ -171,6 +182,9 @@ public final class JobRunner {
                             var bytes = event.getArchiveChunk().toByteArray();
                             digest.update(bytes);
                             received[0] += bytes.length;
+                            if (received[0] > maxZipBytes) {
+                                return; // counted, never stored: the job fails below
+                            }
                             try {
                                 upload.write(bytes);
                             } catch (IOException e) {
@@ -180,6 +194,11 @@ public final class JobRunner {
                     });
             if (!result.getError().isEmpty()) {
                 fail(jobId, "the workspace could not be archived: " + result.getError());
+                return;
+            }
+            if (received[0] > maxZipBytes) {
+                fail(jobId, "the workspace's zip grew past " + (maxZipBytes >> 20) + " MiB, more than the job's disk "
+                        + "holds (a zip stores hard links and sparse files whole)");
                 return;
             }
             var sha256 = HexFormat.of().formatHex(digest.digest());

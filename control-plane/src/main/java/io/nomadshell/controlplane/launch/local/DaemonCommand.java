@@ -20,8 +20,11 @@ public final class DaemonCommand {
         var jar = requireNonNull(daemonJar, "daemonJar").toAbsolutePath();
         var javaHome = Path.of(System.getProperty("java.home"));
         return options
+                // No attach listener (jcmd, agents) and no perf-data file: a tool running as the
+                // daemon's uid could otherwise dump its heap, credentials and all.
                 .command(javaHome.resolve("bin/java").toString(), "-Xmx128m", "-XX:+UseSerialGC",
-                        "-XX:TieredStopAtLevel=1", "-jar", IN_SANDBOX.resolve(jar.getFileName()).toString())
+                        "-XX:TieredStopAtLevel=1", "-XX:+DisableAttachMechanism", "-XX:-UsePerfData",
+                        "-jar", IN_SANDBOX.resolve(jar.getFileName()).toString())
                 .readOnlyBind(javaHome)
                 .readOnlyBind(jar.getParent(), IN_SANDBOX);
     }
