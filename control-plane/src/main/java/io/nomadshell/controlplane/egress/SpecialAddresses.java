@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.util.Arrays;
 import java.util.List;
@@ -21,11 +23,13 @@ public final class SpecialAddresses {
             new Kind("the cloud metadata address", "169.254.169.254/32", "fd00:ec2::254/128"),
             new Kind("a loopback address", "127.0.0.0/8", "::1/128"),
             new Kind("an unspecified address", "0.0.0.0/8", "::/128"),
-            new Kind("a private address", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fec0::/10"),
+            new Kind("a private address", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fec0::/10",
+                    "64:ff9b:1::/48"),
             new Kind("a link-local address", "169.254.0.0/16", "fe80::/10"),
             new Kind("a carrier-grade NAT address", "100.64.0.0/10"),
             new Kind("a multicast address", "224.0.0.0/4", "ff00::/8"),
-            new Kind("a reserved address", "240.0.0.0/4", "192.0.0.0/24", "198.18.0.0/15"));
+            new Kind("a reserved address", "240.0.0.0/4", "192.0.0.0/24", "198.18.0.0/15"),
+            new Kind("a documentation address", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"));
     private static final AddressBlock NAT64 = AddressBlock.parse("64:ff9b::/96");
     private static final AddressBlock COMPATIBLE = AddressBlock.parse("::/96");
 
@@ -42,7 +46,19 @@ public final class SpecialAddresses {
                 return Optional.of(kind.words);
             }
         }
+        // Whatever the control plane's host listens on (its API, Nomad's, Redis's) under a public address.
+        if (isThisHost(address) || isThisHost(plain)) {
+            return Optional.of("an address of the control plane's own host");
+        }
         return Optional.empty();
+    }
+
+    private static boolean isThisHost(InetAddress address) {
+        try {
+            return NetworkInterface.getByInetAddress(address) != null;
+        } catch (SocketException e) {
+            return true; // cannot tell: refuse rather than risk reaching the host
+        }
     }
 
     /**

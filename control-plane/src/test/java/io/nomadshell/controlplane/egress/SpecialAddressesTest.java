@@ -11,6 +11,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The address classifier: what egress refuses unless the operator allows it. */
 class SpecialAddressesTest {
 
+    @Test
+    void everyAddressOfThisHostIsSpecial() throws Exception {
+        // Whatever its interfaces carry (a public address included), egress must not reach this host.
+        var addresses = java.net.NetworkInterface.networkInterfaces()
+                .flatMap(java.net.NetworkInterface::inetAddresses).toList();
+        assertThat(addresses).isNotEmpty();
+        for (var address : addresses) {
+            assertThat(SpecialAddresses.kindOf(address)).as("%s", address).isPresent();
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({
         "127.0.0.1, a loopback address",
@@ -33,6 +44,10 @@ class SpecialAddressesTest {
         "224.0.0.1, a multicast address",
         "ff02::1, a multicast address",
         "255.255.255.255, a reserved address",
+        "192.0.2.7, a documentation address",
+        "203.0.113.1, a documentation address",
+        "2001:db8::1, a documentation address",
+        "64:ff9b:1::1, a private address",
         // IPv4 spelled as IPv6: mapped, compatible and NAT64.
         "::ffff:127.0.0.1, a loopback address",
         "::ffff:10.0.0.1, a private address",
