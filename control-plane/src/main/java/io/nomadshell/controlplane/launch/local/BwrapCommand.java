@@ -103,6 +103,9 @@ final class BwrapCommand {
         for (ReadOnlyBind bind : options.readOnlyBinds()) {
             c.roBind(stage.add("ro-" + n++, bind.host()), bind.sandbox());
         }
+        // The root (a tmpfs bwrap made to hold the mounts above) read-only: what the sandbox writes
+        // goes to its workspace or /tmp, which have a size, not into memory no cap counts.
+        c.add("--remount-ro", "/");
         c.add("--");
         c.args.addAll(options.command());
         return c.args;
