@@ -8,6 +8,7 @@ import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerPort;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import io.nomadshell.controlplane.ControlPlane;
+import io.nomadshell.proto.v1.SandboxServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -25,6 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AttachServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AttachServer.class);
+    /** The one path whose requests may be as long and last as long as a job. */
+    static final String ATTACH_PATH = "/" + SandboxServiceGrpc.getAttachMethod().getFullMethodName();
 
     private final Server server;
 
@@ -53,12 +56,20 @@ public final class AttachServer implements AutoCloseable {
         }
         var server = builder
                 .service(grpc)
-                // An Attach stream lives as long as its job and carries whole zips upstream.
+                // An Attach stream lives as long as its job and carries whole zips upstream: it alone goes
+                // unbounded in length and time; any other path keeps Armeria's limits.
                 .decorator((delegate, ctx, req) -> {
-                    ctx.setMaxRequestLength(0);
-                    ctx.clearRequestTimeout();
+                    if (ATTACH_PATH.equals(ctx.path())) {
+                        ctx.setMaxRequestLength(0);
+                        ctx.clearRequestTimeout();
+                    }
                     return delegate.serve(ctx, req);
                 })
+                // Anyone in a sandbox can connect without a credential: bound what they can make us hold.
+                // Connections past the cap are closed as accepted; those carrying no request are closed
+                // when idle (a daemon's Attach stream is a request in flight, so it is never idle).
+                .maxNumConnections(options.maxConnections())
+                .idleTimeout(options.idleTimeout())
                 .gracefulShutdownTimeout(Duration.ofSeconds(1), Duration.ofSeconds(5))
                 .build();
         server.start().join();
