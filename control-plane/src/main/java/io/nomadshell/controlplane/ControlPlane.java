@@ -87,8 +87,10 @@ public final class ControlPlane implements AutoCloseable {
         var contexts = new JobContexts(new ContextStore(redis), options.context().contextTokensFor(options.model().model()),
                 ToolCatalogue.definitions(), AgentLoop.SYSTEM_PROMPT);
         var agent = new AgentLoop(model, store, options.limits(), contexts, options.context());
+        var workspaces = Files.createDirectories(dataDir.resolve("workspaces"));
+        options.launcher().reclaimLeftovers(workspaces);
         var runner = new JobRunner(store, options.launcher(), sessions, tokens, artifacts, agent,
-                Files.createDirectories(dataDir.resolve("workspaces")), options.readyTimeout(),
+                workspaces, options.readyTimeout(),
                 options.limits().maxDuration().plus(options.readyTimeout()).plusMinutes(15));
         this.jobs = new JobManager(store, signals, artifacts, options.resources());
         if (options.launcher() instanceof ReconcilingLauncher reconciling) {

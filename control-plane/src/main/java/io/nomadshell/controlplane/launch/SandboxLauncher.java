@@ -1,5 +1,7 @@
 package io.nomadshell.controlplane.launch;
 
+import java.nio.file.Path;
+
 /**
  * Starts the sandbox a job runs in. The sandbox's agent daemon then dials back over Attach with the
  * token in the {@link SandboxSpec}; the launcher only starts, watches and stops it.
@@ -13,4 +15,11 @@ public interface SandboxLauncher {
      * @throws LaunchException when the sandbox could not be started, with a message for the user
      */
     Sandbox launch(SandboxSpec spec) throws LaunchException;
+
+    /**
+     * Reclaims what a control plane that died ({@code kill -9}) left on this host for the sandboxes
+     * whose workspaces live in {@code workspaces}; called once at start, before any job runs.
+     * Nothing to do by default: sandboxes die with their control plane.
+     */
+    default void reclaimLeftovers(Path workspaces) {}
 }

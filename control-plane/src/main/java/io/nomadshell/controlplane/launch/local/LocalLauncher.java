@@ -45,8 +45,6 @@ public final class LocalLauncher implements SandboxLauncher {
     private final CgroupHost cgroups;
     private final SandboxUids uids;
     private final AtomicBoolean diskWarned = new AtomicBoolean();
-    /** Workspace directories whose stale mounts this launcher has swept. */
-    private final Set<Path> swept = ConcurrentHashMap.newKeySet();
     /** Workspaces mounted by this launcher's running sandboxes. */
     private final Set<Path> mounted = ConcurrentHashMap.newKeySet();
     private @Nullable Path privateDir;
@@ -130,6 +128,14 @@ public final class LocalLauncher implements SandboxLauncher {
         }
     }
 
+    /** Workspace mounts a dead control plane left: its sandboxes died with it, their mounts did not. */
+    @Override
+    public void reclaimLeftovers(Path workspaces) {
+        if (WorkspaceDisk.available()) {
+            WorkspaceDisk.unmountStale(requireNonNull(workspaces, "workspaces"), List.copyOf(mounted));
+        }
+    }
+
     /**
      * Mounts the workspace's own file system of {@code bytes}, or returns null, after warning once,
      * when this host cannot: the sandbox then runs without a disk cap.
@@ -138,11 +144,6 @@ public final class LocalLauncher implements SandboxLauncher {
         if (!WorkspaceDisk.available()) {
             warnDiskOnce("this host has no loop devices (/dev/loop-control)");
             return null;
-        }
-        Path workspaces = workspace.getParent();
-        if (workspaces != null && swept.add(workspaces)) {
-            // Left by a control plane that died: its sandboxes died with it.
-            WorkspaceDisk.unmountStale(workspaces, List.copyOf(mounted));
         }
         try {
             return WorkspaceDisk.mount(workspace, bytes, uid);
