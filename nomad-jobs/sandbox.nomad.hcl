@@ -126,6 +126,7 @@ job "nomad-shell-sandbox" {
         # size (writing past it fails with ENOSPC), nosuid and nodev. They are local-driver tmpfs
         # volumes, not "tmpfs" mounts, which Docker makes noexec: a build must run what it builds.
         # Anonymous, so Docker removes them with the container.
+        # Three mount blocks, not one dynamic block: Nomad parses the docker config without "dynamic".
         readonly_rootfs = true
         mount {
           type   = "volume"
