@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
-import com.linecorp.armeria.common.util.DomainSocketAddress;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerConfig;
 import com.linecorp.armeria.server.ServerPort;
@@ -106,7 +105,7 @@ public final class GatewayServer implements AutoCloseable {
     /** The TCP port gRPC and REST are served on. */
     public int port() {
         return server.activePorts().values().stream()
-                .filter(port -> port.localAddress() instanceof InetSocketAddress && !(port.localAddress() instanceof DomainSocketAddress))
+                .filter(port -> port.localAddress() instanceof InetSocketAddress)
                 .mapToInt(port -> port.localAddress().getPort())
                 .findFirst()
                 .orElseThrow();
