@@ -3,7 +3,7 @@ package io.nomadshell.cli;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.agent.AgentLimits;
-import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.context.PriceTable;
 import io.nomadshell.controlplane.egress.EgressPolicy;

@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.ServerServiceDefinition;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.nomadshell.controlplane.agent.AgentLoop;
-import io.nomadshell.controlplane.agent.ModelClient;
+import io.nomadshell.controlplane.model.ModelClient;
 import io.nomadshell.controlplane.agent.ToolCatalogue;
 import io.nomadshell.controlplane.context.JobContexts;
 import io.nomadshell.controlplane.artifact.ArtifactStore;
@@ -83,7 +83,7 @@ public final class ControlPlane implements AutoCloseable {
         var tokens = new JobTokens(secret, Clock.systemUTC());
         var jupyterTokens = new JupyterTokens(secret);
         var artifacts = new ArtifactStore(dataDir.resolve("artifacts"));
-        var model = remember(new ModelClient(options.model()));
+        var model = remember(ModelClient.connect(options.model(), 0));
         var contexts = new JobContexts(new ContextStore(redis), options.context().contextTokensFor(options.model().model()),
                 ToolCatalogue.definitions(), AgentLoop.SYSTEM_PROMPT);
         var agent = new AgentLoop(model, store, options.limits(), contexts, options.context());

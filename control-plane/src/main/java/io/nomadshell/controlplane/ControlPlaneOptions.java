@@ -3,7 +3,7 @@ package io.nomadshell.controlplane;
 import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.controlplane.agent.AgentLimits;
-import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.launch.SandboxLauncher;

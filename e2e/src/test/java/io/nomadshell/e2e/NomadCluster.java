@@ -2,7 +2,7 @@ package io.nomadshell.e2e;
 
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
-import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.egress.EgressPolicy;
 import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.job.SandboxResources;

@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.linecorp.armeria.server.ServerConfig;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
-import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.launch.local.DaemonCommand;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
 import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;

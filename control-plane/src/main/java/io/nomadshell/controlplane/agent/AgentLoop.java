@@ -2,7 +2,6 @@ package io.nomadshell.controlplane.agent;
 
 import static java.util.Objects.requireNonNull;
 
-import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionMessage;
 import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionMessageParam;
@@ -11,6 +10,12 @@ import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.context.JobContext;
 import io.nomadshell.controlplane.context.JobContexts;
 import io.nomadshell.controlplane.job.Job;
+import io.nomadshell.controlplane.model.ModelAnswer;
+import io.nomadshell.controlplane.model.ModelClient;
+import io.nomadshell.controlplane.model.ModelException;
+import io.nomadshell.controlplane.model.ModelListener;
+import io.nomadshell.controlplane.model.ModelRequest;
+import io.nomadshell.controlplane.model.TokenUsage;
 import io.nomadshell.controlplane.session.SandboxLostException;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.proto.v1.AssistantMessage;
@@ -92,20 +97,17 @@ public final class AgentLoop {
             if (overBudget != null) {
                 return new Outcome.Failed(overBudget);
             }
-            ChatCompletion completion;
+            ModelAnswer reply0;
             try {
-                completion = model.complete(prompt.messages());
-            } catch (ModelClient.ModelException e) {
+                reply0 = model.complete(new ModelRequest(prompt.messages(), ToolCatalogue.definitions(), prompt.tokens()),
+                        usage(job.id(), 1));
+            } catch (ModelException e) {
                 return new Outcome.Failed(e.getMessage());
             }
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
-            account(job.id(), 1, completion);
-            if (completion.choices().isEmpty()) {
-                return new Outcome.Failed("the model returned no answer");
-            }
-            var reply = completion.choices().get(0).message();
+            var reply = reply0.message();
             context.addAssistant(step, reply);
             var text = reply.content().orElse("");
             if (!text.isBlank()) {
@@ -172,16 +174,26 @@ public final class AgentLoop {
     }
 
     /** A condensing call: no tools, its usage counted toward the job (it is not a step). */
-    private String summarize(String jobId, List<ChatCompletionMessageParam> messages) throws ModelClient.ModelException {
-        var completion = model.complete(messages, List.of());
-        account(jobId, 0, completion);
-        return completion.choices().isEmpty() ? "" : completion.choices().get(0).message().content().orElse("");
+    private String summarize(String jobId, List<ChatCompletionMessageParam> messages) throws ModelException {
+        var answer = model.complete(new ModelRequest(messages, List.of(), 0), usage(jobId, 0));
+        return answer.message().content().orElse("");
     }
 
-    private void account(String jobId, int steps, ChatCompletion completion) {
-        long prompt = completion.usage().map(u -> u.promptTokens()).orElse(0L);
-        long answer = completion.usage().map(u -> u.completionTokens()).orElse(0L);
-        store.addUsage(jobId, steps, prompt, answer, budgets.prices().priceOf(model.model()).cost(prompt, answer));
+    /** Counts every attempt's tokens toward the job; {@code steps} for the first attempt only. */
+    private ModelListener usage(String jobId, int steps) {
+        return new ModelListener() {
+            private int stepsLeft = steps;
+
+            @Override
+            public void onText(String delta) {}
+
+            @Override
+            public void onAttempt(TokenUsage usage) {
+                store.addUsage(jobId, stepsLeft, usage.promptTokens(), usage.completionTokens(),
+                        budgets.prices().priceOf(model.model()).cost(usage.promptTokens(), usage.completionTokens()));
+                stepsLeft = 0;
+            }
+        };
     }
 
     private String runInSandbox(String jobId, String callId, ChatCompletionMessageFunctionToolCall call,

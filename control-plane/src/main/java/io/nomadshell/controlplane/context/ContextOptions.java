@@ -2,11 +2,13 @@ package io.nomadshell.controlplane.context;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.controlplane.model.KnownWindows;
+
 /**
  * How jobs' prompts are budgeted and what a job may spend.
  *
  * @param contextTokens the most tokens one request may hold; 0 takes the model's default from
- *     {@link ModelWindows}
+ *     {@link KnownWindows}
  * @param maxJobTokens prompt plus completion tokens a job may use in all; 0 for no limit
  * @param maxJobCostUsd what a job's tokens may cost, by {@code prices}; 0 for no limit
  * @param prices what each model's tokens cost
@@ -28,6 +30,6 @@ public record ContextOptions(int contextTokens, long maxJobTokens, double maxJob
 
     /** The budget for requests to {@code model}. */
     public int contextTokensFor(String model) {
-        return contextTokens != 0 ? contextTokens : ModelWindows.defaultBudget(model);
+        return contextTokens != 0 ? contextTokens : KnownWindows.defaultBudget(model);
     }
 }

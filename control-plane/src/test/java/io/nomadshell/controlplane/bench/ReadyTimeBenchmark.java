@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
-import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;

@@ -1,5 +1,7 @@
 package io.nomadshell.controlplane.context;
 
+import io.nomadshell.controlplane.model.KnownWindows;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,10 +17,10 @@ import org.junit.jupiter.api.Test;
 class BudgetTablesTest {
     @Test
     void knownModelsGetTheirWindowLessRoomForTheAnswer() {
-        assertThat(ModelWindows.defaultBudget("gpt-4o-2024-08-06")).isEqualTo(128_000 - 16_000);
-        assertThat(ModelWindows.windowOf("gpt-4o-mini")).isEqualTo(128_000);
-        assertThat(ModelWindows.windowOf("some-local-model")).isEqualTo(ModelWindows.UNKNOWN_WINDOW);
-        assertThat(ModelWindows.defaultBudget("some-local-model")).isEqualTo(32_768 - 4_096);
+        assertThat(KnownWindows.defaultBudget("gpt-4o-2024-08-06")).isEqualTo(128_000 - 16_000);
+        assertThat(KnownWindows.windowOf("gpt-4o-mini")).isEqualTo(128_000);
+        assertThat(KnownWindows.windowOf("some-local-model")).isEqualTo(KnownWindows.UNKNOWN_WINDOW);
+        assertThat(KnownWindows.defaultBudget("some-local-model")).isEqualTo(32_768 - 4_096);
     }
 
     @Test

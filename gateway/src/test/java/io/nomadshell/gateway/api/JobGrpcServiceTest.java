@@ -21,7 +21,7 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
-import io.nomadshell.controlplane.agent.ModelOptions;
+import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.launch.LaunchException;
 import io.nomadshell.gateway.auth.OwnerInterceptor;
 import io.nomadshell.proto.v1.DownloadArtifactRequest;

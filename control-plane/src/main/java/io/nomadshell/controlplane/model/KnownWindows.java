@@ -1,4 +1,4 @@
-package io.nomadshell.controlplane.context;
+package io.nomadshell.controlplane.model;
 
 import static java.util.Objects.requireNonNull;
 
@@ -10,7 +10,7 @@ import java.util.Map;
  * minus room for the answer. Names match by prefix, longest first, so {@code gpt-4o-2024-08-06} is
  * a {@code gpt-4o}; an unknown model gets a window small enough for most local models.
  */
-public final class ModelWindows {
+public final class KnownWindows {
     /** Assumed for models not in the table (Ollama's and vLLM's common defaults are at least this). */
     public static final int UNKNOWN_WINDOW = 32_768;
     private static final Map<String, Integer> WINDOWS = Map.ofEntries(
@@ -30,7 +30,7 @@ public final class ModelWindows {
             Map.entry("llama3.1", 128_000),
             Map.entry("mistral", 32_768));
 
-    private ModelWindows() {}
+    private KnownWindows() {}
 
     /** The model's context window in tokens. */
     public static int windowOf(String model) {
