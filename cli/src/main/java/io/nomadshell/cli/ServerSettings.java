@@ -3,7 +3,6 @@ package io.nomadshell.cli;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.agent.AgentLimits;
-import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.context.PriceTable;
 import io.nomadshell.controlplane.egress.EgressPolicy;
@@ -11,6 +10,7 @@ import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.launch.local.DaemonCommand;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
 import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;
+import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.preview.PreviewOptions;
 import io.nomadshell.gateway.server.AttachServer;
@@ -75,6 +75,15 @@ final class ServerSettings {
     @Option(names = "--model", defaultValue = "${env:NOMAD_SHELL_MODEL:-" + ModelOptions.DEFAULT_MODEL + "}",
             description = "Model name (env NOMAD_SHELL_MODEL; default ${DEFAULT-VALUE}).")
     String model = ModelOptions.DEFAULT_MODEL;
+
+    @Option(names = "--max-output-tokens", defaultValue = "${env:NOMAD_SHELL_MAX_OUTPUT_TOKENS:-" + ModelOptions.DEFAULT_MAX_OUTPUT_TOKENS + "}",
+            description = "The most tokens one model answer may take, never more than the window has left (env NOMAD_SHELL_MAX_OUTPUT_TOKENS; default ${DEFAULT-VALUE}).")
+    int maxOutputTokens = ModelOptions.DEFAULT_MAX_OUTPUT_TOKENS;
+
+    @Option(names = "--model-idle-timeout", defaultValue = "${env:NOMAD_SHELL_MODEL_IDLE_TIMEOUT:-60s}",
+            converter = DurationConverter.class,
+            description = "End a model answer that streams no token for this long, e.g. 60s or 2m (env NOMAD_SHELL_MODEL_IDLE_TIMEOUT; default ${DEFAULT-VALUE}).")
+    Duration modelIdleTimeout = ModelOptions.DEFAULT_IDLE_TIMEOUT;
 
     @Option(names = "--max-running", defaultValue = "${env:NOMAD_SHELL_MAX_RUNNING:-4}",
             description = "Jobs run at once; the rest wait (env NOMAD_SHELL_MAX_RUNNING; default ${DEFAULT-VALUE}).")
@@ -188,7 +197,12 @@ final class ServerSettings {
                     + "OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, ...)");
         }
         // Local endpoints take any key; the client insists on one.
-        return new ModelOptions(openAiBaseUrl, openAiApiKey != null ? openAiApiKey : "unused", model, 2);
+        try {
+            return new ModelOptions(openAiBaseUrl, openAiApiKey != null ? openAiApiKey : "unused", model, 2,
+                    maxOutputTokens, modelIdleTimeout);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 
     private EgressPolicy egressPolicy() {

@@ -32,6 +32,12 @@ public final class KnownWindows {
 
     private KnownWindows() {}
 
+    /** Whether the table knows the model (else its window is a guess). */
+    public static boolean isKnown(String model) {
+        var name = requireNonNull(model, "model").toLowerCase(Locale.ROOT);
+        return WINDOWS.keySet().stream().anyMatch(name::startsWith);
+    }
+
     /** The model's context window in tokens. */
     public static int windowOf(String model) {
         requireNonNull(model, "model");

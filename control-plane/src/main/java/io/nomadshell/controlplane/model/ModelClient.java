@@ -4,40 +4,78 @@ import static java.util.Objects.requireNonNull;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
-import com.openai.errors.OpenAIServiceException;
+import com.openai.core.Timeout;
+import com.openai.helpers.ChatCompletionAccumulator;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import io.nomadshell.controlplane.context.Tokens;
+import java.net.URI;
 import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Chat Completions with tools against any OpenAI-compatible endpoint: every call bounded (an
- * output cap within the window), streamed, and failed with its real cause in words.
+ * Chat Completions with tools against any OpenAI-compatible endpoint. Every call carries an output
+ * cap within the window and streams (watchers see the words as they come); a stream that sends no
+ * token for the idle timeout is ended, not a fixed total. Failures are named by their real cause
+ * and retried with backoff only where that can help; every attempt's tokens are reported.
  */
 public final class ModelClient implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ModelClient.class);
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(8);
+
     private final OpenAIClient client;
     private final ModelOptions options;
     private final ModelProfile profile;
+    private final boolean openAi;
+    private final ModelFailures failures;
+    private final StallWatchdog watchdog = new StallWatchdog();
 
     private ModelClient(ModelOptions options, ModelProfile profile) {
         this.options = options;
         this.profile = profile;
+        this.openAi = isOpenAi(options.baseUrl());
         var builder = OpenAIOkHttpClient.builder()
                 .apiKey(options.apiKey())
-                .maxRetries(options.maxRetries())
-                .timeout(Duration.ofMinutes(5));
+                // Retries are ours: each attempt is counted, and only causes a retry can mend are retried.
+                .maxRetries(0)
+                // No total: a long answer that keeps streaming is fine. The watchdog ends a stalled
+                // one at the idle timeout; the read timeout only backs it up.
+                .timeout(Timeout.builder().connect(CONNECT_TIMEOUT).read(options.idleTimeout().plusSeconds(5))
+                        .write(Duration.ofSeconds(60)).request(Duration.ofDays(1)).build());
         if (options.baseUrl() != null) {
             builder.baseUrl(options.baseUrl());
         }
         this.client = builder.build();
+        this.failures = new ModelFailures(options.baseUrl() != null ? options.baseUrl() : "https://api.openai.com/v1",
+                CONNECT_TIMEOUT, options.idleTimeout());
     }
 
     /**
-     * A client for the endpoint, with what the server says of its model (window, tool support)
-     * read once here; {@code window} overrides the server's window when positive.
+     * A client for the endpoint, with what the server says of its model (window, tool support,
+     * images) read once here; {@code window} overrides the window when positive.
      */
     public static ModelClient connect(ModelOptions options, int window) {
         requireNonNull(options, "options");
-        return new ModelClient(options, new ModelProfile(options.model(),
-                window > 0 ? window : KnownWindows.windowOf(options.model()), java.util.Optional.empty()));
+        var facts = ServerProbe.probe(options);
+        int known = window > 0 ? window : facts.window().orElse(KnownWindows.windowOf(options.model()));
+        var profile = new ModelProfile(options.model(), known, facts.supportsTools());
+        if (facts.acceptsImages().equals(java.util.Optional.of(false))) {
+            profile.refuseImages();
+        }
+        log.info("Model {} at {}: a window of {} tokens ({}), tools {}, images {}", options.model(),
+                options.baseUrl() != null ? options.baseUrl() : "OpenAI",
+                known, window > 0 ? "as configured" : facts.window().isPresent() ? "from " + facts.source()
+                        : KnownWindows.isKnown(options.model()) ? "known model" : "a guess: the server does not say; set --context-tokens",
+                facts.supportsTools().map(yes -> yes ? "supported by its chat template" : "NOT supported by its chat template").orElse("not reported"),
+                profile.acceptsImages() ? "accepted" : "not accepted");
+        return new ModelClient(options, profile);
     }
 
     public ModelProfile profile() {
@@ -55,38 +93,158 @@ public final class ModelClient implements AutoCloseable {
     }
 
     /**
-     * One model call, retried where a retry can help.
+     * One model call, retried with backoff where a retry can help (a refused or broken connection,
+     * a stalled stream, 429 and 5xx answers), never on a request the server refused as such.
      *
      * @throws ModelException when the call failed for good, with the real cause in words
      */
     public ModelAnswer complete(ModelRequest request, ModelListener listener) throws ModelException {
-        var builder = ChatCompletionCreateParams.builder().model(options.model()).messages(request.messages())
-                .maxCompletionTokens(maxTokensFor(request.promptTokens()));
+        requireNonNull(request, "request");
+        requireNonNull(listener, "listener");
+        var params = params(request);
+        for (int attempt = 0; ; attempt++) {
+            var outcome = attempt(params, request, listener);
+            if (outcome instanceof Attempt.Answered answered) {
+                return answered.answer();
+            }
+            var failure = ((Attempt.Failed) outcome).failure();
+            if (!failure.retryable() || attempt >= options.maxRetries()) {
+                var exception = failure.exception();
+                throw attempt == 0 ? exception : new ModelException(exception.kind(),
+                        exception.getMessage() + " (" + (attempt + 1) + " attempts)");
+            }
+            var backoff = backoff(attempt);
+            log.info("Model call failed ({}); retrying in {} ms", failure.exception().getMessage(), backoff.toMillis());
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw failures.cancelled().exception();
+            }
+        }
+    }
+
+    private sealed interface Attempt {
+        record Answered(ModelAnswer answer) implements Attempt {}
+
+        record Failed(ModelFailures.Failure failure) implements Attempt {}
+    }
+
+    private Attempt attempt(ChatCompletionCreateParams params, ModelRequest request, ModelListener listener) {
+        var accumulator = ChatCompletionAccumulator.create();
+        var generated = new StringBuilder();
+        var open = new AtomicReference<AutoCloseable>();
+        ModelFailures.Failure failure = null;
+        try (var watch = watchdog.watch(options.idleTimeout(), () -> closeQuietly(open.get()))) {
+            try (var stream = client.chat().completions().createStreaming(params)) {
+                open.set(stream);
+                if (watch.ending() != StallWatchdog.Ending.NONE) {
+                    stream.close();
+                }
+                var chunks = stream.stream().iterator();
+                while (chunks.hasNext()) {
+                    var chunk = chunks.next();
+                    watch.progress();
+                    accumulator.accumulate(chunk);
+                    forward(chunk, generated, listener);
+                }
+            } catch (RuntimeException e) {
+                failure = switch (watch.ending()) {
+                    case IDLE -> failures.stalled(Tokens.count(generated.toString()));
+                    case INTERRUPTED -> failures.cancelled();
+                    case NONE -> failures.of(e);
+                };
+            }
+            if (failure == null && watch.ending() != StallWatchdog.Ending.NONE) {
+                failure = watch.ending() == StallWatchdog.Ending.IDLE
+                        ? failures.stalled(Tokens.count(generated.toString())) : failures.cancelled();
+            }
+        }
+        ChatCompletion completion = null;
+        if (failure == null) {
+            try {
+                completion = accumulator.chatCompletion();
+            } catch (RuntimeException e) {
+                failure = failures.incomplete();
+            }
+        }
+        if (failure != null) {
+            // The server never said what this attempt took: count what was sent (if it got that far) and received.
+            long sent = generated.isEmpty() ? 0 : request.promptTokens();
+            listener.onAttempt(new TokenUsage(sent, Tokens.count(generated.toString()), false));
+            return new Attempt.Failed(failure);
+        }
+        var usage = completion.usage()
+                .map(u -> new TokenUsage(u.promptTokens(), u.completionTokens(), true))
+                .orElseGet(() -> new TokenUsage(request.promptTokens(), Tokens.count(generated.toString()), false));
+        listener.onAttempt(usage);
+        if (completion.choices().isEmpty()) {
+            return new Attempt.Failed(failures.status(200, "the answer held no choices"));
+        }
+        var choice = completion.choices().get(0);
+        return new Attempt.Answered(new ModelAnswer(choice.message(),
+                choice.finishReason().equals(ChatCompletion.Choice.FinishReason.LENGTH), usage));
+    }
+
+    private static void forward(ChatCompletionChunk chunk, StringBuilder generated, ModelListener listener) {
+        for (var choice : chunk.choices()) {
+            var delta = choice.delta();
+            delta.content().filter(text -> !text.isEmpty()).ifPresent(text -> {
+                generated.append(text);
+                listener.onText(text);
+            });
+            delta.toolCalls().ifPresent(calls -> calls.forEach(call -> call.function().ifPresent(function -> {
+                function.name().ifPresent(generated::append);
+                function.arguments().ifPresent(generated::append);
+            })));
+        }
+    }
+
+    private ChatCompletionCreateParams params(ModelRequest request) {
+        var builder = ChatCompletionCreateParams.builder()
+                .model(options.model())
+                .messages(request.messages())
+                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build());
+        long cap = maxTokensFor(request.promptTokens());
+        // OpenAI's reasoning models refuse max_tokens; llama.cpp, vLLM and Ollama all read it.
+        if (openAi) {
+            builder.maxCompletionTokens(cap);
+        } else {
+            builder.maxTokens(cap);
+        }
         if (!request.tools().isEmpty()) {
             builder.tools(request.tools());
         }
+        return builder.build();
+    }
+
+    private static Duration backoff(int attempt) {
+        long millis = Math.min(MAX_BACKOFF.toMillis(), FIRST_BACKOFF.toMillis() << Math.min(attempt, 10));
+        return Duration.ofMillis(millis / 2 + ThreadLocalRandom.current().nextLong(millis / 2 + 1));
+    }
+
+    private static boolean isOpenAi(String baseUrl) {
+        if (baseUrl == null) {
+            return true;
+        }
+        var host = URI.create(baseUrl).getHost();
+        return host != null && host.endsWith("api.openai.com");
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        if (closeable == null) {
+            return;
+        }
         try {
-            var completion = client.chat().completions().create(builder.build());
-            var usage = new TokenUsage(completion.usage().map(u -> u.promptTokens()).orElse(0L),
-                    completion.usage().map(u -> u.completionTokens()).orElse(0L), completion.usage().isPresent());
-            listener.onAttempt(usage);
-            if (completion.choices().isEmpty()) {
-                throw new ModelException(ModelException.Kind.REFUSED, "the model returned no answer");
-            }
-            var choice = completion.choices().get(0);
-            choice.message().content().ifPresent(listener::onText);
-            return new ModelAnswer(choice.message(),
-                    choice.finishReason().equals(com.openai.models.chat.completions.ChatCompletion.Choice.FinishReason.LENGTH),
-                    usage);
-        } catch (OpenAIServiceException e) {
-            throw new ModelException(ModelException.Kind.REFUSED, "the model endpoint answered " + e.statusCode() + ": " + e.getMessage());
-        } catch (RuntimeException e) {
-            throw new ModelException(ModelException.Kind.UNREACHABLE, "the model endpoint could not be reached: " + e.getMessage());
+            closeable.close();
+        } catch (Exception e) {
+            log.debug("Closing a stalled model stream failed", e);
         }
     }
 
     @Override
     public void close() {
+        watchdog.close();
         client.close();
     }
 }
