@@ -1,0 +1,131 @@
+package io.nomadshell.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.nomadshell.controlplane.model.ModelOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a watcher sees of a streamed answer through the whole path (llama-server → control plane →
+ * Redis → gateway SSE), against the same request made to llama-server directly, in one run: the
+ * time to the first words and the tokens per second after them.
+ *
+ * <p>Run: {@code ./mvnw -pl e2e -am verify -Dtest=ModelStreamBenchmark -Dsurefire.failIfNoSpecifiedTests=false}
+ */
+class ModelStreamBenchmark {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final int RUNS = 3;
+
+    @Test
+    void firstWordsAndTokensPerSecondThroughTheGatewayAgainstDirect(@TempDir Path dir) throws Exception {
+        try (var llama = LlamaServer.start(dir, 4096, "--chat-template-file", LlamaServer.toolsTemplate(dir).toString());
+                var proxy = new RecordingProxy(llama.url());
+                var cluster = TestCluster.start(dir.resolve("cp"), proxy.baseUrl(), options -> options.model(
+                        new ModelOptions(proxy.baseUrl(), "unused", "smollm2", 0, 256, Duration.ofSeconds(60))))) {
+            var gateway = new ArrayList<Sample>();
+            var direct = new ArrayList<Sample>();
+            for (int run = 0; run < RUNS; run++) {
+                var marker = "Run " + run;
+                var id = cluster.rest().schedule("Explain in a few sentences what a hello world program is. " + marker);
+                var watched = watchFirstAnswer(cluster.baseUrl() + "/v1/jobs/" + id + "/events");
+                var call = proxy.calls().stream().filter(c -> c.request.toString().contains(marker)).findFirst().orElseThrow();
+                assertThat(call.usage).as("usage of the job's first call").isNotNull();
+                gateway.add(new Sample(ms(watched.first - call.startedNanos),
+                        rate(call.usage.path("completion_tokens").asLong(), watched.first, watched.last)));
+                cluster.rest().post("/v1/jobs/" + id + ":cancel", "application/json", "{}");
+                direct.add(replay(llama.url(), (ObjectNode) call.request.deepCopy()));
+            }
+            var g = median(gateway);
+            var d = median(direct);
+            System.out.printf("model stream, median of %d (SmolLM2 135M on llama-server, 2 threads):%n"
+                    + "  first words: through the gateway %.0f ms, llama-server directly %.0f ms (%.2fx)%n"
+                    + "  tokens/s after them: through the gateway %.1f, directly %.1f (%.2fx)%n",
+                    RUNS, g.firstMs, d.firstMs, g.firstMs / d.firstMs, g.tokensPerSecond, d.tokensPerSecond,
+                    g.tokensPerSecond / d.tokensPerSecond);
+        }
+    }
+
+    private record Sample(double firstMs, double tokensPerSecond) {}
+
+    private record Watched(long first, long last) {}
+
+    /** Reads the job's SSE until its first whole answer; when the first and the last delta arrived. */
+    private static Watched watchFirstAnswer(String url) throws Exception {
+        var response = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(5)).build(),
+                HttpResponse.BodyHandlers.ofLines());
+        assertThat(response.statusCode()).isEqualTo(200);
+        long first = 0;
+        long last = 0;
+        try (var lines = response.body()) {
+            for (var it = lines.iterator(); it.hasNext(); ) {
+                var line = it.next();
+                if (line.equals("event: assistant_delta")) {
+                    last = System.nanoTime();
+                    first = first == 0 ? last : first;
+                } else if (line.equals("event: assistant_message") || line.equals("event: end")) {
+                    break;
+                }
+            }
+        }
+        assertThat(first).as("an assistant_delta event").isPositive();
+        return new Watched(first, last);
+    }
+
+    /** The same request straight to llama-server, its prompt processed afresh as the job's was. */
+    private static Sample replay(String llama, ObjectNode request) throws Exception {
+        request.put("cache_prompt", false);
+        long started = System.nanoTime();
+        var response = HTTP.send(HttpRequest.newBuilder(URI.create(llama + "/v1/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(request.toString())).build(), HttpResponse.BodyHandlers.ofLines());
+        long first = 0;
+        long last = 0;
+        long tokens = 0;
+        try (var lines = response.body()) {
+            for (var it = lines.iterator(); it.hasNext(); ) {
+                var line = it.next();
+                if (!line.startsWith("data: {")) {
+                    continue;
+                }
+                var chunk = JSON.readTree(line.substring(6));
+                if (chunk.hasNonNull("usage") && chunk.path("usage").has("completion_tokens")) {
+                    tokens = chunk.path("usage").path("completion_tokens").asLong();
+                }
+                for (var choice : chunk.path("choices")) {
+                    if (choice.path("delta").path("content").asText("").length() > 0) {
+                        last = System.nanoTime();
+                        first = first == 0 ? last : first;
+                    }
+                }
+            }
+        }
+        assertThat(first).as("content from llama-server").isPositive();
+        return new Sample(ms(first - started), rate(tokens, first, last));
+    }
+
+    private static double rate(long tokens, long first, long last) {
+        return last > first ? (tokens - 1) / ((last - first) / 1e9) : 0;
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+
+    private static Sample median(List<Sample> samples) {
+        var firsts = samples.stream().mapToDouble(Sample::firstMs).sorted().toArray();
+        var rates = samples.stream().mapToDouble(Sample::tokensPerSecond).sorted().toArray();
+        return new Sample(firsts[firsts.length / 2], rates[rates.length / 2]);
+    }
+}
