@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
 import com.openai.core.Timeout;
 import com.openai.helpers.ChatCompletionAccumulator;
 import com.openai.models.chat.completions.ChatCompletion;
@@ -138,11 +139,9 @@ public final class ModelClient implements AutoCloseable {
         try (var watch = watchdog.watch(options.idleTimeout(), () -> closeQuietly(open.get()))) {
             try (var stream = client.chat().completions().createStreaming(params)) {
                 open.set(stream);
-                if (watch.ending() != StallWatchdog.Ending.NONE) {
-                    stream.close();
-                }
+                // (A watchdog that fired before the stream was set found nothing to close: stop here.)
                 var chunks = stream.stream().iterator();
-                while (chunks.hasNext()) {
+                while (watch.ending() == StallWatchdog.Ending.NONE && chunks.hasNext()) {
                     var chunk = chunks.next();
                     watch.progress();
                     accumulator.accumulate(chunk);
@@ -210,7 +209,8 @@ public final class ModelClient implements AutoCloseable {
         if (openAi) {
             builder.maxCompletionTokens(cap);
         } else {
-            builder.maxTokens(cap);
+            // (openai-java marks max_tokens deprecated, as OpenAI does; these servers have no other name for it.)
+            builder.putAdditionalBodyProperty("max_tokens", JsonValue.from(cap));
         }
         if (!request.tools().isEmpty()) {
             builder.tools(request.tools());
