@@ -11,7 +11,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @param content   the text kept, or null if there was none
  * @param toolCalls the calls kept, the last one possibly with cut arguments
- * @param tokens    the completion tokens kept
+ * @param tokens    the completion tokens kept (o200k_base, as the cap)
  * @param cut       whether anything was cut
  */
 record CappedOutput(@Nullable String content, List<ToolCall> toolCalls, int tokens, boolean cut) {

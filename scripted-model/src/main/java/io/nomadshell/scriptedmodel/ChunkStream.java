@@ -39,11 +39,13 @@ final class ChunkStream {
     private final ObjectMapper mapper;
     private final CompletionBuilder completions;
     private final Shutdown shutdown;
+    private final ModelTraits traits;
 
-    ChunkStream(ObjectMapper mapper, CompletionBuilder completions, Shutdown shutdown) {
+    ChunkStream(ObjectMapper mapper, CompletionBuilder completions, Shutdown shutdown, ModelTraits traits) {
         this.mapper = mapper;
         this.completions = completions;
         this.shutdown = shutdown;
+        this.traits = traits;
     }
 
     void send(HttpExchange exchange, ChatRequest request, Answer answer, RequestLog.Entry entry)
@@ -74,8 +76,8 @@ final class ChunkStream {
                     }
                     arguments.get(delta.call()).append(delta.text());
                 }
-                entry.answering(TokenCounter.count(content.toString())
-                        + arguments.stream().mapToInt(text -> TokenCounter.count(text.toString())).sum());
+                entry.answering(traits.serverTokens(TokenCounter.count(content.toString())
+                        + arguments.stream().mapToInt(text -> TokenCounter.count(text.toString())).sum()));
                 if (stalled(answer, start)) {
                     break;
                 }

@@ -44,8 +44,8 @@ final class ScenarioPlayer {
             throw ApiException.llamaServerError("image input is not supported - hint: if this is unexpected, you may"
                     + " need to provide the mmproj");
         }
-        int tokens = TokenCounter.count(request.promptTexts())
-                + (traits.toolsSupported() ? TokenCounter.count(request.toolsText()) : 0);
+        int tokens = traits.serverTokens(TokenCounter.count(request.promptTexts())
+                + (traits.toolsSupported() ? TokenCounter.count(request.toolsText()) : 0));
         if (tokens >= traits.contextWindow()) {
             throw ApiException.contextExceeded(tokens, traits.contextWindow());
         }
@@ -97,11 +97,11 @@ final class ScenarioPlayer {
         // A model stops at max_tokens, and also where its window is full.
         int room = traits.contextWindow() - promptTokens;
         int cap = request.outputCap().isPresent() ? Math.min(request.outputCap().getAsInt(), room) : room;
-        CappedOutput output = CappedOutput.of(content, calls, cap);
+        CappedOutput output = CappedOutput.of(content, calls, traits.o200kTokens(cap));
         String finishReason = turn.cut() || output.cut() ? "length"
                 : output.toolCalls().isEmpty() ? "stop" : "tool_calls";
-        return new Answer(index, output.content(), output.toolCalls(), finishReason, promptTokens, output.tokens(),
-                turn.tokenDelay(), turn.stallAfter());
+        return new Answer(index, output.content(), output.toolCalls(), finishReason, promptTokens,
+                traits.serverTokens(output.tokens()), turn.tokenDelay(), turn.stallAfter());
     }
 
     private static void checkExpectation(ChatRequest request, int index, Turn turn) {

@@ -91,7 +91,7 @@ public final class ScriptedModelServer implements AutoCloseable {
             ApiRouter router = new ApiRouter(mapper, new BearerAuth(apiKey),
                     new ChatCompletionsEndpoint(mapper, requestLog, promptTokens,
                             new ScenarioPlayer(scenario, traits, shutdown), completions,
-                            new ChunkStream(mapper, completions, shutdown), shutdown),
+                            new ChunkStream(mapper, completions, shutdown, traits), shutdown),
                     new ModelsEndpoint(mapper, clock.instant(), traits),
                     new PropsEndpoint(mapper, traits));
             HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getByName(host), requestedPort), 0);
@@ -148,8 +148,10 @@ public final class ScriptedModelServer implements AutoCloseable {
 
     /**
      * The prompt tokens of every request answered so far, in order, counted by this server with
-     * o200k_base over the texts of the messages, the tool calls' arguments and the tool definitions
-     * (at most {@value PromptTokenLog#CAPACITY}). A client's context budget is checked against these.
+     * o200k_base (times its {@linkplain ScriptedModelServerBuilder#tokenScale token scale}) over the
+     * texts of the messages, the tool calls' arguments and, where the template carries tools, the tool
+     * definitions (at most {@value PromptTokenLog#CAPACITY}). A client's context budget is checked
+     * against these.
      */
     public List<Integer> promptTokenCounts() {
         return promptTokens.snapshot();

@@ -15,6 +15,7 @@ public final class ScriptedModelServerBuilder {
     private boolean toolsSupported = true;
     private boolean acceptsImages = true;
     private boolean toolsRejected;
+    private double tokenScale = 1.0;
 
     ScriptedModelServerBuilder() {
     }
@@ -104,6 +105,23 @@ public final class ScriptedModelServerBuilder {
     }
 
     /**
+     * How many tokens this server counts for what o200k_base counts as one (1.0 unless set): 1.2
+     * plays a model whose tokenizer counts a fifth more, as Gemma's does, so a client that budgets
+     * in o200k must calibrate against the {@code usage} the server answers. The scale applies to
+     * every count the server makes: {@code usage}, the context window and the output cap.
+     *
+     * @throws IllegalArgumentException if not from 0.5 to 4
+     */
+    public ScriptedModelServerBuilder tokenScale(double scale) {
+        if (!(scale >= ModelTraits.MIN_TOKEN_SCALE && scale <= ModelTraits.MAX_TOKEN_SCALE)) {
+            throw new IllegalArgumentException("the token scale must be from " + ModelTraits.MIN_TOKEN_SCALE
+                    + " to " + ModelTraits.MAX_TOKEN_SCALE + ", not " + scale);
+        }
+        this.tokenScale = scale;
+        return this;
+    }
+
+    /**
      * A server that is not yet listening; call {@link ScriptedModelServer#start()}.
      *
      * @throws IllegalStateException if no scenario was set
@@ -113,6 +131,6 @@ public final class ScriptedModelServerBuilder {
             throw new IllegalStateException("a scenario is required");
         }
         return new ScriptedModelServer(scenario, host, port, apiKey,
-                new ModelTraits(contextWindow, toolsSupported, acceptsImages, toolsRejected));
+                new ModelTraits(contextWindow, toolsSupported, acceptsImages, toolsRejected, tokenScale));
     }
 }

@@ -289,6 +289,28 @@ class ServerTricksTest {
         assertThat(plain.status()).isEqualTo(200);
     }
 
+    @Test
+    void tokenScalePlaysATokenizerThatCountsMoreThanO200k() throws IOException {
+        serve(builder -> builder.tokenScale(1.2).contextWindow(256), Turn.saying("one two three four five six seven eight nine ten"));
+        String task = "word ".repeat(100);
+        int o200k = TokenCounter.count(task);
+
+        JsonNode whole = http.chat(request(List.of(user(task)))).body();
+        JsonNode capped = http.chat(request(List.of(user(task))).put("max_tokens", 6)).body();
+        RawHttp.Response tooLong = http.chat(request(List.of(user("word ".repeat(220)))));
+
+        assertThat(whole.path("usage").path("prompt_tokens").asInt()).isEqualTo((int) Math.ceil(o200k * 1.2 - 1e-9));
+        assertThat(whole.path("usage").path("completion_tokens").asInt()).as("ten o200k tokens").isEqualTo(12);
+        assertThat(capped.path("choices").get(0).path("message").path("content").asText())
+                .as("six of its tokens hold five of o200k's").isEqualTo("one two three four five");
+        assertThat(capped.path("usage").path("completion_tokens").asInt()).isEqualTo(6);
+        assertThat(tooLong.status()).as("220 o200k tokens are 264 of this server's").isEqualTo(400);
+        assertThat(tooLong.body().path("error").path("n_prompt_tokens").asInt())
+                .isEqualTo((int) Math.ceil(TokenCounter.count("word ".repeat(220)) * 1.2 - 1e-9));
+        assertThat(server.promptTokenCounts()).containsExactly(whole.path("usage").path("prompt_tokens").asInt(),
+                capped.path("usage").path("prompt_tokens").asInt());
+    }
+
     /** An assistant message calling {@code name} once with these raw arguments. */
     private static ObjectNode assistantCalling(String name, String id, String arguments) {
         ObjectNode message = Chat.assistantCalling(name, id);
