@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -28,8 +29,13 @@ final class ChunkStream {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
     /** Before each word that follows white space: the text in pieces a client sees grow. */
     private static final Pattern WORD_START = Pattern.compile("(?<=\\s)(?=\\S)");
-    /** Characters per piece of a tool call's arguments. */
+    /** Characters per piece of a tool call's arguments, at least. */
     private static final int ARGUMENT_PIECE = 8;
+    /**
+     * Deltas per text or per call's arguments, at most: a long answer goes in larger pieces, so
+     * writing a large file takes a few hundred chunks, not tens of thousands.
+     */
+    private static final int MAX_PIECES = 100;
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
     /** One delta and the text it adds: to the content ({@code call} -1) or to a call's arguments. */
@@ -76,14 +82,15 @@ final class ChunkStream {
                     }
                     arguments.get(delta.call()).append(delta.text());
                 }
-                entry.answering(traits.serverTokens(TokenCounter.count(content.toString())
-                        + arguments.stream().mapToInt(text -> TokenCounter.count(text.toString())).sum()));
                 if (stalled(answer, start)) {
                     break;
                 }
             }
             if (answer.stallAfter() != null) {
-                // Sent all it had before the stall came due: it still never ends.
+                // Stalled, or sent all it had before the stall came due: it never ends either way.
+                // Counted here only: counting the text so far after every delta would be quadratic.
+                entry.answering(traits.serverTokens(TokenCounter.count(content.toString())
+                        + arguments.stream().mapToInt(text -> TokenCounter.count(text.toString())).sum()));
                 shutdown.pause(STALL_LIMIT);
                 return;
             }
@@ -110,8 +117,8 @@ final class ChunkStream {
         List<Delta> deltas = new ArrayList<>();
         String content = answer.content();
         if (content != null && !content.isEmpty()) {
-            for (String word : WORD_START.split(content)) {
-                deltas.add(new Delta(JSON.objectNode().put("content", word), -1, word));
+            for (String words : words(content)) {
+                deltas.add(new Delta(JSON.objectNode().put("content", words), -1, words));
             }
         }
         for (int i = 0; i < answer.toolCalls().size(); i++) {
@@ -134,12 +141,24 @@ final class ChunkStream {
         return delta;
     }
 
+    /** {@code text} word by word, or a few words at a time if it has more than {@link #MAX_PIECES}. */
+    private static List<String> words(String text) {
+        String[] words = WORD_START.split(text);
+        int perPiece = Math.ceilDiv(words.length, MAX_PIECES);
+        List<String> pieces = new ArrayList<>();
+        for (int i = 0; i < words.length; i += perPiece) {
+            pieces.add(String.join("", Arrays.asList(words).subList(i, Math.min(i + perPiece, words.length))));
+        }
+        return pieces;
+    }
+
     /** {@code text} in pieces of a few characters, never splitting a surrogate pair. */
     private static List<String> pieces(String text) {
+        int size = Math.max(ARGUMENT_PIECE, Math.ceilDiv(text.length(), MAX_PIECES));
         List<String> pieces = new ArrayList<>();
         int from = 0;
         while (from < text.length()) {
-            int to = Math.min(from + ARGUMENT_PIECE, text.length());
+            int to = Math.min(from + size, text.length());
             if (to < text.length() && Character.isHighSurrogate(text.charAt(to - 1))) {
                 to++;
             }

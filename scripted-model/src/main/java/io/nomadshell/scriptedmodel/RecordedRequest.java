@@ -18,8 +18,8 @@ import org.jspecify.annotations.Nullable;
  *                            flight or stalled included), the error's status if refused, 0 while
  *                            nothing was answered yet (or never will be, for a stalled plain answer)
  * @param promptTokens        the prompt's tokens in the server's count, null if refused before counting
- * @param completionTokens    the tokens of the answer sent so far (all of it once finished), null
- *                            if no answer began
+ * @param completionTokens    the tokens of the answer: all of it once finished, the part sent once
+ *                            a stream stalled, 0 while a stream is in flight; null if no answer began
  * @param finishReason        the {@code finish_reason} answered, null until the answer is complete
  */
 public record RecordedRequest(

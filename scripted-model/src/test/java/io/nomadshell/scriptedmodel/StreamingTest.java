@@ -174,6 +174,31 @@ class StreamingTest {
     }
 
     @Test
+    void aLargeFileStreamsWholeInBoundedTime() throws IOException {
+        String content = "line of a large file\n".repeat(5_000);
+        String arguments = RawHttp.JSON.createObjectNode().put("path", "big.txt").put("content", content).toString();
+        serve(Turn.calling(new ToolCall("write_file", arguments)));
+        OpenAIClient client = client(Timeout.builder().request(Duration.ofSeconds(30)).build());
+        ChatCompletionCreateParams params = tools(ChatCompletionCreateParams.builder()).model("m").addUserMessage("go")
+                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build();
+        ChatCompletionAccumulator accumulator = ChatCompletionAccumulator.create();
+        long start = System.nanoTime();
+
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
+            stream.stream().forEach(accumulator::accumulate);
+        }
+
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(20_000);
+        List<String> events = new RawHttp(server).chatText(
+                request(List.of(user("go")), "write_file").put("stream", true)).events();
+        assertThat(events).as("a large call goes in larger pieces, not thousands of chunks").hasSizeLessThan(110);
+        ChatCompletion streamed = accumulator.chatCompletion();
+        assertThat(streamed.choices().getFirst().message().toolCalls().orElseThrow().getFirst().asFunction()
+                .function().arguments()).isEqualTo(arguments);
+        assertThat(streamed.usage().orElseThrow().completionTokens()).isEqualTo(TokenCounter.count(arguments));
+    }
+
+    @Test
     void tokenDelaySpacesTheDeltasSoTheTextGrows() throws Exception {
         serve(new Turn("one two three four five", List.of(), null, Duration.ZERO, null, null, false,
                 Duration.ofMillis(200), null));
