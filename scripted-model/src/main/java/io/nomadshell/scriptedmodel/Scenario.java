@@ -50,7 +50,8 @@ import java.util.regex.Pattern;
  *       {@linkplain ScriptedModelServerBuilder#contextWindow window}, also cuts any turn whose
  *       answer is longer, at that many tokens, with {@code "length"}.</li>
  *   <li>{@code token_delay_ms}: for a request with {@code "stream": true}, the pause between deltas
- *       (the text goes word by word, a call's arguments a few characters at a time).</li>
+ *       (the text goes word by word, a call's arguments a few characters at a time; a long one in at
+ *       most 100 larger pieces).</li>
  *   <li>{@code stall_after_ms}: a stream stops sending at the first delta sent this long or more
  *       after its start (or before its last chunk if all were sent sooner) and holds the connection
  *       open, without {@code [DONE]}, until the server closes or 10 minutes pass (a client that gives
