@@ -24,12 +24,15 @@ final class ApiRouter implements HttpHandler {
     private final BearerAuth auth;
     private final ChatCompletionsEndpoint chat;
     private final ModelsEndpoint models;
+    private final PropsEndpoint props;
 
-    ApiRouter(ObjectMapper mapper, BearerAuth auth, ChatCompletionsEndpoint chat, ModelsEndpoint models) {
+    ApiRouter(ObjectMapper mapper, BearerAuth auth, ChatCompletionsEndpoint chat, ModelsEndpoint models,
+            PropsEndpoint props) {
         this.mapper = mapper;
         this.auth = auth;
         this.chat = chat;
         this.models = models;
+        this.props = props;
     }
 
     @Override
@@ -47,7 +50,7 @@ final class ApiRouter implements HttpHandler {
         } catch (ApiException e) {
             refusal = e;
         } catch (InterruptedException e) {
-            // The server is closing during a delayed turn; nobody waits for the answer.
+            // The server is closing during a delayed turn or a stall; nobody waits for the answer.
             Thread.currentThread().interrupt();
             return;
         } catch (IOException e) {
@@ -73,6 +76,9 @@ final class ApiRouter implements HttpHandler {
         } else if (method.equals("GET") && MODELS_PATHS.contains(path)) {
             auth.check(exchange.getRequestHeaders().getFirst("Authorization"));
             models.handle(exchange);
+        } else if (method.equals("GET") && path.equals("/props")) {
+            auth.check(exchange.getRequestHeaders().getFirst("Authorization"));
+            props.handle(exchange);
         } else {
             throw new ApiException(404, "invalid_request_error", null, "Invalid URL (" + method + " " + path + ")");
         }

@@ -3,11 +3,10 @@ package io.nomadshell.scriptedmodel;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 
-/** {@code POST /v1/chat/completions}: read, record, check, play the turn, reply. */
+/** {@code POST /v1/chat/completions}: read, record, check, play the turn, reply whole or streamed. */
 final class ChatCompletionsEndpoint {
 
     /** The largest request body taken, as the real API's limit. */
@@ -17,21 +16,47 @@ final class ChatCompletionsEndpoint {
     private final RequestLog requestLog;
     private final PromptTokenLog promptTokens;
     private final ScenarioPlayer player;
+    private final CompletionBuilder completions;
+    private final ChunkStream chunks;
+    private final Shutdown shutdown;
 
     ChatCompletionsEndpoint(ObjectMapper mapper, RequestLog requestLog, PromptTokenLog promptTokens,
-            ScenarioPlayer player) {
+            ScenarioPlayer player, CompletionBuilder completions, ChunkStream chunks, Shutdown shutdown) {
         this.mapper = mapper;
         this.requestLog = requestLog;
         this.promptTokens = promptTokens;
         this.player = player;
+        this.completions = completions;
+        this.chunks = chunks;
+        this.shutdown = shutdown;
     }
 
     void handle(HttpExchange exchange) throws IOException, InterruptedException {
         JsonNode body = parse(HttpExchanges.readBody(exchange, MAX_BODY_BYTES));
-        requestLog.add(body);
-        ObjectNode completion = player.reply(ChatRequestParser.parse(body));
-        promptTokens.add(completion.path("usage").path("prompt_tokens").asInt());
-        HttpExchanges.sendJson(exchange, mapper, 200, completion);
+        RequestLog.Entry entry = requestLog.add(body);
+        ChatRequest request;
+        Answer answer;
+        try {
+            request = ChatRequestParser.parse(body);
+            int prompt = player.promptTokens(request);
+            entry.counted(prompt);
+            answer = player.reply(request, prompt);
+        } catch (ApiException e) {
+            entry.refused(e.status());
+            throw e;
+        }
+        promptTokens.add(answer.promptTokens());
+        if (request.stream()) {
+            chunks.send(exchange, request, answer, entry);
+            return;
+        }
+        if (answer.stallAfter() != null) {
+            // A plain answer that stalls never comes: the client's own timeout must end the wait.
+            shutdown.pause(ChunkStream.STALL_LIMIT);
+            return;
+        }
+        HttpExchanges.sendJson(exchange, mapper, 200, completions.completion(request, answer));
+        entry.finished(answer.completionTokens(), answer.finishReason());
     }
 
     private JsonNode parse(byte[] bytes) throws IOException {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -27,7 +28,9 @@ final class ChatRequestParser {
                     + typeName(body) + " instead.");
         }
         String model = model(body.get("model"));
-        rejectStreaming(body.get("stream"));
+        boolean stream = optionalBoolean(body, "stream");
+        boolean includeUsage = stream && includeUsage(body.get("stream_options"));
+        OptionalInt outputCap = smaller(positiveInt(body, "max_tokens"), positiveInt(body, "max_completion_tokens"));
         JsonNode messages = body.get("messages");
         if (messages == null || messages.isNull()) {
             throw ApiException.invalidRequest("Missing required parameter: 'messages'.");
@@ -50,6 +53,7 @@ final class ChatRequestParser {
         StringBuilder systemText = new StringBuilder();
         List<String> toolResults = new ArrayList<>();
         int recentImages = 0;
+        int allImages = 0;
         for (int i = 0; i < messages.size(); i++) {
             JsonNode message = messages.get(i);
             String at = "messages[" + i + "]";
@@ -59,6 +63,7 @@ final class ChatRequestParser {
             }
             String role = requiredText(message, at, "role");
             int images = ContentParts.check(message.get("content"), at, role);
+            allImages += images;
             String content = text(message.get("content"));
             promptTexts.add(content);
             switch (role) {
@@ -100,12 +105,14 @@ final class ChatRequestParser {
             }
         }
         pairing.finish();
-        List<String> offeredTools = offeredTools(body.get("tools"), promptTexts);
+        JsonNode tools = body.get("tools");
+        List<String> offeredTools = offeredTools(tools);
         // A client that keeps only the newest messages (a context manager) still gets the next turn:
         // the newest tool call id this server wrote says which turn it answered.
         int turn = lastScriptedTurn >= 0 ? lastScriptedTurn + 1 + assistantsSinceScripted : assistantMessages;
         return new ChatRequest(model, conversation == null ? "" : conversation, turn, systemText.toString(),
-                toolResults, recentImages, offeredTools, promptTexts);
+                toolResults, recentImages, allImages, offeredTools, tools == null || tools.isNull() ? "" : tools.toString(),
+                promptTexts, outputCap, stream, includeUsage);
     }
 
     /** The turn that wrote these tool call ids, or -1 if they are not this server's. */
@@ -130,16 +137,50 @@ final class ChatRequestParser {
         return model.textValue();
     }
 
-    private static void rejectStreaming(@Nullable JsonNode stream) {
-        if (stream == null || stream.isNull() || (stream.isBoolean() && !stream.booleanValue())) {
-            return;
+    private static boolean optionalBoolean(JsonNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return false;
         }
-        if (!stream.isBoolean()) {
-            throw ApiException.invalidRequest("Invalid type for 'stream': expected a boolean, but got "
-                    + typeName(stream) + " instead.");
+        if (!value.isBoolean()) {
+            throw ApiException.invalidRequest("Invalid type for '" + field + "': expected a boolean, but got "
+                    + typeName(value) + " instead.");
         }
-        throw ApiException.invalidRequest("'stream': true is not supported by the scripted model;"
-                + " omit 'stream' or set it to false.");
+        return value.booleanValue();
+    }
+
+    private static boolean includeUsage(@Nullable JsonNode streamOptions) {
+        if (streamOptions == null || streamOptions.isNull()) {
+            return false;
+        }
+        if (!streamOptions.isObject()) {
+            throw ApiException.invalidRequest("Invalid type for 'stream_options': expected an object, but got "
+                    + typeName(streamOptions) + " instead.");
+        }
+        return optionalBoolean(streamOptions, "include_usage");
+    }
+
+    private static OptionalInt positiveInt(JsonNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return OptionalInt.empty();
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToInt()) {
+            throw ApiException.invalidRequest("Invalid type for '" + field + "': expected an integer, but got "
+                    + typeName(value) + " instead.");
+        }
+        if (value.intValue() < 1) {
+            throw ApiException.invalidRequest("Invalid '" + field + "': integer below minimum value. Expected a value"
+                    + " >= 1, but got " + value.intValue() + " instead.");
+        }
+        return OptionalInt.of(value.intValue());
+    }
+
+    private static OptionalInt smaller(OptionalInt a, OptionalInt b) {
+        if (a.isEmpty()) {
+            return b;
+        }
+        return b.isEmpty() ? a : OptionalInt.of(Math.min(a.getAsInt(), b.getAsInt()));
     }
 
     /** The ids of an assistant message's tool calls; their arguments join the prompt texts. */
@@ -160,13 +201,16 @@ final class ChatRequestParser {
                         + typeName(call) + " instead.");
             }
             ids.add(requiredText(call, callAt, "id"));
-            promptTexts.add(text(call.path("function").get("arguments")));
+            JsonNode arguments = call.path("function").get("arguments");
+            ToolArguments.requireJson(arguments);
+            promptTexts.add(arguments == null || arguments.isNull() ? ""
+                    : arguments.isTextual() ? arguments.textValue() : arguments.toString());
         }
         return ids;
     }
 
-    /** The names of the offered tools, each once; their definitions join the prompt texts. */
-    private static List<String> offeredTools(@Nullable JsonNode tools, List<String> promptTexts) {
+    /** The names of the offered tools, each once. */
+    private static List<String> offeredTools(@Nullable JsonNode tools) {
         if (tools == null || tools.isNull()) {
             return List.of();
         }
@@ -174,7 +218,6 @@ final class ChatRequestParser {
             throw ApiException.invalidRequest("Invalid type for 'tools': expected an array, but got "
                     + typeName(tools) + " instead.");
         }
-        promptTexts.add(tools.toString());
         Set<String> names = new LinkedHashSet<>();
         for (JsonNode tool : tools) {
             // A function tool is {"type":"function","function":{"name":...}}; a custom one keys "custom".

@@ -27,6 +27,8 @@ final class ScenarioParser {
 
     /** A delay longer than this is a typo, not a test of slowness. */
     private static final long MAX_DELAY_MS = 600_000;
+    /** Between two deltas; a stream of a few hundred of them still ends within minutes. */
+    private static final long MAX_TOKEN_DELAY_MS = 10_000;
 
     private static final JsonMapper MAPPER = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -103,7 +105,8 @@ final class ScenarioParser {
         if (!node.isObject()) {
             throw error(at, "expected an object");
         }
-        onlyFields(node, at, Set.of("content", "tool_calls", "expect", "expect_images", "delay_ms", "fail", "repeat"));
+        onlyFields(node, at, Set.of("content", "tool_calls", "expect", "expect_images", "delay_ms", "fail", "repeat",
+                "cut", "token_delay_ms", "stall_after_ms"));
         String turnNumber = Integer.toString(index);
         String content = fill(optionalText(node, at, "content"), turnNumber);
         List<ToolCall> toolCalls = toolCalls(node.get("tool_calls"), at + ".tool_calls").stream()
@@ -123,8 +126,12 @@ final class ScenarioParser {
         if (images >= 0 && index == 0) {
             throw error(at + ".expect_images", "the first turn has no tool results to expect images of");
         }
+        boolean cut = optionalBoolean(node, at, "cut");
+        long tokenDelayMs = optionalLong(node, at, "token_delay_ms", 0, 0, MAX_TOKEN_DELAY_MS);
+        long stallAfterMs = optionalLong(node, at, "stall_after_ms", -1, 0, MAX_DELAY_MS);
         return new Turn(content, toolCalls, expect, Duration.ofMillis(delayMs), failure,
-                images < 0 ? null : (int) images);
+                images < 0 ? null : (int) images, cut, Duration.ofMillis(tokenDelayMs),
+                stallAfterMs < 0 ? null : Duration.ofMillis(stallAfterMs));
     }
 
     /** The text with {@value #TURN_PLACEHOLDER} replaced by the turn's index (digits: safe inside JSON). */
@@ -209,6 +216,17 @@ final class ScenarioParser {
             throw error(join(at, field), "expected a string");
         }
         return value.textValue();
+    }
+
+    private boolean optionalBoolean(JsonNode node, String at, String field) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            return false;
+        }
+        if (!value.isBoolean()) {
+            throw error(join(at, field), "expected true or false");
+        }
+        return value.booleanValue();
     }
 
     private long optionalLong(JsonNode node, String at, String field, long absent, long min, long max) {

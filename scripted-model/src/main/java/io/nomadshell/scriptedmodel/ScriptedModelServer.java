@@ -20,10 +20,14 @@ import org.slf4j.LoggerFactory;
 /**
  * An OpenAI-compatible chat server that plays a {@link Scenario} instead of running a model.
  *
- * <p>Serves {@code POST /v1/chat/completions} (also {@code /chat/completions}) and
- * {@code GET /v1/models} over plain HTTP, on the JDK's HTTP server with a virtual thread per
- * request. It refuses what the real API refuses, in the real API's error format, so clients are
- * tested against the errors they will meet. Turn {@code i} of the scenario answers a request
+ * <p>Serves {@code POST /v1/chat/completions} (also {@code /chat/completions}, whole or streamed
+ * as Server-Sent Events), {@code GET /v1/models} and llama-server's {@code GET /props} over plain
+ * HTTP, on the JDK's HTTP server with a virtual thread per request. It refuses what the real API
+ * refuses, in the real API's error format, so clients are tested against the errors they will
+ * meet; and, as the builder sets it, it plays the tricks of other OpenAI-compatible servers: a
+ * small context window, a chat template without tools, no image input (llama-server's words) or
+ * tools refused (Ollama's). It also refuses, as llama-server does, any request that replays a
+ * tool call whose arguments are not JSON. Turn {@code i} of the scenario answers a request
  * holding {@code i} assistant messages; the server keeps no conversation state, so any number of
  * conversations may share it and a retried request gets the same turn.
  *
@@ -46,19 +50,22 @@ public final class ScriptedModelServer implements AutoCloseable {
     private final String host;
     private final int requestedPort;
     private final @Nullable String apiKey;
+    private final ModelTraits traits;
     private final RequestLog requestLog = new RequestLog(REQUEST_LOG_CAPACITY);
     private final PromptTokenLog promptTokens = new PromptTokenLog();
+    private final Shutdown shutdown = new Shutdown();
 
     private final Object lock = new Object();
     private @Nullable HttpServer server;
     private @Nullable ExecutorService executor;
     private boolean closed;
 
-    ScriptedModelServer(Scenario scenario, String host, int port, @Nullable String apiKey) {
+    ScriptedModelServer(Scenario scenario, String host, int port, @Nullable String apiKey, ModelTraits traits) {
         this.scenario = scenario;
         this.host = host;
         this.requestedPort = port;
         this.apiKey = apiKey;
+        this.traits = traits;
     }
 
     /** A builder; set at least the {@linkplain ScriptedModelServerBuilder#scenario scenario}. */
@@ -80,10 +87,13 @@ public final class ScriptedModelServer implements AutoCloseable {
             }
             ObjectMapper mapper = JsonMapper.builder().build();
             Clock clock = Clock.systemUTC();
+            CompletionBuilder completions = new CompletionBuilder(clock);
             ApiRouter router = new ApiRouter(mapper, new BearerAuth(apiKey),
                     new ChatCompletionsEndpoint(mapper, requestLog, promptTokens,
-                            new ScenarioPlayer(scenario, new CompletionBuilder(clock))),
-                    new ModelsEndpoint(mapper, clock.instant()));
+                            new ScenarioPlayer(scenario, traits, shutdown), completions,
+                            new ChunkStream(mapper, completions, shutdown, traits), shutdown),
+                    new ModelsEndpoint(mapper, clock.instant(), traits),
+                    new PropsEndpoint(mapper, traits));
             HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getByName(host), requestedPort), 0);
             http.createContext("/", router);
             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
@@ -124,19 +134,30 @@ public final class ScriptedModelServer implements AutoCloseable {
      * the server's own, so do not change them.
      */
     public List<JsonNode> receivedRequests() {
+        return requestLog.bodies();
+    }
+
+    /**
+     * The latest chat-completion requests that were valid JSON, oldest first, at most
+     * {@value #REQUEST_LOG_CAPACITY}, each with what it asked for (output cap, streaming, usage)
+     * and what it got (status, usage in the server's count, finish reason), as it stands now.
+     */
+    public List<RecordedRequest> requests() {
         return requestLog.snapshot();
     }
 
     /**
      * The prompt tokens of every request answered so far, in order, counted by this server with
-     * o200k_base over the texts of the messages, the tool calls' arguments and the tool definitions
-     * (at most {@value PromptTokenLog#CAPACITY}). A client's context budget is checked against these.
+     * o200k_base (times its {@linkplain ScriptedModelServerBuilder#tokenScale token scale}) over the
+     * texts of the messages, the tool calls' arguments and, where the template carries tools, the tool
+     * definitions (at most {@value PromptTokenLog#CAPACITY}). A client's context budget is checked
+     * against these.
      */
     public List<Integer> promptTokenCounts() {
         return promptTokens.snapshot();
     }
 
-    /** Stops listening and ends requests in flight (a delayed turn is cut short). Idempotent. */
+    /** Stops listening and ends requests in flight (a delayed turn or a stall is cut short). Idempotent. */
     @Override
     public void close() {
         HttpServer http;
@@ -149,6 +170,7 @@ public final class ScriptedModelServer implements AutoCloseable {
             http = server;
             threads = executor;
         }
+        shutdown.begin();
         if (http == null || threads == null) {
             return;
         }

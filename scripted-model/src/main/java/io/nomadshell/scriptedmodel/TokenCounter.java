@@ -24,4 +24,9 @@ final class TokenCounter {
     static int count(Collection<String> texts) {
         return texts.stream().mapToInt(TokenCounter::count).sum();
     }
+
+    /** The first {@code tokens} tokens of {@code text}, as a model cut there would have written it. */
+    static String prefix(String text, int tokens) {
+        return Holder.O200K.decode(Holder.O200K.encodeOrdinary(text, tokens).getTokens());
+    }
 }

@@ -8,6 +8,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /** Plain HTTP to a {@link ScriptedModelServer}, for requests no OpenAI client would send. */
@@ -52,6 +54,40 @@ final class RawHttp {
 
     Response get(String path) {
         return send(request(path).GET());
+    }
+
+    /** A response read as text: a stream of Server-Sent Events, say. */
+    record TextResponse(int status, String contentType, String body) {
+
+        /** The {@code data:} payloads of the events, in order. */
+        List<String> events() {
+            List<String> data = new ArrayList<>();
+            for (String event : body.split("\n\n")) {
+                if (!event.isBlank()) {
+                    if (!event.startsWith("data: ")) {
+                        throw new AssertionError("not an SSE data event: " + event);
+                    }
+                    data.add(event.substring("data: ".length()));
+                }
+            }
+            return data;
+        }
+    }
+
+    /** A chat completion on the usual path, its answer read as text. */
+    TextResponse chatText(JsonNode body) {
+        try {
+            HttpResponse<String> response = client.send(request("/v1/chat/completions")
+                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return new TextResponse(response.statusCode(),
+                    response.headers().firstValue("Content-Type").orElse(""), response.body());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A chat completion on the usual path. */

@@ -121,10 +121,18 @@ class RequestValidationTest {
     }
 
     @Test
-    void streamingIsRefusedAndSaysSo() {
-        ObjectNode body = request(List.of(user("go")), "read_file").put("stream", true);
+    void streamThatIsNotABooleanIsRefused() {
+        ObjectNode body = request(List.of(user("go")), "read_file").put("stream", "yes");
 
-        assertRefused(http.chat(body), 400, "'stream': true is not supported by the scripted model");
+        assertRefused(http.chat(body), 400, "Invalid type for 'stream': expected a boolean, but got a string instead.");
+    }
+
+    @Test
+    void outputCapBelowOneIsRefused() {
+        assertRefused(http.chat(request(List.of(user("go")), "read_file").put("max_tokens", 0)), 400,
+                "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got 0 instead.");
+        assertRefused(http.chat(request(List.of(user("go")), "read_file").put("max_completion_tokens", "9")), 400,
+                "Invalid type for 'max_completion_tokens': expected an integer, but got a string instead.");
     }
 
     @Test

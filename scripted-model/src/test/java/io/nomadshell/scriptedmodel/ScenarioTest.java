@@ -137,6 +137,43 @@ class ScenarioTest {
     }
 
     @Test
+    void deliveryFieldsAreRead() throws IOException {
+        Scenario scenario = Scenario.load(write("""
+                { "name": "delivery",
+                  "turns": [
+                    { "content": "slow words", "token_delay_ms": 50, "stall_after_ms": 1000 },
+                    { "cut": true, "tool_calls": [ {"name": "write_file", "arguments_raw": "{\\"path\\": \\"a"} ] },
+                    { "content": "plain" }
+                  ] }
+                """));
+
+        Turn slow = scenario.turns().get(0);
+        assertThat(slow.tokenDelay()).isEqualTo(Duration.ofMillis(50));
+        assertThat(slow.stallAfter()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(slow.cut()).isFalse();
+        Turn cut = scenario.turns().get(1);
+        assertThat(cut.cut()).isTrue();
+        assertThat(cut.toolCalls()).containsExactly(new ToolCall("write_file", "{\"path\": \"a"));
+        Turn plain = scenario.turns().get(2);
+        assertThat(plain.tokenDelay()).isEqualTo(Duration.ZERO);
+        assertThat(plain.stallAfter()).isNull();
+    }
+
+    @Test
+    void cutMustBeABoolean() throws IOException {
+        assertMalformed("{\"name\": \"x\", \"turns\": [{\"content\": \"a\", \"cut\": \"yes\"}]}",
+                "at turns[0].cut: expected true or false");
+    }
+
+    @Test
+    void tokenDelayIsBounded() throws IOException {
+        assertMalformed("{\"name\": \"x\", \"turns\": [{\"content\": \"a\", \"token_delay_ms\": 10001}]}",
+                "at turns[0].token_delay_ms: expected a whole number from 0 to 10000");
+        assertMalformed("{\"name\": \"x\", \"turns\": [{\"content\": \"a\", \"stall_after_ms\": -5}]}",
+                "at turns[0].stall_after_ms: expected a whole number from 0 to 600000");
+    }
+
+    @Test
     void unknownBundledScenarioIsAnError() {
         assertThatThrownBy(() -> Scenario.bundled("no-such-scenario"))
                 .isInstanceOf(IllegalArgumentException.class)
