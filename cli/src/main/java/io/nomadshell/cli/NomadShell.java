@@ -3,9 +3,14 @@ package io.nomadshell.cli;
 import io.grpc.StatusRuntimeException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 
-/** {@code nomad-shell}: the one entry point. {@code main} only wires the subcommands and runs one. */
-@Command(name = "nomad-shell", mixinStandardHelpOptions = true, version = "nomad-shell 0.1.0",
+/**
+ * {@code nomad-shell}: the one entry point. {@code main} only wires the subcommands and runs one.
+ * {@code scope = INHERIT} gives every subcommand, present and future, {@code --help}, {@code -h} and
+ * {@code --version}.
+ */
+@Command(name = "nomad-shell", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true, version = "nomad-shell 0.1.0",
         description = "Run autonomous coding agents in sandboxes.",
         subcommands = {ServerCommand.class, RunCommand.class, StatusCommand.class, DownloadCommand.class,
                 CancelCommand.class, LogsCommand.class, PortForwardCommand.class, DemoCommand.class,
