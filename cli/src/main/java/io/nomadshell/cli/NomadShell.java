@@ -1,6 +1,7 @@
 package io.nomadshell.cli;
 
 import io.grpc.StatusRuntimeException;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ScopeType;
@@ -17,6 +18,10 @@ import picocli.CommandLine.ScopeType;
                 MockLlmCommand.class})
 public final class NomadShell {
     public static void main(String[] args) {
+        // Libraries that log through java.util.logging (Lucene, gRPC) go through logback, where
+        // logback.xml sets their levels, rather than printing to stderr in a format of their own.
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
         System.exit(commandLine().execute(args));
     }
 
