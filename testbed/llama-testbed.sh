@@ -28,7 +28,8 @@ GEMMA3="$MODELS_DIR/gemma3-270m-q4_k_m.gguf"
 log() { printf '[llama-testbed] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-pip_download() { # package==version destination
+pip_download() { # package==version -d destination
+  python3 -m pip --version >/dev/null 2>&1 || die "pip is needed to fetch from PyPI (apt-get install python3-pip)"
   python3 -m pip download --quiet --no-deps --disable-pip-version-check "$@"
 }
 
@@ -37,7 +38,7 @@ build_server() {
     log "llama-server: cached at $LLAMA_SERVER"
     return
   fi
-  command -v cmake >/dev/null || die "cmake is needed to build llama-server"
+  command -v cmake >/dev/null && command -v g++ >/dev/null || die "cmake and g++ are needed to build llama-server"
   log "building llama-server from llama-cpp-python $LLAMA_CPP_PYTHON_VERSION (once; about 10 min on 2 cores)"
   mkdir -p "$CACHE_DIR"
   local work
@@ -47,10 +48,11 @@ build_server() {
   local src=("$work"/llama_cpp_python-*/vendor/llama.cpp)
   # These CPUs report AMX, and llama.cpp's AMX path crashes on them: build without it.
   local no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
-  cmake -S "${src[0]}" -B "$work/build" -DLLAMA_CURL=OFF -DBUILD_SHARED_LIBS=OFF -DCMAKE_BUILD_TYPE=Release \
-      -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
-      -DCMAKE_C_FLAGS="$no_amx" -DCMAKE_CXX_FLAGS="$no_amx" >/dev/null
-  cmake --build "$work/build" --target llama-server -j "$(nproc)" >/dev/null
+  { cmake -S "${src[0]}" -B "$work/build" -DLLAMA_CURL=OFF -DBUILD_SHARED_LIBS=OFF -DCMAKE_BUILD_TYPE=Release \
+        -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+        -DCMAKE_C_FLAGS="$no_amx" -DCMAKE_CXX_FLAGS="$no_amx" \
+      && cmake --build "$work/build" --target llama-server -j "$(nproc)"; } > "$work/build.log" 2>&1 \
+    || die "building llama-server failed: see $work/build.log"
   mkdir -p "$LLAMA_DIR"
   mv "$work/build/bin/llama-server" "$LLAMA_SERVER"
   rm -rf "$work"
@@ -99,8 +101,20 @@ print_paths() {
   echo "LLAMA_MODEL_GEMMA3=$GEMMA3"
 }
 
+# One build or fetch at a time (CI and a developer may both run setup); what an interrupted one left
+# behind is removed under the lock.
+build() {
+  mkdir -p "$CACHE_DIR"
+  exec 8>"$CACHE_DIR/llama-testbed.lock"
+  flock 8
+  rm -rf "$CACHE_DIR"/llama-build.* "$MODELS_DIR"/fetch.*
+  build_server
+  fetch_models
+  print_paths
+}
+
 case "${1:-}" in
-  build) build_server; fetch_models; print_paths ;;
+  build) build ;;
   paths) print_paths ;;
   serve)
     shift
