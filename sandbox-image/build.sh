@@ -30,6 +30,12 @@ while (($#)); do
 done
 
 log() { printf '[sandbox-image] %s\n' "$*" >&2; }
+# docker build, its output shown only when it fails (on success the legacy builder's deprecation
+# notice is all it says; BuildKit is not installed here).
+docker_build() {
+  docker build -q --network host "$@" >/dev/null 2>"$context/docker-build.log" \
+    || { cat "$context/docker-build.log" >&2; log "docker build failed"; exit 1; }
+}
 
 # Before anything is built: an image whose daemon cannot start (UnsupportedClassVersionError) is worse
 # than none.
@@ -53,7 +59,7 @@ find /usr/local/share/ca-certificates -maxdepth 1 -name '*.crt' -exec cp {} "$co
 if [[ -n "$BASE_ONLY" ]]; then
   log "building the package layers"
   # Host network: dockerd here has no bridge, and apt must reach the package registry.
-  docker build -q --network host --target base -t nomad-shell-sandbox-base:local "$context" >/dev/null
+  docker_build --target base -t nomad-shell-sandbox-base:local "$context"
   exit 0
 fi
 
@@ -82,7 +88,7 @@ cp -r "$lib" "$context/agent-daemon/lib"
 
 version=$(unzip -p "$JAR" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Implementation-Version: *//p' | tr -d '\r')
 log "building $TAG"
-docker build -q --network host --build-arg "VERSION=${version:-dev}" -t "$TAG" "$context" >/dev/null
+docker_build --build-arg "VERSION=${version:-dev}" -t "$TAG" "$context"
 # The image this tag named before, now untagged, is of no use.
 docker image prune -f --filter "label=org.opencontainers.image.title=nomad-shell-sandbox" >/dev/null
 log "built $TAG"
