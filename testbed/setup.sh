@@ -22,6 +22,11 @@ die() { log "$*"; exit 1; }
 ((EUID == 0)) || die "run me as root (I install packages and start dockerd): sudo $0"
 
 apt_updated=
+apt_update_once() {
+  [[ -n "$apt_updated" ]] || apt-get update -qq
+  apt_updated=1
+}
+
 # Installs those of the named Debian packages that are not installed yet.
 apt_install() {
   local missing=() package
@@ -29,10 +34,7 @@ apt_install() {
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
   done
   ((${#missing[@]})) || return 0
-  if [[ -z "$apt_updated" ]]; then
-    apt-get update -qq
-    apt_updated=1
-  fi
+  apt_update_once
   log "installing ${missing[*]}"
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
@@ -63,6 +65,7 @@ fi
 source "$REPO/scripts/find-jdk.sh"
 if ! find_jdk >/dev/null 2>&1; then
   # Debian 13 packages JDKs new enough; Debian 12 does not (install one, Temurin say, under /usr/lib/jvm).
+  apt_update_once
   newest=$(apt-cache search --names-only '^openjdk-[0-9]+-jdk-headless$' 2>/dev/null \
     | sed -n 's/^openjdk-\([0-9]*\)-jdk-headless .*/\1/p' | sort -n | tail -n1)
   if [[ -n "$newest" ]] && ((newest >= JDK_MIN)); then

@@ -128,7 +128,7 @@ class FrontDoorTest {
         for (var jar : jars) {
             try (var file = new JarFile(jar.toFile())) {
                 file.stream().map(entry -> entry.getName())
-                        .filter(name -> name.startsWith("io/nomadshell/") && name.endsWith(".class") && !name.contains("$"))
+                        .filter(name -> name.startsWith("io/nomadshell/") && name.endsWith(".class"))
                         .forEach(name -> names.add(name.substring(name.lastIndexOf('/') + 1, name.length() - ".class".length())));
             }
         }
