@@ -3,9 +3,12 @@
 #
 #   sandbox-image/build.sh [--jar agent-daemon/target/agent-daemon.jar] [--tag nomad-shell-sandbox:local]
 #   sandbox-image/build.sh --base-only     only the package layers (warms Docker's cache)
+#   sandbox-image/build.sh --check-jdk     only find the JDK (as ./nomad-shell does) and print its home
 #
-# The daemon's Java runtime is made here with jlink from the JDK at JAVA_HOME (>= 22: the daemon uses java.lang.foreign), holding
-# only the modules the daemon needs, and cached by JDK version and module list.
+# The daemon's Java runtime is made here with jlink from a JDK at least as new as the daemon's Java
+# release (22: it uses java.lang.foreign), found as ./nomad-shell finds one (scripts/find-jdk.sh):
+# $JAVA_HOME, the `java` on PATH, /usr/lib/jvm/*. The runtime holds only the modules the daemon needs,
+# and is cached by JDK version and module list.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -13,6 +16,7 @@ REPO=$(dirname "$HERE")
 JAR="$REPO/agent-daemon/target/agent-daemon.jar"
 TAG=nomad-shell-sandbox:local
 BASE_ONLY=
+CHECK_JDK=
 CACHE_DIR=${NOMAD_SHELL_CACHE_DIR:-/var/cache/nomad-shell}
 
 while (($#)); do
@@ -20,11 +24,29 @@ while (($#)); do
     --jar) JAR=$2; shift 2 ;;
     --tag) TAG=$2; shift 2 ;;
     --base-only) BASE_ONLY=1; shift ;;
-    *) echo "usage: $0 [--jar PATH] [--tag NAME:TAG] [--base-only]" >&2; exit 2 ;;
+    --check-jdk) CHECK_JDK=1; shift ;;
+    *) echo "usage: $0 [--jar PATH] [--tag NAME:TAG] [--base-only | --check-jdk]" >&2; exit 2 ;;
   esac
 done
 
 log() { printf '[sandbox-image] %s\n' "$*" >&2; }
+# docker build, its output shown only when it fails (on success the legacy builder's deprecation
+# notice is all it says; BuildKit is not installed here).
+docker_build() {
+  docker build -q --network host "$@" >/dev/null 2>"$context/docker-build.log" \
+    || { cat "$context/docker-build.log" >&2; log "docker build failed"; exit 1; }
+}
+
+# Before anything is built: an image whose daemon cannot start (UnsupportedClassVersionError) is worse
+# than none.
+source "$REPO/scripts/find-jdk.sh"
+if [[ -z "$BASE_ONLY" ]]; then
+  JAVA_HOME=$(find_jdk) || { log "refusing to build: no JDK >= $JDK_MIN for the daemon's runtime (see above)"; exit 1; }
+  if [[ -n "$CHECK_JDK" ]]; then
+    echo "$JAVA_HOME"
+    exit 0
+  fi
+fi
 
 context=$(mktemp -d /tmp/nomad-shell-image.XXXXXX)
 trap 'rm -rf "$context"' EXIT
@@ -37,15 +59,11 @@ find /usr/local/share/ca-certificates -maxdepth 1 -name '*.crt' -exec cp {} "$co
 if [[ -n "$BASE_ONLY" ]]; then
   log "building the package layers"
   # Host network: dockerd here has no bridge, and apt must reach the package registry.
-  docker build -q --network host --target base -t nomad-shell-sandbox-base:local "$context" >/dev/null
+  docker_build --target base -t nomad-shell-sandbox-base:local "$context"
   exit 0
 fi
 
 [[ -f "$JAR" && -d "$(dirname "$JAR")/lib" ]] || { log "no daemon jar with lib/ at $JAR: build agent-daemon first"; exit 1; }
-JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}
-[[ -x "$JAVA_HOME/bin/jlink" ]] || { log "no jlink in JAVA_HOME=$JAVA_HOME: a JDK >= 22 is needed"; exit 1; }
-jdk_major=$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1)
-(( jdk_major >= 22 )) || { log "JAVA_HOME=$JAVA_HOME is JDK $jdk_major: a JDK >= 22 is needed (the daemon uses java.lang.foreign)"; exit 1; }
 
 lib=$(dirname "$JAR")/lib
 # jdeps finds what the classes use; jdk.unsupported: gRPC's Netty reaches for sun.misc.Unsafe by
@@ -70,7 +88,7 @@ cp -r "$lib" "$context/agent-daemon/lib"
 
 version=$(unzip -p "$JAR" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Implementation-Version: *//p' | tr -d '\r')
 log "building $TAG"
-docker build -q --network host --build-arg "VERSION=${version:-dev}" -t "$TAG" "$context" >/dev/null
+docker_build --build-arg "VERSION=${version:-dev}" -t "$TAG" "$context"
 # The image this tag named before, now untagged, is of no use.
 docker image prune -f --filter "label=org.opencontainers.image.title=nomad-shell-sandbox" >/dev/null
 log "built $TAG"

@@ -1,17 +1,27 @@
 package io.nomadshell.cli;
 
 import io.grpc.StatusRuntimeException;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 
-/** {@code nomad-shell}: the one entry point. {@code main} only wires the subcommands and runs one. */
-@Command(name = "nomad-shell", mixinStandardHelpOptions = true, version = "nomad-shell 0.1.0",
+/**
+ * {@code nomad-shell}: the one entry point. {@code main} only wires the subcommands and runs one.
+ * {@code scope = INHERIT} gives every subcommand, present and future, {@code --help}, {@code -h} and
+ * {@code --version}.
+ */
+@Command(name = "nomad-shell", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true, version = "nomad-shell 0.1.0",
         description = "Run autonomous coding agents in sandboxes.",
         subcommands = {ServerCommand.class, RunCommand.class, StatusCommand.class, DownloadCommand.class,
                 CancelCommand.class, LogsCommand.class, PortForwardCommand.class, DemoCommand.class,
                 MockLlmCommand.class})
 public final class NomadShell {
     public static void main(String[] args) {
+        // Libraries that log through java.util.logging (Lucene, gRPC) go through logback, where
+        // logback.xml sets their levels, rather than printing to stderr in a format of their own.
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
         System.exit(commandLine().execute(args));
     }
 

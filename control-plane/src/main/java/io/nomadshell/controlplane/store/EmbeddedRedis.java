@@ -56,7 +56,9 @@ public final class EmbeddedRedis implements AutoCloseable {
                         + " or point REDIS_URL at a Redis of yours"));
         var setpriv = onPath("setpriv").orElseThrow(() -> new IOException(
                 "setpriv was not found on PATH: install util-linux, or point REDIS_URL at a Redis of yours"));
-        var command = new ProcessBuilder(setpriv.toString(), "--pdeathsig", "KILL", "--",
+        // setsid: a session of its own, so the Ctrl-C a terminal sends to our process group does not stop
+        // Redis under the jobs still writing to it; close() stops it last.
+        var command = new ProcessBuilder(setpriv.toString(), "--pdeathsig", "KILL", "--", "setsid",
                 redisServer.toString(),
                 "--port", "0", "--unixsocket", socket.toString(), "--unixsocketperm", "700",
                 "--dir", home.toString(), "--appendonly", "yes",

@@ -3,6 +3,7 @@ package io.nomadshell.gateway.preview;
 import static java.util.Objects.requireNonNull;
 
 import com.linecorp.armeria.common.SessionProtocol;
+import com.linecorp.armeria.common.metric.NoopMeterRegistry;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.websocket.WebSocketService;
 import io.nomadshell.controlplane.JobManager;
@@ -61,6 +62,10 @@ public final class PreviewServer implements AutoCloseable {
         var server = builder
                 .serviceUnder("/", proxy.decorate(new PreviewAccess(jobs, tunnels, tokens, hosts, clock)))
                 .gracefulShutdownTimeout(Duration.ofSeconds(1), Duration.ofSeconds(5))
+                // Nothing scrapes this listener's metrics (/metrics is the API's). Left on the global
+                // registry, where the attach server already bound Armeria's shared blocking executor,
+                // binding it again is refused with a warning at every start.
+                .meterRegistry(NoopMeterRegistry.get())
                 .build();
         started.set(server);
         try {
