@@ -271,8 +271,13 @@ public final class JobRunner {
                 }
             }
             if (archived == null) {
+                // From the host only once every process of the sandbox is gone, so nothing moves under the zip.
                 var onHost = sandbox.workspaceOnHost();
-                if (sandbox.exitReason().isEmpty() || onHost.isEmpty()) {
+                if (sandbox.exitReason().isEmpty()) {
+                    return KeptWorkspace.Nothing.lost("its sandbox's daemon did not answer within "
+                            + WorkspaceArchiver.words(PARTIAL_REATTACH));
+                }
+                if (onHost.isEmpty()) {
                     return KeptWorkspace.Nothing.lost("its sandbox had ended, and its files with it");
                 }
                 var left = timeout.minus(Duration.between(started, Instant.now()));
