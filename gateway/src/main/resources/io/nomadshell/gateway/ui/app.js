@@ -183,6 +183,7 @@ function show(kind, event) {
         bubble.classList.remove('streaming');
       }
       bubble.dataset.sequence = event.sequence;
+      bubble.querySelector('.seq').textContent = String(event.sequence).padStart(3, ' ');
       return;
     }
   }
