@@ -37,6 +37,10 @@ final class RunCommand implements Callable<Integer> {
         if (!job.getStatus().equals("complete")) {
             System.err.println("Job " + job.getJobId() + " ended " + job.getStatus()
                     + (job.getError().isEmpty() ? "" : ": " + job.getError()));
+            if (job.getArtifactPartial()) {
+                System.err.println("What it left in its workspace is kept as a partial zip (" + job.getArtifactBytes()
+                        + " bytes): nomad-shell download " + job.getJobId());
+            }
             return 1;
         }
         var zip = JobFollower.download(connection, job.getJobId(),

@@ -3,6 +3,7 @@ package io.nomadshell.controlplane;
 import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.controlplane.artifact.ArtifactStore;
+import io.nomadshell.controlplane.artifact.KeptWorkspace;
 import io.nomadshell.controlplane.job.Job;
 import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.controlplane.job.JobException.Reason;
@@ -120,10 +121,15 @@ public final class JobManager {
         return new Page(jobs.subList(0, Math.min(size, jobs.size())), next);
     }
 
-    /** Cancels a job that has not ended; its sandbox is killed by the replica that runs it. */
+    /**
+     * Cancels a job that has not ended; its sandbox is killed by the replica that runs it, which first
+     * zips what a job that had a sandbox left (watchers wait for that zip, a bounded time).
+     */
     public Job cancel(String owner, String jobId) {
         var job = get(owner, jobId);
-        var result = store.transition(jobId, JobStatus.CANCELLED, null, Map.of());
+        var hadSandbox = job.status() == JobStatus.STARTING || job.status() == JobStatus.RUNNING;
+        var result = store.transition(jobId, JobStatus.CANCELLED, null, hadSandbox
+                ? JobStore.artifactDueBy(Instant.now().plus(KeptWorkspace.PARTIAL_ZIP_AFTER_CANCEL)) : Map.of());
         if (!result.applied()) {
             var status = result.previous() == null ? job.status() : result.previous();
             throw new JobException(Reason.FAILED_PRECONDITION,
@@ -152,7 +158,7 @@ public final class JobManager {
             if (!events.isEmpty()) {
                 continue;
             }
-            if (store.find(jobId).map(job -> job.status().isTerminal()).orElse(true)
+            if (store.find(jobId).map(job -> job.status().isTerminal() && !job.artifactComing(Instant.now())).orElse(true)
                     && store.eventsAfter(jobId, last, 1).isEmpty()) {
                 return;
             }
@@ -164,12 +170,21 @@ public final class JobManager {
         }
     }
 
-    /** The finished zip of a complete job. */
+    /**
+     * The zip of a job that has ended: a complete job's project, or what a job that failed or was
+     * cancelled left in its workspace (partial).
+     */
     public Path artifact(String owner, String jobId) {
         var job = get(owner, jobId);
-        if (job.status() != JobStatus.COMPLETE) {
+        if (!job.status().isTerminal()) {
             throw new JobException(Reason.FAILED_PRECONDITION, "job " + jobId + " is " + job.status().wireName()
-                    + "; its zip can be downloaded once it is complete");
+                    + "; its zip can be downloaded once it has ended");
+        }
+        if (job.status() != JobStatus.COMPLETE && !job.artifactPartial()) {
+            throw new JobException(Reason.FAILED_PRECONDITION, job.artifactComing(Instant.now())
+                    ? "job " + jobId + " was cancelled and what it left is being zipped: try again in a few seconds"
+                    : "job " + jobId + " ended (" + job.status().wireName() + ") and "
+                            + (job.artifactNote() != null ? job.artifactNote() : "left no files to download"));
         }
         return artifacts.find(jobId).orElseThrow(() -> new JobException(Reason.NOT_FOUND,
                 "the zip of job " + jobId + " is no longer stored"));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,7 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Cancelling a job whose sandbox runs on Nomad stops its allocation, and its container is gone. */
+/**
+ * Cancelling a job whose sandbox runs on Nomad stops its allocation, and its container is gone; what
+ * the job wrote comes back from the daemon, before the sandbox stops, as a partial zip.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NomadCancelTest {
     private final String prefix = NomadCluster.newJobPrefix();
@@ -23,7 +27,7 @@ class NomadCancelTest {
     @BeforeAll
     void start(@TempDir Path dataDir) throws Exception {
         model = ScriptedModelServer.builder()
-                .scenario(Fixtures.scenario("sleep-forever", dataDir, "nomad-cancel")).build().start();
+                .scenario(Fixtures.scenario("write-then-sleep", dataDir, "nomad-cancel")).build().start();
         cluster = NomadCluster.start(dataDir.resolve("server"), model.baseUrl(), prefix);
     }
 
@@ -43,6 +47,12 @@ class NomadCancelTest {
         assertThat(allocation(dispatched).path("ClientStatus").asText()).isEqualTo("running");
         assertThat(NomadTestbed.containers(prefix)).as("the sandbox's container").hasSize(1);
 
+        // Cancelled once it has written its notes and sleeps.
+        var seen = Sse.read("http://127.0.0.1:" + cluster.port() + "/v1/jobs/" + id + "/events", Map.of(),
+                events -> events.stream().anyMatch(event -> event.event().equals("tool_started")
+                        && event.data().contains("exec")), Duration.ofSeconds(120));
+        assertThat(seen.events()).as("events before the cancel").anyMatch(event -> event.event().equals("tool_started")
+                && event.data().contains("exec"));
         var cancel = rest.post("/v1/jobs/" + id + ":cancel", "application/json", "{}");
         assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(200);
         assertThat(rest.status(id).path("status").asText()).isEqualTo("cancelled");
@@ -56,6 +66,12 @@ class NomadCancelTest {
                 .isIn("complete", "failed");
         assertThat(NomadTestbed.containers(prefix)).as("containers after cancel").isEmpty();
         assertThat(rest.status(id).path("status").asText()).as("stays cancelled").isEqualTo("cancelled");
+
+        var job = rest.status(id);
+        assertThat(job.path("artifact_partial").asBoolean(false)).as("job %s", job).isTrue();
+        var zip = rest.getBytes("/download/" + id);
+        assertThat(zip.statusCode()).as("GET /download: %s", new String(zip.body())).isEqualTo(200);
+        assertThat(Fixtures.unzip(zip.body())).containsExactlyEntriesOf(Map.of("notes/plan.txt", "nomad-cancel\n"));
     }
 
     private String dispatchedJobOf(String jobId) throws Exception {

@@ -128,7 +128,11 @@ class SandboxUserAndDiskTest {
         assertThat(job.path("status").asText()).as("job %s", job).isEqualTo("error");
         assertThat(job.path("error").asText()).isEqualTo("the workspace's zip grew past " + (DISK_MB + 16)
                 + " MiB, more than the job's disk holds (a zip stores hard links and sparse files whole)");
-        assertThat(rest.getBytes("/download/" + id).statusCode()).as("no zip to download").isNotEqualTo(200);
+        var download = rest.get("/download/" + id);
+        assertThat(download.statusCode()).as("no zip to download: %s", download.body()).isEqualTo(409);
+        assertThat(Rest.json(download).path("message").asText()).isEqualTo("job " + id + " ended (error) and kept "
+                + "nothing of its workspace: the workspace's zip grew past " + (DISK_MB + 16) + " MiB, more than the "
+                + "job's disk holds (a zip stores hard links and sparse files whole)");
         try (var artifacts = Files.list(Files.createDirectories(dataDir.resolve("server/artifacts")))) {
             assertThat(artifacts.mapToLong(SandboxUserAndDiskTest::size).sum()).as("bytes stored as artifacts")
                     .isLessThanOrEqualTo((DISK_MB + 16) * MIB);

@@ -6,6 +6,7 @@ import io.nomadshell.controlplane.agent.AgentLoop;
 import io.nomadshell.controlplane.agent.Outcome;
 import io.nomadshell.controlplane.agent.ToolRunner;
 import io.nomadshell.controlplane.artifact.ArtifactStore;
+import io.nomadshell.controlplane.artifact.KeptWorkspace;
 import io.nomadshell.controlplane.job.Job;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.launch.LaunchException;
@@ -16,30 +17,28 @@ import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.SandboxLostException;
 import io.nomadshell.controlplane.session.SessionRegistry;
 import io.nomadshell.controlplane.store.JobStore;
-import io.nomadshell.proto.v1.ArchiveAction;
+import io.nomadshell.controlplane.dispatch.WorkspaceArchiver.Archived;
 import io.nomadshell.proto.v1.ArtifactReady;
 import io.nomadshell.proto.v1.JobEvent;
-import io.nomadshell.proto.v1.ToolCall;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Takes one job from {@code starting} to its end: sandbox, daemon, agent loop, zip; and whatever
- * happens, kills the sandbox afterwards and, once the job has ended, removes its workspace.
+ * happens, kills the sandbox afterwards and, once the job has ended, removes its workspace. A job
+ * that fails or is cancelled keeps what its workspace holds as a partial zip, made within a bound.
  *
  * <p>A job found {@code running} is one whose control plane stopped: it gets a new sandbox on the
  * same workspace and its loop goes on from the transcript. When this control plane stops, the jobs
@@ -50,12 +49,14 @@ public final class JobRunner {
     /** Room for the zip's own directory and headers beyond the workspace's size. */
     private static final long ZIP_SLACK_MB = 16;
     private static final Duration ARCHIVE_TIMEOUT = Duration.ofMinutes(10);
+    /** A daemon between two Attach streams when its job ends gets this long to come back for the partial zip. */
+    private static final Duration PARTIAL_REATTACH = Duration.ofSeconds(5);
 
     private final JobStore store;
     private final SandboxLauncher launcher;
     private final SessionRegistry sessions;
     private final JobTokens tokens;
-    private final ArtifactStore artifacts;
+    private final WorkspaceArchiver archiver;
     private final AgentLoop agent;
     private final Path workspaces;
     private final Duration readyTimeout;
@@ -69,7 +70,7 @@ public final class JobRunner {
         this.launcher = requireNonNull(launcher, "launcher");
         this.sessions = requireNonNull(sessions, "sessions");
         this.tokens = requireNonNull(tokens, "tokens");
-        this.artifacts = requireNonNull(artifacts, "artifacts");
+        this.archiver = new WorkspaceArchiver(requireNonNull(artifacts, "artifacts"));
         this.agent = requireNonNull(agent, "agent");
         this.workspaces = requireNonNull(workspaces, "workspaces");
         this.readyTimeout = requireNonNull(readyTimeout, "readyTimeout");
@@ -100,7 +101,8 @@ public final class JobRunner {
             var job = store.find(jobId).orElseThrow();
             var resuming = job.status() == JobStatus.RUNNING;
             if (resuming && !Files.isDirectory(workspace)) {
-                fail(jobId, "the job's workspace is gone, so it cannot be resumed after its control plane stopped");
+                fail(jobId, "the job's workspace is gone, so it cannot be resumed after its control plane stopped",
+                        KeptWorkspace.Nothing.lost("its workspace was gone"));
                 return;
             }
             if (resuming) {
@@ -111,6 +113,7 @@ public final class JobRunner {
             sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace, job.owner(), job.task(), job.sandbox()));
             DaemonWait.await(jobId, sandbox, sessions, readyTimeout);
             if (!resuming && !store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied()) {
+                failKeeping(jobId, "the job ended before it ran", sandbox); // cancelled while starting
                 return;
             }
             var inSandbox = new SandboxToolRunner(jobId, sandbox, sessions);
@@ -128,24 +131,25 @@ public final class JobRunner {
             deadline.close();
             switch (outcome) {
                 case Outcome.Finished finished -> complete(jobId, tools, finished.summary(), maxZipBytes(job));
-                case Outcome.Failed failed -> fail(jobId, failed.reason());
+                case Outcome.Failed failed -> failKeeping(jobId, failed.reason(), sandbox);
             }
         } catch (LaunchException e) {
-            fail(jobId, "the sandbox could not be started: " + e.getMessage());
+            fail(jobId, "the sandbox could not be started: " + e.getMessage(),
+                    KeptWorkspace.Nothing.noFiles("its sandbox never started"));
         } catch (SandboxLostException e) {
-            fail(jobId, "the sandbox was lost: " + e.getMessage());
+            failKeeping(jobId, "the sandbox was lost: " + e.getMessage(), sandbox);
         } catch (InterruptedException e) {
-            // Out of time, cancelled (then the job is already cancelled and this is refused), or shutting down.
-            Thread.interrupted();
-            fail(jobId, deadline != null && deadline.expired() ? deadline.reason()
-                    : "the control plane shut down while the job ran");
+            // Out of time, cancelled (then the job is already cancelled and only its zip is recorded), or shutting down.
+            stop(deadline);
+            failKeeping(jobId, deadline != null && deadline.expired() ? deadline.reason()
+                    : "the control plane shut down while the job ran", sandbox);
         } catch (Exception e) {
-            Thread.interrupted();
+            stop(deadline);
             if (deadline != null && deadline.expired()) {
-                fail(jobId, deadline.reason());
+                failKeeping(jobId, deadline.reason(), sandbox);
             } else {
                 log.error("Job {} failed unexpectedly", jobId, e);
-                fail(jobId, "internal error: " + e.getMessage());
+                failKeeping(jobId, "internal error: " + e.getMessage(), sandbox);
             }
         } finally {
             // Clean up even when interrupted: the sandbox must not outlive its job.
@@ -164,6 +168,14 @@ public final class JobRunner {
         }
     }
 
+    /** Stops the job's deadline and forgets an interrupt, so that keeping what the job left is not cut short. */
+    private static void stop(@Nullable JobDeadline deadline) {
+        if (deadline != null) {
+            deadline.close();
+        }
+        Thread.interrupted();
+    }
+
     /**
      * A zip holds no more than its workspace, which its disk caps, but for what a zip stores whole:
      * hard links and sparse files. Past this the upload stops, so the host never stores more.
@@ -173,64 +185,118 @@ public final class JobRunner {
     }
 
     private void complete(String jobId, ToolRunner tools, String summary, long maxZipBytes) throws Exception {
-        var digest = sha256();
-        long[] received = {0};
-        try (var upload = artifacts.begin(jobId)) {
-            var result = tools.run(ToolCall.newBuilder().setCallId("archive")
-                    .setArchive(ArchiveAction.getDefaultInstance()).build(), ARCHIVE_TIMEOUT, event -> {
-                        if (event.hasArchiveChunk()) {
-                            var bytes = event.getArchiveChunk().toByteArray();
-                            digest.update(bytes);
-                            received[0] += bytes.length;
-                            if (received[0] > maxZipBytes) {
-                                return; // counted, never stored: the job fails below
-                            }
-                            try {
-                                upload.write(bytes);
-                            } catch (IOException e) {
-                                throw new UncheckedIOException(e);
-                            }
-                        }
-                    });
-            if (!result.getError().isEmpty()) {
-                fail(jobId, "the workspace could not be archived: " + result.getError());
-                return;
+        var archived = archiver.fromDaemon(jobId, "archive", tools, ARCHIVE_TIMEOUT, maxZipBytes, true);
+        switch (archived) {
+            case Archived.Stored stored -> {
+                var kept = new KeptWorkspace.Zip(stored.bytes(), stored.sha256(), false);
+                // The zip is stored: say so before the terminal status, which must be the job's last event
+                // (a watcher stops once the job has ended and it has seen every event).
+                announce(jobId, kept);
+                var fields = new HashMap<>(JobStore.fieldsOf(kept));
+                fields.put("summary", summary);
+                if (!store.transition(jobId, JobStatus.COMPLETE, null, fields).applied()) {
+                    // Cancelled meanwhile: it keeps what it made, as a partial zip.
+                    store.recordKept(jobId, new KeptWorkspace.Zip(stored.bytes(), stored.sha256(), true));
+                }
             }
-            if (received[0] > maxZipBytes) {
-                fail(jobId, "the workspace's zip grew past " + (maxZipBytes >> 20) + " MiB, more than the job's disk "
-                        + "holds (a zip stores hard links and sparse files whole)");
-                return;
-            }
-            var sha256 = HexFormat.of().formatHex(digest.digest());
-            if (received[0] != result.getArchive().getBytes() || !sha256.equals(result.getArchive().getSha256())) {
-                fail(jobId, "the zip arrived damaged (" + received[0] + " of " + result.getArchive().getBytes() + " bytes)");
-                return;
-            }
-            upload.commit();
-            // The zip is stored: say so before the terminal status, which must be the job's last event
-            // (a watcher stops once the job has ended and it has seen every event).
-            store.appendEvent(jobId, JobEvent.newBuilder().setArtifactReady(ArtifactReady.newBuilder()
-                    .setDownloadUrl("/download/" + jobId).setBytes(received[0]).setSha256(sha256)));
-            store.transition(jobId, JobStatus.COMPLETE, null,
-                    Map.of("artifact_bytes", Long.toString(received[0]), "artifact_sha256", sha256, "summary", summary));
-        } catch (TimeoutException e) {
-            fail(jobId, "the workspace could not be archived within " + ARCHIVE_TIMEOUT.toMinutes() + " min");
+            case Archived.Refused refused -> fail(jobId, refused.reason(), KeptWorkspace.Nothing.lost(refused.reason()));
+            case Archived.Empty empty -> throw new IllegalStateException("a complete job's zip is kept even when empty");
         }
     }
 
-    /** Fails the job, unless it is leaving this control plane: then it stays for its next owner to resume. */
-    private void fail(String jobId, String reason) {
+    /**
+     * Fails the job and keeps what its workspace holds as a partial zip; for a job already cancelled,
+     * only keeps it. Bounded: a zip that takes longer than {@link KeptWorkspace#PARTIAL_ZIP_TIME} is not kept.
+     */
+    private void failKeeping(String jobId, String reason, @Nullable Sandbox sandbox) {
         if (leaving(jobId)) {
             log.info("Job {} is left for its next owner to resume ({})", jobId, reason);
             return;
         }
-        if (store.transition(jobId, JobStatus.ERROR, reason, Map.of()).applied()) {
+        var job = store.find(jobId).orElse(null);
+        if (job == null || job.status() == JobStatus.COMPLETE) {
+            return;
+        }
+        var kept = keep(job, sandbox);
+        if (leaving(jobId)) {
+            log.info("Job {} is left for its next owner to resume ({})", jobId, reason);
+            return;
+        }
+        fail(jobId, reason, kept);
+    }
+
+    /** Fails the job with what it keeps; a job that has already ended (cancelled) only gets what it keeps. */
+    private void fail(String jobId, String reason, KeptWorkspace kept) {
+        if (leaving(jobId)) {
+            log.info("Job {} is left for its next owner to resume ({})", jobId, reason);
+            return;
+        }
+        announce(jobId, kept);
+        if (store.transition(jobId, JobStatus.ERROR, reason, JobStore.fieldsOf(kept)).applied()) {
             log.info("Job {} failed: {}", jobId, reason);
+        } else {
+            store.recordKept(jobId, kept);
         }
     }
 
-    private static MessageDigest sha256() throws NoSuchAlgorithmException {
-        return MessageDigest.getInstance("SHA-256");
+    /** Tells watchers a zip is stored (before the terminal status when the job has not ended yet). */
+    private void announce(String jobId, KeptWorkspace kept) {
+        if (kept instanceof KeptWorkspace.Zip zip) {
+            store.appendEvent(jobId, JobEvent.newBuilder().setArtifactReady(ArtifactReady.newBuilder()
+                    .setDownloadUrl("/download/" + jobId).setBytes(zip.bytes()).setSha256(zip.sha256())
+                    .setPartial(zip.partial())));
+        }
+    }
+
+    /**
+     * Zips what a job that did not complete left: through its daemon while it is attached, else from
+     * the host for a local sandbox that has ended. A sandbox that is gone with its files keeps nothing.
+     */
+    private KeptWorkspace keep(Job job, @Nullable Sandbox sandbox) {
+        if (sandbox == null) {
+            return KeptWorkspace.Nothing.noFiles("its sandbox never started");
+        }
+        var jobId = job.id();
+        Thread.interrupted();
+        var timeout = KeptWorkspace.PARTIAL_ZIP_TIME;
+        var started = Instant.now();
+        try {
+            Archived archived = null;
+            if (sandbox.exitReason().isEmpty()) {
+                var tools = new SandboxToolRunner(jobId, sandbox, sessions, PARTIAL_REATTACH);
+                try {
+                    archived = archiver.fromDaemon(jobId, "archive-partial", tools, timeout, maxZipBytes(job), false);
+                } catch (SandboxLostException e) {
+                    log.info("Job {}: no daemon to zip what it left ({})", jobId, e.getMessage());
+                }
+            }
+            if (archived == null) {
+                // From the host only once every process of the sandbox is gone, so nothing moves under the zip.
+                var onHost = sandbox.workspaceOnHost();
+                if (sandbox.exitReason().isEmpty()) {
+                    return KeptWorkspace.Nothing.lost("its sandbox's daemon did not answer within "
+                            + WorkspaceArchiver.words(PARTIAL_REATTACH));
+                }
+                if (onHost.isEmpty()) {
+                    return KeptWorkspace.Nothing.lost("its sandbox had ended, and its files with it");
+                }
+                var left = timeout.minus(Duration.between(started, Instant.now()));
+                archived = archiver.fromHost(jobId, onHost.get(), left.isNegative() ? Duration.ZERO : left, maxZipBytes(job));
+            }
+            return switch (archived) {
+                case Archived.Stored stored -> {
+                    log.info("Job {} keeps a partial zip of {} bytes", jobId, stored.bytes());
+                    yield new KeptWorkspace.Zip(stored.bytes(), stored.sha256(), true);
+                }
+                case Archived.Empty empty -> KeptWorkspace.Nothing.noFiles("its workspace was empty");
+                case Archived.Refused refused -> KeptWorkspace.Nothing.lost(refused.reason());
+            };
+        } catch (InterruptedException e) {
+            return KeptWorkspace.Nothing.lost("the control plane stopped while zipping it");
+        } catch (IOException | RuntimeException e) {
+            log.warn("Job {}: what it left could not be zipped", jobId, e);
+            return KeptWorkspace.Nothing.lost("it could not be zipped (" + e.getMessage() + ")");
+        }
     }
 
     private static void deleteRecursively(Path root) {

@@ -24,17 +24,24 @@ final class SandboxToolRunner implements ToolRunner {
     private final String jobId;
     private final Sandbox sandbox;
     private final SessionRegistry sessions;
+    private final Duration reattachTimeout;
 
     SandboxToolRunner(String jobId, Sandbox sandbox, SessionRegistry sessions) {
+        this(jobId, sandbox, sessions, REATTACH_TIMEOUT);
+    }
+
+    /** Waits at most {@code reattachTimeout} for a daemon that is between two Attach streams. */
+    SandboxToolRunner(String jobId, Sandbox sandbox, SessionRegistry sessions, Duration reattachTimeout) {
         this.jobId = jobId;
         this.sandbox = sandbox;
         this.sessions = sessions;
+        this.reattachTimeout = reattachTimeout;
     }
 
     @Override
     public ToolResult run(ToolCall call, Duration timeout, Consumer<ToolEvent> events)
             throws SandboxLostException, TimeoutException, InterruptedException {
-        var session = DaemonWait.await(jobId, sandbox, sessions, REATTACH_TIMEOUT);
+        var session = DaemonWait.await(jobId, sandbox, sessions, reattachTimeout);
         var pending = session.call(call, events);
         try {
             return pending.get(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -9,6 +9,7 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.nomadshell.controlplane.artifact.KeptWorkspace;
 import io.nomadshell.controlplane.job.Job;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.job.SandboxResources;
@@ -154,6 +155,32 @@ public final class JobStore {
         return events;
     }
 
+    /** The job's fields that say what it keeps of its workspace (set with its terminal status). */
+    public static Map<String, String> fieldsOf(KeptWorkspace kept) {
+        return switch (kept) {
+            case KeptWorkspace.Zip zip -> Map.of("artifact_bytes", Long.toString(zip.bytes()),
+                    "artifact_sha256", zip.sha256(), "artifact_partial", zip.partial() ? "1" : "0");
+            case KeptWorkspace.Nothing nothing -> Map.of("artifact_note", nothing.note());
+        };
+    }
+
+    /** The field that makes watchers of a cancelled job wait for its partial zip until {@code dueBy}. */
+    public static Map<String, String> artifactDueBy(Instant dueBy) {
+        return Map.of("artifact_due_by", Long.toString(dueBy.toEpochMilli()));
+    }
+
+    /** Records what a job that has already ended (cancelled while it ran) keeps; watchers stop waiting for it. */
+    public void recordKept(String id, KeptWorkspace kept) {
+        var key = Keys.job(id);
+        if (redis.exists(key) == 0) {
+            return;
+        }
+        redis.hset(key, fieldsOf(kept));
+        redis.hdel(key, "artifact_due_by");
+        // Wakes watchers waiting for the zip (pub/sub is their hint that something changed).
+        redis.publish(Keys.EVENTS_CHANNEL, id);
+    }
+
     /** Counts model usage (and what it cost, in US dollars) toward the job's totals. */
     public void addUsage(String id, int steps, long promptTokens, long completionTokens, double costUsd) {
         var key = Keys.job(id);
@@ -222,6 +249,9 @@ public final class JobStore {
                 Long.parseLong(f.getOrDefault("prompt_tokens", "0")),
                 Long.parseLong(f.getOrDefault("completion_tokens", "0")),
                 Long.parseLong(f.getOrDefault("artifact_bytes", "0")),
+                "1".equals(f.get("artifact_partial")),
+                f.get("artifact_note"),
+                optionalInstant(f.get("artifact_due_by")),
                 Double.parseDouble(f.getOrDefault("cost_usd", "0")),
                 sandbox(f));
     }

@@ -2,6 +2,7 @@ package io.nomadshell.controlplane.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.nomadshell.controlplane.artifact.KeptWorkspace;
 import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.job.SandboxResources;
@@ -51,6 +52,40 @@ class JobStoreTest {
         assertThat(events).hasSize(1);
         assertThat(events.get(0).getSequence()).isEqualTo(1);
         assertThat(events.get(0).getStatusChanged().getStatus()).isEqualTo("pending");
+    }
+
+    @Test
+    void aCancelledJobWaitsForItsPartialZipUntilItIsRecorded() {
+        var id = store.create(JobIds.next(), "alice", "build it", SandboxResources.DEFAULT, Instant.now(), null);
+        store.transition(id, JobStatus.STARTING, null, Map.of());
+        store.transition(id, JobStatus.RUNNING, null, Map.of());
+        var dueBy = Instant.now().plusSeconds(60);
+        store.transition(id, JobStatus.CANCELLED, null, JobStore.artifactDueBy(dueBy));
+        var cancelled = store.find(id).orElseThrow();
+        assertThat(cancelled.artifactComing(Instant.now())).isTrue();
+        assertThat(cancelled.artifactComing(dueBy)).as("a bounded wait").isFalse();
+
+        store.recordKept(id, new KeptWorkspace.Zip(1234, "ab12", true));
+
+        var kept = store.find(id).orElseThrow();
+        assertThat(kept.status()).isEqualTo(JobStatus.CANCELLED);
+        assertThat(kept.artifactComing(Instant.now())).isFalse();
+        assertThat(kept.artifactPartial()).isTrue();
+        assertThat(kept.artifactBytes()).isEqualTo(1234);
+        assertThat(kept.artifactNote()).isNull();
+    }
+
+    @Test
+    void aFailedJobThatKeptNothingSaysWhy() {
+        var id = store.create(JobIds.next(), "alice", "build it", SandboxResources.DEFAULT, Instant.now(), null);
+        store.transition(id, JobStatus.STARTING, null, Map.of());
+        store.transition(id, JobStatus.ERROR, "the model failed",
+                JobStore.fieldsOf(KeptWorkspace.Nothing.noFiles("its workspace was empty")));
+
+        var job = store.find(id).orElseThrow();
+        assertThat(job.artifactPartial()).isFalse();
+        assertThat(job.artifactBytes()).isZero();
+        assertThat(job.artifactNote()).isEqualTo("left no files (its workspace was empty)");
     }
 
     @Test

@@ -22,6 +22,7 @@ final class JobMessages {
                 .setTotalTokens(job.totalTokens())
                 .setCostUsd(job.costUsd())
                 .setArtifactBytes(job.artifactBytes())
+                .setArtifactPartial(job.artifactPartial())
                 .setCpuMhz(job.sandbox().cpuMhz())
                 .setMemoryMb(job.sandbox().memoryMb())
                 .setTimeoutSeconds((int) job.sandbox().timeout().toSeconds())
@@ -37,7 +38,7 @@ final class JobMessages {
         if (job.error() != null) {
             message.setError(job.error());
         }
-        if (job.status() == JobStatus.COMPLETE) {
+        if (job.status() == JobStatus.COMPLETE || job.artifactPartial()) {
             message.setDownloadUrl("/download/" + job.id());
         }
         return message.build();

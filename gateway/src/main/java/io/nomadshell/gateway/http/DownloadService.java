@@ -15,9 +15,10 @@ import io.nomadshell.gateway.auth.AccessGuard;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * {@code GET /download/{job_id}}: the finished zip, streamed from disk (transcoding would buffer it
- * whole). 404 for a job the caller cannot see, 409 before the job is complete. The caller is the
- * owner {@link AccessGuard} authenticated.
+ * {@code GET /download/{job_id}}: the job's zip, streamed from disk (transcoding would buffer it
+ * whole): a complete job's project, or the partial zip of one that failed or was cancelled. 404 for a
+ * job the caller cannot see, 409 before the job has ended or when it left nothing (the message says
+ * why). The caller is the owner {@link AccessGuard} authenticated.
  */
 public final class DownloadService implements HttpService {
     private final JobManager jobs;

@@ -91,7 +91,9 @@ function showJob(id) {
       $('job-meta').textContent = `${job.steps || 0} steps · ${job.total_tokens || 0} tokens`
         + (job.artifact_bytes ? ` · zip ${job.artifact_bytes} bytes` : '');
       const ended = ['complete', 'error', 'cancelled'].includes(job.status);
-      $('download').hidden = job.status !== 'complete';
+      // A complete job's project, or what a job that failed or was cancelled left (partial).
+      $('download').hidden = !job.download_url;
+      $('download').textContent = job.artifact_partial ? 'Download partial zip' : 'Download zip';
       $('cancel').hidden = ended;
       $('previews').hidden = job.status !== 'running';
       if (job.error) {
@@ -154,7 +156,7 @@ function showJob(id) {
     if (!fields.id) return false;
     last = Number(fields.id);
     const event = JSON.parse(fields.data);
-    $('events').append(render(fields.event, event));
+    show(fields.event, event);
     $('events').scrollTop = $('events').scrollHeight;
     if (fields.event === 'status_changed' || fields.event === 'artifact_ready') refresh();
     return false;
@@ -165,23 +167,61 @@ function showJob(id) {
   return () => abort.abort();
 }
 
+// The assistant's answer streams in pieces (assistant_delta): they grow one bubble per step, which
+// the whole answer (assistant_message) then replaces. A step whose pieces were not seen (a stream
+// resumed later on) gets its whole answer as a bubble of its own.
+function show(kind, event) {
+  if (kind === 'assistant_delta' || kind === 'assistant_message') {
+    const step = event[kind]?.step ?? 0;
+    const bubble = document.querySelector(`#events li.assistant_message.streaming[data-step="${step}"]`);
+    if (bubble) {
+      const text = bubble.querySelector('.text');
+      if (kind === 'assistant_delta') {
+        text.textContent += event.assistant_delta?.text || '';
+      } else {
+        text.textContent = event.assistant_message?.text || '';
+        bubble.classList.remove('streaming');
+      }
+      bubble.dataset.sequence = event.sequence;
+      bubble.querySelector('.seq').textContent = String(event.sequence).padStart(3, ' ');
+      return;
+    }
+  }
+  if (kind === 'status_changed') {
+    // An answer cut short by the job's end stays as far as it came, no longer marked as growing.
+    document.querySelectorAll('#events li.streaming').forEach((bubble) => bubble.classList.remove('streaming'));
+  }
+  $('events').append(render(kind, event));
+}
+
 function render(kind, event) {
   const item = document.createElement('li');
   item.className = kind;
   item.dataset.sequence = event.sequence;
+  if (kind === 'assistant_delta') {
+    // The first piece of a step's answer opens its bubble, which the next pieces grow.
+    item.className = 'assistant_message streaming';
+    item.dataset.step = event.assistant_delta?.step ?? 0;
+  }
   const text = {
     status_changed: () => `● ${event.status_changed?.status}${event.status_changed?.error ? ': ' + event.status_changed.error : ''}`,
     assistant_message: () => event.assistant_message?.text,
+    assistant_delta: () => event.assistant_delta?.text,
     tool_started: () => `▶ ${event.tool_started?.tool} ${event.tool_started?.arguments || ''}`,
     tool_output: () => event.tool_output?.text,
     tool_finished: () => `${event.tool_finished?.ok ? '✓' : '✗'} ${event.tool_finished?.duration_ms || 0} ms`,
-    artifact_ready: () => `● zip ready: ${event.artifact_ready?.bytes} bytes`,
+    artifact_ready: () => (event.artifact_ready?.partial
+      ? `● partial zip kept: ${event.artifact_ready?.bytes} bytes, what the job left in its workspace`
+      : `● zip ready: ${event.artifact_ready?.bytes} bytes`),
     screenshot: () => `◧ screenshot (${event.screenshot?.call_id})`,
   }[kind];
   const seq = document.createElement('span');
   seq.className = 'seq';
   seq.textContent = String(event.sequence).padStart(3, ' ');
-  item.append(seq, text ? text() || '' : kind);
+  const body = document.createElement('span');
+  body.className = 'text';
+  body.textContent = text ? text() || '' : kind;
+  item.append(seq, body);
   if (kind === 'screenshot') item.append(screenshot(event.screenshot));
   return item;
 }

@@ -115,7 +115,8 @@ public final class LocalLauncher implements SandboxLauncher {
                     jobId, process.pid(), uid.uid(), cgroup == null ? "without" : "with",
                     disk == null ? "no" : limited.diskLimitBytes() / (1L << 20) + " MiB", logFile);
             // Released in reverse: the stage and /etc files, the workspace mount, then the uid.
-            return LocalSandbox.watch(jobId, process, cgroup, held.reversed(), logFile, limited.memoryLimitBytes());
+            return LocalSandbox.watch(jobId, process, cgroup, held.reversed(), logFile, workspace,
+                    limited.memoryLimitBytes());
         } catch (IOException e) {
             throw new LaunchException("the sandbox could not be started: " + e.getMessage(), e);
         } finally {

@@ -36,6 +36,7 @@ final class LocalSandbox implements Sandbox {
     private final @Nullable SandboxCgroup cgroup;
     private final List<AutoCloseable> held;
     private final Path logFile;
+    private final Path workspace;
     private final long memoryLimitBytes;
     private final AtomicReference<@Nullable String> exitReason = new AtomicReference<>();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -47,12 +48,14 @@ final class LocalSandbox implements Sandbox {
             @Nullable SandboxCgroup cgroup,
             List<AutoCloseable> held,
             Path logFile,
+            Path workspace,
             long memoryLimitBytes) {
         this.jobId = jobId;
         this.process = process;
         this.cgroup = cgroup;
         this.held = List.copyOf(held);
         this.logFile = logFile;
+        this.workspace = workspace;
         this.memoryLimitBytes = memoryLimitBytes;
         this.watcher = Thread.ofVirtual().name("sandbox-watch-" + jobId).unstarted(this::awaitExit);
     }
@@ -68,8 +71,9 @@ final class LocalSandbox implements Sandbox {
             @Nullable SandboxCgroup cgroup,
             List<AutoCloseable> held,
             Path logFile,
+            Path workspace,
             long memoryLimitBytes) {
-        LocalSandbox sandbox = new LocalSandbox(jobId, process, cgroup, held, logFile, memoryLimitBytes);
+        LocalSandbox sandbox = new LocalSandbox(jobId, process, cgroup, held, logFile, workspace, memoryLimitBytes);
         sandbox.watcher.start();
         return sandbox;
     }
@@ -82,6 +86,12 @@ final class LocalSandbox implements Sandbox {
     @Override
     public Optional<String> exitReason() {
         return Optional.ofNullable(exitReason.get());
+    }
+
+    /** The workspace directory (its disk mounted on it until {@link #close()}). */
+    @Override
+    public Optional<Path> workspaceOnHost() {
+        return closed.get() ? Optional.empty() : Optional.of(workspace);
     }
 
     private void awaitExit() {
