@@ -38,6 +38,7 @@ public final class JobContext implements AutoCloseable {
             word for word. Keep what you must not forget in your notes (the notes tool).""";
     static final String LOST = "error: the control plane running this job stopped while this call ran, so its result is lost."
             + " It was not run again: check the workspace to see whether it took effect.";
+    private static final String SHORTENED = "\n[... %d characters not shown: print less at a time, e.g. with head, tail or grep ...]\n";
     private static final String OUT_OF_LINE = "\n[... %d characters not shown. The whole output is stored as %s:"
             + " recall with handle \"%s\" searches it, or reads it from an offset ...]\n";
     private static final ObjectMapper JSON = ObjectMappers.jsonMapper();
@@ -203,7 +204,10 @@ public final class JobContext implements AutoCloseable {
         var budget = budget();
         if (!ContextTools.NAMES.contains(call.function().name()) && Tokens.count(result) > budget.part()) {
             handle = store.putOutput(jobId, result);
-            shown = Tokens.shorten(result, budget.part(), OUT_OF_LINE.replace("%s", handle));
+            // Without the recall tool (a small window) the model is not pointed at it.
+            var marker = offer(budget).tools().stream().anyMatch(tool -> tool.asFunction().function().name().equals("recall"))
+                    ? OUT_OF_LINE.replace("%s", handle) : SHORTENED;
+            shown = Tokens.shorten(result, budget.part(), marker);
         }
         var entry = new LinkedHashMap<String, Object>();
         entry.put("kind", "tool");

@@ -46,7 +46,8 @@ public final class ValidToolCalls {
         requireNonNull(message, "message");
         var original = message.toolCalls().orElse(List.of());
         if (original.isEmpty()) {
-            return new Repaired(message, Map.of());
+            // An assistant message needs content or calls to be sent back.
+            return new Repaired(message.content().isPresent() ? message : message.toBuilder().content("").build(), Map.of());
         }
         var calls = new ArrayList<ChatCompletionMessageToolCall>();
         var errors = new LinkedHashMap<String, String>();
