@@ -63,7 +63,7 @@ public final class AgentLoop {
     private static final String NUDGE = "Continue the task using the tools, and call finish when it is complete.";
     private static final String CUT = "Your answer was cut at the output limit of %d tokens%s. Give a shorter answer"
             + " (smaller steps, shorter files: write a long file in parts, with edit_file or exec).";
-    static final String NO_TOOLS = "the model endpoint does not pass tools to the model (%s): the job cannot use its"
+    private static final String NO_TOOLS = "the model endpoint does not pass tools to the model (%s): the job cannot use its"
             + " sandbox. Start llama-server with --jinja and a model whose chat template supports tools, or choose another model.";
     private static final int MAX_NUDGES = 2;
     private static final double SHRINK = 1.25;

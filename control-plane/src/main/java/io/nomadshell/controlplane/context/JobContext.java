@@ -270,7 +270,7 @@ public final class JobContext implements AutoCloseable {
             var budget = budget();
             var offer = offer(budget);
             var task = task(budget);
-            var context = contextMessage();
+            var context = contextMessage(budget);
             int fixed = MessageTokens.count(offer.system()) + MessageTokens.count(task) + offer.tokens()
                     + MessageTokens.REPLY_PRIMING + budget.safety() + (context == null ? 0 : MessageTokens.count(context));
             int room = budget.total() - fixed;
@@ -382,16 +382,18 @@ public final class JobContext implements AutoCloseable {
         return Math.max(condensed + 1, Math.min(from, turns.size() - 1));
     }
 
-    private @Nullable ChatCompletionMessageParam contextMessage() {
+    /** The summary and the notes, each within its share (which shrinks when the model's ratio grows). */
+    private @Nullable ChatCompletionMessageParam contextMessage(ContextBudget budget) {
         if (summary.isEmpty() && notes.isEmpty()) {
             return null;
         }
         var text = new StringBuilder();
         if (!summary.isEmpty()) {
-            text.append("Summary of the earlier steps (condensed; recall finds their details):\n").append(summary);
+            text.append("Summary of the earlier steps (condensed; recall finds their details):\n")
+                    .append(Tokens.shorten(summary, budget.summary(), "\n[...]\n"));
         }
         if (!notes.isEmpty()) {
-            text.append(text.isEmpty() ? "" : "\n\n").append("Your notes:\n").append(notes);
+            text.append(text.isEmpty() ? "" : "\n\n").append("Your notes:\n").append(Tokens.shorten(notes, budget.notes(), "\n[...]\n"));
         }
         return user(text.toString());
     }
