@@ -180,10 +180,7 @@ public final class JobContext implements AutoCloseable {
         }
     }
 
-    /**
-     * Shows every image of the job as its text description from now on: the model endpoint refused
-     * image parts. Images the transcript never had are not affected.
-     */
+    /** Shows every image in the context as its text description: the model endpoint refused image parts. */
     public void dropImages() {
         turns.forEach(Turn::dropImages);
     }
@@ -205,8 +202,7 @@ public final class JobContext implements AutoCloseable {
         if (!ContextTools.NAMES.contains(call.function().name()) && Tokens.count(result) > budget.part()) {
             handle = store.putOutput(jobId, result);
             // Without the recall tool (a small window) the model is not pointed at it.
-            var marker = offer(budget).tools().stream().anyMatch(tool -> tool.asFunction().function().name().equals("recall"))
-                    ? OUT_OF_LINE.replace("%s", handle) : SHORTENED;
+            var marker = offer(budget).recall() ? OUT_OF_LINE.replace("%s", handle) : SHORTENED;
             shown = Tokens.shorten(result, budget.part(), marker);
         }
         var entry = new LinkedHashMap<String, Object>();
@@ -269,7 +265,7 @@ public final class JobContext implements AutoCloseable {
         for (int attempt = 0; ; attempt++) {
             var budget = budget();
             var offer = offer(budget);
-            var task = task(budget);
+            var task = task(budget, offer.recall());
             var context = contextMessage(budget);
             int fixed = MessageTokens.count(offer.system()) + MessageTokens.count(task) + offer.tokens()
                     + MessageTokens.REPLY_PRIMING + budget.safety() + (context == null ? 0 : MessageTokens.count(context));
@@ -315,7 +311,7 @@ public final class JobContext implements AutoCloseable {
     }
 
     /** The tools offered and the system prompt that goes with them. */
-    private record Offer(int room, List<ChatCompletionTool> tools, int tokens, ChatCompletionMessageParam system) {}
+    private record Offer(int room, List<ChatCompletionTool> tools, int tokens, ChatCompletionMessageParam system, boolean recall) {}
 
     /**
      * The tools that fit in the budget's share, in the catalogue's order of need; the first two
@@ -338,14 +334,17 @@ public final class JobContext implements AutoCloseable {
         var names = offered.stream().map(tool -> tool.asFunction().function().name()).toList();
         var guide = names.containsAll(ContextTools.NAMES) ? GUIDE : "";
         var system = ChatCompletionMessageParam.ofSystem(ChatCompletionSystemMessageParam.builder().content(systemPrompt + guide).build());
-        offer = new Offer(room, List.copyOf(offered), offered.isEmpty() ? 0 : MessageTokens.countTools(offered), system);
+        offer = new Offer(room, List.copyOf(offered), offered.isEmpty() ? 0 : MessageTokens.countTools(offered), system,
+                names.contains("recall"));
         return offer;
     }
 
-    private ChatCompletionMessageParam task(ContextBudget budget) {
+    private ChatCompletionMessageParam task(ContextBudget budget, boolean recall) {
         if (task == null || taskLimit != budget.task()) {
             taskLimit = budget.task();
-            task = user(Tokens.shorten(taskText, taskLimit, "\n[... %d characters of the task not shown; recall searches the whole task ...]\n"));
+            task = user(Tokens.shorten(taskText, taskLimit, recall
+                    ? "\n[... %d characters of the task not shown; recall searches the whole task ...]\n"
+                    : "\n[... %d characters of the task not shown ...]\n"));
         }
         return task;
     }
