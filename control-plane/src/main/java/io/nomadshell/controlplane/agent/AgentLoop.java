@@ -216,6 +216,10 @@ public final class AgentLoop {
         boolean shrunk = false;
         boolean imagesDropped = false;
         while (true) {
+            if (!profile.acceptsImages()) {
+                // Another job may have learnt it since this one's images were shown.
+                context.dropImages();
+            }
             JobContext.Prompt prompt;
             try {
                 prompt = context.prompt();
@@ -254,7 +258,6 @@ public final class AgentLoop {
                         }
                         log.info("Job {}: the model endpoint refused images; describing them in words from now on", jobId);
                         profile.refuseImages();
-                        context.dropImages();
                         imagesDropped = true;
                     }
                     case TOOLS_UNSUPPORTED -> throw new JobFailed(NO_TOOLS.formatted(e.getMessage()));
