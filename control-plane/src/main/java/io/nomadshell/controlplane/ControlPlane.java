@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.nomadshell.controlplane.agent.AgentLoop;
 import io.nomadshell.controlplane.model.ModelClient;
 import io.nomadshell.controlplane.agent.ToolCatalogue;
+import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.context.JobContexts;
 import io.nomadshell.controlplane.artifact.ArtifactStore;
 import io.nomadshell.controlplane.dispatch.Dispatcher;
@@ -83,9 +84,11 @@ public final class ControlPlane implements AutoCloseable {
         var tokens = new JobTokens(secret, Clock.systemUTC());
         var jupyterTokens = new JupyterTokens(secret);
         var artifacts = new ArtifactStore(dataDir.resolve("artifacts"));
-        var model = remember(ModelClient.connect(options.model(), 0));
-        var contexts = new JobContexts(new ContextStore(redis), options.context().contextTokensFor(options.model().model()),
-                ToolCatalogue.definitions(), AgentLoop.SYSTEM_PROMPT);
+        var model = remember(ModelClient.connect(options.model(), options.context().contextTokens()));
+        int budget = ContextOptions.promptBudget(model.profile().window(), options.model().maxOutputTokens());
+        log.info("Model {}: a context window of {} tokens, prompts of at most {}", model.model(), model.profile().window(), budget);
+        var contexts = new JobContexts(new ContextStore(redis), budget, model.profile(), ToolCatalogue.definitions(),
+                AgentLoop.SYSTEM_PROMPT);
         var agent = new AgentLoop(model, store, options.limits(), contexts, options.context());
         var workspaces = Files.createDirectories(dataDir.resolve("workspaces"));
         options.launcher().reclaimLeftovers(workspaces);
@@ -113,9 +116,8 @@ public final class ControlPlane implements AutoCloseable {
         var controlPlane = new ControlPlane(options);
         controlPlane.dispatcher.start();
 
-        log.info("Control plane {} started: up to {} jobs at once, model {}, prompts of at most {} tokens",
-                options.replicaId(), options.maxRunning(), options.model().model(),
-                options.context().contextTokensFor(options.model().model()));
+        log.info("Control plane {} started: up to {} jobs at once, model {}",
+                options.replicaId(), options.maxRunning(), options.model().model());
         return controlPlane;
     }
 

@@ -2,18 +2,24 @@ package io.nomadshell.controlplane.agent;
 
 import static java.util.Objects.requireNonNull;
 
+import com.openai.core.JsonMissing;
 import com.openai.models.chat.completions.ChatCompletionMessage;
 import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionMessageParam;
+import com.openai.models.chat.completions.ChatCompletionTool;
+import io.nomadshell.controlplane.context.BudgetTooSmallException;
 import io.nomadshell.controlplane.context.ContextCall;
 import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.context.JobContext;
 import io.nomadshell.controlplane.context.JobContexts;
+import io.nomadshell.controlplane.context.MessageTokens;
+import io.nomadshell.controlplane.context.ValidToolCalls;
 import io.nomadshell.controlplane.job.Job;
 import io.nomadshell.controlplane.model.ModelAnswer;
 import io.nomadshell.controlplane.model.ModelClient;
 import io.nomadshell.controlplane.model.ModelException;
 import io.nomadshell.controlplane.model.ModelListener;
+import io.nomadshell.controlplane.model.ModelProfile;
 import io.nomadshell.controlplane.model.ModelRequest;
 import io.nomadshell.controlplane.model.TokenUsage;
 import io.nomadshell.controlplane.session.SandboxLostException;
@@ -33,8 +39,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One job's conversation with the model: ask for the next step, run the tool calls it returns,
@@ -44,6 +53,7 @@ import org.jspecify.annotations.Nullable;
  * as it happens.
  */
 public final class AgentLoop {
+    private static final Logger log = LoggerFactory.getLogger(AgentLoop.class);
     public static final String SYSTEM_PROMPT = """
             You are a coding agent. You work alone in a sandboxed Linux machine whose workspace \
             directory (your current directory) holds the project; it has no network access. Use the \
@@ -51,10 +61,16 @@ public final class AgentLoop {
             is done, call finish with a short summary: the workspace is then delivered to the user \
             as a zip, so leave in it exactly the files the user should get.""";
     private static final String NUDGE = "Continue the task using the tools, and call finish when it is complete.";
+    private static final String CUT = "Your answer was cut at the output limit of %d tokens%s. Give a shorter answer"
+            + " (smaller steps, shorter files: write a long file in parts, with edit_file or exec).";
+    private static final String NO_TOOLS = "the model endpoint does not pass tools to the model (%s): the job cannot use its"
+            + " sandbox. Start llama-server with --jinja and a model whose chat template supports tools, or choose another model.";
     private static final int MAX_NUDGES = 2;
+    private static final double SHRINK = 1.25;
     private static final Duration TOOL_GRACE = Duration.ofSeconds(30);
 
     private final ModelClient model;
+    private final ModelProfile profile;
     private final JobStore store;
     private final AgentLimits limits;
     private final JobContexts contexts;
@@ -62,6 +78,7 @@ public final class AgentLoop {
 
     public AgentLoop(ModelClient model, JobStore store, AgentLimits limits, JobContexts contexts, ContextOptions budgets) {
         this.model = requireNonNull(model, "model");
+        this.profile = model.profile();
         this.store = requireNonNull(store, "store");
         this.limits = requireNonNull(limits, "limits");
         this.contexts = requireNonNull(contexts, "contexts");
@@ -82,59 +99,91 @@ public final class AgentLoop {
                 return new Outcome.Finished(finishedBefore.get());
             }
             return loop(job, tools, context, deadline);
+        } catch (JobFailed e) {
+            return new Outcome.Failed(e.getMessage());
         }
     }
 
+    /**
+     * Steps until {@code finish} or a limit. A step is an answer that was acted on: its calls run, or
+     * it was cut and the model told so. An answer without calls is nudged and is not a step; only
+     * {@value #MAX_NUDGES} in a row are.
+     */
     private Outcome loop(Job job, ToolRunner tools, JobContext context, Instant deadline)
-            throws InterruptedException, SandboxLostException {
+            throws InterruptedException, SandboxLostException, JobFailed {
         int nudges = 0;
-        for (int step = context.lastStep() + 1; step <= limits.maxSteps(); step++) {
+        for (int steps = context.lastStep(); steps < limits.maxSteps(); ) {
             if (Instant.now().isAfter(deadline)) {
                 return new Outcome.Failed("the job ran out of time (limit " + describe(job.sandbox().timeout()) + ")");
             }
-            var prompt = context.prompt();
-            var overBudget = overBudget(job.id(), prompt.tokens());
-            if (overBudget != null) {
-                return new Outcome.Failed(overBudget);
-            }
-            ModelAnswer reply0;
-            try {
-                reply0 = model.complete(new ModelRequest(prompt.messages(), ToolCatalogue.definitions(), prompt.tokens()),
-                        usage(job.id(), 1));
-            } catch (ModelException e) {
-                return new Outcome.Failed(e.getMessage());
-            }
+            int step = steps + 1;
+            var asked = ask(job.id(), context, step);
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
-            var reply = reply0.message();
+            var answer = asked.answer();
+            var said = answer.cut() ? answer.message() : TextToolCalls.recover(answer.message());
+            var cutCalls = answer.cut() ? functionCalls(said) : List.<ChatCompletionMessageFunctionToolCall>of();
+            if (answer.cut()) {
+                // Calls cut in the middle never run, and are not replayed: the model is told instead.
+                said = said.toBuilder().toolCalls(JsonMissing.of()).content(said.content().orElse("")).build();
+            }
+            var repaired = ValidToolCalls.repair(said, step);
+            var reply = repaired.message();
             context.addAssistant(step, reply);
             var text = reply.content().orElse("");
             if (!text.isBlank()) {
                 store.appendEvent(job.id(), JobEvent.newBuilder()
                         .setAssistantMessage(AssistantMessage.newBuilder().setText(text).setStep(step)));
             }
+            if (answer.cut()) {
+                for (int i = 0; i < cutCalls.size(); i++) {
+                    refuse(job.id(), "s" + step + "c" + i, cutCalls.get(i).function().name(), summary(cutCalls.get(i).function().arguments()),
+                            "not run: the answer was cut at the output limit");
+                }
+                var names = cutCalls.stream().map(call -> call.function().name()).distinct().toList();
+                context.addUser(step, CUT.formatted(model.maxTokensFor(asked.promptTokens()),
+                        names.isEmpty() ? "" : ", so its calls (" + String.join(", ", names) + ") were not run"));
+                steps = countStep(job.id(), step);
+                nudges = 0;
+                continue;
+            }
 
             var calls = functionCalls(reply);
             if (calls.isEmpty()) {
+                if (profile.supportsTools().equals(Optional.of(false))) {
+                    return new Outcome.Failed(NO_TOOLS.formatted("the server says its chat template cannot carry tools"));
+                }
                 if (++nudges > MAX_NUDGES) {
-                    return new Outcome.Failed("the model stopped using tools without calling finish");
+                    return new Outcome.Failed(steps == 0
+                            ? "the model answered " + nudges + " times without calling a tool: it may not support tools,"
+                                    + " or its server drops them (llama-server needs --jinja and a chat template with tools)"
+                            : "the model stopped using tools without calling finish");
                 }
                 context.addUser(step, NUDGE);
                 continue;
             }
             nudges = 0;
+            steps = countStep(job.id(), step);
+            var offered = asked.tools().stream().map(tool -> tool.asFunction().function().name()).toList();
             String finished = null;
-            var images = new ToolImages();
+            var images = new ToolImages(profile.acceptsImages());
             for (int i = 0; i < calls.size(); i++) {
                 var call = calls.get(i);
                 var callId = "s" + step + "c" + i;
-                var answer = switch (ToolCatalogue.parse(call.function().name(), call.function().arguments(), limits)) {
+                var name = call.function().name();
+                var invalid = repaired.errors().get(call.id());
+                var action = invalid != null ? new ToolCatalogue.Action.Invalid(invalid)
+                        : !offered.contains(name) ? new ToolCatalogue.Action.Invalid("there is no tool named '" + name
+                                + "'; the tools are " + String.join(", ", offered))
+                        : ToolCatalogue.parse(name, call.function().arguments(), limits);
+                var result = switch (action) {
                     case ToolCatalogue.Action.Finish finish -> {
                         finished = finish.summary();
                         yield "ok";
                     }
-                    case ToolCatalogue.Action.Invalid invalid -> "error: " + invalid.message();
+                    case ToolCatalogue.Action.Invalid refused ->
+                            refuse(job.id(), callId, name, call.function().arguments(), refused.message());
                     case ToolCatalogue.Action.Sandbox sandbox -> runInSandbox(job.id(), callId, call, sandbox, tools, deadline, images);
                     case ToolCatalogue.Action.Context own -> {
                         if (own.call() instanceof ContextCall.Search) {
@@ -143,7 +192,7 @@ public final class AgentLoop {
                         yield context.run(own.call());
                     }
                 };
-                var recorded = context.addResult(step, call, answer);
+                var recorded = context.addResult(step, call, result);
                 if (recorded.stuck() != null) {
                     return new Outcome.Failed(recorded.stuck());
                 }
@@ -154,6 +203,84 @@ public final class AgentLoop {
             }
         }
         return new Outcome.Failed("the job reached its limit of " + limits.maxSteps() + " steps without finishing");
+    }
+
+    /** An answer and the request it answers. */
+    private record Asked(ModelAnswer answer, List<ChatCompletionTool> tools, int promptTokens) {}
+
+    /**
+     * One model call for {@code step}, its words streamed to watchers. A request the server finds too
+     * long is built again smaller, and one with images it refuses again without them, once each.
+     */
+    private Asked ask(String jobId, JobContext context, int step) throws JobFailed {
+        boolean shrunk = false;
+        boolean imagesDropped = false;
+        while (true) {
+            if (!profile.acceptsImages()) {
+                // Another job may have learnt it since this one's images were shown.
+                context.dropImages();
+            }
+            JobContext.Prompt prompt;
+            try {
+                prompt = context.prompt();
+            } catch (BudgetTooSmallException e) {
+                throw new JobFailed(e.getMessage());
+            }
+            int promptTokens = profile.scale(prompt.tokens());
+            var overBudget = overBudget(jobId, promptTokens);
+            if (overBudget != null) {
+                throw new JobFailed(overBudget);
+            }
+            var deltas = new AssistantDeltas(step,
+                    delta -> store.appendEvent(jobId, JobEvent.newBuilder().setAssistantDelta(delta)), System::nanoTime);
+            try {
+                var answer = model.complete(new ModelRequest(prompt.messages(), prompt.tools(), promptTokens), listener(jobId, deltas));
+                deltas.flush();
+                if (answer.usage().reported()) {
+                    profile.calibrate(prompt.tokens(), answer.usage().promptTokens());
+                }
+                return new Asked(answer, prompt.tools(), promptTokens);
+            } catch (ModelException e) {
+                deltas.flush();
+                switch (e.kind()) {
+                    case CONTEXT_TOO_LONG -> {
+                        if (shrunk) {
+                            throw new JobFailed(e.getMessage());
+                        }
+                        log.info("Job {}: the server found a request of about {} tokens too long; counting {} times larger",
+                                jobId, promptTokens, SHRINK);
+                        profile.distrust(SHRINK);
+                        shrunk = true;
+                    }
+                    case IMAGES_REFUSED -> {
+                        if (imagesDropped) {
+                            throw new JobFailed(e.getMessage());
+                        }
+                        log.info("Job {}: the model endpoint refused images; describing them in words from now on", jobId);
+                        profile.refuseImages();
+                        imagesDropped = true;
+                    }
+                    case TOOLS_UNSUPPORTED -> throw new JobFailed(NO_TOOLS.formatted(e.getMessage()));
+                    default -> throw new JobFailed(e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** Counts a step toward the job (its tokens were counted by attempt). */
+    private int countStep(String jobId, int step) {
+        store.addUsage(jobId, 1, 0, 0, 0);
+        return step;
+    }
+
+    /** A call that is not run: watchers see it start and fail, the model reads why. */
+    private String refuse(String jobId, String callId, String tool, String arguments, String why) {
+        store.appendEvent(jobId, JobEvent.newBuilder().setToolStarted(ToolStarted.newBuilder()
+                .setCallId(callId).setTool(tool).setArguments(arguments)));
+        var answer = "error: " + why;
+        store.appendEvent(jobId, JobEvent.newBuilder().setToolFinished(ToolFinished.newBuilder()
+                .setCallId(callId).setOk(false).setSummary(summary(answer)).setDurationMs(0)));
+        return answer;
     }
 
     /** Why the next request may not be sent (a token or cost budget), or null. */
@@ -175,23 +302,28 @@ public final class AgentLoop {
 
     /** A condensing call: no tools, its usage counted toward the job (it is not a step). */
     private String summarize(String jobId, List<ChatCompletionMessageParam> messages) throws ModelException {
-        var answer = model.complete(new ModelRequest(messages, List.of(), 0), usage(jobId, 0));
+        int counted = MessageTokens.count(messages);
+        var answer = model.complete(new ModelRequest(messages, List.of(), profile.scale(counted)), listener(jobId, null));
+        if (answer.usage().reported()) {
+            profile.calibrate(counted, answer.usage().promptTokens());
+        }
         return answer.message().content().orElse("");
     }
 
-    /** Counts every attempt's tokens toward the job; {@code steps} for the first attempt only. */
-    private ModelListener usage(String jobId, int steps) {
+    /** Counts every attempt's tokens toward the job, and passes the answer's words to {@code deltas}. */
+    private ModelListener listener(String jobId, @Nullable AssistantDeltas deltas) {
         return new ModelListener() {
-            private int stepsLeft = steps;
-
             @Override
-            public void onText(String delta) {}
+            public void onText(String delta) {
+                if (deltas != null) {
+                    deltas.onText(delta);
+                }
+            }
 
             @Override
             public void onAttempt(TokenUsage usage) {
-                store.addUsage(jobId, stepsLeft, usage.promptTokens(), usage.completionTokens(),
+                store.addUsage(jobId, 0, usage.promptTokens(), usage.completionTokens(),
                         budgets.prices().priceOf(model.model()).cost(usage.promptTokens(), usage.completionTokens()));
-                stepsLeft = 0;
             }
         };
     }
@@ -219,7 +351,7 @@ public final class AgentLoop {
         store.appendEvent(jobId, JobEvent.newBuilder().setToolFinished(ToolFinished.newBuilder()
                 .setCallId(callId)
                 .setOk(ok)
-                .setSummary(answer.length() > 200 ? answer.substring(0, 200) + "…" : answer)
+                .setSummary(summary(answer))
                 .setDurationMs(Duration.ofNanos(System.nanoTime() - started).toMillis())));
         return answer;
     }
@@ -254,11 +386,22 @@ public final class AgentLoop {
         return calls;
     }
 
+    private static String summary(String answer) {
+        return answer.length() > 200 ? answer.substring(0, 200) + "…" : answer;
+    }
+
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
     private static String describe(Duration duration) {
         return duration.toMinutes() > 0 ? duration.toMinutes() + " min" : duration.toSeconds() + " s";
+    }
+
+    /** Ends the job with a reason in words. */
+    private static final class JobFailed extends Exception {
+        JobFailed(String reason) {
+            super(reason, null, false, false);
+        }
     }
 }

@@ -24,37 +24,42 @@ import java.util.stream.Stream;
 public final class ToolCatalogue {
     static final Duration DEFAULT_EXEC_TIMEOUT = Duration.ofMinutes(2);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<ChatCompletionTool> SANDBOX_TOOLS = List.of(
-            FunctionTools.of("exec", "Run a shell command (/bin/sh -c) in the workspace. Returns the exit code and output;"
-                            + " a command still running at timeout_ms is killed and its output so far returned."
-                            + " With background=true it returns at once with a handle for the process tool"
-                            + " (for dev servers and watchers).",
-                    Map.of("command", FunctionTools.string("The command line to run"),
-                            "cwd", FunctionTools.string("Directory relative to the workspace root (default: the root)"),
-                            "timeout_ms", Map.of("type", "integer", "description", "Give up after this long (default 120000)"),
-                            "background", Map.of("type", "boolean", "description", "Start it and return a handle at once")),
-                    List.of("command")),
-            FunctionTools.of("read_file", "Read a text file of the workspace.",
-                    Map.of("path", FunctionTools.string("Path relative to the workspace root")), List.of("path")),
-            FunctionTools.of("write_file", "Create or overwrite a file of the workspace (parent directories are created).",
-                    Map.of("path", FunctionTools.string("Path relative to the workspace root"), "content", FunctionTools.string("The whole new content")),
-                    List.of("path", "content")),
-            FunctionTools.of("list_files", "List the files of the workspace, recursively (.git, node_modules, target,"
-                            + " __pycache__ and .venv are listed but not entered).",
-                    Map.of("path", FunctionTools.string("Directory relative to the workspace root (default: the root)"),
-                            "max_depth", Map.of("type", "integer", "description", "Levels to descend (default: all)")),
-                    List.of()),
-            EditFileToolSpec.definition(),
-            ProcessToolSpec.definition(),
-            RunCodeToolSpec.definition(),
-            ComputerToolSpec.definition(),
-            FunctionTools.of("finish", "Call when the task is done. The workspace is then delivered to the user as a zip.",
-                    Map.of("summary", FunctionTools.string("What was built, in a few sentences")), List.of("summary")));
+    private static final ChatCompletionTool EXEC = FunctionTools.of("exec", "Run a shell command (/bin/sh -c) in the workspace. Returns the exit code and output;"
+                    + " a command still running at timeout_ms is killed and its output so far returned."
+                    + " With background=true it returns at once with a handle for the process tool"
+                    + " (for dev servers and watchers).",
+            Map.of("command", FunctionTools.string("The command line to run"),
+                    "cwd", FunctionTools.string("Directory relative to the workspace root (default: the root)"),
+                    "timeout_ms", Map.of("type", "integer", "description", "Give up after this long (default 120000)"),
+                    "background", Map.of("type", "boolean", "description", "Start it and return a handle at once")),
+            List.of("command"));
+    private static final ChatCompletionTool READ_FILE = FunctionTools.of("read_file", "Read a text file of the workspace.",
+            Map.of("path", FunctionTools.string("Path relative to the workspace root")), List.of("path"));
+    private static final ChatCompletionTool WRITE_FILE = FunctionTools.of("write_file",
+            "Create or overwrite a file of the workspace (parent directories are created).",
+            Map.of("path", FunctionTools.string("Path relative to the workspace root"), "content", FunctionTools.string("The whole new content")),
+            List.of("path", "content"));
+    private static final ChatCompletionTool LIST_FILES = FunctionTools.of("list_files", "List the files of the workspace, recursively (.git,"
+                    + " node_modules, target, __pycache__ and .venv are listed but not entered).",
+            Map.of("path", FunctionTools.string("Directory relative to the workspace root (default: the root)"),
+                    "max_depth", Map.of("type", "integer", "description", "Levels to descend (default: all)")),
+            List.of());
+    private static final ChatCompletionTool FINISH = FunctionTools.of("finish",
+            "Call when the task is done. The workspace is then delivered to the user as a zip.",
+            Map.of("summary", FunctionTools.string("What was built, in a few sentences")), List.of("summary"));
+    /**
+     * The most needed first: a small context window offers only the head of this list (see
+     * JobContext), and running commands and finishing are always offered.
+     */
     private static final List<ChatCompletionTool> DEFINITIONS = Stream.concat(
-            SANDBOX_TOOLS.stream(), ContextTools.definitions().stream()).toList();
+            Stream.of(EXEC, FINISH, WRITE_FILE, READ_FILE, EditFileToolSpec.definition(), LIST_FILES),
+            Stream.concat(ContextTools.definitions().stream(),
+                    Stream.of(ProcessToolSpec.definition(), RunCodeToolSpec.definition(), ComputerToolSpec.definition())))
+            .toList();
 
     private ToolCatalogue() {}
 
+    /** Every tool, the most needed first. */
     public static List<ChatCompletionTool> definitions() {
         return DEFINITIONS;
     }

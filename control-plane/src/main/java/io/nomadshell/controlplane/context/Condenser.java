@@ -24,22 +24,20 @@ final class Condenser {
     private static final String CUT = "\n[... %d characters not shown ...]\n";
 
     private final Summarizer summarizer;
-    private final ContextBudget budget;
 
-    Condenser(Summarizer summarizer, ContextBudget budget) {
+    Condenser(Summarizer summarizer) {
         this.summarizer = requireNonNull(summarizer, "summarizer");
-        this.budget = requireNonNull(budget, "budget");
     }
 
-    /** The summary once {@code turns} are folded into {@code previous}. */
-    String condense(String previous, List<Turn> turns) {
+    /** The summary once {@code turns} are folded into {@code previous}, the request within {@code budget}. */
+    String condense(String previous, List<Turn> turns, ContextBudget budget) {
         var first = turns.get(0).step();
         var last = turns.get(turns.size() - 1).step();
         var system = ChatCompletionMessageParam.ofSystem(ChatCompletionSystemMessageParam.builder().content(PROMPT).build());
         // Room for the steps: the budget less the instructions, the summary so far and the answer.
         int room = budget.total() - MessageTokens.count(system) - Tokens.count(previous) - budget.summary()
-                - ContextBudget.SAFETY - 64;
-        var steps = Tokens.shorten(describe(turns), room, CUT);
+                - budget.safety() - 64;
+        var steps = Tokens.shorten(describe(turns, budget), Math.max(32, room), CUT);
         var user = ChatCompletionMessageParam.ofUser(ChatCompletionUserMessageParam.builder()
                 .content("Summary so far:\n" + (previous.isEmpty() ? "(none)" : previous)
                         + "\n\nSteps " + first + " to " + last + ":\n" + steps)
@@ -51,24 +49,24 @@ final class Condenser {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return dropped(previous, turns, " (interrupted)");
+            return dropped(previous, turns, " (interrupted)", budget);
         } catch (Exception e) {
             log.warn("Could not condense steps {} to {}: {}", first, last, e.getMessage());
-            return dropped(previous, turns, "");
+            return dropped(previous, turns, "", budget);
         }
         log.warn("The model returned an empty summary of steps {} to {}", first, last);
-        return dropped(previous, turns, "");
+        return dropped(previous, turns, "", budget);
     }
 
     /** The summary with a note that {@code turns} are no longer shown, unsummarized (plain truncation). */
-    String dropped(String previous, List<Turn> turns, String why) {
+    String dropped(String previous, List<Turn> turns, String why, ContextBudget budget) {
         var note = "[Steps " + turns.get(0).step() + " to " + turns.get(turns.size() - 1).step()
                 + " are no longer shown and could not be summarized" + why + "; the recall tool searches them.]";
         return Tokens.shorten(previous.isEmpty() ? note : previous + "\n" + note, budget.summary(), CUT);
     }
 
     /** The turns as plain text, each part cut to half a shown part. */
-    private String describe(List<Turn> turns) {
+    private String describe(List<Turn> turns, ContextBudget budget) {
         var text = new StringBuilder();
         int part = budget.part() / 2;
         for (var turn : turns) {

@@ -1,25 +1,29 @@
 package io.nomadshell.controlplane.context;
 
 /**
- * How one request's token budget is shared out. Fixed shares keep the layout predictable: however
- * long the job, the summary, the notes and each shown part have a ceiling, and what is left holds
- * the newest turns.
+ * How one request's token budget is shared out, in this side's (o200k) tokens. Fixed shares keep
+ * the layout predictable: however long the job, the summary, the notes and each shown part have a
+ * ceiling, and what is left holds the newest turns. Small budgets (down to a thousand tokens) get
+ * shares that still leave room for a turn.
  *
  * @param total the most tokens a request may hold
  */
 record ContextBudget(int total) {
-    /** Kept free for framing the count does not see. */
-    static final int SAFETY = 64;
-
     ContextBudget {
-        if (total < ContextOptions.MIN_CONTEXT_TOKENS) {
-            throw new IllegalArgumentException("the context budget must be at least " + ContextOptions.MIN_CONTEXT_TOKENS);
+        if (total <= 0) {
+            throw new IllegalArgumentException("the context budget must be positive, not " + total);
         }
+    }
+
+    /** Kept free for framing the count does not see. */
+    int safety() {
+        return Math.min(64, total / 32);
     }
 
     /** The most one shown part (a message's text, a call's arguments, a tool result) takes. */
     int part() {
-        return clamp(total / 16, 256, 4_000);
+        // A sixteenth of large budgets; small ones get an eighth (at most 256) so a result stays readable.
+        return Math.min(4_000, Math.max(total / 16, Math.min(total / 8, 256)));
     }
 
     int summary() {
@@ -34,12 +38,13 @@ record ContextBudget(int total) {
         return Math.min(16_000, total / 8);
     }
 
+    /** What the tool definitions may take: the tools that do not fit are not offered. */
+    int tools() {
+        return total / 3;
+    }
+
     /** A recall answer fits in one shown part. */
     int recall() {
         return part() - 32;
-    }
-
-    private static int clamp(int value, int min, int max) {
-        return Math.max(min, Math.min(max, value));
     }
 }

@@ -15,6 +15,7 @@ import java.util.List;
 final class Images {
     static final int KEPT = 3;
     static final String OMITTED = "[an older image was removed to save context; take a new screenshot to see the screen now]";
+    static final String NOT_SHOWN = "[image not shown: the model endpoint does not take images]";
 
     private Images() {}
 
@@ -49,5 +50,28 @@ final class Images {
             }
         }
         return seen;
+    }
+
+    /**
+     * Turns every message with image parts in {@code messages} into plain text, in place: its text
+     * parts (which describe each image) with {@link #NOT_SHOWN} for each image.
+     *
+     * @return whether a message changed
+     */
+    static boolean withoutImages(List<ChatCompletionMessageParam> messages) {
+        boolean changed = false;
+        for (int i = 0; i < messages.size(); i++) {
+            var message = messages.get(i);
+            if (!message.isUser() || !message.asUser().content().isArrayOfContentParts()) {
+                continue;
+            }
+            var text = new StringBuilder();
+            for (var part : message.asUser().content().asArrayOfContentParts()) {
+                text.append(text.isEmpty() ? "" : "\n").append(part.isText() ? part.asText().text() : NOT_SHOWN);
+            }
+            messages.set(i, ChatCompletionMessageParam.ofUser(ChatCompletionUserMessageParam.builder().content(text.toString()).build()));
+            changed = true;
+        }
+        return changed;
     }
 }

@@ -10,7 +10,9 @@ import com.openai.models.chat.completions.ChatCompletionMessage;
 import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionMessageParam;
 import com.openai.models.chat.completions.ChatCompletionSystemMessageParam;
+import com.openai.models.chat.completions.ChatCompletionTool;
 import com.openai.models.chat.completions.ChatCompletionUserMessageParam;
+import io.nomadshell.controlplane.model.ModelProfile;
 import io.nomadshell.controlplane.store.ContextStore;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,10 +24,11 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One job's context: records every message, call and result in the transcript (large outputs out
- * of line), and builds each request under the budget: system prompt and tools, the task, the
- * running summary and pinned notes, then the newest turns verbatim, condensing older turns when
- * they no longer fit. Opened from the transcript, so a job taken over after a restart goes on
- * where it was. Used by one job's loop at a time.
+ * of line), and builds each request under the budget: system prompt and the tools that fit, the
+ * task, the running summary and pinned notes, then the newest turns verbatim, condensing older
+ * turns when they no longer fit. The budget is in the server's tokens: this side counts in its own
+ * (o200k) and divides the budget by the model's calibrated ratio. Opened from the transcript, so a
+ * job taken over after a restart goes on where it was. Used by one job's loop at a time.
  */
 public final class JobContext implements AutoCloseable {
     static final String GUIDE = """
@@ -35,6 +38,7 @@ public final class JobContext implements AutoCloseable {
             word for word. Keep what you must not forget in your notes (the notes tool).""";
     static final String LOST = "error: the control plane running this job stopped while this call ran, so its result is lost."
             + " It was not run again: check the workspace to see whether it took effect.";
+    private static final String SHORTENED = "\n[... %d characters not shown: print less at a time, e.g. with head, tail or grep ...]\n";
     private static final String OUT_OF_LINE = "\n[... %d characters not shown. The whole output is stored as %s:"
             + " recall with handle \"%s\" searches it, or reads it from an offset ...]\n";
     private static final ObjectMapper JSON = ObjectMappers.jsonMapper();
@@ -42,11 +46,16 @@ public final class JobContext implements AutoCloseable {
 
     private final String jobId;
     private final ContextStore store;
-    private final ContextBudget budget;
-    private final int toolTokens;
+    private final int total;
+    private final ModelProfile profile;
+    private final List<ChatCompletionTool> tools;
+    private final int[] toolSizes;
     private final Condenser condenser;
-    private final ChatCompletionMessageParam system;
-    private final ChatCompletionMessageParam task;
+    private final String systemPrompt;
+    private final String taskText;
+    private @Nullable Offer offer;
+    private @Nullable ChatCompletionMessageParam task;
+    private int taskLimit;
     private final List<Turn> turns = new ArrayList<>();
     private final Recall recall = new Recall();
     private final StuckDetector stuck = new StuckDetector();
@@ -56,19 +65,17 @@ public final class JobContext implements AutoCloseable {
     private String notes;
     private @Nullable String finished;
 
-    private JobContext(String jobId, String task, String systemPrompt, ContextStore store, ContextBudget budget,
-            int toolTokens, Summarizer summarizer) {
+    private JobContext(String jobId, String task, String systemPrompt, ContextStore store, int total,
+            ModelProfile profile, List<ChatCompletionTool> tools, Summarizer summarizer) {
         this.jobId = jobId;
         this.store = store;
-        this.budget = budget;
-        this.toolTokens = toolTokens;
-        this.condenser = new Condenser(summarizer, budget);
-        this.system = ChatCompletionMessageParam.ofSystem(
-                ChatCompletionSystemMessageParam.builder().content(systemPrompt + GUIDE).build());
-        this.task = ChatCompletionMessageParam.ofUser(ChatCompletionUserMessageParam.builder()
-                .content(Tokens.shorten(task, budget.task(),
-                        "\n[... %d characters of the task not shown; recall searches the whole task ...]\n"))
-                .build());
+        this.total = total;
+        this.profile = profile;
+        this.tools = List.copyOf(tools);
+        this.toolSizes = this.tools.stream().mapToInt(tool -> MessageTokens.countTools(List.of(tool))).toArray();
+        this.condenser = new Condenser(summarizer);
+        this.systemPrompt = systemPrompt;
+        this.taskText = task;
         var state = store.state(jobId);
         this.summary = state.summary();
         this.condensed = state.condensedTurns();
@@ -80,9 +87,9 @@ public final class JobContext implements AutoCloseable {
      * The job's context as its transcript left it. A call that has no recorded result (the control
      * plane stopped while it ran) is answered as lost, never run again.
      */
-    static JobContext open(String jobId, String task, String systemPrompt, ContextStore store, ContextBudget budget,
-            int toolTokens, Summarizer summarizer) {
-        var context = new JobContext(jobId, task, systemPrompt, store, budget, toolTokens, summarizer);
+    static JobContext open(String jobId, String task, String systemPrompt, ContextStore store, int total,
+            ModelProfile profile, List<ChatCompletionTool> tools, Summarizer summarizer) {
+        var context = new JobContext(jobId, task, systemPrompt, store, total, profile, tools, summarizer);
         try {
             context.replay(store.transcript(jobId));
         } catch (RuntimeException e) {
@@ -109,7 +116,8 @@ public final class JobContext implements AutoCloseable {
                     } catch (JsonProcessingException e) {
                         throw new IllegalStateException("the transcript of job " + jobId + " has a corrupt message", e);
                     }
-                    remember(step, message);
+                    // Transcripts written before calls were repaired on the way in may hold invalid ones.
+                    remember(step, ValidToolCalls.repair(message, step).message());
                 }
                 case "tool" -> {
                     var turn = turns.get(turns.size() - 1);
@@ -143,7 +151,10 @@ public final class JobContext implements AutoCloseable {
         return Optional.ofNullable(finished);
     }
 
-    /** Records the model's reply; its calls' results follow with {@link #addResult}. */
+    /**
+     * Records the model's reply, repaired by {@link ValidToolCalls} (the caller does that first, to
+     * answer invalid calls); its calls' results follow with {@link #addResult}.
+     */
     public void addAssistant(int step, ChatCompletionMessage reply) {
         record(Map.of("kind", "assistant", "step", step, "message", reply));
         remember(step, reply);
@@ -169,6 +180,11 @@ public final class JobContext implements AutoCloseable {
         }
     }
 
+    /** Shows every image in the context as its text description: the model endpoint refused image parts. */
+    public void dropImages() {
+        turns.forEach(Turn::dropImages);
+    }
+
     /** What became of a call's result: what the model is shown, and whether the job is stuck. */
     public record Answer(String shown, @Nullable String stuck) {}
 
@@ -182,9 +198,12 @@ public final class JobContext implements AutoCloseable {
         requireNonNull(result, "result");
         String handle = null;
         var shown = result;
+        var budget = budget();
         if (!ContextTools.NAMES.contains(call.function().name()) && Tokens.count(result) > budget.part()) {
             handle = store.putOutput(jobId, result);
-            shown = Tokens.shorten(result, budget.part(), OUT_OF_LINE.replace("%s", handle));
+            // Without the recall tool (a small window) the model is not pointed at it.
+            var marker = offer(budget).recall() ? OUT_OF_LINE.replace("%s", handle) : SHORTENED;
+            shown = Tokens.shorten(result, budget.part(), marker);
         }
         var entry = new LinkedHashMap<String, Object>();
         entry.put("kind", "tool");
@@ -235,46 +254,105 @@ public final class JobContext implements AutoCloseable {
     }
 
     /**
-     * A request within the budget. When the verbatim turns do not fit, the oldest are condensed
-     * (a model call; at most {@value #MAX_CONDENSING_CALLS} per request, then they are dropped with a
-     * note) so the newest fit in half the room; a newest turn too big on its own is shown smaller.
+     * A request within the budget. The tools offered are those that fit in a third of it, the most
+     * needed first. When the verbatim turns do not fit, the oldest are condensed (a model call; at
+     * most {@value #MAX_CONDENSING_CALLS} per request, then they are dropped with a note) so the
+     * newest fit in half the room; a newest turn too big on its own is shown smaller.
+     *
+     * @throws BudgetTooSmallException when the budget cannot hold the system prompt, tools and task
      */
-    public Prompt prompt() {
+    public Prompt prompt() throws BudgetTooSmallException {
         for (int attempt = 0; ; attempt++) {
-            var context = contextMessage();
-            int fixed = MessageTokens.count(system) + MessageTokens.count(task) + toolTokens
-                    + MessageTokens.REPLY_PRIMING + ContextBudget.SAFETY + (context == null ? 0 : MessageTokens.count(context));
+            var budget = budget();
+            var offer = offer(budget);
+            var task = task(budget, offer.recall());
+            var context = contextMessage(budget);
+            int fixed = MessageTokens.count(offer.system()) + MessageTokens.count(task) + offer.tokens()
+                    + MessageTokens.REPLY_PRIMING + budget.safety() + (context == null ? 0 : MessageTokens.count(context));
             int room = budget.total() - fixed;
-            if (room <= 0) {
-                throw new IllegalStateException("the context budget of " + budget.total() + " tokens cannot hold the"
-                        + " system prompt, tools, task, summary and notes (" + fixed + " tokens)");
+            if (room <= 16) {
+                throw new BudgetTooSmallException("the prompt budget of " + total + " tokens (" + budget.total()
+                        + " as this side counts them for " + profile.model() + ") cannot hold the system prompt, the tools,"
+                        + " the task, the summary and the notes (" + fixed + " tokens): give the model a larger context window");
             }
             int verbatim = 0;
             for (int i = condensed; i < turns.size(); i++) {
                 verbatim += turns.get(i).render(budget.part()).tokens();
             }
             if (verbatim <= room) {
-                return assemble(context, fixed, budget.part());
+                return assemble(offer, task, context, fixed, budget.part(), budget);
             }
             if (turns.size() - condensed <= 1) {
                 var newest = turns.get(turns.size() - 1);
                 int parts = 1 + 2 * newest.calls().size();
-                return assemble(context, fixed, Math.max(16, (room - 16 * parts) / parts));
+                return assemble(offer, task, context, fixed, Math.max(16, (room - newest.extraTokens() - 16 * parts) / parts), budget);
             }
-            int keepFrom = keepFrom(room / 2);
+            int keepFrom = keepFrom(room / 2, budget);
             var older = turns.subList(condensed, keepFrom);
-            summary = attempt < MAX_CONDENSING_CALLS ? condenser.condense(summary, older) : condenser.dropped(summary, older, "");
+            summary = attempt < MAX_CONDENSING_CALLS ? condenser.condense(summary, older, budget)
+                    : condenser.dropped(summary, older, "", budget);
             condensed = keepFrom;
             store.saveSummary(jobId, summary, condensed);
         }
     }
 
-    /** A built request: the messages and their size by this side's count. */
-    public record Prompt(List<ChatCompletionMessageParam> messages, int tokens) {}
+    /**
+     * A built request.
+     *
+     * @param messages the conversation to send
+     * @param tools the tools to offer with it, exactly those {@code tokens} counts
+     * @param tokens its size by this side's count (the server's is about {@link ModelProfile#scale} of it)
+     */
+    public record Prompt(List<ChatCompletionMessageParam> messages, List<ChatCompletionTool> tools, int tokens) {}
 
-    private Prompt assemble(@Nullable ChatCompletionMessageParam context, int fixed, int newestLimit) {
+    /** The budget in this side's tokens: the server's budget divided by how many of its tokens one of ours is worth. */
+    private ContextBudget budget() {
+        return new ContextBudget(Math.max(1, (int) Math.floor(total / profile.ratio())));
+    }
+
+    /** The tools offered and the system prompt that goes with them. */
+    private record Offer(int room, List<ChatCompletionTool> tools, int tokens, ChatCompletionMessageParam system, boolean recall) {}
+
+    /**
+     * The tools that fit in the budget's share, in the catalogue's order of need; the first two
+     * (running commands and finishing) are always offered. The guide to the managed context is
+     * given only when its tools (recall, notes) are offered.
+     */
+    private Offer offer(ContextBudget budget) {
+        int room = budget.tools();
+        if (offer != null && offer.room() == room) {
+            return offer;
+        }
+        var offered = new ArrayList<ChatCompletionTool>();
+        int used = 0;
+        for (int i = 0; i < tools.size(); i++) {
+            if (offered.size() < 2 || used + toolSizes[i] <= room) {
+                offered.add(tools.get(i));
+                used += toolSizes[i];
+            }
+        }
+        var names = offered.stream().map(tool -> tool.asFunction().function().name()).toList();
+        var guide = names.containsAll(ContextTools.NAMES) ? GUIDE : "";
+        var system = ChatCompletionMessageParam.ofSystem(ChatCompletionSystemMessageParam.builder().content(systemPrompt + guide).build());
+        offer = new Offer(room, List.copyOf(offered), offered.isEmpty() ? 0 : MessageTokens.countTools(offered), system,
+                names.contains("recall"));
+        return offer;
+    }
+
+    private ChatCompletionMessageParam task(ContextBudget budget, boolean recall) {
+        if (task == null || taskLimit != budget.task()) {
+            taskLimit = budget.task();
+            task = user(Tokens.shorten(taskText, taskLimit, recall
+                    ? "\n[... %d characters of the task not shown; recall searches the whole task ...]\n"
+                    : "\n[... %d characters of the task not shown ...]\n"));
+        }
+        return task;
+    }
+
+    private Prompt assemble(Offer offer, ChatCompletionMessageParam task, @Nullable ChatCompletionMessageParam context, int fixed,
+            int newestLimit, ContextBudget budget) {
         var messages = new ArrayList<ChatCompletionMessageParam>();
-        messages.add(system);
+        messages.add(offer.system());
         messages.add(task);
         if (context != null) {
             messages.add(context);
@@ -285,11 +363,11 @@ public final class JobContext implements AutoCloseable {
             messages.addAll(rendered.messages());
             tokens += rendered.tokens();
         }
-        return new Prompt(List.copyOf(messages), tokens);
+        return new Prompt(List.copyOf(messages), offer.tools(), tokens);
     }
 
     /** The first turn to keep verbatim so the kept ones take at most {@code room}; at least one is condensed, the newest never. */
-    private int keepFrom(int room) {
+    private int keepFrom(int room, ContextBudget budget) {
         int used = 0;
         int from = turns.size();
         while (from > condensed) {
@@ -303,21 +381,24 @@ public final class JobContext implements AutoCloseable {
         return Math.max(condensed + 1, Math.min(from, turns.size() - 1));
     }
 
-    private @Nullable ChatCompletionMessageParam contextMessage() {
+    /** The summary and the notes, each within its share (which shrinks when the model's ratio grows). */
+    private @Nullable ChatCompletionMessageParam contextMessage(ContextBudget budget) {
         if (summary.isEmpty() && notes.isEmpty()) {
             return null;
         }
         var text = new StringBuilder();
         if (!summary.isEmpty()) {
-            text.append("Summary of the earlier steps (condensed; recall finds their details):\n").append(summary);
+            text.append("Summary of the earlier steps (condensed; recall finds their details):\n")
+                    .append(Tokens.shorten(summary, budget.summary(), "\n[...]\n"));
         }
         if (!notes.isEmpty()) {
-            text.append(text.isEmpty() ? "" : "\n\n").append("Your notes:\n").append(notes);
+            text.append(text.isEmpty() ? "" : "\n\n").append("Your notes:\n").append(Tokens.shorten(notes, budget.notes(), "\n[...]\n"));
         }
         return user(text.toString());
     }
 
     private String search(ContextCall.Search search) {
+        var budget = budget();
         var hits = recall.search(search.query(), search.handle(), 20);
         if (hits.isEmpty()) {
             return "nothing found for: " + search.query();
@@ -345,7 +426,7 @@ public final class JobContext implements AutoCloseable {
         if (read.offset() >= text.length()) {
             return "error: output " + read.handle() + " has " + text.length() + " characters";
         }
-        var page = Tokens.head(text.substring(read.offset()), budget.recall() - 40);
+        var page = Tokens.head(text.substring(read.offset()), Math.max(16, budget().recall() - 40));
         int end = read.offset() + page.length();
         return page + "\n[characters " + read.offset() + " to " + end + " of " + text.length()
                 + (end < text.length() ? "; read on with offset " + end : "") + "]";
@@ -354,13 +435,14 @@ public final class JobContext implements AutoCloseable {
     private String writeNotes(ContextCall.Notes write) {
         var next = write.append() && !notes.isEmpty() ? notes + "\n" + write.text() : write.text();
         int tokens = Tokens.count(next);
-        if (tokens > budget.notes()) {
-            return "error: notes are limited to " + budget.notes() + " tokens; these would be " + tokens
+        int limit = budget().notes();
+        if (tokens > limit) {
+            return "error: notes are limited to " + limit + " tokens; these would be " + tokens
                     + ". Shorten them (mode replace).";
         }
         notes = next;
         store.saveNotes(jobId, notes);
-        return "notes saved (" + tokens + " of " + budget.notes() + " tokens)";
+        return "notes saved (" + tokens + " of " + limit + " tokens)";
     }
 
     private void remember(int step, ChatCompletionMessage reply) {

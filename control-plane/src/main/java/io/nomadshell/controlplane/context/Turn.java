@@ -77,6 +77,18 @@ final class Turn {
         return after;
     }
 
+    /** The tokens of the messages that follow the results (not shortened when the turn is). */
+    int extraTokens() {
+        return MessageTokens.count(extras);
+    }
+
+    /** Shows the turn's images as their text descriptions (the model endpoint does not take images). */
+    void dropImages() {
+        if (Images.withoutImages(extras)) {
+            rendered = null;
+        }
+    }
+
     /**
      * The turn as messages, with the assistant's text, each call's arguments and each result cut to
      * at most {@code partLimit} tokens (the whole stays in the transcript and in recall).

@@ -24,10 +24,10 @@ class ToolsetCatalogueTest {
     }
 
     @Test
-    void offersEveryTool() {
+    void offersEveryToolTheMostNeededFirst() {
         assertThat(ToolCatalogue.definitions()).extracting(t -> t.asFunction().function().name()).containsExactly(
-                "exec", "read_file", "write_file", "list_files", "edit_file", "process", "run_code", "computer", "finish",
-                "recall", "notes");
+                "exec", "finish", "write_file", "read_file", "edit_file", "list_files", "recall", "notes", "process",
+                "run_code", "computer");
     }
 
     @Test

@@ -7,6 +7,7 @@ import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
 import io.nomadshell.controlplane.agent.AgentLoop;
 import io.nomadshell.controlplane.agent.ToolCatalogue;
 import io.nomadshell.controlplane.context.JobContexts;
+import io.nomadshell.controlplane.model.ModelProfile;
 import io.nomadshell.controlplane.context.MessageTokens;
 import io.nomadshell.controlplane.context.Tokens;
 import io.nomadshell.controlplane.job.JobIds;
@@ -38,7 +39,8 @@ class ContextBenchmark {
     void tokensPerStepStayFlatWhileTheNaivePromptGrows() throws Exception {
         try (var redis = EmbeddedRedis.start(dir.resolve("redis"));
                 var connection = RedisConnection.connect(redis.url(), "bench")) {
-            var contexts = new JobContexts(new ContextStore(connection), BUDGET, ToolCatalogue.definitions(), AgentLoop.SYSTEM_PROMPT);
+            var contexts = new JobContexts(new ContextStore(connection), BUDGET,
+                    new ModelProfile("bench", BUDGET, Optional.empty()), ToolCatalogue.definitions(), AgentLoop.SYSTEM_PROMPT);
             var sent = new int[STEPS];
             var naive = new long[STEPS];
             var nanos = new long[STEPS];

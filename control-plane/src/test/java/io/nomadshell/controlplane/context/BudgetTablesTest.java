@@ -40,8 +40,12 @@ class BudgetTablesTest {
     }
 
     @Test
-    void tooSmallABudgetIsRefused() {
-        assertThatThrownBy(() -> new ContextOptions(1_000, 0, 0, PriceTable.BUILT_IN)).hasMessageContaining("at least 4096");
+    void tooSmallAWindowIsRefusedAndTheAnswerGetsAtMostAQuarter() {
+        assertThatThrownBy(() -> new ContextOptions(1_000, 0, 0, PriceTable.BUILT_IN)).hasMessageContaining("at least 1024");
+        assertThat(new ContextOptions(1_024, 0, 0, PriceTable.BUILT_IN).contextTokens()).isEqualTo(1_024);
+        assertThat(ContextOptions.promptBudget(2_048, 4_096)).isEqualTo(1_536);
+        assertThat(ContextOptions.promptBudget(1_024, 4_096)).isEqualTo(768);
+        assertThat(ContextOptions.promptBudget(128_000, 4_096)).isEqualTo(128_000 - 4_096);
     }
 
     @Test

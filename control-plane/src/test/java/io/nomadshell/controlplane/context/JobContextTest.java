@@ -1,19 +1,26 @@
 package io.nomadshell.controlplane.context;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
 import com.openai.core.ObjectMappers;
+import com.openai.models.chat.completions.ChatCompletionContentPart;
+import com.openai.models.chat.completions.ChatCompletionContentPartImage;
+import com.openai.models.chat.completions.ChatCompletionContentPartText;
 import com.openai.models.chat.completions.ChatCompletionMessage;
 import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionMessageParam;
 import com.openai.models.chat.completions.ChatCompletionTool;
+import com.openai.models.chat.completions.ChatCompletionUserMessageParam;
 import io.nomadshell.controlplane.agent.AgentLoop;
 import io.nomadshell.controlplane.agent.ToolCatalogue;
 import io.nomadshell.controlplane.job.JobIds;
+import io.nomadshell.controlplane.model.ModelProfile;
 import io.nomadshell.controlplane.store.ContextStore;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.RedisConnection;
@@ -54,10 +61,10 @@ class JobContextTest {
     }
 
     @Test
-    void everyPromptOfALongJobFitsTheBudgetAndKeepsEachCallWithItsResult() {
+    void everyPromptOfALongJobFitsTheBudgetAndKeepsEachCallWithItsResult() throws Exception {
         var jobId = JobIds.next();
         var summaries = new AtomicInteger();
-        var contexts = new JobContexts(store, BUDGET, TOOLS, AgentLoop.SYSTEM_PROMPT);
+        var contexts = contexts(BUDGET, new ModelProfile("test", BUDGET * 2, Optional.empty()));
         try (var context = contexts.open(jobId, "Build a big thing", messages -> {
             assertThat(independentCount(messages, List.of())).as("the condensing request").isLessThanOrEqualTo(BUDGET);
             return "summary number " + summaries.incrementAndGet();
@@ -79,7 +86,7 @@ class JobContextTest {
     }
 
     @Test
-    void aLargeOutputIsShownAsHeadAndTailAndStaysWholeUnderItsHandle() {
+    void aLargeOutputIsShownAsHeadAndTailAndStaysWholeUnderItsHandle() throws Exception {
         var jobId = JobIds.next();
         var whole = "first line\n" + "x".repeat(30_000) + "\nmiddle fact: the port is 4711\n" + "y".repeat(30_000) + "\nlast line";
         try (var context = open(jobId)) {
@@ -100,7 +107,7 @@ class JobContextTest {
     }
 
     @Test
-    void recallRanksTheRelevantPassageFirstAmongManyOutputs() {
+    void recallRanksTheRelevantPassageFirstAmongManyOutputs() throws Exception {
         var jobId = JobIds.next();
         try (var context = open(jobId)) {
             for (int step = 1; step <= 40; step++) {
@@ -119,7 +126,7 @@ class JobContextTest {
     }
 
     @Test
-    void notesArePinnedInEveryPromptAndBounded() {
+    void notesArePinnedInEveryPromptAndBounded() throws Exception {
         var jobId = JobIds.next();
         try (var context = open(jobId)) {
             assertThat(context.run(new ContextCall.Notes("plan: 1. parser 2. tests", false))).startsWith("notes saved");
@@ -135,9 +142,9 @@ class JobContextTest {
     }
 
     @Test
-    void aFailingSummaryCallDropsOldTurnsWithANoteAndStaysWithinBudget() {
+    void aFailingSummaryCallDropsOldTurnsWithANoteAndStaysWithinBudget() throws Exception {
         var jobId = JobIds.next();
-        var contexts = new JobContexts(store, BUDGET, TOOLS, AgentLoop.SYSTEM_PROMPT);
+        var contexts = contexts(BUDGET, new ModelProfile("test", BUDGET * 2, Optional.empty()));
         try (var context = contexts.open(jobId, "task", messages -> {
             throw new IllegalStateException("model down");
         })) {
@@ -153,7 +160,7 @@ class JobContextTest {
     }
 
     @Test
-    void aReopenedContextGoesOnFromItsTranscriptAndAnswersAnInterruptedCallAsLost() {
+    void aReopenedContextGoesOnFromItsTranscriptAndAnswersAnInterruptedCallAsLost() throws Exception {
         var jobId = JobIds.next();
         var done = call("a", "exec", "{\"command\":\"echo done\"}");
         var interrupted = call("b", "exec", "{\"command\":\"sleep 100\"}");
@@ -184,7 +191,7 @@ class JobContextTest {
     }
 
     @Test
-    void theSameCallWithTheSameResultIsPointedOutThenStopsTheJob() {
+    void theSameCallWithTheSameResultIsPointedOutThenStopsTheJob() throws Exception {
         try (var context = open(JobIds.next())) {
             String stuck = null;
             var shown = new ArrayList<String>();
@@ -201,8 +208,125 @@ class JobContextTest {
         }
     }
 
+    @Test
+    void aWindowOfAThousandTokensOffersTheEssentialToolsAndEveryPromptFits() throws Exception {
+        for (int budget : new int[] {1_024, 768}) {
+            var contexts = contexts(budget, new ModelProfile("tiny", budget, Optional.empty()));
+            try (var context = contexts.open(JobIds.next(), "Write hello.py that prints Hello, then run it", messages -> {
+                assertThat(independentCount(messages, List.of())).as("the condensing request").isLessThanOrEqualTo(budget);
+                return "the agent wrote and ran files";
+            })) {
+                for (int step = 1; step <= 30; step++) {
+                    var prompt = context.prompt();
+                    assertThat(names(prompt.tools())).as("budget %d", budget).startsWith("exec", "finish")
+                            .doesNotContain("computer", "run_code", "process");
+                    assertThat(MessageTokens.countTools(prompt.tools())).isLessThanOrEqualTo(Math.max(budget / 3,
+                            MessageTokens.countTools(TOOLS.subList(0, 2))));
+                    assertThat(independentCount(prompt.messages(), prompt.tools())).as("budget %d, step %d", budget, step)
+                            .isLessThanOrEqualTo(prompt.tokens()).isLessThanOrEqualTo(budget);
+                    assertThat(text(prompt.messages().get(0))).as("no guide to tools that are not offered")
+                            .doesNotContain("recall tool");
+                    assertPaired(prompt.messages());
+                    var call = call("c" + step, "exec", "{\"command\":\"python3 hello.py # " + step + "\"}");
+                    context.addAssistant(step, assistant("Running it.", call));
+                    context.addResult(step, call, ("Hello from step " + step + "\n").repeat(step % 4 == 0 ? 400 : 3));
+                }
+            }
+        }
+        assertThat(names(contexts(1_024, new ModelProfile("tiny", 1_024, Optional.empty())).open(JobIds.next(), "t",
+                messages -> "").prompt().tools())).containsExactly("exec", "finish", "write_file");
+        assertThat(names(open(JobIds.next()).prompt().tools())).as("a large budget offers every tool")
+                .hasSameSizeAs(TOOLS);
+    }
+
+    @Test
+    void promptsShrinkToTheServersCountOnceCalibrated() throws Exception {
+        var profile = new ModelProfile("gemma", BUDGET * 2, Optional.empty());
+        var contexts = contexts(BUDGET, profile);
+        try (var context = contexts.open(JobIds.next(), "Build a big thing", messages -> "a summary")) {
+            for (int step = 1; step <= 40; step++) {
+                var prompt = context.prompt();
+                // The server counts a quarter more than o200k (as a Gemma tokenizer does): it says so in usage.
+                profile.calibrate(prompt.tokens(), (long) Math.ceil(prompt.tokens() * 1.25));
+                assertThat(profile.scale(context.prompt().tokens())).as("step %d, in the server's tokens", step)
+                        .isLessThanOrEqualTo(BUDGET);
+                assertThat(independentCount(context.prompt().messages(), context.prompt().tools()) * 1.25)
+                        .isLessThanOrEqualTo(BUDGET);
+                var call = call("c" + step, "exec", "{\"command\":\"make step" + step + "\"}");
+                context.addAssistant(step, assistant("Step " + step + ".", call));
+                context.addResult(step, call, ("output line of step " + step + "\n").repeat(200));
+            }
+            assertThat(profile.ratio()).isCloseTo(1.25, within(0.01));
+            int before = context.prompt().tokens();
+            profile.distrust(1.25);
+            assertThat(context.prompt().tokens()).as("a request the server refused as too long is built smaller")
+                    .isLessThan(before).isLessThanOrEqualTo((int) (BUDGET / profile.ratio()));
+        }
+    }
+
+    @Test
+    void aBudgetThatCannotHoldTheBasicsSaysSo() {
+        var contexts = contexts(300, new ModelProfile("tiny", 1_024, Optional.empty()));
+        try (var context = contexts.open(JobIds.next(), "task", messages -> "")) {
+            assertThatThrownBy(context::prompt).isInstanceOf(BudgetTooSmallException.class)
+                    .hasMessageContaining("the prompt budget of 300 tokens").hasMessageContaining("larger context window");
+        }
+    }
+
+    @Test
+    void invalidArgumentsAreNeverReplayedNotEvenFromAnOldTranscript() throws Exception {
+        var jobId = JobIds.next();
+        var broken = call("c1", "write_file", "{\"path\": \"a.py\", \"content\": \"print(");
+        try (var context = open(jobId)) {
+            // As a transcript written before calls were repaired holds it.
+            context.addAssistant(1, assistant("writing", broken));
+            context.addResult(1, broken, "error: the arguments are not valid JSON");
+        }
+        try (var reopened = open(jobId)) {
+            var messages = reopened.prompt().messages();
+            assertPaired(messages);
+            var calls = messages.get(2).asAssistant().toolCalls().orElseThrow();
+            var arguments = calls.get(0).asFunction().function().arguments();
+            assertThat(ObjectMappers.jsonMapper().readTree(arguments).path("invalid_arguments").asText())
+                    .isEqualTo("{\"path\": \"a.py\", \"content\": \"print(");
+        }
+    }
+
+    @Test
+    void refusedImagesBecomeTheirDescriptions() throws Exception {
+        try (var context = open(JobIds.next())) {
+            var call = call("c1", "computer", "{\"action\":\"screenshot\"}");
+            context.addAssistant(1, assistant(null, call));
+            context.addResult(1, call, "took a screenshot");
+            context.addImages(ChatCompletionMessageParam.ofUser(ChatCompletionUserMessageParam.builder()
+                    .contentOfArrayOfContentParts(List.of(
+                            ChatCompletionContentPart.ofText(ChatCompletionContentPartText.builder()
+                                    .text("Image 1 of 1 from tool call s1c0: a screenshot of 1280x800").build()),
+                            ChatCompletionContentPart.ofImageUrl(ChatCompletionContentPartImage.builder()
+                                    .imageUrl(ChatCompletionContentPartImage.ImageUrl.builder().url("data:image/png;base64,AAAA").build())
+                                    .build())))
+                    .build()));
+            assertThat(ObjectMappers.jsonMapper().writeValueAsString(context.prompt().messages())).contains("image_url");
+
+            context.dropImages();
+
+            var messages = context.prompt().messages();
+            assertThat(ObjectMappers.jsonMapper().writeValueAsString(messages)).doesNotContain("image_url");
+            assertThat(text(messages.get(messages.size() - 1)))
+                    .isEqualTo("Image 1 of 1 from tool call s1c0: a screenshot of 1280x800\n" + Images.NOT_SHOWN);
+        }
+    }
+
+    private static List<String> names(List<ChatCompletionTool> tools) {
+        return tools.stream().map(tool -> tool.asFunction().function().name()).toList();
+    }
+
+    private static JobContexts contexts(int budget, ModelProfile profile) {
+        return new JobContexts(store, budget, profile, TOOLS, AgentLoop.SYSTEM_PROMPT);
+    }
+
     private static JobContext open(String jobId) {
-        return new JobContexts(store, BUDGET, TOOLS, AgentLoop.SYSTEM_PROMPT).open(jobId, "Build a big thing", messages -> "a summary");
+        return contexts(BUDGET, new ModelProfile("test", BUDGET * 2, Optional.empty())).open(jobId, "Build a big thing", messages -> "a summary");
     }
 
     static ChatCompletionMessageFunctionToolCall call(String id, String name, String arguments) {
