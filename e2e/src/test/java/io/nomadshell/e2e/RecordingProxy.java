@@ -35,6 +35,7 @@ final class RecordingProxy implements AutoCloseable {
         volatile int status;
         volatile @Nullable JsonNode usage;
         volatile long firstContentNanos;
+        volatile long lastContentNanos;
         volatile long endedNanos;
 
         Call(JsonNode request) {
@@ -151,9 +152,11 @@ final class RecordingProxy implements AutoCloseable {
             }
             for (var choice : chunk.path("choices")) {
                 var delta = choice.has("delta") ? choice.path("delta") : choice.path("message");
-                if (call.firstContentNanos == 0 && (delta.path("content").asText("").length() > 0
-                        || delta.has("tool_calls"))) {
-                    call.firstContentNanos = System.nanoTime();
+                if (delta.path("content").asText("").length() > 0 || delta.has("tool_calls")) {
+                    call.lastContentNanos = System.nanoTime();
+                    if (call.firstContentNanos == 0) {
+                        call.firstContentNanos = call.lastContentNanos;
+                    }
                 }
             }
         } catch (IOException e) {

@@ -88,9 +88,14 @@ public final class ModelClient implements AutoCloseable {
         return options.model();
     }
 
-    /** The output cap of a request of {@code promptTokens} (server tokens): the flag's, within what the window has left. */
+    /**
+     * The output cap of a request of {@code promptTokens} (server tokens, as estimated): the flag's,
+     * within what the window has left after a margin for the estimate (a tenth, at least 32), since
+     * a server such as vLLM refuses a request whose prompt and cap together pass the window.
+     */
     public int maxTokensFor(int promptTokens) {
-        return Math.max(1, Math.min(options.maxOutputTokens(), profile.window() - promptTokens));
+        int margin = Math.max(32, promptTokens / 10);
+        return Math.max(1, Math.min(options.maxOutputTokens(), profile.window() - promptTokens - margin));
     }
 
     /**
