@@ -156,8 +156,12 @@ class ModelQuirksTest {
         assertThat(requests).hasSizeGreaterThanOrEqualTo(11)
                 .allSatisfy(request -> assertThat(request.status()).as("no request was refused as too long").isEqualTo(200));
         // The first request is sized in our count (the server's is not known before its first
-        // usage); every later one in the server's, so that it and its output cap fit the window.
-        assertThat(requests.subList(1, requests.size())).allSatisfy(request -> fitsTheWindow(request, window));
+        // usage); every later step in the server's, so that it and its output cap fit the window.
+        // (Condensing requests, shaped otherwise, are sized by the steps' ratio: they may miss by a
+        // few percent, which llama-server allows; see docs/models/quirks-tests.md.)
+        var steps = requests.stream().filter(request -> !request.body().path("tools").isEmpty()).toList();
+        assertThat(steps).hasSize(11);
+        assertThat(steps.subList(1, steps.size())).allSatisfy(request -> fitsTheWindow(request, window));
         assertThat(requests).as("the window made older steps condense").anySatisfy(request -> assertThat(
                 request.body().path("messages").get(0).path("content").asText()).contains("You condense the history"));
     }
