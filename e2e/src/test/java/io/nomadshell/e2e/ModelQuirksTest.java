@@ -199,7 +199,7 @@ class ModelQuirksTest {
                 ModelOptions.DEFAULT_MAX_OUTPUT_TOKENS, Duration.ofSeconds(2))));
 
         job.assertStatus("error");
-        assertThat(job.status().path("error").asText()).contains("idle timeout");
+        assertThat(job.status().path("error").asText()).contains("sent no token for 2 s: idle timeout");
         assertThat(model.requests()).as("no retry was asked for").hasSize(1);
         assertThat(model.requests().get(0).finished()).as("the stream never finished").isFalse();
     }
