@@ -98,7 +98,7 @@ final class ServerSettings {
     long maxJobMinutes = 30;
 
     @Option(names = "--context-tokens", defaultValue = "${env:NOMAD_SHELL_CONTEXT_TOKENS:-0}",
-            description = "The most tokens one model request may hold (env NOMAD_SHELL_CONTEXT_TOKENS; default: the model's window less room for the answer).")
+            description = "The model's context window in tokens, at least 1024: prompts get it less room for the answer (env NOMAD_SHELL_CONTEXT_TOKENS; default: what the model server says, else the table of known models).")
     int contextTokens;
 
     @Option(names = "--max-job-tokens", defaultValue = "${env:NOMAD_SHELL_MAX_JOB_TOKENS:-0}",

@@ -50,10 +50,4 @@ public final class KnownWindows {
         }
         return best == null ? UNKNOWN_WINDOW : WINDOWS.get(best);
     }
-
-    /** The default prompt budget: the window less an eighth (at most 16k) kept for the answer. */
-    public static int defaultBudget(String model) {
-        int window = windowOf(model);
-        return window - Math.min(16_384, window / 8);
-    }
 }

@@ -1,7 +1,5 @@
 package io.nomadshell.controlplane.context;
 
-import io.nomadshell.controlplane.model.KnownWindows;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,17 +8,20 @@ import com.openai.models.chat.completions.ChatCompletionContentPartImage;
 import com.openai.models.chat.completions.ChatCompletionContentPartText;
 import com.openai.models.chat.completions.ChatCompletionMessageParam;
 import com.openai.models.chat.completions.ChatCompletionUserMessageParam;
+import io.nomadshell.controlplane.model.KnownWindows;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Model windows, prices, counting a message's tokens and cutting text to a number of tokens. */
 class BudgetTablesTest {
     @Test
-    void knownModelsGetTheirWindowLessRoomForTheAnswer() {
-        assertThat(KnownWindows.defaultBudget("gpt-4o-2024-08-06")).isEqualTo(128_000 - 16_000);
+    void knownModelsHaveTheirWindowAndTheirPromptsLeaveRoomForTheAnswer() {
+        assertThat(KnownWindows.windowOf("gpt-4o-2024-08-06")).isEqualTo(128_000);
         assertThat(KnownWindows.windowOf("gpt-4o-mini")).isEqualTo(128_000);
+        assertThat(KnownWindows.isKnown("some-local-model")).isFalse();
         assertThat(KnownWindows.windowOf("some-local-model")).isEqualTo(KnownWindows.UNKNOWN_WINDOW);
-        assertThat(KnownWindows.defaultBudget("some-local-model")).isEqualTo(32_768 - 4_096);
+        assertThat(ContextOptions.promptBudget(128_000, 4_096)).isEqualTo(128_000 - 4_096);
+        assertThat(ContextOptions.promptBudget(2_048, 4_096)).isEqualTo(1_536);
     }
 
     @Test
