@@ -52,12 +52,12 @@ class AnswerShapesTest {
         var requests = model.receivedRequests();
         assertThat(requests).hasSize(3);
         for (var request : requests.subList(1, 3)) {
-            var call = assistants(request).get(0).path("tool_calls").get(0).path("function");
+            var call = Fixtures.assistants(request).get(0).path("tool_calls").get(0).path("function");
             var arguments = Rest.JSON.readTree(call.path("arguments").asText());
             assertThat(arguments.path("invalid_arguments").asText()).as("the history quotes them in a valid object")
                     .isEqualTo(broken);
         }
-        var events = events(job.id());
+        var events = Fixtures.events(cluster.baseUrl(), job.id());
         assertThat(events).as("the refused call is an event").anySatisfy(event -> {
             assertThat(event.event()).isEqualTo("tool_finished");
             assertThat(event.data()).contains("\"call_id\":\"s1c0\"").doesNotContain("\"ok\":true")
@@ -81,7 +81,7 @@ class AnswerShapesTest {
         assertThat(job.status().path("status").asText()).as("%s", job.status()).isEqualTo("complete");
         assertThat(job.status().path("steps").asInt()).isEqualTo(3);
         var second = model.receivedRequests().get(1);
-        var assistant = assistants(second).get(0);
+        var assistant = Fixtures.assistants(second).get(0);
         assertThat(assistant.path("tool_calls").get(0).path("function").path("name").asText()).isEqualTo("write_file");
         assertThat(assistant.path("content").asText()).as("the history holds the structured call, not its text")
                 .isEqualTo("I will write it.");
@@ -104,7 +104,7 @@ class AnswerShapesTest {
         assertThat(job.status().path("status").asText()).as("two steps were enough: the nudges were not steps (%s)", job.status())
                 .isEqualTo("complete");
         assertThat(job.status().path("steps").asInt()).isEqualTo(2);
-        var events = events(job.id());
+        var events = Fixtures.events(cluster.baseUrl(), job.id());
         var kinds = events.stream().map(Sse.Event::event).toList();
         int delta = kinds.indexOf("assistant_delta");
         assertThat(delta).as("the words reached watchers as they came: %s", kinds).isNotNegative();
@@ -142,21 +142,5 @@ class AnswerShapesTest {
         var rest = cluster.rest();
         var id = rest.schedule("Write a file");
         return new Ended(id, rest.awaitEnd(id, Duration.ofMinutes(2)).last());
-    }
-
-    private List<Sse.Event> events(String jobId) {
-        var read = Sse.read(cluster.baseUrl() + "/v1/jobs/" + jobId + "/events", Map.of(), seen -> false, Duration.ofSeconds(30));
-        assertThat(read.status()).as(read.errorBody()).isEqualTo(200);
-        return read.dispatched();
-    }
-
-    private static List<JsonNode> assistants(JsonNode request) {
-        var found = new ArrayList<JsonNode>();
-        request.path("messages").forEach(message -> {
-            if (message.path("role").asText().equals("assistant")) {
-                found.add(message);
-            }
-        });
-        return found;
     }
 }

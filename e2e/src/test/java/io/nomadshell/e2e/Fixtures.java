@@ -93,4 +93,22 @@ final class Fixtures {
         }
         return lines.toString();
     }
+
+    /** The job's events as its SSE route replays them (the job has ended: the stream ends with it). */
+    static List<Sse.Event> events(String baseUrl, String jobId) {
+        var read = Sse.read(baseUrl + "/v1/jobs/" + jobId + "/events", Map.of(), seen -> false, java.time.Duration.ofSeconds(30));
+        org.assertj.core.api.Assertions.assertThat(read.status()).as(read.errorBody()).isEqualTo(200);
+        return read.dispatched();
+    }
+
+    /** The assistant messages of a chat request's JSON. */
+    static List<com.fasterxml.jackson.databind.JsonNode> assistants(com.fasterxml.jackson.databind.JsonNode request) {
+        var found = new ArrayList<com.fasterxml.jackson.databind.JsonNode>();
+        request.path("messages").forEach(message -> {
+            if (message.path("role").asText().equals("assistant")) {
+                found.add(message);
+            }
+        });
+        return found;
+    }
 }

@@ -52,12 +52,12 @@ class ModelQuirksTest {
         assertThat(requests).hasSize(3);
         assertThat(requests.get(0).finishReason()).isEqualTo("length");
         var next = requests.get(1).body();
-        var cutTurn = assistants(next).get(0);
+        var cutTurn = Fixtures.assistants(next).get(0);
         assertThat(cutTurn.path("tool_calls").isEmpty()).as("the cut turn is replayed without its calls: %s", cutTurn)
                 .isTrue();
         assertThat(userTexts(next)).anySatisfy(text -> assertThat(text)
                 .contains("cut at the output limit").contains("write_file").contains("were not run"));
-        assertThat(events(job.id())).as("the cut call shows as refused").anySatisfy(event -> {
+        assertThat(Fixtures.events(cluster.baseUrl(), job.id())).as("the cut call shows as refused").anySatisfy(event -> {
             assertThat(event.event()).isEqualTo("tool_finished");
             assertThat(event.data()).contains("\"call_id\":\"s1c0\"").doesNotContain("\"ok\":true")
                     .contains("cut at the output limit");
@@ -75,7 +75,7 @@ class ModelQuirksTest {
         // so a complete job with every request answered proves they were never replayed.
         job.assertStatus("complete");
         assertThat(model.requests()).hasSize(3).allSatisfy(request -> assertThat(request.status()).isEqualTo(200));
-        assertThat(events(job.id())).as("the refused call is an event").anySatisfy(event -> {
+        assertThat(Fixtures.events(cluster.baseUrl(), job.id())).as("the refused call is an event").anySatisfy(event -> {
             assertThat(event.event()).isEqualTo("tool_finished");
             assertThat(event.data()).contains("\"call_id\":\"s1c0\"").doesNotContain("\"ok\":true")
                     .contains("not valid JSON");
@@ -173,7 +173,7 @@ class ModelQuirksTest {
 
         job.assertStatus("complete");
         assertThat(model.requests().get(0).stream()).as("the answer was asked for as a stream").isTrue();
-        var events = events(job.id());
+        var events = Fixtures.events(cluster.baseUrl(), job.id());
         var pieces = new StringBuilder();
         int deltas = 0;
         String message = null;
@@ -228,22 +228,6 @@ class ModelQuirksTest {
         var id = rest.schedule("Do the task");
         var status = rest.awaitEnd(id, JOB_TIMEOUT).last();
         return new Ended(id, status, Fixtures.history(cluster.port(), id));
-    }
-
-    private List<Sse.Event> events(String jobId) {
-        var read = Sse.read(cluster.baseUrl() + "/v1/jobs/" + jobId + "/events", Map.of(), seen -> false, Duration.ofSeconds(30));
-        assertThat(read.status()).as(read.errorBody()).isEqualTo(200);
-        return read.dispatched();
-    }
-
-    private static List<JsonNode> assistants(JsonNode request) {
-        var found = new ArrayList<JsonNode>();
-        request.path("messages").forEach(message -> {
-            if (message.path("role").asText().equals("assistant")) {
-                found.add(message);
-            }
-        });
-        return found;
     }
 
     /** The text of every user message, parts joined. */
