@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -73,6 +75,19 @@ class MockLlmCommandTest {
         int counted = JSON.readTree(plain.body()).path("error").path("n_prompt_tokens").asInt();
         assertThat(counted).isGreaterThan(256);
         assertThat(JSON.readTree(scaled.body()).path("error").path("n_prompt_tokens").asInt()).isEqualTo(2 * counted);
+    }
+
+    @Test
+    void aWindowTooSmallIsRefusedInWords() {
+        var err = new StringWriter();
+        var commandLine = NomadShell.commandLine();
+        commandLine.setErr(new PrintWriter(err, true));
+
+        int exit = commandLine.execute("mock-llm", "--port", "0", "--context-window", "10");
+
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString()).isEqualTo("error: the context window must be at least 256 tokens, not 10"
+                + System.lineSeparator());
     }
 
     private ScriptedModelServer serve(String... flags) throws Exception {
