@@ -90,7 +90,7 @@ final class ServerSettings {
     int maxRunning = 4;
 
     @Option(names = "--max-steps", defaultValue = "${env:NOMAD_SHELL_MAX_STEPS:-50}",
-            description = "Model calls per job (env NOMAD_SHELL_MAX_STEPS; default ${DEFAULT-VALUE}).")
+            description = "Steps per job: model answers that were acted on (nudges, retries and summaries are not steps) (env NOMAD_SHELL_MAX_STEPS; default ${DEFAULT-VALUE}).")
     int maxSteps = 50;
 
     @Option(names = "--max-job-minutes", defaultValue = "${env:NOMAD_SHELL_MAX_JOB_MINUTES:-30}",

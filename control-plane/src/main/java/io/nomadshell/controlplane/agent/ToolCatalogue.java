@@ -48,8 +48,8 @@ public final class ToolCatalogue {
             "Call when the task is done. The workspace is then delivered to the user as a zip.",
             Map.of("summary", FunctionTools.string("What was built, in a few sentences")), List.of("summary"));
     /**
-     * The most needed first: a small context window offers only the head of this list (see
-     * JobContext), and running commands and finishing are always offered.
+     * The most needed first: a small context window offers the tools of this list, in order, that
+     * still fit (see JobContext), and running commands and finishing are always offered.
      */
     private static final List<ChatCompletionTool> DEFINITIONS = Stream.concat(
             Stream.of(EXEC, FINISH, WRITE_FILE, READ_FILE, EditFileToolSpec.definition(), LIST_FILES),

@@ -6,9 +6,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The context windows of known models, and the default prompt budget derived from them: the window
- * minus room for the answer. Names match by prefix, longest first, so {@code gpt-4o-2024-08-06} is
- * a {@code gpt-4o}; an unknown model gets a window small enough for most local models.
+ * The context windows of known models, for servers that do not say theirs (OpenAI's). Names match
+ * by prefix, longest first, so {@code gpt-4o-2024-08-06} is a {@code gpt-4o}; an unknown model gets
+ * a window small enough for most local models.
  */
 public final class KnownWindows {
     /** Assumed for models not in the table (Ollama's and vLLM's common defaults are at least this). */
