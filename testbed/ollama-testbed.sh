@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Nomad Shell testbed: a real Ollama server, CPU only, for the Ollama tests (RealOllamaTest) and for
-# trying the agent against Ollama by hand.
+# Nomad Shell testbed: a real Ollama server, CPU only, for the Ollama tests (RealOllamaTest in e2e).
 #
 #   testbed/ollama-testbed.sh build    build ollama once (cached) from the Go module proxy
 #   testbed/ollama-testbed.sh paths    print OLLAMA=... (for `eval`)
@@ -32,7 +31,7 @@ build_ollama() {
   fi
   command -v go >/dev/null && command -v g++ >/dev/null || die "go and g++ are needed to build Ollama"
   python3 -m pip --version >/dev/null 2>&1 || die "pip is needed to fetch from PyPI (apt-get install python3-pip)"
-  log "building ollama $OLLAMA_VERSION from the Go module proxy (once; about 15 min on 2 cores)"
+  log "building ollama $OLLAMA_VERSION from the Go module proxy (once; about 3 min on 2 cores)"
   local src work
   src=$(GOTOOLCHAIN=local go mod download -json "github.com/ollama/ollama@v$OLLAMA_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
   [[ -d "$src" ]] || die "could not fetch the Ollama module from the Go module proxy"
@@ -48,8 +47,10 @@ build_ollama() {
   tar -xzf "$work"/llama_cpp_python-*.tar.gz -C "$work" --wildcards --strip-components=3 \
     '*/vendor/llama.cpp/vendor/nlohmann/*' '*/vendor/llama.cpp/vendor/stb/*' '*/vendor/llama.cpp/vendor/miniaudio/*'
   mv "$work/vendor" "$work/src/llama/llama.cpp/vendor"
-  # These CPUs report AMX, and ggml's AMX path crashes on them: compile the CPU backend without it.
-  local flags="-O2 -mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+  # For this machine's CPU, as llama-testbed.sh builds llama-server (cgo would build for the baseline
+  # x86-64 otherwise, several times slower); these CPUs report AMX, and ggml's AMX path crashes on
+  # them: compile the CPU backend without it.
+  local flags="-O2 -march=native -mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
   (cd "$work/src" && GOTOOLCHAIN=local CGO_ENABLED=1 CGO_CFLAGS="$flags" CGO_CXXFLAGS="$flags" \
       go build -trimpath -ldflags "-w -s -X=github.com/ollama/ollama/version.Version=$OLLAMA_VERSION" \
       -o "$work/ollama" .) > "$work/build.log" 2>&1 \
@@ -78,5 +79,5 @@ build() {
 case "${1:-}" in
   build) build ;;
   paths) print_paths ;;
-  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
