@@ -10,6 +10,7 @@
 #   a JDK            >= the agent daemon's Java release (scripts/find-jdk.sh), from Debian if none
 #   Docker, Nomad    testbed/nomad-testbed.sh start (Nomad built once from the Go module proxy)
 #   llama-server     testbed/llama-testbed.sh build (built once from PyPI's llama.cpp, small models)
+#   Ollama           testbed/ollama-testbed.sh build (built once from the Go module proxy, CPU only)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -76,4 +77,5 @@ fi
 
 "$HERE/nomad-testbed.sh" start
 "$HERE/llama-testbed.sh" build >/dev/null
+"$HERE/ollama-testbed.sh" build >/dev/null
 log "ready"
