@@ -4,8 +4,8 @@ import io.nomadshell.proto.v1.JobEvent;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Shows a job's events as they arrive: one line per step, the command output indented. The
@@ -17,8 +17,8 @@ final class ProgressPrinter {
     private static final String ASSISTANT_INDENT = "  ";
     private final PrintStream out;
     private final Instant started = Instant.now();
-    /** Steps whose answer was shown growing. */
-    private final Set<Integer> streamedSteps = new HashSet<>();
+    /** What was shown growing of each step's answer. */
+    private final Map<Integer, StringBuilder> streamed = new HashMap<>();
     /** The step whose answer is growing on the current line, or -1 when the line is done. */
     private int growingStep = -1;
 
@@ -38,8 +38,12 @@ final class ProgressPrinter {
                 line("● " + change.getStatus() + (change.getError().isEmpty() ? "" : ": " + change.getError()));
             }
             case ASSISTANT_MESSAGE -> {
-                if (!streamedSteps.remove(event.getAssistantMessage().getStep())) {
-                    line(ASSISTANT_INDENT + event.getAssistantMessage().getText());
+                // Shown whole unless it grew here as it is (a retried call's pieces, or calls the
+                // answer wrote as text, make the pieces differ from the whole).
+                var shown = streamed.remove(event.getAssistantMessage().getStep());
+                var text = event.getAssistantMessage().getText();
+                if ((shown == null || !shown.toString().equals(text)) && !text.isBlank()) {
+                    line(ASSISTANT_INDENT + text);
                 }
             }
             case TOOL_STARTED -> line("  ▶ " + event.getToolStarted().getTool() + " " + event.getToolStarted().getArguments());
@@ -72,8 +76,8 @@ final class ProgressPrinter {
             endGrowingLine();
             out.print(prefix() + ASSISTANT_INDENT);
             growingStep = step;
-            streamedSteps.add(step);
         }
+        streamed.computeIfAbsent(step, s -> new StringBuilder()).append(text);
         out.print(text.replace("\n", "\n" + " ".repeat(prefix().length()) + ASSISTANT_INDENT));
         out.flush();
     }

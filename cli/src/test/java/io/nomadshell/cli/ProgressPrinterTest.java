@@ -42,9 +42,11 @@ class ProgressPrinterTest {
         printer.print(delta(4, "Next"));
         printer.print(message(4, "Next I'll finish."));
 
-        assertThat(lines()).hasSize(2);
+        // Pieces that are not the whole answer (seen from the middle, or a retried call's) are followed by the whole.
+        assertThat(lines()).hasSize(3);
         assertThat(lines().get(0)).endsWith("  Done, the tests pass.");
         assertThat(lines().get(1)).endsWith("  Next");
+        assertThat(lines().get(2)).endsWith("  Next I'll finish.");
     }
 
     @Test

@@ -86,7 +86,6 @@ public final class ControlPlane implements AutoCloseable {
         var artifacts = new ArtifactStore(dataDir.resolve("artifacts"));
         var model = remember(ModelClient.connect(options.model(), options.context().contextTokens()));
         int budget = ContextOptions.promptBudget(model.profile().window(), options.model().maxOutputTokens());
-        log.info("Model {}: a context window of {} tokens, prompts of at most {}", model.model(), model.profile().window(), budget);
         var contexts = new JobContexts(new ContextStore(redis), budget, model.profile(), ToolCatalogue.definitions(),
                 AgentLoop.SYSTEM_PROMPT);
         var agent = new AgentLoop(model, store, options.limits(), contexts, options.context());

@@ -132,7 +132,9 @@ public final class AgentLoop {
             var reply = repaired.message();
             context.addAssistant(step, reply);
             var text = reply.content().orElse("");
-            if (!text.isBlank()) {
+            if (!text.isBlank() || asked.streamed()) {
+                // After pieces, always the whole: it replaces them (a retry's pieces follow a failed
+                // attempt's; calls written as text leave the call's words, now run as a call).
                 store.appendEvent(job.id(), JobEvent.newBuilder()
                         .setAssistantMessage(AssistantMessage.newBuilder().setText(text).setStep(step)));
             }
@@ -151,7 +153,7 @@ public final class AgentLoop {
 
             var calls = functionCalls(reply);
             if (calls.isEmpty()) {
-                if (profile.supportsTools().equals(Optional.of(false))) {
+                if (steps == 0 && profile.supportsTools().equals(Optional.of(false))) {
                     return new Outcome.Failed(NO_TOOLS.formatted("the server says its chat template cannot carry tools"));
                 }
                 if (++nudges > MAX_NUDGES) {
@@ -206,13 +208,13 @@ public final class AgentLoop {
     }
 
     /** An answer and the request it answers. */
-    private record Asked(ModelAnswer answer, List<ChatCompletionTool> tools, int promptTokens) {}
+    private record Asked(ModelAnswer answer, List<ChatCompletionTool> tools, int promptTokens, boolean streamed) {}
 
     /**
      * One model call for {@code step}, its words streamed to watchers. A request the server finds too
      * long is built again smaller, and one with images it refuses again without them, once each.
      */
-    private Asked ask(String jobId, JobContext context, int step) throws JobFailed {
+    private Asked ask(String jobId, JobContext context, int step) throws JobFailed, InterruptedException {
         boolean shrunk = false;
         boolean imagesDropped = false;
         while (true) {
@@ -239,7 +241,7 @@ public final class AgentLoop {
                 if (answer.usage().reported()) {
                     profile.calibrate(prompt.tokens(), answer.usage().promptTokens());
                 }
-                return new Asked(answer, prompt.tools(), promptTokens);
+                return new Asked(answer, prompt.tools(), promptTokens, deltas.sentAny());
             } catch (ModelException e) {
                 deltas.flush();
                 switch (e.kind()) {
@@ -301,7 +303,8 @@ public final class AgentLoop {
     }
 
     /** A condensing call: no tools, its usage counted toward the job (it is not a step). */
-    private String summarize(String jobId, List<ChatCompletionMessageParam> messages) throws ModelException {
+    private String summarize(String jobId, List<ChatCompletionMessageParam> messages)
+            throws ModelException, InterruptedException {
         int counted = MessageTokens.count(messages);
         var answer = model.complete(new ModelRequest(messages, List.of(), profile.scale(counted)), listener(jobId, null));
         if (answer.usage().reported()) {

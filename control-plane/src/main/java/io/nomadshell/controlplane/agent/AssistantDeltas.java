@@ -42,6 +42,11 @@ final class AssistantDeltas {
         }
     }
 
+    /** Whether watchers got any piece of the answer. */
+    synchronized boolean sentAny() {
+        return started;
+    }
+
     /** Sends what is held. */
     synchronized void flush() {
         if (held.isEmpty()) {

@@ -6,6 +6,7 @@ import com.openai.models.chat.completions.ChatCompletionContentPartImage;
 import com.openai.models.chat.completions.ChatCompletionContentPartText;
 import com.openai.models.chat.completions.ChatCompletionMessageParam;
 import com.openai.models.chat.completions.ChatCompletionUserMessageParam;
+import io.nomadshell.controlplane.context.Images;
 import io.nomadshell.proto.v1.ToolResult;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -19,7 +20,6 @@ import java.util.Optional;
  * keeps only the newest few. A model that takes no images gets the descriptions alone.
  */
 final class ToolImages {
-    static final String NOT_SHOWN = "(not shown: the model endpoint does not take images)";
 
     private final boolean acceptsImages;
     private final List<ChatCompletionContentPart> parts = new ArrayList<>();
@@ -47,7 +47,7 @@ final class ToolImages {
         }
         for (int i = 0; i < images.size(); i++) {
             var line = "Image " + (i + 1) + " of " + images.size() + " from tool call " + callId + ": " + descriptions.get(i)
-                    + (acceptsImages ? "" : " " + NOT_SHOWN);
+                    + (acceptsImages ? "" : " " + Images.NOT_SHOWN);
             parts.add(ChatCompletionContentPart.ofText(ChatCompletionContentPartText.builder().text(line).build()));
             if (acceptsImages) {
                 parts.add(ChatCompletionContentPart.ofImageUrl(ChatCompletionContentPartImage.builder()

@@ -12,10 +12,10 @@ import java.util.List;
  * prompt; older ones become a short placeholder, since a stale screenshot costs many tokens and
  * says little.
  */
-final class Images {
+public final class Images {
     static final int KEPT = 3;
     static final String OMITTED = "[an older image was removed to save context; take a new screenshot to see the screen now]";
-    static final String NOT_SHOWN = "[image not shown: the model endpoint does not take images]";
+    public static final String NOT_SHOWN = "[image not shown: the model endpoint does not take images]";
 
     private Images() {}
 

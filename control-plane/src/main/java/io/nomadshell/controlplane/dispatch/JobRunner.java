@@ -129,6 +129,10 @@ public final class JobRunner {
             deadline = JobDeadline.start(job.sandbox().timeout(), job.startedAt() != null ? job.startedAt() : Instant.now());
             var outcome = agent.run(job, tools);
             deadline.close();
+            if (Thread.interrupted()) {
+                // Cancelled or out of time as the loop ended: that, not the loop's outcome, is the job's end.
+                throw new InterruptedException();
+            }
             switch (outcome) {
                 case Outcome.Finished finished -> complete(jobId, tools, finished.summary(), maxZipBytes(job));
                 case Outcome.Failed failed -> failKeeping(jobId, failed.reason(), sandbox);
@@ -195,8 +199,10 @@ public final class JobRunner {
                 var fields = new HashMap<>(JobStore.fieldsOf(kept));
                 fields.put("summary", summary);
                 if (!store.transition(jobId, JobStatus.COMPLETE, null, fields).applied()) {
-                    // Cancelled meanwhile: it keeps what it made, as a partial zip.
-                    store.recordKept(jobId, new KeptWorkspace.Zip(stored.bytes(), stored.sha256(), true));
+                    // Cancelled meanwhile: it keeps what it made, as a partial zip, and watchers are told so.
+                    var partial = new KeptWorkspace.Zip(stored.bytes(), stored.sha256(), true);
+                    announce(jobId, partial);
+                    store.recordKept(jobId, partial);
                 }
             }
             case Archived.Refused refused -> fail(jobId, refused.reason(), KeptWorkspace.Nothing.lost(refused.reason()));

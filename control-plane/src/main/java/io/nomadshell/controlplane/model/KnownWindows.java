@@ -8,10 +8,13 @@ import java.util.Map;
 /**
  * The context windows of known models, for servers that do not say theirs (OpenAI's). Names match
  * by prefix, longest first, so {@code gpt-4o-2024-08-06} is a {@code gpt-4o}; an unknown model gets
- * a window small enough for most local models.
+ * {@link #UNKNOWN_WINDOW}.
  */
 public final class KnownWindows {
-    /** Assumed for models not in the table (Ollama's and vLLM's common defaults are at least this). */
+    /**
+     * Assumed for a model the table does not know when its server does not say its window; a request
+     * the server then finds too long is built again smaller (see the agent loop).
+     */
     public static final int UNKNOWN_WINDOW = 32_768;
     private static final Map<String, Integer> WINDOWS = Map.ofEntries(
             Map.entry("gpt-4o", 128_000),

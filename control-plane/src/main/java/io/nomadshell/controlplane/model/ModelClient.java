@@ -6,16 +6,19 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.Timeout;
+import com.openai.core.http.AsyncStreamResponse;
 import com.openai.helpers.ChatCompletionAccumulator;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import io.nomadshell.controlplane.context.Tokens;
-import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.Optional;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,18 +39,17 @@ public final class ModelClient implements AutoCloseable {
     private final ModelProfile profile;
     private final boolean openAi;
     private final ModelFailures failures;
-    private final StallWatchdog watchdog = new StallWatchdog();
 
     private ModelClient(ModelOptions options, ModelProfile profile) {
         this.options = options;
         this.profile = profile;
-        this.openAi = isOpenAi(options.baseUrl());
+        this.openAi = options.isOpenAi();
         var builder = OpenAIOkHttpClient.builder()
                 .apiKey(options.apiKey())
                 // Retries are ours: each attempt is counted, and only causes a retry can mend are retried.
                 .maxRetries(0)
-                // No total: a long answer that keeps streaming is fine. The watchdog ends a stalled
-                // one at the idle timeout; the read timeout only backs it up.
+                // No total: a long answer that keeps streaming is fine. A stalled one ends at the
+                // idle timeout, where the caller waits for chunks; the read timeout only backs it up.
                 .timeout(Timeout.builder().connect(CONNECT_TIMEOUT).read(options.idleTimeout().plusSeconds(5))
                         .write(Duration.ofSeconds(60)).request(Duration.ofDays(1)).build());
         if (options.baseUrl() != null) {
@@ -67,7 +69,7 @@ public final class ModelClient implements AutoCloseable {
         var facts = ServerProbe.probe(options);
         int known = window > 0 ? window : facts.window().orElse(KnownWindows.windowOf(options.model()));
         var profile = new ModelProfile(options.model(), known, facts.supportsTools());
-        if (facts.acceptsImages().equals(java.util.Optional.of(false))) {
+        if (facts.acceptsImages().equals(Optional.of(false))) {
             profile.refuseImages();
         }
         log.info("Model {} at {}: a window of {} tokens ({}), tools {}, images {}", options.model(),
@@ -103,8 +105,10 @@ public final class ModelClient implements AutoCloseable {
      * a stalled stream, 429 and 5xx answers), never on a request the server refused as such.
      *
      * @throws ModelException when the call failed for good, with the real cause in words
+     * @throws InterruptedException when the job's thread was interrupted (cancelled, out of time):
+     *     the call is abandoned at once, its tokens so far counted
      */
-    public ModelAnswer complete(ModelRequest request, ModelListener listener) throws ModelException {
+    public ModelAnswer complete(ModelRequest request, ModelListener listener) throws ModelException, InterruptedException {
         requireNonNull(request, "request");
         requireNonNull(listener, "listener");
         var params = params(request);
@@ -121,12 +125,7 @@ public final class ModelClient implements AutoCloseable {
             }
             var backoff = backoff(attempt);
             log.info("Model call failed ({}); retrying in {} ms", failure.exception().getMessage(), backoff.toMillis());
-            try {
-                Thread.sleep(backoff);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw failures.cancelled().exception();
-            }
+            Thread.sleep(backoff);
         }
     }
 
@@ -136,47 +135,58 @@ public final class ModelClient implements AutoCloseable {
         record Failed(ModelFailures.Failure failure) implements Attempt {}
     }
 
-    private Attempt attempt(ChatCompletionCreateParams params, ModelRequest request, ModelListener listener) {
+    /** What the stream delivers to the calling thread, in order. */
+    private sealed interface Streamed {
+        record Chunk(ChatCompletionChunk chunk) implements Streamed {}
+
+        record Ended(@Nullable Throwable error) implements Streamed {}
+    }
+
+    /**
+     * One attempt. The chunks come on the client's threads and are taken here, so the caller's
+     * wait is the one that times out (no chunk for the idle timeout) or is interrupted; either
+     * closes the stream, which cancels the HTTP call even before its answer began.
+     */
+    private Attempt attempt(ChatCompletionCreateParams params, ModelRequest request, ModelListener listener)
+            throws InterruptedException {
         var accumulator = ChatCompletionAccumulator.create();
         var generated = new StringBuilder();
-        var open = new AtomicReference<AutoCloseable>();
-        ModelFailures.Failure failure = null;
-        try (var watch = watchdog.watch(options.idleTimeout(), () -> closeQuietly(open.get()))) {
-            try (var stream = client.chat().completions().createStreaming(params)) {
-                open.set(stream);
-                // (A watchdog that fired before the stream was set found nothing to close: stop here.)
-                var chunks = stream.stream().iterator();
-                while (watch.ending() == StallWatchdog.Ending.NONE && chunks.hasNext()) {
-                    var chunk = chunks.next();
-                    watch.progress();
-                    accumulator.accumulate(chunk);
-                    forward(chunk, generated, listener);
-                }
-            } catch (RuntimeException e) {
-                failure = switch (watch.ending()) {
-                    case IDLE -> failures.stalled(Tokens.count(generated.toString()));
-                    case INTERRUPTED -> failures.cancelled();
-                    case NONE -> failures.of(e);
-                };
+        var delivered = new LinkedBlockingQueue<Streamed>();
+        var stream = client.async().chat().completions().createStreaming(params);
+        stream.subscribe(new AsyncStreamResponse.Handler<ChatCompletionChunk>() {
+            @Override
+            public void onNext(ChatCompletionChunk chunk) {
+                delivered.add(new Streamed.Chunk(chunk));
             }
-            if (failure == null && watch.ending() != StallWatchdog.Ending.NONE) {
-                failure = watch.ending() == StallWatchdog.Ending.IDLE
-                        ? failures.stalled(Tokens.count(generated.toString())) : failures.cancelled();
+
+            @Override
+            public void onComplete(Optional<Throwable> error) {
+                delivered.add(new Streamed.Ended(error.orElse(null)));
             }
-        }
-        ChatCompletion completion = null;
-        if (failure == null) {
-            try {
-                completion = accumulator.chatCompletion();
-            } catch (RuntimeException e) {
-                failure = failures.incomplete();
-            }
+        });
+        ModelFailures.Failure failure;
+        try {
+            failure = take(delivered, accumulator, generated, listener);
+        } catch (InterruptedException e) {
+            stream.close();
+            // The server had the request: count it, and what came back, before giving up.
+            listener.onAttempt(new TokenUsage(request.promptTokens(), Tokens.count(generated.toString()), false));
+            throw e;
         }
         if (failure != null) {
-            // The server never said what this attempt took: count what was sent (if it got that far) and received.
-            long sent = generated.isEmpty() ? 0 : request.promptTokens();
+            stream.close();
+            long sent = failure.reachedServer() ? request.promptTokens() : 0;
             listener.onAttempt(new TokenUsage(sent, Tokens.count(generated.toString()), false));
             return new Attempt.Failed(failure);
+        }
+        ChatCompletion completion;
+        try {
+            completion = accumulator.chatCompletion();
+        } catch (IllegalStateException e) {
+            var unreadable = String.valueOf(e.getMessage()).contains("not yet received") ? failures.incomplete()
+                    : failures.unreadable(e.getMessage());
+            listener.onAttempt(new TokenUsage(request.promptTokens(), Tokens.count(generated.toString()), false));
+            return new Attempt.Failed(unreadable);
         }
         var usage = completion.usage()
                 .map(u -> new TokenUsage(u.promptTokens(), u.completionTokens(), true))
@@ -188,6 +198,32 @@ public final class ModelClient implements AutoCloseable {
         var choice = completion.choices().get(0);
         return new Attempt.Answered(new ModelAnswer(choice.message(),
                 choice.finishReason().equals(ChatCompletion.Choice.FinishReason.LENGTH), usage));
+    }
+
+    /** Takes chunks until the stream ends; the failure, or null when it ended well. */
+    private ModelFailures.@Nullable Failure take(LinkedBlockingQueue<Streamed> delivered,
+            ChatCompletionAccumulator accumulator, StringBuilder generated, ModelListener listener)
+            throws InterruptedException {
+        long idle = options.idleTimeout().toNanos();
+        while (true) {
+            var next = delivered.poll(idle, TimeUnit.NANOSECONDS);
+            switch (next) {
+                case null -> {
+                    return failures.stalled(Tokens.count(generated.toString()));
+                }
+                case Streamed.Chunk(var chunk) -> {
+                    try {
+                        accumulator.accumulate(chunk);
+                    } catch (IllegalStateException e) {
+                        return failures.unreadable(e.getMessage());
+                    }
+                    forward(chunk, generated, listener);
+                }
+                case Streamed.Ended(var error) -> {
+                    return error == null ? null : failures.of(error);
+                }
+            }
+        }
     }
 
     private static void forward(ChatCompletionChunk chunk, StringBuilder generated, ModelListener listener) {
@@ -228,28 +264,8 @@ public final class ModelClient implements AutoCloseable {
         return Duration.ofMillis(millis / 2 + ThreadLocalRandom.current().nextLong(millis / 2 + 1));
     }
 
-    private static boolean isOpenAi(String baseUrl) {
-        if (baseUrl == null) {
-            return true;
-        }
-        var host = URI.create(baseUrl).getHost();
-        return host != null && host.endsWith("api.openai.com");
-    }
-
-    private static void closeQuietly(AutoCloseable closeable) {
-        if (closeable == null) {
-            return;
-        }
-        try {
-            closeable.close();
-        } catch (Exception e) {
-            log.debug("Closing a stalled model stream failed", e);
-        }
-    }
-
     @Override
     public void close() {
-        watchdog.close();
         client.close();
     }
 }

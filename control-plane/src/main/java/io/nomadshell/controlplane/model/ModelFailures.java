@@ -3,7 +3,6 @@ package io.nomadshell.controlplane.model;
 import com.openai.core.JsonValue;
 import com.openai.errors.OpenAIServiceException;
 import java.io.EOFException;
-import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketException;
@@ -12,6 +11,9 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Names the real cause of a failed model call in words a person can act on, and says whether
@@ -37,26 +39,34 @@ final class ModelFailures {
         this.idleTimeout = idleTimeout;
     }
 
-    /** A failure and whether another attempt may succeed. */
-    record Failure(ModelException exception, boolean retryable) {}
+    /**
+     * A failure, whether another attempt may succeed, and whether the server had the request
+     * (then its prompt counts toward the job, although the server never said what it took).
+     */
+    record Failure(ModelException exception, boolean retryable, boolean reachedServer) {}
 
     Failure stalled(long tokensSoFar) {
         return new Failure(new ModelException(ModelException.Kind.STALLED, "the model endpoint at " + endpoint
                 + " sent no token for " + seconds(idleTimeout) + ": idle timeout (--model-idle-timeout), after "
-                + tokensSoFar + " tokens of the answer"), true);
-    }
-
-    Failure cancelled() {
-        return new Failure(new ModelException(ModelException.Kind.UNREACHABLE,
-                "the model call was abandoned: the job was stopped"), false);
+                + tokensSoFar + " tokens of the answer"), true, true);
     }
 
     Failure incomplete() {
         return new Failure(new ModelException(ModelException.Kind.UNREACHABLE, "the model endpoint at " + endpoint
-                + " ended its stream before the answer was complete"), true);
+                + " ended its stream before the answer was complete"), true, true);
     }
 
-    Failure of(RuntimeException error) {
+    /** An answer that is not a well-formed completion (a tool call without an id, say): trying again will not mend it. */
+    Failure unreadable(@Nullable String why) {
+        return new Failure(new ModelException(ModelException.Kind.REFUSED, "the model endpoint at " + endpoint
+                + " sent an answer that cannot be read: " + why), false, true);
+    }
+
+    Failure of(Throwable failure) {
+        var error = failure;
+        while ((error instanceof CompletionException || error instanceof ExecutionException) && error.getCause() != null) {
+            error = error.getCause();
+        }
         if (error instanceof OpenAIServiceException status) {
             return status(status.statusCode(), serverMessage(status));
         }
@@ -75,26 +85,23 @@ final class ModelFailures {
                     return unreachable("did not accept the connection within " + seconds(connectTimeout) + ": connect timeout", true);
                 }
                 case SocketTimeoutException timeout -> {
-                    return stalled(0);
+                    return broken("timed out: " + timeout.getMessage());
                 }
                 case EOFException eof -> {
-                    return unreachable("closed the connection in the middle of the answer (connection reset)", true);
+                    return broken("closed the connection in the middle of the answer (connection reset)");
                 }
                 case SocketException reset -> {
-                    return unreachable("closed the connection in the middle of the answer (connection reset: "
-                            + reset.getMessage() + ")", true);
-                }
-                case InterruptedIOException interrupted -> {
-                    return cancelled();
+                    return broken("closed the connection in the middle of the answer (connection reset: "
+                            + reset.getMessage() + ")");
                 }
                 default -> {
                     if (String.valueOf(cause.getMessage()).contains("unexpected end of stream")) {
-                        return unreachable("closed the connection in the middle of the answer (connection reset)", true);
+                        return broken("closed the connection in the middle of the answer (connection reset)");
                     }
                 }
             }
         }
-        return unreachable("failed: " + error.getMessage(), true);
+        return broken("failed: " + error.getMessage());
     }
 
     /** A non-2xx answer, named by its status and the server's own message. */
@@ -104,16 +111,16 @@ final class ModelFailures {
                 + (REASONS.containsKey(code) ? " " + REASONS.get(code) : "") + ": " + message;
         if (lower.contains("exceed") && lower.contains("context") || lower.contains("maximum context length")
                 || lower.contains("context length") || lower.contains("too many tokens") || lower.contains("prompt is too long")) {
-            return new Failure(new ModelException(ModelException.Kind.CONTEXT_TOO_LONG, words), false);
+            return new Failure(new ModelException(ModelException.Kind.CONTEXT_TOO_LONG, words), false, false);
         }
         if (lower.contains("image input is not supported") || lower.contains("does not support image")
                 || lower.contains("image_url") && (lower.contains("not supported") || lower.contains("unsupported"))
                 || lower.contains("vision") && lower.contains("not support")) {
-            return new Failure(new ModelException(ModelException.Kind.IMAGES_REFUSED, words), false);
+            return new Failure(new ModelException(ModelException.Kind.IMAGES_REFUSED, words), false, false);
         }
         if (lower.contains("does not support tools") || lower.contains("tools are not supported")
                 || lower.contains("enable-auto-tool-choice")) {
-            return new Failure(new ModelException(ModelException.Kind.TOOLS_UNSUPPORTED, words), false);
+            return new Failure(new ModelException(ModelException.Kind.TOOLS_UNSUPPORTED, words), false, false);
         }
         var hint = switch (code) {
             case 401, 403 -> " (check OPENAI_API_KEY)";
@@ -122,12 +129,19 @@ final class ModelFailures {
         };
         boolean transientStatus = code == 408 || code == 409 || code == 429 || code >= 500
                 && !lower.contains("failed to parse");
-        return new Failure(new ModelException(ModelException.Kind.REFUSED, words + hint), transientStatus);
+        return new Failure(new ModelException(ModelException.Kind.REFUSED, words + hint), transientStatus, false);
     }
 
+    /** The request never reached the server. */
     private Failure unreachable(String what, boolean retryable) {
         return new Failure(new ModelException(ModelException.Kind.UNREACHABLE, "the model endpoint at " + endpoint + " " + what),
-                retryable);
+                retryable, false);
+    }
+
+    /** The connection broke after the request was sent. */
+    private Failure broken(String what) {
+        return new Failure(new ModelException(ModelException.Kind.UNREACHABLE, "the model endpoint at " + endpoint + " " + what),
+                true, true);
     }
 
     /** The server's own words: {@code error.message} of its JSON body, or the body itself. */

@@ -2,6 +2,7 @@ package io.nomadshell.controlplane.model;
 
 import static java.util.Objects.requireNonNull;
 
+import java.net.URI;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
@@ -41,12 +42,13 @@ public record ModelOptions(@Nullable String baseUrl, String apiKey, String model
         this(baseUrl, apiKey, model, maxRetries, DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_IDLE_TIMEOUT);
     }
 
-    public ModelOptions withMaxOutputTokens(int tokens) {
-        return new ModelOptions(baseUrl, apiKey, model, maxRetries, tokens, idleTimeout);
-    }
-
-    public ModelOptions withIdleTimeout(Duration timeout) {
-        return new ModelOptions(baseUrl, apiKey, model, maxRetries, maxOutputTokens, timeout);
+    /** Whether the endpoint is OpenAI's own (no base URL, or its host). */
+    public boolean isOpenAi() {
+        if (baseUrl == null) {
+            return true;
+        }
+        var host = URI.create(baseUrl).getHost();
+        return host != null && host.endsWith("api.openai.com");
     }
 
     @Override

@@ -10,9 +10,13 @@ import java.util.Optional;
  * (until it refuses one), and how its tokenizer counts against ours.
  */
 public final class ModelProfile {
-    /** The correction never goes below what o200k counts, nor past double it. */
+    /**
+     * What calibration learns stays between what o200k counts and double it; each refusal of a
+     * request as too long makes it a quarter larger, up to {@link #MAX_DISTRUST}.
+     */
     private static final double MIN_RATIO = 1.0;
     private static final double MAX_RATIO = 2.0;
+    private static final double MAX_DISTRUST = 4.0;
 
     private final String model;
     private final int window;
@@ -71,7 +75,7 @@ public final class ModelProfile {
 
     /** Makes counts larger by {@code factor} after the server refused a request as too long. */
     public void distrust(double factor) {
-        ratio = Math.min(MAX_RATIO * 2, ratio * Math.max(1.0, factor));
+        ratio = Math.min(MAX_DISTRUST, ratio * Math.max(1.0, factor));
     }
 
     /** {@code counted} of our tokens in the server's tokens. */

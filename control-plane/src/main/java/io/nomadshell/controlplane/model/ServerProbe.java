@@ -45,8 +45,7 @@ final class ServerProbe implements AutoCloseable {
 
     /** The facts the endpoint gives; none for OpenAI itself, whose windows are in {@link KnownWindows}. */
     static ServerFacts probe(ModelOptions options) {
-        if (options.baseUrl() == null || URI.create(options.baseUrl()).getHost() == null
-                || URI.create(options.baseUrl()).getHost().endsWith("api.openai.com")) {
+        if (options.isOpenAi() || URI.create(options.baseUrl()).getHost() == null) {
             return ServerFacts.NONE;
         }
         try (var self = new ServerProbe(options.baseUrl(), options.apiKey(), options.model())) {

@@ -3,6 +3,7 @@ package io.nomadshell.controlplane.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import io.nomadshell.controlplane.context.Images;
 import io.nomadshell.proto.v1.CodeOutput;
 import io.nomadshell.proto.v1.ComputerResult;
 import io.nomadshell.proto.v1.RunCodeResult;
@@ -57,6 +58,6 @@ class ToolImagesTest {
         var text = images.message().orElseThrow().asUser().content().asText();
         assertThat(text).isEqualTo("""
                 Image 1 of 1 from tool call s2c0: a screenshot of 1280x800 from computer (clicked OK in the Save dialog) %1$s
-                Image 1 of 1 from tool call s2c1: a PNG of 640x240 from run_code %1$s""".formatted(ToolImages.NOT_SHOWN));
+                Image 1 of 1 from tool call s2c1: a PNG of 640x240 from run_code %1$s""".formatted(Images.NOT_SHOWN));
     }
 }

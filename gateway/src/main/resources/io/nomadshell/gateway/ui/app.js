@@ -178,12 +178,19 @@ function show(kind, event) {
       const text = bubble.querySelector('.text');
       if (kind === 'assistant_delta') {
         text.textContent += event.assistant_delta?.text || '';
-      } else {
-        text.textContent = event.assistant_message?.text || '';
+      } else if (event.assistant_message?.text) {
+        text.textContent = event.assistant_message.text;
         bubble.classList.remove('streaming');
+      } else {
+        // All it said were calls written as text, now shown as calls: no words are left.
+        bubble.remove();
+        return;
       }
       bubble.dataset.sequence = event.sequence;
       bubble.querySelector('.seq').textContent = String(event.sequence).padStart(3, ' ');
+      return;
+    }
+    if (kind === 'assistant_message' && !event.assistant_message?.text) {
       return;
     }
   }
