@@ -123,7 +123,7 @@ public final class ModelClient implements AutoCloseable {
                 throw attempt == 0 ? exception : new ModelException(exception.kind(),
                         exception.getMessage() + " (" + (attempt + 1) + " attempts)");
             }
-            var backoff = backoff(attempt);
+            var backoff = max(backoff(attempt), failure.retryAfter());
             log.info("Model call failed ({}); retrying in {} ms", failure.exception().getMessage(), backoff.toMillis());
             Thread.sleep(backoff);
         }
@@ -257,6 +257,10 @@ public final class ModelClient implements AutoCloseable {
             builder.tools(request.tools());
         }
         return builder.build();
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     private static Duration backoff(int attempt) {

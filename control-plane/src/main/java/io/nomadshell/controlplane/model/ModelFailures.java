@@ -43,7 +43,14 @@ final class ModelFailures {
      * A failure, whether another attempt may succeed, and whether the server had the request
      * (then its prompt counts toward the job, although the server never said what it took).
      */
-    record Failure(ModelException exception, boolean retryable, boolean reachedServer) {}
+    record Failure(ModelException exception, boolean retryable, boolean reachedServer, Duration retryAfter) {
+        Failure(ModelException exception, boolean retryable, boolean reachedServer) {
+            this(exception, retryable, reachedServer, Duration.ZERO);
+        }
+    }
+
+    /** The longest a server's {@code Retry-After} is waited for before the next attempt. */
+    static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(60);
 
     Failure stalled(long tokensSoFar) {
         return new Failure(new ModelException(ModelException.Kind.STALLED, "the model endpoint at " + endpoint
@@ -68,7 +75,9 @@ final class ModelFailures {
             error = error.getCause();
         }
         if (error instanceof OpenAIServiceException status) {
-            return status(status.statusCode(), serverMessage(status));
+            var answered = status(status.statusCode(), serverMessage(status));
+            return new Failure(answered.exception(), answered.retryable(), answered.reachedServer(),
+                    retryAfter(status.headers().values("retry-after")));
         }
         for (Throwable cause = error; cause != null; cause = cause.getCause()) {
             switch (cause) {
@@ -142,6 +151,19 @@ final class ModelFailures {
     private Failure broken(String what) {
         return new Failure(new ModelException(ModelException.Kind.UNREACHABLE, "the model endpoint at " + endpoint + " " + what),
                 true, true);
+    }
+
+    /** How long a rate-limited or busy server asked to be left alone (seconds; an HTTP date is not read), at most {@link #MAX_RETRY_AFTER}. */
+    static Duration retryAfter(java.util.List<String> values) {
+        for (var value : values) {
+            try {
+                var seconds = Duration.ofSeconds(Long.parseLong(value.strip()));
+                return seconds.isNegative() ? Duration.ZERO : seconds.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : seconds;
+            } catch (NumberFormatException e) {
+                // an HTTP date: our own backoff applies
+            }
+        }
+        return Duration.ZERO;
     }
 
     /** The server's own words: {@code error.message} of its JSON body, or the body itself. */

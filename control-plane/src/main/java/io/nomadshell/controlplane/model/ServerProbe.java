@@ -25,12 +25,14 @@ import org.slf4j.LoggerFactory;
 final class ServerProbe implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ServerProbe.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** All the questions together: a server that never answers holds the start no longer than this. */
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
     private static final Pattern NUM_CTX = Pattern.compile("(?m)^\\s*num_ctx\\s+(\\d+)");
     /** Ollama runs a model with this window unless its Modelfile or server says otherwise. */
     private static final int OLLAMA_DEFAULT_NUM_CTX = 4_096;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    private final long deadline = System.nanoTime() + TIMEOUT.toNanos();
     private final String base;
     private final String root;
     private final String apiKey;
@@ -124,7 +126,11 @@ final class ServerProbe implements AutoCloseable {
 
     private @Nullable JsonNode send(HttpRequest.Builder request) {
         try {
-            var response = http.send(request.timeout(TIMEOUT).header("Authorization", "Bearer " + apiKey).build(),
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return null;
+            }
+            var response = http.send(request.timeout(Duration.ofNanos(left)).header("Authorization", "Bearer " + apiKey).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 return null;

@@ -84,6 +84,22 @@ class ModelClientFailureTest {
     }
 
     @Test
+    void aRateLimitedCallWaitsAsLongAsTheServerAsksBeforeTryingAgain() throws Exception {
+        var server = new RawServer(exchange -> exchange.respond(429, "application/json",
+                "{\"error\":{\"message\":\"Rate limit reached, try again in 2s\",\"type\":\"requests\"}}",
+                "Retry-After: 2\r\n"));
+        var client = client(server.url(), 1, Duration.ofSeconds(5));
+
+        assertThatThrownBy(() -> client.complete(REQUEST, ModelListener.NONE))
+                .isInstanceOfSatisfying(ModelException.class, e -> assertThat(e.getMessage())
+                        .contains("answered 429 Too Many Requests: Rate limit reached").contains("2 attempts"));
+        var times = server.requestNanos();
+        assertThat(times).hasSize(2);
+        // Our own first backoff is at most 1 s: the second attempt waited for the server's 2 s.
+        assertThat(Duration.ofNanos(times.get(1) - times.get(0))).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
     void aStreamThatStallsEndsAtTheIdleTimeoutAndCountsWhatCame() throws Exception {
         var server = new RawServer(exchange -> {
             exchange.startStream();
@@ -183,6 +199,7 @@ class ModelClientFailureTest {
     private final class RawServer implements AutoCloseable {
         private final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         private final AtomicInteger requests = new AtomicInteger();
+        private final List<Long> requestNanos = new CopyOnWriteArrayList<>();
         private volatile String lastBody = "";
         private final List<Socket> open = new CopyOnWriteArrayList<>();
 
@@ -213,6 +230,11 @@ class ModelClientFailureTest {
             return lastBody;
         }
 
+        /** When each chat request came, in order. */
+        List<Long> requestNanos() {
+            return List.copyOf(requestNanos);
+        }
+
         private void serve(Socket connection, Handler handler) {
             try (connection) {
                 var in = connection.getInputStream();
@@ -229,6 +251,7 @@ class ModelClientFailureTest {
                     return;
                 }
                 lastBody = body;
+                requestNanos.add(System.nanoTime());
                 requests.incrementAndGet();
                 handler.handle(new Exchange(connection));
             } catch (IOException | InterruptedException e) {
@@ -264,9 +287,14 @@ class ModelClientFailureTest {
 
     private record Exchange(Socket connection) {
         void respond(int status, String type, String body) throws IOException {
+            respond(status, type, body, "");
+        }
+
+        /** With {@code headers}, each ending in CRLF. */
+        void respond(int status, String type, String body, String headers) throws IOException {
             var bytes = body.getBytes(StandardCharsets.UTF_8);
             write("HTTP/1.1 " + status + " X\r\nContent-Type: " + type + "\r\nContent-Length: " + bytes.length
-                    + "\r\nConnection: close\r\n\r\n" + body);
+                    + "\r\n" + headers + "Connection: close\r\n\r\n" + body);
         }
 
         void startStream() throws IOException {

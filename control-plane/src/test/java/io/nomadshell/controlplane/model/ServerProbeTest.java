@@ -182,6 +182,20 @@ class ServerProbeTest {
     }
 
     @Test
+    void anEndpointThatNeverAnswersHoldsTheStartForOneTimeoutNotOnePerQuestion() throws IOException {
+        // Connections complete in the listen backlog, and nothing ever answers them.
+        try (var silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            long start = System.nanoTime();
+
+            var facts = probe("http://127.0.0.1:" + silent.getLocalPort() + "/v1", QWEN);
+
+            assertThat(facts).isEqualTo(ServerFacts.NONE);
+            // Three questions of 5 s each took 15 s before they shared one deadline.
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
     void everyProbeCarriesTheApiKey() {
         var server = server(Map.of());
 
