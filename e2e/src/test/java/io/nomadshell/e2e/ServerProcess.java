@@ -35,8 +35,17 @@ final class ServerProcess implements AutoCloseable {
     /** With {@code redisUrl} null, the server runs its own embedded Redis under the data dir. */
     static ServerProcess start(Path dataDir, @Nullable String redisUrl, String modelBaseUrl, Path log, String... extraArgs)
             throws IOException, InterruptedException {
+        return start(List.of(), dataDir, redisUrl, modelBaseUrl, log, extraArgs);
+    }
+
+    /** With the server's JVM given {@code jvmOptions} (a heap cap, say). */
+    static ServerProcess start(List<String> jvmOptions, Path dataDir, @Nullable String redisUrl, String modelBaseUrl,
+            Path log, String... extraArgs) throws IOException, InterruptedException {
         var java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        var command = new ArrayList<>(List.of(java, "-jar", cliJar().toString(), "server",
+        var command = new ArrayList<String>();
+        command.add(java);
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", cliJar().toString(), "server",
                 "--port", "0", "--preview-port", "0", "--data-dir", dataDir.toString(),
                 "--openai-base-url", modelBaseUrl, "--openai-api-key", "test", "--model", "scripted",
                 "--daemon-jar", TestCluster.daemonJar().toString()));
