@@ -1,0 +1,7 @@
+-- Spends a launch credential's nonce; returns 1 the first time, 0 after. The set of spent nonces
+-- lives at least until the latest credential's expiry.
+-- KEYS: 1 the job's spent-launch set; ARGV: 1 nonce, 2 the credential's expiry (epoch ms), 3 now (epoch ms)
+local added = redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -1 or ttl < tonumber(ARGV[2]) - tonumber(ARGV[3]) then redis.call('PEXPIREAT', KEYS[1], ARGV[2]) end
+return added
