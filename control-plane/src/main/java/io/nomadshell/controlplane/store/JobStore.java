@@ -47,6 +47,7 @@ public final class JobStore {
     private final LuaScript listPage;
     private final LuaScript addUsage;
     private final LuaScript forget;
+    private final LuaScript recordKept;
     private final Duration retention;
     private volatile JobStoreListener listener = JobStoreListener.NONE;
 
@@ -68,6 +69,7 @@ public final class JobStore {
         this.listPage = LuaScript.load(redis, "list_page.lua");
         this.addUsage = LuaScript.load(redis, "add_usage.lua");
         this.forget = LuaScript.load(redis, "forget.lua");
+        this.recordKept = LuaScript.load(redis, "record_kept.lua");
     }
 
     /** How long an ended job's keys are kept. */
@@ -225,14 +227,13 @@ public final class JobStore {
 
     /** Records what a job that has already ended (cancelled while it ran) keeps; watchers stop waiting for it. */
     public void recordKept(String id, KeptWorkspace kept) {
-        var key = Keys.job(id);
-        if (redis.exists(key) == 0) {
-            return;
-        }
-        redis.hset(key, fieldsOf(kept));
-        redis.hdel(key, "artifact_due_by");
-        // Wakes watchers waiting for the zip (pub/sub is their hint that something changed).
-        redis.publish(Keys.EVENTS_CHANNEL, id);
+        var args = new ArrayList<String>(List.of(id));
+        fieldsOf(kept).forEach((key, value) -> {
+            args.add(key);
+            args.add(value);
+        });
+        // Also wakes watchers waiting for the zip (pub/sub is their hint that something changed).
+        recordKept.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(id)}, args.toArray(String[]::new));
     }
 
     /** Counts model usage (and what it cost, in US dollars) toward the job's totals. */
