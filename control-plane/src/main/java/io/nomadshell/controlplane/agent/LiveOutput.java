@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -65,9 +66,13 @@ final class LiveOutput implements Consumer<ToolEvent>, AutoCloseable {
             if (window.isZero() || stdout.size() + stderr.size() >= MAX_BYTES) {
                 flush(false);
             } else if (due == null) {
-                // The timer only wakes a virtual thread: a slow Redis write must not hold other calls' output.
-                due = timer.schedule(() -> Thread.ofVirtual().name("live-output-" + callId).start(this::flushDue),
-                        window.toNanos(), TimeUnit.NANOSECONDS);
+                try {
+                    // The timer only wakes a virtual thread: a slow Redis write must not hold other calls' output.
+                    due = timer.schedule(() -> Thread.ofVirtual().name("live-output-" + callId).start(this::flushDue),
+                            window.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (RejectedExecutionException stopping) {
+                    flush(false); // the control plane is stopping: write it now rather than never
+                }
             }
         } catch (IOException e) {
             throw new IllegalStateException("a byte array stream cannot fail", e);

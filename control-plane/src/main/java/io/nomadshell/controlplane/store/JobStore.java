@@ -94,7 +94,7 @@ public final class JobStore {
         String stored = schedule.run(redis, ScriptOutputType.VALUE,
                 new String[] {Keys.job(id), Keys.ownerIndex(owner), Keys.events(id), Keys.QUEUE, idempotency},
                 id, owner, task, Long.toString(createdAt.toEpochMilli()), print(first),
-                Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1",
+                Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1", Keys.JOB_PREFIX,
                 "sandbox_cpu_mhz", Integer.toString(sandbox.cpuMhz()),
                 "sandbox_memory_mb", Integer.toString(sandbox.memoryMb()),
                 "sandbox_timeout_s", Long.toString(sandbox.timeout().toSeconds()),

@@ -76,6 +76,16 @@ class JobListTest {
         assertThat(store.endedBefore(Instant.now().plusSeconds(1), 10)).isEmpty();
     }
 
+    @Test
+    void anIdempotencyKeyOfAForgottenJobStartsANewOne() {
+        var first = store.create(JobIds.next(), "gina", "task", SandboxResources.DEFAULT, Instant.now(), "key-1");
+        store.transition(first, JobStatus.CANCELLED, null, Map.of());
+        store.endedBefore(Instant.now().plusSeconds(1), 10).forEach(store::forget);
+        var second = store.create(JobIds.next(), "gina", "task", SandboxResources.DEFAULT, Instant.now(), "key-1");
+        assertThat(second).isNotEqualTo(first);
+        assertThat(store.find(second)).isPresent();
+    }
+
     /** What clients sent to Redis while {@code action} ran, seen through MONITOR (a script's own commands left out). */
     private List<String> commandsSentDuring(ThrowingRunnable action) throws Exception {
         var monitor = new ProcessBuilder("redis-cli", "-s", redis.socket().toString(), "monitor")
