@@ -21,8 +21,11 @@ local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '0-' .. seq, 'event', ARGV[3])
 if ARGV[5] == '1' then
   redis.call('SREM', KEYS[3], id)
-  redis.call('ZADD', KEYS[4], ARGV[7], id .. ':' .. redis.call('HGET', KEYS[1], 'owner'))
-  local keep = tonumber(ARGV[6])
+  -- The retention counts from the job's last write: a cancelled job's partial zip may come later.
+  local now = tonumber(ARGV[7])
+  local last = math.max(now, tonumber(redis.call('HGET', KEYS[1], 'artifact_due_by') or now))
+  redis.call('ZADD', KEYS[4], last, id .. ':' .. redis.call('HGET', KEYS[1], 'owner'))
+  local keep = tonumber(ARGV[6]) + last - now
   for i, key in ipairs(KEYS) do
     if i == 1 or i == 2 or i >= 5 then
       -- Never lengthens a shorter expiry (leases, credentials); a key without one gets it.

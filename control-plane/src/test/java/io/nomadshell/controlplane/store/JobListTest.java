@@ -86,6 +86,17 @@ class JobListTest {
         assertThat(store.find(second)).isPresent();
     }
 
+    @Test
+    void aCancelledJobAwaitingItsPartialZipIsKeptUntilTheZipIsDueAndTheRetentionAfter() {
+        var id = store.create(JobIds.next(), "hugo", "task", SandboxResources.DEFAULT, Instant.now(), null);
+        store.transition(id, JobStatus.STARTING, null, Map.of());
+        var due = Instant.now().plusSeconds(60);
+        store.transition(id, JobStatus.CANCELLED, null, JobStore.artifactDueBy(due));
+        assertThat(store.endedBefore(Instant.now().plusSeconds(1), 10)).as("not yet past its retention").isEmpty();
+        assertThat(store.endedBefore(due.plusMillis(1), 10)).containsExactly(id + ":hugo");
+        assertThat(connection.commands().pttl(Keys.job(id))).isBetween(50_000L, 61_000L);
+    }
+
     /** What clients sent to Redis while {@code action} ran, seen through MONITOR (a script's own commands left out). */
     private List<String> commandsSentDuring(ThrowingRunnable action) throws Exception {
         var monitor = new ProcessBuilder("redis-cli", "-s", redis.socket().toString(), "monitor")
