@@ -24,14 +24,16 @@ public final class AttachLedger {
 
     /** Spends the launch credential {@code nonce} of {@code jobId}; false if it was spent before. */
     public boolean spendLaunch(String jobId, String nonce, Instant expiry) {
-        long spent = spend.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.spentLaunches(jobId)},
+        long spent = spend.run(redis, ScriptOutputType.INTEGER,
+                new String[] {Keys.spentLaunches(jobId), Keys.spentLaunchBefore(jobId, nonce)},
                 requireNonNull(nonce, "nonce"), Long.toString(keepAtLeastASecond(expiry)),
                 Long.toString(System.currentTimeMillis()));
         return spent == 1L;
     }
 
     public boolean isSpent(String jobId, String nonce) {
-        return redis.sismember(Keys.spentLaunches(jobId), nonce);
+        return redis.sismember(Keys.spentLaunches(jobId), nonce)
+                || redis.exists(Keys.spentLaunchBefore(jobId, nonce)) == 1L;
     }
 
     /** Records the hash of the job's first resume secret, valid until {@code expiry}. */

@@ -52,6 +52,14 @@ final class Keys {
         return "ns:attach:spent:" + id;
     }
 
+    /**
+     * A spent launch nonce as servers before {@link #spentLaunches} kept it: still honoured, so that a
+     * credential spent before an upgrade is not taken again; it expires with its credential.
+     */
+    static String spentLaunchBefore(String id, String nonce) {
+        return "ns:attach:spent:" + id + ":" + nonce;
+    }
+
     /** The SHA-256 of the job's current resume secret. */
     static String resumeSecret(String id) {
         return "ns:attach:resume:" + id;
