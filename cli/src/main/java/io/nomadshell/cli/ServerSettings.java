@@ -11,6 +11,7 @@ import io.nomadshell.controlplane.launch.local.DaemonCommand;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
 import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;
 import io.nomadshell.controlplane.model.ModelOptions;
+import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.preview.PreviewOptions;
 import io.nomadshell.gateway.server.AttachServer;
@@ -84,6 +85,11 @@ final class ServerSettings {
             converter = DurationConverter.class,
             description = "End a model answer that streams no token for this long, e.g. 60s or 2m (env NOMAD_SHELL_MODEL_IDLE_TIMEOUT; default ${DEFAULT-VALUE}).")
     Duration modelIdleTimeout = ModelOptions.DEFAULT_IDLE_TIMEOUT;
+
+    @Option(names = "--retention", defaultValue = "${env:NOMAD_SHELL_RETENTION:-7d}",
+            converter = DurationConverter.class,
+            description = "Keep an ended job's events, transcript, zip and screenshots this long, e.g. 12h or 30d; a job that has not ended is always kept (env NOMAD_SHELL_RETENTION; default ${DEFAULT-VALUE}).")
+    Duration retention = JobStore.DEFAULT_RETENTION;
 
     @Option(names = "--max-running", defaultValue = "${env:NOMAD_SHELL_MAX_RUNNING:-4}",
             description = "Jobs run at once; the rest wait (env NOMAD_SHELL_MAX_RUNNING; default ${DEFAULT-VALUE}).")
@@ -176,6 +182,7 @@ final class ServerSettings {
                 .limits(new AgentLimits(maxSteps, maxDuration, Duration.ofMinutes(10)))
                 .context(contextOptions())
                 .resources(policy)
+                .retention(retention)
                 .build());
         AttachServer attachServer = null;
         try {

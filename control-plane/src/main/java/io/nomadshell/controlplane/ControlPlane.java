@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.grpc.ServerServiceDefinition;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.nomadshell.controlplane.agent.AgentLoop;
+import io.nomadshell.controlplane.agent.CallOutputs;
 import io.nomadshell.controlplane.model.ModelClient;
 import io.nomadshell.controlplane.agent.ToolCatalogue;
 import io.nomadshell.controlplane.context.ContextOptions;
@@ -27,6 +28,7 @@ import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.Leases;
 import io.nomadshell.controlplane.store.RedisConnection;
+import io.nomadshell.controlplane.store.RetentionSweeper;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
 import io.nomadshell.controlplane.tunnel.JupyterTokens;
 import java.io.IOException;
@@ -75,7 +77,7 @@ public final class ControlPlane implements AutoCloseable {
             redisUrl = embedded.url();
         }
         var redis = remember(RedisConnection.connect(redisUrl, "nomad-shell-" + options.replicaId()));
-        var store = new JobStore(redis);
+        var store = new JobStore(redis, options.retention());
         store.listen(metrics);
         var signals = remember(new JobSignals(redis));
         var queue = remember(new JobQueue(redis, options.replicaId()));
@@ -88,13 +90,15 @@ public final class ControlPlane implements AutoCloseable {
         int budget = ContextOptions.promptBudget(model.profile().window(), options.model().maxOutputTokens());
         var contexts = new JobContexts(new ContextStore(redis), budget, model.profile(), ToolCatalogue.definitions(),
                 AgentLoop.SYSTEM_PROMPT);
-        var agent = new AgentLoop(model, store, options.limits(), contexts, options.context());
+        var outputs = remember(new CallOutputs(store, artifacts, options.outputWindow()));
+        var agent = new AgentLoop(model, store, options.limits(), contexts, options.context(), outputs);
         var workspaces = Files.createDirectories(dataDir.resolve("workspaces"));
         options.launcher().reclaimLeftovers(workspaces);
         var runner = new JobRunner(store, options.launcher(), sessions, tokens, artifacts, agent,
                 workspaces, options.readyTimeout(),
                 options.limits().maxDuration().plus(options.readyTimeout()).plusMinutes(15));
         this.jobs = new JobManager(store, signals, artifacts, options.resources());
+        remember(RetentionSweeper.start(store, artifacts));
         if (options.launcher() instanceof ReconcilingLauncher reconciling) {
             remember(reconciling.startReconciling(
                     jobId -> store.find(jobId).map(job -> !job.status().isTerminal()).orElse(false)));

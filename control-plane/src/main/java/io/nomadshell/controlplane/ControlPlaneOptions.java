@@ -3,10 +3,12 @@ package io.nomadshell.controlplane;
 import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.controlplane.agent.AgentLimits;
+import io.nomadshell.controlplane.agent.CallOutputs;
 import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
+import io.nomadshell.controlplane.store.JobStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -23,6 +25,8 @@ import org.jspecify.annotations.Nullable;
  * @param heartbeatInterval how often each side of an Attach stream proves it is alive
  * @param context the prompt's token budget and what a job may spend
  * @param resources what a job's sandbox gets and may ask for
+ * @param retention how long an ended job's keys, zip and screenshots are kept
+ * @param outputWindow how long a call's live output may wait to be written with what follows (zero: every chunk at once)
  */
 public record ControlPlaneOptions(
         Path dataDir,
@@ -36,7 +40,9 @@ public record ControlPlaneOptions(
         Duration readyTimeout,
         Duration heartbeatInterval,
         ContextOptions context,
-        ResourcePolicy resources) {
+        ResourcePolicy resources,
+        Duration retention,
+        Duration outputWindow) {
 
     public ControlPlaneOptions {
         requireNonNull(dataDir, "dataDir");
@@ -48,6 +54,11 @@ public record ControlPlaneOptions(
         requireNonNull(heartbeatInterval, "heartbeatInterval");
         requireNonNull(context, "context");
         requireNonNull(resources, "resources");
+        requireNonNull(retention, "retention");
+        requireNonNull(outputWindow, "outputWindow");
+        if (retention.toMillis() < 1) {
+            throw new IllegalArgumentException("retention must be positive");
+        }
         if (maxRunning < 1) {
             throw new IllegalArgumentException("maxRunning must be at least 1");
         }
@@ -62,7 +73,7 @@ public record ControlPlaneOptions(
                 .dataDir(dataDir).redisUrl(redisUrl).replicaId(replicaId).maxRunning(maxRunning)
                 .launcher(launcher).model(model).limits(limits).tokenSecret(tokenSecret)
                 .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).context(context)
-                .resources(resources);
+                .resources(resources).retention(retention).outputWindow(outputWindow);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -79,6 +90,8 @@ public record ControlPlaneOptions(
         private Duration heartbeatInterval = Duration.ofSeconds(5);
         private ContextOptions context = ContextOptions.DEFAULT;
         private ResourcePolicy resources = ResourcePolicy.DEFAULT;
+        private Duration retention = JobStore.DEFAULT_RETENTION;
+        private Duration outputWindow = CallOutputs.DEFAULT_WINDOW;
 
         private Builder() {}
 
@@ -143,10 +156,23 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        /** How long an ended job's keys, zip and screenshots are kept; default {@link JobStore#DEFAULT_RETENTION}. */
+        public Builder retention(Duration retention) {
+            this.retention = retention;
+            return this;
+        }
+
+        /** How long live output may wait to be coalesced; default {@link CallOutputs#DEFAULT_WINDOW}, zero for none. */
+        public Builder outputWindow(Duration outputWindow) {
+            this.outputWindow = outputWindow;
+            return this;
+        }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
-                    readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources);
+                    readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources, retention,
+                    outputWindow);
         }
 
         private static String defaultReplicaId() {

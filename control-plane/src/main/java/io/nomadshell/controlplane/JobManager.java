@@ -14,6 +14,7 @@ import io.nomadshell.controlplane.job.SandboxRequest;
 import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.proto.v1.JobEvent;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -116,9 +117,8 @@ public final class JobManager {
         if (offset < 0) {
             throw new JobException(Reason.INVALID_ARGUMENT, "page_token is not one this server gave out");
         }
-        var jobs = store.listByOwner(owner, offset, size + 1);
-        var next = jobs.size() > size ? Long.toString(offset + size) : "";
-        return new Page(jobs.subList(0, Math.min(size, jobs.size())), next);
+        var page = store.listByOwner(owner, offset, size);
+        return new Page(page.jobs(), page.more() ? Long.toString(offset + size) : "");
     }
 
     /**
@@ -193,8 +193,13 @@ public final class JobManager {
     /** A screenshot the job's computer tool took, as PNG. */
     public byte[] screenshot(String owner, String jobId, String callId) {
         get(owner, jobId);
-        return store.screenshot(jobId, callId).orElseThrow(() -> new JobException(Reason.NOT_FOUND,
-                "job " + jobId + " has no screenshot " + callId));
+        try {
+            return artifacts.screenshot(jobId, callId).orElseThrow(() -> new JobException(Reason.NOT_FOUND,
+                    "job " + jobId + " has no screenshot " + callId));
+        } catch (IOException e) {
+            throw new JobException(Reason.UNAVAILABLE, "the screenshot " + callId + " of job " + jobId
+                    + " cannot be read: " + e.getMessage());
+        }
     }
 
     /** How many jobs wait and how many run, over all replicas; one Redis round trip each (so also a readiness probe). */

@@ -26,14 +26,9 @@ import io.nomadshell.controlplane.session.SandboxLostException;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.proto.v1.AssistantMessage;
 import io.nomadshell.proto.v1.JobEvent;
-import io.nomadshell.proto.v1.OutputChunk;
-import io.nomadshell.proto.v1.Screenshot;
-import io.nomadshell.proto.v1.ToolEvent;
 import io.nomadshell.proto.v1.ToolFinished;
-import io.nomadshell.proto.v1.ToolOutput;
 import io.nomadshell.proto.v1.ToolResult;
 import io.nomadshell.proto.v1.ToolStarted;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -75,8 +70,11 @@ public final class AgentLoop {
     private final AgentLimits limits;
     private final JobContexts contexts;
     private final ContextOptions budgets;
+    private final CallOutputs outputs;
 
-    public AgentLoop(ModelClient model, JobStore store, AgentLimits limits, JobContexts contexts, ContextOptions budgets) {
+    public AgentLoop(ModelClient model, JobStore store, AgentLimits limits, JobContexts contexts, ContextOptions budgets,
+            CallOutputs outputs) {
+        this.outputs = requireNonNull(outputs, "outputs");
         this.model = requireNonNull(model, "model");
         this.profile = model.profile();
         this.store = requireNonNull(store, "store");
@@ -342,10 +340,13 @@ public final class AgentLoop {
         try {
             var remaining = Duration.between(Instant.now(), deadline);
             var timeout = min(action.timeout().plus(TOOL_GRACE), remaining);
-            var result = tools.run(action.call().setCallId(callId).build(), timeout, event -> forwardOutput(jobId, event));
+            ToolResult result;
+            try (var live = outputs.live(jobId, callId)) {
+                result = tools.run(action.call().setCallId(callId).build(), timeout, live);
+            }
             answer = ToolResultText.of(result);
             images.collect(callId, result);
-            publishScreenshot(jobId, callId, result);
+            outputs.screenshot(jobId, callId, result);
             ok = result.getError().isEmpty() && !(result.hasExec() && result.getExec().getExitCode() != 0);
         } catch (TimeoutException e) {
             answer = "error: the sandbox did not answer in time";
@@ -357,30 +358,6 @@ public final class AgentLoop {
                 .setSummary(summary(answer))
                 .setDurationMs(Duration.ofNanos(System.nanoTime() - started).toMillis())));
         return answer;
-    }
-
-    /** Watchers see what the computer tool saw: the PNG is kept, and an event links to it. */
-    private void publishScreenshot(String jobId, String callId, ToolResult result) {
-        if (!result.hasComputer() || result.getComputer().getPng().isEmpty()) {
-            return;
-        }
-        var computer = result.getComputer();
-        store.putScreenshot(jobId, callId, computer.getPng().toByteArray());
-        store.appendEvent(jobId, JobEvent.newBuilder().setScreenshot(Screenshot.newBuilder()
-                .setCallId(callId)
-                .setUrl("/v1/jobs/" + jobId + "/screenshots/" + callId)
-                .setWidth(computer.getImageWidth())
-                .setHeight(computer.getImageHeight())));
-    }
-
-    private void forwardOutput(String jobId, ToolEvent event) {
-        if (event.hasOutput()) {
-            var chunk = event.getOutput();
-            store.appendEvent(jobId, JobEvent.newBuilder().setToolOutput(ToolOutput.newBuilder()
-                    .setCallId(event.getCallId())
-                    .setStream(chunk.getStream() == OutputChunk.Stream.STDERR ? "stderr" : "stdout")
-                    .setText(chunk.getData().toString(StandardCharsets.UTF_8))));
-        }
     }
 
     private static List<ChatCompletionMessageFunctionToolCall> functionCalls(ChatCompletionMessage reply) {

@@ -8,12 +8,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
- * Finished zips in a directory, one file per job. A zip becomes visible only once it is whole:
- * it is written under a temporary name and moved into place.
+ * What jobs leave on disk, in one directory: a zip per job ({@code <id>.zip}) and the screenshots its
+ * computer tool took ({@code <id>-screenshots/<call>.png}), all removed together when the job's
+ * retention has passed. A file becomes visible only once it is whole: it is written under a
+ * temporary name and moved into place.
  */
 public final class ArtifactStore {
+    private static final Pattern CALL_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
     private final Path directory;
 
     public ArtifactStore(Path directory) throws IOException {
@@ -32,8 +37,55 @@ public final class ArtifactStore {
         return Files.isRegularFile(path) ? Optional.of(path) : Optional.empty();
     }
 
+    /** Keeps a screenshot the job's computer tool took in call {@code callId}. */
+    public void putScreenshot(String jobId, String callId, byte[] png) throws IOException {
+        requireNonNull(png, "png");
+        var target = screenshotPath(jobId, callId)
+                .orElseThrow(() -> new IllegalArgumentException("not a call id: " + callId));
+        var temporary = Files.createTempFile(Files.createDirectories(target.getParent()), callId, ".partial");
+        try {
+            Files.write(temporary, png);
+            Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+    }
+
+    /** The screenshot of call {@code callId}, if the job has one (a malformed call id has none). */
+    public Optional<byte[]> screenshot(String jobId, String callId) throws IOException {
+        var path = screenshotPath(jobId, callId);
+        if (path.isEmpty() || !Files.isRegularFile(path.get())) {
+            return Optional.empty();
+        }
+        return Optional.of(Files.readAllBytes(path.get()));
+    }
+
+    /** Removes everything the job left here (its zip, its screenshots); nothing if it left nothing. */
+    public void delete(String jobId) throws IOException {
+        Files.deleteIfExists(pathOf(jobId));
+        var screenshots = screenshotsOf(jobId);
+        if (Files.isDirectory(screenshots)) {
+            try (var files = Files.list(screenshots)) {
+                for (var file : (Iterable<Path>) files::iterator) {
+                    Files.deleteIfExists(file);
+                }
+            }
+            Files.deleteIfExists(screenshots);
+        }
+    }
+
     private Path pathOf(String jobId) {
-        return directory.resolve(jobId + ".zip");
+        return directory.resolve(requireNonNull(jobId, "jobId") + ".zip");
+    }
+
+    private Path screenshotsOf(String jobId) {
+        return directory.resolve(requireNonNull(jobId, "jobId") + "-screenshots");
+    }
+
+    private Optional<Path> screenshotPath(String jobId, String callId) {
+        return CALL_ID.matcher(requireNonNull(callId, "callId")).matches()
+                ? Optional.of(screenshotsOf(jobId).resolve(callId + ".png"))
+                : Optional.empty();
     }
 
     /** A zip being written. Close without commit to discard it. */

@@ -14,20 +14,26 @@ import java.time.Instant;
 public final class AttachLedger {
     private final RedisCommands<String, String> redis;
     private final LuaScript rotate;
+    private final LuaScript spend;
 
     public AttachLedger(RedisConnection connection) {
         this.redis = requireNonNull(connection, "connection").commands();
         this.rotate = LuaScript.load(redis, "rotate_resume.lua");
+        this.spend = LuaScript.load(redis, "spend_launch.lua");
     }
 
     /** Spends the launch credential {@code nonce} of {@code jobId}; false if it was spent before. */
     public boolean spendLaunch(String jobId, String nonce, Instant expiry) {
-        return "OK".equals(redis.set(Keys.spentLaunch(jobId, nonce), "1",
-                SetArgs.Builder.nx().pxAt(keepAtLeastASecond(expiry))));
+        long spent = spend.run(redis, ScriptOutputType.INTEGER,
+                new String[] {Keys.spentLaunches(jobId), Keys.spentLaunchBefore(jobId, nonce)},
+                requireNonNull(nonce, "nonce"), Long.toString(keepAtLeastASecond(expiry)),
+                Long.toString(System.currentTimeMillis()));
+        return spent == 1L;
     }
 
     public boolean isSpent(String jobId, String nonce) {
-        return redis.exists(Keys.spentLaunch(jobId, nonce)) == 1L;
+        return redis.sismember(Keys.spentLaunches(jobId), nonce)
+                || redis.exists(Keys.spentLaunchBefore(jobId, nonce)) == 1L;
     }
 
     /** Records the hash of the job's first resume secret, valid until {@code expiry}. */

@@ -2,9 +2,9 @@ package io.nomadshell.controlplane.store;
 
 import static java.util.Objects.requireNonNull;
 
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -17,9 +17,13 @@ public final class ContextStore {
     private static final Pattern HANDLE = Pattern.compile("o[0-9]{1,9}");
 
     private final RedisCommands<String, String> redis;
+    private final LuaScript write;
+    private final LuaScript putOutput;
 
     public ContextStore(RedisConnection connection) {
         this.redis = requireNonNull(connection, "connection").commands();
+        this.write = LuaScript.load(redis, "job_write.lua");
+        this.putOutput = LuaScript.load(redis, "put_output.lua");
     }
 
     /** What the context manager saved of a job. */
@@ -27,9 +31,8 @@ public final class ContextStore {
 
     /** Stores a whole tool output; returns its handle ({@code o1}, {@code o2}, ...). */
     public String putOutput(String jobId, String text) {
-        var handle = "o" + redis.hincrby(Keys.context(jobId), "outputs", 1);
-        redis.set(Keys.output(jobId, handle), text);
-        return handle;
+        return putOutput.run(redis, ScriptOutputType.VALUE,
+                new String[] {Keys.job(jobId), Keys.context(jobId), Keys.outputs(jobId)}, text);
     }
 
     /** A stored output; empty if the handle is malformed or unknown. */
@@ -37,7 +40,7 @@ public final class ContextStore {
         if (!HANDLE.matcher(handle).matches()) {
             return Optional.empty();
         }
-        return Optional.ofNullable(redis.get(Keys.output(jobId, handle)));
+        return Optional.ofNullable(redis.hget(Keys.outputs(jobId), handle));
     }
 
     public State state(String jobId) {
@@ -49,20 +52,28 @@ public final class ContextStore {
 
     /** The new summary and the number of turns it now covers, together. */
     public void saveSummary(String jobId, String summary, int condensedTurns) {
-        redis.hset(Keys.context(jobId), Map.of("summary", summary, "condensed_turns", Integer.toString(condensedTurns)));
+        write(jobId, Keys.context(jobId), "HSET", "summary", summary, "condensed_turns", Integer.toString(condensedTurns));
     }
 
     public void saveNotes(String jobId, String notes) {
-        redis.hset(Keys.context(jobId), "notes", notes);
+        write(jobId, Keys.context(jobId), "HSET", "notes", notes);
     }
 
     /** Appends one entry (JSON) to the job's transcript, kept whole whatever the prompt shows. */
     public void appendTranscript(String jobId, String entryJson) {
-        redis.rpush(Keys.transcript(jobId), entryJson);
+        write(jobId, Keys.transcript(jobId), "RPUSH", entryJson);
     }
 
     /** The job's whole transcript, oldest entry first. */
     public List<String> transcript(String jobId) {
         return redis.lrange(Keys.transcript(jobId), 0, -1);
+    }
+
+    /** One write that keeps the job's lifetime (see job_write.lua). */
+    private void write(String jobId, String key, String command, String... arguments) {
+        var args = new String[arguments.length + 1];
+        args[0] = command;
+        System.arraycopy(arguments, 0, args, 1, arguments.length);
+        write.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(jobId), key}, args);
     }
 }

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import com.google.protobuf.util.Timestamps;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
@@ -18,7 +20,6 @@ import io.nomadshell.proto.v1.StatusChanged;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,8 @@ import org.jspecify.annotations.Nullable;
  * are {@code 0-<sequence>}, so a watcher resumes after the last sequence it saw with one XREAD.
  */
 public final class JobStore {
+    /** How long an ended job's keys (and its files) are kept unless the server is told otherwise. */
+    public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
     private static final String STREAM_CAP = "100000";
     private static final Duration IDEMPOTENCY_TTL = Duration.ofHours(24);
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
@@ -41,13 +44,37 @@ public final class JobStore {
     private final LuaScript schedule;
     private final LuaScript transition;
     private final LuaScript appendEvent;
+    private final LuaScript listPage;
+    private final LuaScript addUsage;
+    private final LuaScript forget;
+    private final LuaScript recordKept;
+    private final Duration retention;
     private volatile JobStoreListener listener = JobStoreListener.NONE;
 
+    /** A store whose ended jobs are kept {@link #DEFAULT_RETENTION}. */
     public JobStore(RedisConnection connection) {
+        this(connection, DEFAULT_RETENTION);
+    }
+
+    /** A store whose ended jobs' keys expire {@code retention} after they ended. */
+    public JobStore(RedisConnection connection, Duration retention) {
         this.redis = requireNonNull(connection, "connection").commands();
+        this.retention = requireNonNull(retention, "retention");
+        if (retention.toMillis() < 1) {
+            throw new IllegalArgumentException("the retention must be at least a millisecond");
+        }
         this.schedule = LuaScript.load(redis, "schedule.lua");
         this.transition = LuaScript.load(redis, "transition.lua");
         this.appendEvent = LuaScript.load(redis, "append_event.lua");
+        this.listPage = LuaScript.load(redis, "list_page.lua");
+        this.addUsage = LuaScript.load(redis, "add_usage.lua");
+        this.forget = LuaScript.load(redis, "forget.lua");
+        this.recordKept = LuaScript.load(redis, "record_kept.lua");
+    }
+
+    /** How long an ended job's keys are kept. */
+    public Duration retention() {
+        return retention;
     }
 
     /** Tells {@code listener} what this store writes from now on (one listener; for metrics). */
@@ -67,7 +94,7 @@ public final class JobStore {
         String stored = schedule.run(redis, ScriptOutputType.VALUE,
                 new String[] {Keys.job(id), Keys.ownerIndex(owner), Keys.events(id), Keys.QUEUE, idempotency},
                 id, owner, task, Long.toString(createdAt.toEpochMilli()), print(first),
-                Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1",
+                Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1", Keys.JOB_PREFIX,
                 "sandbox_cpu_mhz", Integer.toString(sandbox.cpuMhz()),
                 "sandbox_memory_mb", Integer.toString(sandbox.memoryMb()),
                 "sandbox_timeout_s", Long.toString(sandbox.timeout().toSeconds()),
@@ -84,14 +111,39 @@ public final class JobStore {
         return fields.isEmpty() ? Optional.empty() : Optional.of(toJob(fields));
     }
 
-    /** The owner's jobs, newest first. */
-    public List<Job> listByOwner(String owner, long offset, int limit) {
-        var ids = redis.zrevrange(Keys.ownerIndex(owner), offset, offset + limit - 1);
-        var jobs = new ArrayList<Job>(ids.size());
-        for (var id : ids) {
-            find(id).ifPresent(jobs::add);
+    /** Up to {@code limit} of the owner's jobs from {@code offset} on, newest first, in one round trip. */
+    public Page listByOwner(String owner, long offset, int limit) {
+        List<Object> reply = listPage.run(redis, ScriptOutputType.MULTI, new String[] {Keys.ownerIndex(owner)},
+                Long.toString(offset), Integer.toString(limit), Keys.JOB_PREFIX);
+        var jobs = new ArrayList<Job>(reply.size() - 1);
+        for (var hash : reply.subList(1, reply.size())) {
+            jobs.add(toJob(fields((List<?>) hash)));
         }
-        return jobs;
+        return new Page(jobs, (Long) reply.get(0) == 1L);
+    }
+
+    /**
+     * Ids of jobs that ended before {@code cutoff}, oldest first, at most {@code max}; each as the
+     * token {@link #forget} takes.
+     */
+    public List<String> endedBefore(Instant cutoff, int max) {
+        return redis.zrangebyscore(Keys.ENDED, Range.create(Double.NEGATIVE_INFINITY, (double) cutoff.toEpochMilli()),
+                Limit.create(0, max));
+    }
+
+    /** The job id in a token of {@link #endedBefore}. */
+    public static String jobIdOf(String ended) {
+        return ended.substring(0, ended.indexOf(':'));
+    }
+
+    /** Deletes every key of an ended job (see {@link #endedBefore}); true if this call did. */
+    public boolean forget(String ended) {
+        var id = jobIdOf(ended);
+        var owner = ended.substring(ended.indexOf(':') + 1);
+        var keys = new ArrayList<String>(List.of(Keys.ENDED, Keys.ownerIndex(owner)));
+        keys.addAll(List.of(Keys.ofJob(id)));
+        long forgotten = forget.run(redis, ScriptOutputType.INTEGER, keys.toArray(String[]::new), ended, id);
+        return forgotten == 1L;
     }
 
     /**
@@ -118,13 +170,17 @@ public final class JobStore {
         var statusEvent = event(id, now).setStatusChanged(change).build();
         var args = new ArrayList<String>(List.of(
                 target.wireName(), allowed, print(statusEvent),
-                STREAM_CAP, target.isTerminal() ? "1" : "0"));
+                STREAM_CAP, target.isTerminal() ? "1" : "0",
+                Long.toString(retention.toMillis()), Long.toString(now.toEpochMilli())));
         all.forEach((key, value) -> {
             args.add(key);
             args.add(value);
         });
+        var jobKeys = Keys.ofJob(id);
+        var keys = new ArrayList<String>(List.of(jobKeys[0], jobKeys[1], Keys.ACTIVE, Keys.ENDED));
+        keys.addAll(List.of(jobKeys).subList(2, jobKeys.length));
         List<Object> result = transition.run(redis, ScriptOutputType.MULTI,
-                new String[] {Keys.job(id), Keys.events(id), Keys.ACTIVE}, args.toArray(String[]::new));
+                keys.toArray(String[]::new), args.toArray(String[]::new));
         var previous = (String) result.get(1);
         boolean applied = (Long) result.get(0) == 1L;
         if (applied) {
@@ -171,35 +227,20 @@ public final class JobStore {
 
     /** Records what a job that has already ended (cancelled while it ran) keeps; watchers stop waiting for it. */
     public void recordKept(String id, KeptWorkspace kept) {
-        var key = Keys.job(id);
-        if (redis.exists(key) == 0) {
-            return;
-        }
-        redis.hset(key, fieldsOf(kept));
-        redis.hdel(key, "artifact_due_by");
-        // Wakes watchers waiting for the zip (pub/sub is their hint that something changed).
-        redis.publish(Keys.EVENTS_CHANNEL, id);
+        var args = new ArrayList<String>(List.of(id));
+        fieldsOf(kept).forEach((key, value) -> {
+            args.add(key);
+            args.add(value);
+        });
+        // Also wakes watchers waiting for the zip (pub/sub is their hint that something changed).
+        recordKept.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(id)}, args.toArray(String[]::new));
     }
 
     /** Counts model usage (and what it cost, in US dollars) toward the job's totals. */
     public void addUsage(String id, int steps, long promptTokens, long completionTokens, double costUsd) {
-        var key = Keys.job(id);
-        redis.hincrby(key, "steps", steps);
-        redis.hincrby(key, "prompt_tokens", promptTokens);
-        redis.hincrby(key, "completion_tokens", completionTokens);
-        if (costUsd > 0) {
-            redis.hincrbyfloat(key, "cost_usd", costUsd);
-        }
+        addUsage.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(id)}, Integer.toString(steps),
+                Long.toString(promptTokens), Long.toString(completionTokens), Double.toString(costUsd));
         listener.onUsage(steps, promptTokens, completionTokens);
-    }
-
-    /** Keeps a screenshot the computer tool took (base64: the connection speaks strings). */
-    public void putScreenshot(String id, String callId, byte[] png) {
-        redis.set(Keys.screenshot(id, callId), Base64.getEncoder().encodeToString(png));
-    }
-
-    public Optional<byte[]> screenshot(String id, String callId) {
-        return Optional.ofNullable(redis.get(Keys.screenshot(id, callId))).map(Base64.getDecoder()::decode);
     }
 
     /** Jobs waiting in the queue (or taken and not yet started), over all replicas. */
@@ -233,6 +274,14 @@ public final class JobStore {
         }
         var id = message.getId();
         return builder.setSequence(Long.parseLong(id.substring(id.indexOf('-') + 1))).build();
+    }
+
+    private static Map<String, String> fields(List<?> flat) {
+        var fields = new LinkedHashMap<String, String>(flat.size());
+        for (int i = 0; i + 1 < flat.size(); i += 2) {
+            fields.put((String) flat.get(i), (String) flat.get(i + 1));
+        }
+        return fields;
     }
 
     private static Job toJob(Map<String, String> f) {
@@ -289,4 +338,11 @@ public final class JobStore {
      * @param previous the status before (when applied) or the current one (when refused); null if no such job
      */
     public record Transition(boolean applied, @Nullable JobStatus previous) {}
+
+    /**
+     * A page of an owner's jobs.
+     *
+     * @param more whether the owner has jobs after this page
+     */
+    public record Page(List<Job> jobs, boolean more) {}
 }

@@ -5,13 +5,17 @@ final class Keys {
     static final String QUEUE = "ns:queue";
     static final String QUEUE_GROUP = "dispatchers";
     static final String ACTIVE = "ns:active";
+    /** Ended jobs by the time they ended (member {@code <id>:<owner>}), for the retention sweeper. */
+    static final String ENDED = "ns:ended";
     static final String EVENTS_CHANNEL = "ns:events";
     static final String CANCEL_CHANNEL = "ns:cancel";
 
     private Keys() {}
 
+    static final String JOB_PREFIX = "ns:job:";
+
     static String job(String id) {
-        return "ns:job:" + id;
+        return JOB_PREFIX + id;
     }
 
     static String events(String id) {
@@ -26,12 +30,9 @@ final class Keys {
         return "ns:context:" + id;
     }
 
-    static String output(String id, String handle) {
-        return "ns:output:" + id + ":" + handle;
-    }
-
-    static String screenshot(String id, String callId) {
-        return "ns:screenshot:" + id + ":" + callId;
+    /** The job's out-of-line tool outputs: one hash, field = handle, so the job's keys are a fixed few. */
+    static String outputs(String id) {
+        return "ns:outputs:" + id;
     }
 
     static String lease(String id) {
@@ -46,13 +47,30 @@ final class Keys {
         return "ns:idem:" + owner + ":" + key;
     }
 
-    /** Set once, when the launch credential with this nonce is spent by its first Attach. */
-    static String spentLaunch(String id, String nonce) {
+    /** The nonces of the job's launch credentials that an Attach has spent. */
+    static String spentLaunches(String id) {
+        return "ns:attach:spent:" + id;
+    }
+
+    /**
+     * A spent launch nonce as servers before {@link #spentLaunches} kept it: still honoured, so that a
+     * credential spent before an upgrade is not taken again; it expires with its credential.
+     */
+    static String spentLaunchBefore(String id, String nonce) {
         return "ns:attach:spent:" + id + ":" + nonce;
     }
 
     /** The SHA-256 of the job's current resume secret. */
     static String resumeSecret(String id) {
         return "ns:attach:resume:" + id;
+    }
+
+    /**
+     * Every key of one job, in a fixed order: what expires when it ends and what the retention sweeper
+     * deletes. Whatever a job writes under its id goes here.
+     */
+    static String[] ofJob(String id) {
+        return new String[] {job(id), events(id), transcript(id), context(id), outputs(id), lease(id),
+                spentLaunches(id), resumeSecret(id)};
     }
 }

@@ -2,16 +2,18 @@
 -- key that is already taken, returns the job that key created instead.
 -- KEYS: 1 job hash, 2 owner index, 3 event stream, 4 queue stream, 5 idempotency key
 -- ARGV: 1 id, 2 owner, 3 task, 4 created (ms), 5 first event (JSON), 6 idempotency TTL (s),
---       7 '1' when an idempotency key was given, 8... more fields of the job hash as name, value pairs
+--       7 '1' when an idempotency key was given, 8 the prefix of job hash keys,
+--       9... more fields of the job hash as name, value pairs
 if ARGV[7] == '1' then
   local existing = redis.call('GET', KEYS[5])
-  if existing then return existing end
+  -- A job past its retention is forgotten: its key then starts a new one.
+  if existing and redis.call('EXISTS', ARGV[8] .. existing) == 1 then return existing end
   redis.call('SET', KEYS[5], ARGV[1], 'EX', ARGV[6])
 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'owner', ARGV[2], 'task', ARGV[3], 'status', 'pending',
   'created_at', ARGV[4], 'steps', 0, 'prompt_tokens', 0, 'completion_tokens', 0,
   'artifact_bytes', 0, 'seq', 1)
-for i = 8, #ARGV, 2 do
+for i = 9, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
 end
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])

@@ -1,8 +1,10 @@
 -- Moves a job to a new status only if it is in one of the allowed ones, records the fields that go
--- with the move and appends the event, all at once. Returns {1, previous} or {0, current}.
--- KEYS: 1 job hash, 2 event stream, 3 active-jobs set
+-- with the move and appends the event, all at once. A job that ends gets an expiry on every key it
+-- has (none is left without one: it is set here, with the end) and is filed among the ended jobs.
+-- Returns {1, previous} or {0, current}.
+-- KEYS: 1 job hash, 2 event stream, 3 active-jobs set, 4 ended-jobs sorted set, 5.. the job's other keys
 -- ARGV: 1 target, 2 allowed current statuses (space separated), 3 event (JSON), 4 stream cap,
---       5 '1' when the target is terminal, 6.. field/value pairs
+--       5 '1' when the target is terminal, 6 retention (ms), 7 now (ms), 8.. field/value pairs
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return {0, ''} end
 local allowed = false
@@ -11,16 +13,28 @@ for status in string.gmatch(ARGV[2], '%S+') do
 end
 if not allowed then return {0, current} end
 redis.call('HSET', KEYS[1], 'status', ARGV[1])
-for i = 6, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
 end
 local id = redis.call('HGET', KEYS[1], 'id')
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '0-' .. seq, 'event', ARGV[3])
 if ARGV[5] == '1' then
   redis.call('SREM', KEYS[3], id)
+  -- The retention counts from the job's last write: a cancelled job's partial zip may come later.
+  local now = tonumber(ARGV[7])
+  local last = math.max(now, tonumber(redis.call('HGET', KEYS[1], 'artifact_due_by') or now))
+  redis.call('ZADD', KEYS[4], last, id .. ':' .. redis.call('HGET', KEYS[1], 'owner'))
+  local keep = tonumber(ARGV[6]) + last - now
+  for i, key in ipairs(KEYS) do
+    if i == 1 or i == 2 or i >= 5 then
+      -- Never lengthens a shorter expiry (leases, credentials); a key without one gets it.
+      local ttl = redis.call('PTTL', key)
+      if ttl == -1 or ttl > keep then redis.call('PEXPIRE', key, keep) end
+    end
+  end
 else
   redis.call('SADD', KEYS[3], id)
 end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '0-' .. seq, 'event', ARGV[3])
 redis.call('PUBLISH', 'ns:events', id)
 return {1, current}

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.nomadshell.controlplane.artifact.ArtifactStore;
 import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.context.JobContexts;
 import io.nomadshell.controlplane.job.JobIds;
@@ -129,11 +130,12 @@ class AgentLoopTest {
 
     private Outcome run(JobStore store, String id) throws Exception {
         var options = new ModelOptions("http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "key", "fake-model", 0);
-        try (var model = ModelClient.connect(options, 8_192)) {
+        try (var model = ModelClient.connect(options, 8_192);
+                var outputs = new CallOutputs(store, new ArtifactStore(dir.resolve("artifacts")), CallOutputs.DEFAULT_WINDOW)) {
             var contexts = new JobContexts(new ContextStore(connection),
                     ContextOptions.promptBudget(model.profile().window(), options.maxOutputTokens()), model.profile(),
                     ToolCatalogue.definitions(), AgentLoop.SYSTEM_PROMPT);
-            var loop = new AgentLoop(model, store, AgentLimits.DEFAULT, contexts, ContextOptions.DEFAULT);
+            var loop = new AgentLoop(model, store, AgentLimits.DEFAULT, contexts, ContextOptions.DEFAULT, outputs);
             return loop.run(store.find(id).orElseThrow(), (call, timeout, events) -> {
                 ran.add(call);
                 return ToolResult.newBuilder().setCallId(call.getCallId()).setExec(ExecResult.newBuilder().setExitCode(0)).build();

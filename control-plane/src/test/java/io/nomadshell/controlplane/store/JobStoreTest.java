@@ -103,7 +103,7 @@ class JobStoreTest {
         var otherOwner = store.create(JobIds.next(), "carol", "task", SandboxResources.DEFAULT, Instant.now(), "key-1");
         assertThat(second).isEqualTo(first);
         assertThat(otherOwner).isNotEqualTo(first);
-        assertThat(store.listByOwner("bob", 0, 10)).hasSize(1);
+        assertThat(store.listByOwner("bob", 0, 10).jobs()).hasSize(1);
     }
 
     @Test

@@ -32,7 +32,7 @@ final class ScreenshotService implements HttpService {
         var jobId = requireNonNull(ctx.pathParam("job_id"), "job_id");
         var callId = requireNonNull(ctx.pathParam("call_id"), "call_id");
         var owner = AccessGuard.requireOwner(ctx);
-        // A Redis round trip: off the event loop.
+        // A Redis round trip and a file read: off the event loop.
         return HttpResponse.of(CompletableFuture.supplyAsync(() -> {
             try {
                 var png = jobs.screenshot(owner, jobId, callId);

@@ -1,0 +1,12 @@
+-- Stores a whole tool output under the job's next handle (o1, o2, ...); returns the handle. Like
+-- job_write.lua, the keys it creates after the job ended expire with the job's hash.
+-- KEYS: 1 job hash, 2 context hash, 3 outputs hash; ARGV: 1 the output
+local handle = 'o' .. redis.call('HINCRBY', KEYS[2], 'outputs', 1)
+redis.call('HSET', KEYS[3], handle, ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then
+  for i = 2, 3 do
+    if redis.call('PTTL', KEYS[i]) == -1 then redis.call('PEXPIRE', KEYS[i], ttl) end
+  end
+end
+return handle
