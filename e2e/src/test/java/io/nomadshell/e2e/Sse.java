@@ -30,11 +30,18 @@ final class Sse {
 
     /** Reads until {@code stop} accepts an event (the connection is then dropped) or the stream ends. */
     static Read read(String url, Map<String, String> headers, Predicate<List<Event>> stop, Duration timeout) {
+        return read(HTTP, url, headers, () -> {}, stop, timeout);
+    }
+
+    /** {@link #read(String, Map, Predicate, Duration)} with {@code client}; {@code opened} runs once the headers came. */
+    static Read read(HttpClient client, String url, Map<String, String> headers, Runnable opened,
+            Predicate<List<Event>> stop, Duration timeout) {
         var request = HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET();
         headers.forEach(request::header);
         HttpResponse<java.util.stream.Stream<String>> response;
         try {
-            response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofLines());
+            response = client.send(request.build(), HttpResponse.BodyHandlers.ofLines());
+            opened.run();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

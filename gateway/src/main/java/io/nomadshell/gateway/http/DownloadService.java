@@ -43,6 +43,8 @@ public final class DownloadService implements HttpService {
         return HttpResponse.of(CompletableFuture.supplyAsync(() -> {
             try {
                 var zip = jobs.artifact(owner, jobId);
+                // A zip of hundreds of MB over a slow link takes as long as it takes.
+                ctx.clearRequestTimeout();
                 return HttpFile.builder(zip)
                         .contentType(MediaType.ZIP)
                         .setHeader(HttpHeaderNames.CONTENT_DISPOSITION, "attachment; filename=\"" + jobId + ".zip\"")
