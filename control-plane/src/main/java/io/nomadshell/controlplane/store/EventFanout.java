@@ -12,8 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -165,80 +164,69 @@ public final class EventFanout {
      */
     private record Batch(List<JobEvent> events, boolean behind, long floor) {}
 
-    /** A watched job's window of events, shared by its watchers. */
+    /**
+     * A watched job's window of events, shared by its watchers. Only the reader writes it; watchers
+     * read it without a lock (an event is in its slot before {@code position} says so, and a slot
+     * that no longer holds the sequence asked for means the watcher fell behind) and wait for the
+     * next append on a future that each append completes, so a new event wakes a thousand watchers
+     * without a thousand of them queueing for a lock.
+     */
     private static final class Feed {
         final String jobId;
         /** Guarded by the map's compute. */
         int watchers;
         volatile boolean stopped;
         volatile CompletableFuture<Void> wakeUp = new CompletableFuture<>();
-        private final ReentrantLock lock = new ReentrantLock();
-        private final Condition changed = lock.newCondition();
         /** Events {@code floor+1 .. position}, at index {@code sequence % WINDOW_EVENTS}. */
-        private final JobEvent[] ring = new JobEvent[WINDOW_EVENTS];
-        private long floor;
-        private long position;
+        private final AtomicReferenceArray<JobEvent> ring = new AtomicReferenceArray<>(WINDOW_EVENTS);
+        private volatile long floor;
+        private volatile long position;
+        private volatile CompletableFuture<Void> appended = new CompletableFuture<>();
+        private volatile boolean ended;
+        private volatile @Nullable RuntimeException failure;
+        /** The reader's own count of the window's bytes. */
         private long bytes;
-        private boolean ended;
-        private @Nullable RuntimeException failure;
 
         Feed(String jobId) {
             this.jobId = jobId;
         }
 
         long position() {
-            lock.lock();
-            try {
-                return position;
-            } finally {
-                lock.unlock();
-            }
+            return position;
         }
 
         boolean failed() {
-            lock.lock();
-            try {
-                return failure != null;
-            } finally {
-                lock.unlock();
-            }
+            return failure != null;
         }
 
+        /** Called by the reader only. */
         void append(List<JobEvent> events) {
-            lock.lock();
-            try {
-                for (var event : events) {
-                    long sequence = event.getSequence();
-                    if (sequence <= position) {
-                        continue;
-                    }
-                    if (sequence != position + 1) {
-                        // A gap (the stream's oldest entries were trimmed): the window starts afresh.
-                        clear();
-                        floor = sequence - 1;
-                    }
-                    ring[index(sequence)] = event;
-                    position = sequence;
-                    bytes += event.getSerializedSize();
-                    while (position - floor > WINDOW_EVENTS || (bytes > WINDOW_BYTES && position - floor > 1)) {
+            for (var event : events) {
+                long sequence = event.getSequence();
+                if (sequence <= position) {
+                    continue;
+                }
+                if (sequence != position + 1) {
+                    // A gap (the stream's oldest entries were trimmed): the window starts afresh.
+                    while (floor < position) {
                         evictOldest();
                     }
+                    floor = sequence - 1;
                 }
-                changed.signalAll();
-            } finally {
-                lock.unlock();
+                while (sequence - floor > WINDOW_EVENTS || (bytes > WINDOW_BYTES && position > floor)) {
+                    evictOldest();
+                }
+                ring.set(index(sequence), event);
+                bytes += event.getSerializedSize();
+                position = sequence;
             }
+            announce();
         }
 
         void end(@Nullable RuntimeException failure) {
-            lock.lock();
-            try {
-                ended = true;
-                this.failure = failure;
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
+            this.failure = failure;
+            ended = true;
+            announce();
         }
 
         void stop() {
@@ -252,47 +240,54 @@ public final class EventFanout {
          * ended and {@code last} is its last event.
          */
         @Nullable Batch after(long last) throws InterruptedException {
-            lock.lock();
-            try {
-                if (failure != null) {
-                    throw new IllegalStateException("reading the job's events failed: " + failure.getMessage(), failure);
+            // Read in this order: the reader sets position before it says ended, and appends before
+            // it completes the future a watcher waits on.
+            boolean over = ended;
+            var next = appended;
+            if (last >= position) {
+                if (over) {
+                    throwIfFailed();
+                    return null;
                 }
-                if (last < floor) {
-                    return new Batch(List.of(), true, floor);
+                try {
+                    next.get(POLL.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException | ExecutionException quiet) {
+                    // Nothing new: the caller looks again.
                 }
-                if (last >= position) {
-                    if (ended) {
-                        return null;
-                    }
-                    changed.await(POLL.toMillis(), TimeUnit.MILLISECONDS);
-                    if (last < floor) {
-                        return new Batch(List.of(), true, floor);
-                    }
-                }
-                var events = new ArrayList<JobEvent>((int) Math.min(BATCH, Math.max(0, position - last)));
-                for (long sequence = last + 1; sequence <= position && events.size() < BATCH; sequence++) {
-                    events.add(ring[index(sequence)]);
-                }
-                return new Batch(events, false, floor);
-            } finally {
-                lock.unlock();
             }
+            throwIfFailed();
+            long end = Math.min(position, last + BATCH);
+            var events = new ArrayList<JobEvent>((int) Math.max(0, end - last));
+            for (long sequence = last + 1; sequence <= end; sequence++) {
+                var event = ring.get(index(sequence));
+                if (event == null || event.getSequence() != sequence) {
+                    break; // evicted under us
+                }
+                events.add(event);
+            }
+            return new Batch(events, events.isEmpty() && last < floor, floor);
+        }
+
+        private void throwIfFailed() {
+            var failed = failure;
+            if (failed != null) {
+                throw new IllegalStateException("reading the job's events failed: " + failed.getMessage(), failed);
+            }
+        }
+
+        private void announce() {
+            var previous = appended;
+            appended = new CompletableFuture<>();
+            previous.complete(null);
         }
 
         private void evictOldest() {
-            floor++;
-            int at = index(floor);
-            var oldest = ring[at];
-            if (oldest != null) {
-                bytes -= oldest.getSerializedSize();
-                ring[at] = null;
+            long oldest = floor + 1;
+            var event = ring.getAndSet(index(oldest), null);
+            if (event != null) {
+                bytes -= event.getSerializedSize();
             }
-        }
-
-        private void clear() {
-            while (floor < position) {
-                evictOldest();
-            }
+            floor = oldest;
         }
 
         private static int index(long sequence) {
