@@ -14,14 +14,12 @@ import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.JobServiceGrpc;
 import io.nomadshell.proto.v1.WatchJobRequest;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -138,17 +136,16 @@ class ManyWatchersTest {
     }
 
     private List<SseWatcher> openSseWatchers(String job, CountDownLatch opened, CountDownLatch done, AtomicLong delivered) {
-        // HTTP/1.1, as a browser's EventSource: one connection per watcher.
-        var client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(30)).build();
+        // HTTP/1.1, as a browser's EventSource: one connection per watcher, the lightest client there is.
         var watchers = new ArrayList<SseWatcher>();
-        var url = cluster.baseUrl() + "/v1/jobs/" + job + "/events";
+        var path = "/v1/jobs/" + job + "/events";
         for (int i = 0; i < SSE_WATCHERS; i++) {
             var watcher = new SseWatcher();
             watchers.add(watcher);
             var counted = new AtomicInteger();
             readers.add(Thread.ofVirtual().name("sse-watcher-" + i).start(() -> {
                 try {
-                    watcher.read = Sse.read(client, url, Map.of(), opened::countDown, seen -> {
+                    watcher.read = SocketSse.read(cluster.port(), path, opened::countDown, seen -> {
                         if (seen.size() > counted.get()) {
                             counted.set(seen.size());
                             delivered.incrementAndGet();
