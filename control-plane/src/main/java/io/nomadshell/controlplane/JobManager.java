@@ -11,21 +11,16 @@ import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.job.SandboxRequest;
+import io.nomadshell.controlplane.store.EventFanout;
 import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.proto.v1.JobEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -40,25 +35,19 @@ public final class JobManager {
     public static final int MAX_TASK_BYTES = 64 * 1024;
     private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,128}");
     private static final int MAX_PAGE_SIZE = 100;
-    private static final Duration WATCH_POLL = Duration.ofSeconds(1);
 
     private final JobStore store;
     private final JobSignals signals;
     private final ArtifactStore artifacts;
     private final ResourcePolicy resources;
-    private final ConcurrentHashMap<String, CompletableFuture<Void>> newEvents = new ConcurrentHashMap<>();
+    private final EventFanout events;
 
     JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts, ResourcePolicy resources) {
         this.store = requireNonNull(store, "store");
         this.signals = requireNonNull(signals, "signals");
         this.artifacts = requireNonNull(artifacts, "artifacts");
         this.resources = requireNonNull(resources, "resources");
-        signals.onEvent(jobId -> {
-            var waiting = newEvents.remove(jobId);
-            if (waiting != null) {
-                waiting.complete(null);
-            }
-        });
+        this.events = new EventFanout(store, signals);
     }
 
     /** {@link #schedule(String, String, SandboxRequest, String)} with the default sandbox. */
@@ -142,32 +131,13 @@ public final class JobManager {
     /**
      * Sends the job's events after {@code afterSequence} to {@code sink}, then new ones as they come,
      * until the job has ended and every event was sent, or {@code stopped} says the watcher left.
-     * Runs on the caller's thread, so a slow watcher slows only itself.
+     * Runs on the caller's thread, so a slow watcher slows only itself; the watchers of one job share
+     * one reader of its events ({@link EventFanout}).
      */
     public void watch(String owner, String jobId, long afterSequence, Consumer<JobEvent> sink, BooleanSupplier stopped)
             throws InterruptedException {
         get(owner, jobId);
-        long last = afterSequence;
-        while (!stopped.getAsBoolean()) {
-            var wakeUp = newEvents.computeIfAbsent(jobId, id -> new CompletableFuture<>());
-            var events = store.eventsAfter(jobId, last, 500);
-            for (var event : events) {
-                sink.accept(event);
-                last = event.getSequence();
-            }
-            if (!events.isEmpty()) {
-                continue;
-            }
-            if (store.find(jobId).map(job -> job.status().isTerminal() && !job.artifactComing(Instant.now())).orElse(true)
-                    && store.eventsAfter(jobId, last, 1).isEmpty()) {
-                return;
-            }
-            try {
-                wakeUp.get(WATCH_POLL.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException | ExecutionException quiet) {
-                // Poll again: pub/sub is a hint, Redis is the truth.
-            }
-        }
+        events.watch(jobId, afterSequence, sink, stopped);
     }
 
     /**

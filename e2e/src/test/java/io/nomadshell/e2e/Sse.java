@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -46,35 +47,39 @@ final class Sse {
             if (response.statusCode() != 200) {
                 return new Read(response.statusCode(), events, String.join("\n", lines.toList()));
             }
-            var id = "";
-            var name = "";
-            var data = new StringBuilder();
-            var iterator = lines.iterator();
-            while (iterator.hasNext()) {
-                var line = iterator.next();
-                if (line.startsWith(":")) {
-                    events.add(new Event("", "", "", line.substring(1).strip()));
-                } else if (line.isEmpty()) {
-                    if (!data.isEmpty() || !name.isEmpty()) {
-                        events.add(new Event(id, name, data.toString(), ""));
-                        id = "";
-                        name = "";
-                        data.setLength(0);
-                    }
-                } else if (line.startsWith("id:")) {
-                    id = line.substring(3).strip();
-                } else if (line.startsWith("event:")) {
-                    name = line.substring(6).strip();
-                } else if (line.startsWith("data:")) {
-                    data.append(line.substring(5).strip());
-                } else {
-                    continue;
-                }
-                if (stop.test(events)) {
-                    break;
-                }
-            }
+            parse(lines.iterator(), events, stop);
         }
         return new Read(200, events, "");
+    }
+
+    /** Reads a stream's lines into {@code events}, as EventSource does, until {@code stop} accepts them or the lines end. */
+    static void parse(Iterator<String> lines, List<Event> events, Predicate<List<Event>> stop) {
+        var id = "";
+        var name = "";
+        var data = new StringBuilder();
+        while (lines.hasNext()) {
+            var line = lines.next();
+            if (line.startsWith(":")) {
+                events.add(new Event("", "", "", line.substring(1).strip()));
+            } else if (line.isEmpty()) {
+                if (!data.isEmpty() || !name.isEmpty()) {
+                    events.add(new Event(id, name, data.toString(), ""));
+                    id = "";
+                    name = "";
+                    data.setLength(0);
+                }
+            } else if (line.startsWith("id:")) {
+                id = line.substring(3).strip();
+            } else if (line.startsWith("event:")) {
+                name = line.substring(6).strip();
+            } else if (line.startsWith("data:")) {
+                data.append(line.substring(5).strip());
+            } else {
+                continue;
+            }
+            if (stop.test(events)) {
+                break;
+            }
+        }
     }
 }

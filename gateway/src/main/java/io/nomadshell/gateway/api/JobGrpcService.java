@@ -3,6 +3,7 @@ package io.nomadshell.gateway.api;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.ByteString;
+import com.linecorp.armeria.server.annotation.Blocking;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -35,9 +36,11 @@ import java.util.function.Supplier;
  * ({@link JobException}) becomes the matching status ({@link JobStatuses}). The caller is the owner
  * the interceptor put in the context ({@link OwnerInterceptor#OWNER}).
  *
- * <p>The server streams ({@code WatchJob}, {@code DownloadArtifact}) each send from a virtual thread
- * of their own, never from the pool unary calls run on, and wait for the client before each message
- * ({@link StreamGate}): a client that does not read parks its own sender and holds at most a window.
+ * <p>Only the unary calls, which wait for Redis, run on the blocking pool ({@link Blocking}); the
+ * streams' handlers run on the event loop and return at once. The server streams ({@code WatchJob},
+ * {@code DownloadArtifact}) each send from a virtual thread of their own and wait for the client
+ * before each message ({@link StreamGate}): a client that does not read parks its own sender and
+ * holds at most one message. The watchers of one job share one reader of its events.
  */
 public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
     private static final int CHUNK_BYTES = 256 * 1024;
@@ -51,6 +54,7 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
     }
 
     @Override
+    @Blocking
     public void schedule(ScheduleRequest request, StreamObserver<ScheduleResponse> response) {
         var key = request.getIdempotencyKey().isEmpty() ? null : request.getIdempotencyKey();
         var sandbox = new SandboxRequest(request.getCpuMhz(), request.getMemoryMb(), request.getTimeoutSeconds(),
@@ -62,11 +66,13 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
     }
 
     @Override
+    @Blocking
     public void getJob(GetJobRequest request, StreamObserver<Job> response) {
         answer(response, () -> JobMessages.toProto(jobs.get(owner(), request.getJobId())));
     }
 
     @Override
+    @Blocking
     public void listJobs(ListJobsRequest request, StreamObserver<ListJobsResponse> response) {
         answer(response, () -> {
             var page = jobs.list(owner(), request.getPageSize(), request.getPageToken());
@@ -77,6 +83,7 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
     }
 
     @Override
+    @Blocking
     public void cancelJob(CancelJobRequest request, StreamObserver<Job> response) {
         answer(response, () -> JobMessages.toProto(jobs.cancel(owner(), request.getJobId())));
     }

@@ -13,14 +13,22 @@ import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.gateway.auth.AccessGuard;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * {@code GET /download/{job_id}}: the job's zip, streamed from disk (transcoding would buffer it
  * whole): a complete job's project, or the partial zip of one that failed or was cancelled. 404 for a
  * job the caller cannot see, 409 before the job has ended or when it left nothing (the message says
  * why). The caller is the owner {@link AccessGuard} authenticated.
+ *
+ * <p>The job is looked up on a virtual thread of its own; the zip is then read a chunk at a time, each
+ * only when the client has taken the last (the response stream's demand), on the route's own
+ * readers ({@code ctx.blockingTaskExecutor()}): a slow client holds one chunk, and no thread while it
+ * reads it.
  */
 public final class DownloadService implements HttpService {
+    private static final Executor LOOKUPS = task -> Thread.ofVirtual().name("download-lookup").start(task);
+
     private final JobManager jobs;
 
     public DownloadService(JobManager jobs) {
@@ -35,6 +43,8 @@ public final class DownloadService implements HttpService {
         return HttpResponse.of(CompletableFuture.supplyAsync(() -> {
             try {
                 var zip = jobs.artifact(owner, jobId);
+                // A zip of hundreds of MB over a slow link takes as long as it takes.
+                ctx.clearRequestTimeout();
                 return HttpFile.builder(zip)
                         .contentType(MediaType.ZIP)
                         .setHeader(HttpHeaderNames.CONTENT_DISPOSITION, "attachment; filename=\"" + jobId + ".zip\"")
@@ -46,6 +56,6 @@ public final class DownloadService implements HttpService {
             } catch (Exception e) {
                 return HttpResponse.ofFailure(e);
             }
-        }, ctx.blockingTaskExecutor()));
+        }, ctx.makeContextAware(LOOKUPS)));
     }
 }

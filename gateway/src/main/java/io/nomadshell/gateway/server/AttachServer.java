@@ -3,6 +3,7 @@ package io.nomadshell.gateway.server;
 import static java.util.Objects.requireNonNull;
 
 import com.linecorp.armeria.common.SessionProtocol;
+import com.linecorp.armeria.common.util.BlockingTaskExecutor;
 import com.linecorp.armeria.common.util.DomainSocketAddress;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerPort;
@@ -26,6 +27,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AttachServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AttachServer.class);
+    /** Attach's own threads: a daemon's messages run on one at a time, each briefly (a Redis write at most). */
+    private static final int ATTACH_THREADS = 64;
     /** The one path whose requests may be as long and last as long as a job. */
     static final String ATTACH_PATH = "/" + SandboxServiceGrpc.getAttachMethod().getFullMethodName();
 
@@ -40,14 +43,18 @@ public final class AttachServer implements AutoCloseable {
         requireNonNull(options, "options");
         var grpc = GrpcService.builder()
                 .addService(controlPlane.attachService())
-                // Checking a credential and admitting a daemon talk to Redis.
+                // Checking a credential, admitting a daemon and recording its tool events talk to Redis:
+                // on Attach's own threads (see below), never the pool the public API shares.
                 .useBlockingTaskExecutor(true)
                 .build();
         var socket = options.socket().toAbsolutePath();
         Files.createDirectories(socket.getParent());
         Files.deleteIfExists(socket);
         var builder = Server.builder()
-                .port(new ServerPort(DomainSocketAddress.of(socket), SessionProtocol.HTTP));
+                .port(new ServerPort(DomainSocketAddress.of(socket), SessionProtocol.HTTP))
+                // Daemons' heartbeats and tool events must not wait behind watchers, downloads or API calls.
+                .blockingTaskExecutor(BlockingTaskExecutor.builder()
+                        .numThreads(ATTACH_THREADS).threadNamePrefix("attach").build(), true);
         var listen = options.listen();
         var tls = options.tls();
         if (listen != null && tls != null) {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
+import com.linecorp.armeria.common.util.BlockingTaskExecutor;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerConfig;
 import com.linecorp.armeria.server.ServerPort;
@@ -35,6 +36,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
+    /** Threads that read zips from disk for REST downloads: each holds one only for one chunk's read. */
+    private static final int DOWNLOAD_READERS = 8;
 
     private final Server server;
     private final PreviewServer preview;
@@ -49,7 +52,9 @@ public final class GatewayServer implements AutoCloseable {
         requireNonNull(options, "options");
         var jobs = controlPlane.jobs();
         var grpc = GrpcService.builder()
-                .addService(ServerInterceptors.intercept(new JobGrpcService(jobs, controlPlane.tunnels()), new OwnerInterceptor()))
+                // Given as the implementation (not a bare definition) so its @Blocking methods are found.
+                .addService(new JobGrpcService(jobs, controlPlane.tunnels()),
+                        service -> ServerInterceptors.intercept(service, new OwnerInterceptor()))
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .enableHealthCheckService(true)
                 .enableHttpJsonTranscoding(true)
@@ -57,7 +62,9 @@ public final class GatewayServer implements AutoCloseable {
                 .jsonMarshallerFactory(service -> GrpcJsonMarshaller.builder()
                         .jsonMarshallerCustomizer(json -> json.preservingProtoFieldNames(true))
                         .build(service))
-                .useBlockingTaskExecutor(true)
+                // Only the methods marked @Blocking (the unary calls) take a thread of the shared blocking
+                // pool; streams and their flow-control callbacks never wait for one.
+                .useBlockingTaskExecutor(false)
                 .build();
 
         var builder = Server.builder();
@@ -75,7 +82,11 @@ public final class GatewayServer implements AutoCloseable {
                 .service(grpc)
                 .decorator("/schedule", new PlainTextTasks())
                 .decorator("/submit", new PlainTextTasks())
-                .service("/download/{job_id}", new DownloadService(jobs))
+                // The zip is read from disk a chunk at a time as the client takes it, on threads of its own.
+                .route().path("/download/{job_id}")
+                .blockingTaskExecutor(BlockingTaskExecutor.builder()
+                        .numThreads(DOWNLOAD_READERS).threadNamePrefix("download-read").build(), true)
+                .build(new DownloadService(jobs))
                 .service("/internal/healthcheck", HealthCheckService.of())
                 .serviceUnder("/docs", DocService.builder().build())
                 .errorHandler(new JsonErrorHandler())
