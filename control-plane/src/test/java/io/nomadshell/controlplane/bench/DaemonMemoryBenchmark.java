@@ -2,28 +2,16 @@ package io.nomadshell.controlplane.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.launch.SandboxSpec;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
-import io.nomadshell.controlplane.launch.Sandbox;
-import io.nomadshell.controlplane.session.AttachCredentials;
-import io.nomadshell.controlplane.session.AttachService;
-import io.nomadshell.controlplane.session.JobTokens;
-import io.nomadshell.controlplane.session.SessionRegistry;
-import io.nomadshell.controlplane.store.AttachLedger;
-import io.nomadshell.controlplane.store.EmbeddedRedis;
-import io.nomadshell.controlplane.store.RedisConnection;
-import io.nomadshell.controlplane.tunnel.JupyterTokens;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,20 +32,11 @@ class DaemonMemoryBenchmark {
 
     @Test
     void idleAttachedDaemonVersusSleep() throws Exception {
-        var socket = dataDir.resolve("attach/attach.sock");
-        Files.createDirectories(socket.getParent());
-        var secret = new byte[32];
-        new SecureRandom().nextBytes(secret);
-        var tokens = new JobTokens(secret, Clock.systemUTC());
-        try (var redis = EmbeddedRedis.start(dataDir.resolve("redis"));
-                var connection = RedisConnection.connect(redis.url(), "bench");
-                var sessions = new SessionRegistry(Duration.ofSeconds(5));
-                var server = AttachSocketServer.serve(socket, AttachService.definition(
-                        new AttachCredentials(tokens, new AttachLedger(connection)), sessions, new JupyterTokens(secret)))) {
-            var daemonLauncher = SandboxFixture.daemonLauncher(dataDir, socket);
+        try (var stack = AttachStack.start(dataDir)) {
+            var daemonLauncher = SandboxFixture.daemonLauncher(dataDir, stack.socket);
             // One daemon first, not counted: the control plane's own first Attach is slow (cold JIT).
-            try (var warmUp = startDaemon(daemonLauncher, sessions, tokens, "jwarmupwarmupwarmup")) {
-                sessions.forget("jwarmupwarmupwarmup", "warm-up done");
+            try (var warmUp = startDaemon(daemonLauncher, stack, "jwarmupwarmupwarmup")) {
+                stack.sessions.forget("jwarmupwarmupwarmup", "warm-up done");
             }
             var daemons = new ArrayList<Sandbox>();
             var startSamples = new long[SANDBOXES];
@@ -65,17 +44,17 @@ class DaemonMemoryBenchmark {
             try {
                 for (int i = 0; i < SANDBOXES; i++) {
                     long start = System.nanoTime();
-                    daemons.add(startDaemon(daemonLauncher, sessions, tokens, "jbenchdaemon" + i));
+                    daemons.add(startDaemon(daemonLauncher, stack, "jbenchdaemon" + i));
                     startSamples[i] = System.nanoTime() - start;
                 }
-                var sleepLauncher = SandboxFixture.launcher(dataDir, socket, List.of("/bin/sleep", "600"));
+                var sleepLauncher = SandboxFixture.launcher(dataDir, stack.socket, List.of("/bin/sleep", "600"));
                 for (int i = 0; i < SANDBOXES; i++) {
                     sleeps.add(sleepLauncher.launch(spec("jbenchsleep" + i, "unused")));
                 }
                 Thread.sleep(IDLE);
                 var daemonMemory = Memory.of(processesRunning("/bin/java"));
                 var sleepMemory = Memory.of(processesRunning("/sleep"));
-                var bwrapTrue = measureBwrapTrue(socket);
+                var bwrapTrue = stack.freshSandboxes(dataDir, SANDBOXES);
                 var attached = new Percentiles(startSamples);
                 System.out.println("idle attached daemon: " + daemonMemory);
                 System.out.println("bare sleep:           " + sleepMemory);
@@ -95,12 +74,11 @@ class DaemonMemoryBenchmark {
         }
     }
 
-    private Sandbox startDaemon(LocalLauncher launcher, SessionRegistry sessions, JobTokens tokens, String jobId)
-            throws Exception {
-        sessions.expect(jobId);
-        var sandbox = launcher.launch(spec(jobId, tokens.issue(jobId, Instant.now().plusSeconds(600))));
+    private Sandbox startDaemon(LocalLauncher launcher, AttachStack stack, String jobId) throws Exception {
+        stack.sessions.expect(jobId);
+        var sandbox = launcher.launch(spec(jobId, stack.tokens.issue(jobId, Instant.now().plusSeconds(600))));
         try {
-            sessions.await(jobId, Duration.ofSeconds(60));
+            stack.sessions.await(jobId, Duration.ofSeconds(60));
             return sandbox;
         } catch (Exception e) {
             sandbox.close();
@@ -110,22 +88,6 @@ class DaemonMemoryBenchmark {
 
     private SandboxSpec spec(String jobId, String token) throws Exception {
         return new SandboxSpec(jobId, token, Files.createDirectories(dataDir.resolve("ws-" + jobId)));
-    }
-
-    private Percentiles measureBwrapTrue(Path socket) throws Exception {
-        var launcher = SandboxFixture.launcher(dataDir, socket, List.of("/bin/true"));
-        var samples = new long[SANDBOXES];
-        for (int i = 0; i < SANDBOXES; i++) {
-            long start = System.nanoTime();
-            try (var sandbox = launcher.launch(spec("jtrue" + i, "unused"))) {
-                var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (sandbox.exitReason().isEmpty() && System.nanoTime() < deadline) {
-                    LockSupport.parkNanos(100_000);
-                }
-                samples[i] = System.nanoTime() - start;
-            }
-        }
-        return new Percentiles(samples);
     }
 
     /** This JVM's descendants (the sandboxes' processes) whose executable ends with {@code suffix}. */
