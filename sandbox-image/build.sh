@@ -92,8 +92,9 @@ cp "$options" "$daemon/agent-daemon.jvm-options"
 # The AOT cache must be made by the runtime that uses it (the Maven build's cache is its JDK's), from
 # the very files the image holds: a training run of the daemon against a control plane of its own.
 log "making the daemon's AOT cache"
-(cd "$daemon" && "$jre/bin/java" -cp agent-daemon.jar io.nomadshell.daemon.training.AotTraining \
-  "$jre/bin/java" @agent-daemon.jvm-options -XX:AOTCacheOutput=agent-daemon.aot -jar agent-daemon.jar \
+(cd "$daemon" && "$context/jre/bin/java" --enable-native-access=ALL-UNNAMED -cp agent-daemon.jar \
+  io.nomadshell.daemon.training.AotTraining \
+  "$context/jre/bin/java" @agent-daemon.jvm-options -XX:AOTCacheOutput=agent-daemon.aot -jar agent-daemon.jar \
   >"$context/aot-training.log" 2>&1) || { cat "$context/aot-training.log" >&2; log "the AOT training run failed"; exit 1; }
 
 version=$(unzip -p "$JAR" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Implementation-Version: *//p' | tr -d '\r')
