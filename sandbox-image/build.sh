@@ -82,9 +82,20 @@ if [[ ! -x "$jre/bin/java" ]]; then
   mv "$jre.tmp" "$jre"
 fi
 cp -r "$jre" "$context/jre"
-mkdir -p "$context/agent-daemon"
-cp "$JAR" "$context/agent-daemon/agent-daemon.jar"
-cp -r "$lib" "$context/agent-daemon/lib"
+options=$(dirname "$JAR")/agent-daemon.jvm-options
+[[ -f "$options" ]] || { log "no agent-daemon.jvm-options beside $JAR: build agent-daemon again"; exit 1; }
+daemon="$context/agent-daemon"
+mkdir -p "$daemon"
+cp "$JAR" "$daemon/agent-daemon.jar"
+cp -r "$lib" "$daemon/lib"
+cp "$options" "$daemon/agent-daemon.jvm-options"
+# The AOT cache must be made by the runtime that uses it (the Maven build's cache is its JDK's), from
+# the very files the image holds: a training run of the daemon against a control plane of its own.
+log "making the daemon's AOT cache"
+(cd "$daemon" && "$context/jre/bin/java" --enable-native-access=ALL-UNNAMED -cp agent-daemon.jar \
+  io.nomadshell.daemon.training.AotTraining \
+  "$context/jre/bin/java" @agent-daemon.jvm-options -XX:AOTCacheOutput=agent-daemon.aot -jar agent-daemon.jar \
+  >"$context/aot-training.log" 2>&1) || { cat "$context/aot-training.log" >&2; log "the AOT training run failed"; exit 1; }
 
 version=$(unzip -p "$JAR" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Implementation-Version: *//p' | tr -d '\r')
 log "building $TAG"

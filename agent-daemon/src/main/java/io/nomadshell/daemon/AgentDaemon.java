@@ -50,6 +50,7 @@ public final class AgentDaemon {
                     + ", and give it its launch credential on standard input or in " + DaemonConfig.TOKEN_FILE_ENV);
             System.exit(EXIT_BAD_CONFIG);
         }
+        RuntimeSizing.apply();
         // First, before any credential is in memory: the tools run as this user and must not read it.
         NonDumpable.apply();
         DaemonConfig config;

@@ -42,11 +42,11 @@ public final class ToolDispatcher {
     private final WriteFileTool writeFile;
     private final EditFileTool editFile;
     private final ListFilesTool listFiles;
-    private final ArchiveTool archive;
+    private final Lazy<ArchiveTool> archive;
     private final Desktop desktop;
-    private final ComputerTool computer;
+    private final Lazy<ComputerTool> computer;
     private final JupyterServer jupyter;
-    private final RunCodeTool runCode;
+    private final Lazy<RunCodeTool> runCode;
     private final ServiceStarter services;
     private final IoErrors ioErrors;
 
@@ -67,10 +67,11 @@ public final class ToolDispatcher {
         writeFile = new WriteFileTool(workspace);
         editFile = new EditFileTool(workspace, writeFile);
         listFiles = new ListFilesTool(workspace);
-        archive = new ArchiveTool(workspace);
-        computer = new ComputerTool(desktop, options);
+        // The tools below are made on their first call, so an idle daemon does not load their classes.
+        archive = Lazy.of(() -> new ArchiveTool(workspace));
+        computer = Lazy.of(() -> new ComputerTool(desktop, options));
         jupyter = new JupyterServer(options, workspace.root());
-        runCode = new RunCodeTool(jupyter);
+        runCode = Lazy.of(() -> new RunCodeTool(jupyter));
         services = new ServiceStarter(desktop, jupyter);
         ioErrors = new IoErrors(workspace);
     }
@@ -94,11 +95,11 @@ public final class ToolDispatcher {
                 case READ_FILE -> result.setReadFile(readFile.run(call.getReadFile()));
                 case WRITE_FILE -> result.setWriteFile(writeFile.run(call.getWriteFile()));
                 case LIST_FILES -> result.setListFiles(listFiles.run(call.getListFiles()));
-                case ARCHIVE -> result.setArchive(archive.run(callEvents));
+                case ARCHIVE -> result.setArchive(archive.get().run(callEvents));
                 case EDIT_FILE -> result.setEditFile(editFile.run(call.getEditFile()));
                 case PROCESS -> result.setProcess(background.run(call.getProcess()));
-                case COMPUTER -> result.setComputer(computer.run(call.getComputer()));
-                case RUN_CODE -> result.setRunCode(runCode.run(call.getRunCode(),
+                case COMPUTER -> result.setComputer(computer.get().run(call.getComputer()));
+                case RUN_CODE -> result.setRunCode(runCode.get().run(call.getRunCode(),
                         (kind, text) -> liveOutput(callEvents, kind, text)));
                 case ENSURE_SERVICE -> result.setEnsureService(services.ensure(call.getEnsureService()));
                 case ACTION_NOT_SET -> result.setError("unknown tool");
@@ -128,7 +129,7 @@ public final class ToolDispatcher {
     /** Kills every process the tools started, stops the services, and refuses new processes. */
     public void stopAll() {
         processes.killAll();
-        runCode.close();
+        runCode.ifMade(RunCodeTool::close);
         jupyter.close();
         desktop.close();
     }

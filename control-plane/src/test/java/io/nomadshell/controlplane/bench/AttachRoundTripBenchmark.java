@@ -3,26 +3,16 @@ package io.nomadshell.controlplane.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.nomadshell.controlplane.launch.SandboxSpec;
-import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.DaemonSession;
-import io.nomadshell.controlplane.session.AttachCredentials;
 import io.nomadshell.controlplane.session.JobTokens;
-import io.nomadshell.controlplane.store.AttachLedger;
-import io.nomadshell.controlplane.store.EmbeddedRedis;
-import io.nomadshell.controlplane.store.RedisConnection;
 import io.nomadshell.controlplane.session.SessionRegistry;
-import io.nomadshell.controlplane.tunnel.JupyterTokens;
 import io.nomadshell.proto.v1.ExecAction;
 import io.nomadshell.proto.v1.ToolCall;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,18 +31,9 @@ class AttachRoundTripBenchmark {
 
     @Test
     void execTrueOverAttachVersusFreshSandbox() throws Exception {
-        var socket = dataDir.resolve("attach/attach.sock");
-        Files.createDirectories(socket.getParent());
-        var secret = new byte[32];
-        new SecureRandom().nextBytes(secret);
-        var tokens = new JobTokens(secret, Clock.systemUTC());
-        try (var redis = EmbeddedRedis.start(dataDir.resolve("redis"));
-                var connection = RedisConnection.connect(redis.url(), "bench");
-                var sessions = new SessionRegistry(Duration.ofSeconds(5));
-                var server = AttachSocketServer.serve(socket, AttachService.definition(
-                        new AttachCredentials(tokens, new AttachLedger(connection)), sessions, new JupyterTokens(secret)))) {
-            var attach = measureAttach(sessions, tokens, socket);
-            var fresh = measureFreshSandboxes(socket);
+        try (var stack = AttachStack.start(dataDir)) {
+            var attach = measureAttach(stack.sessions, stack.tokens, stack.socket);
+            var fresh = stack.freshSandboxes(dataDir, FRESH_SANDBOXES);
             System.out.println("exec true over Attach:        " + attach);
             System.out.println("fresh bwrap sandbox per call: " + fresh);
             System.out.printf("ratio (fresh sandbox / Attach), p50: %.1fx, p99: %.1fx%n",
@@ -87,22 +68,5 @@ class AttachRoundTripBenchmark {
                 .setExec(ExecAction.newBuilder().setCommand("true")).build(), event -> {})
                 .get(30, TimeUnit.SECONDS);
         assertThat(result.getExec().getExitCode()).isZero();
-    }
-
-    private Percentiles measureFreshSandboxes(Path socket) throws Exception {
-        var launcher = SandboxFixture.launcher(dataDir, socket, List.of("/bin/true"));
-        var samples = new long[FRESH_SANDBOXES];
-        for (int i = 0; i < FRESH_SANDBOXES; i++) {
-            var workspace = Files.createDirectories(dataDir.resolve("fresh-" + i));
-            long start = System.nanoTime();
-            try (var sandbox = launcher.launch(new SandboxSpec("jfresh" + i, "unused", workspace))) {
-                var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (sandbox.exitReason().isEmpty() && System.nanoTime() < deadline) {
-                    LockSupport.parkNanos(100_000);
-                }
-                samples[i] = System.nanoTime() - start;
-            }
-        }
-        return new Percentiles(samples);
     }
 }

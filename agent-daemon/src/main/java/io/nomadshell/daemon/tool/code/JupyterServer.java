@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.nomadshell.daemon.egress.EgressProxy;
+import io.nomadshell.daemon.tool.Lazy;
 import io.nomadshell.daemon.tool.SandboxPorts;
 import io.nomadshell.daemon.tool.ServiceProcess;
 import io.nomadshell.daemon.tool.ToolException;
@@ -37,13 +38,14 @@ import org.slf4j.LoggerFactory;
 public final class JupyterServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(JupyterServer.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration POLL = Duration.ofMillis(200);
 
     private final ToolOptions options;
     private final Path workspace;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** Made on first use: an idle daemon loads neither the HTTP client nor TLS. */
+    private final Lazy<HttpClient> http =
+            Lazy.of(() -> HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build());
     private @Nullable ServiceProcess server;
     private @Nullable String token;
     private int generation;
@@ -139,7 +141,7 @@ public final class JupyterServer implements AutoCloseable {
     }
 
     HttpClient http() {
-        return http;
+        return http.get();
     }
 
     /** Stops the server and its kernels; later calls fail. Idempotent. */
@@ -162,7 +164,7 @@ public final class JupyterServer implements AutoCloseable {
         Path file = configDir.resolve("jupyter_server_config.json");
         Files.deleteIfExists(file);
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        ObjectNode config = JSON.createObjectNode();
+        ObjectNode config = new ObjectMapper().createObjectNode();
         config.putObject("ServerApp").put("token", token);
         Files.writeString(file, config.toString());
     }
@@ -178,7 +180,7 @@ public final class JupyterServer implements AutoCloseable {
                         + "); is python3-jupyter-server installed? See " + logFile);
             }
             try {
-                if (http.send(status, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                if (http().send(status, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
                     return;
                 }
             } catch (IOException e) {
