@@ -7,6 +7,7 @@ import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
+import io.nomadshell.controlplane.pool.WarmPoolOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -23,6 +24,7 @@ import org.jspecify.annotations.Nullable;
  * @param heartbeatInterval how often each side of an Attach stream proves it is alive
  * @param context the prompt's token budget and what a job may spend
  * @param resources what a job's sandbox gets and may ask for
+ * @param warmPool sandboxes of the default profile kept started for jobs to claim
  */
 public record ControlPlaneOptions(
         Path dataDir,
@@ -36,7 +38,8 @@ public record ControlPlaneOptions(
         Duration readyTimeout,
         Duration heartbeatInterval,
         ContextOptions context,
-        ResourcePolicy resources) {
+        ResourcePolicy resources,
+        WarmPoolOptions warmPool) {
 
     public ControlPlaneOptions {
         requireNonNull(dataDir, "dataDir");
@@ -48,6 +51,7 @@ public record ControlPlaneOptions(
         requireNonNull(heartbeatInterval, "heartbeatInterval");
         requireNonNull(context, "context");
         requireNonNull(resources, "resources");
+        requireNonNull(warmPool, "warmPool");
         if (maxRunning < 1) {
             throw new IllegalArgumentException("maxRunning must be at least 1");
         }
@@ -62,7 +66,7 @@ public record ControlPlaneOptions(
                 .dataDir(dataDir).redisUrl(redisUrl).replicaId(replicaId).maxRunning(maxRunning)
                 .launcher(launcher).model(model).limits(limits).tokenSecret(tokenSecret)
                 .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).context(context)
-                .resources(resources);
+                .resources(resources).warmPool(warmPool);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -79,6 +83,7 @@ public record ControlPlaneOptions(
         private Duration heartbeatInterval = Duration.ofSeconds(5);
         private ContextOptions context = ContextOptions.DEFAULT;
         private ResourcePolicy resources = ResourcePolicy.DEFAULT;
+        private WarmPoolOptions warmPool = WarmPoolOptions.NONE;
 
         private Builder() {}
 
@@ -143,10 +148,16 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        /** The warm pool; default {@link WarmPoolOptions#NONE}. */
+        public Builder warmPool(WarmPoolOptions warmPool) {
+            this.warmPool = warmPool;
+            return this;
+        }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
-                    readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources);
+                    readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources, warmPool);
         }
 
         private static String defaultReplicaId() {
