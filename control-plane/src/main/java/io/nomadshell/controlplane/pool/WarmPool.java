@@ -13,10 +13,13 @@ import io.nomadshell.controlplane.session.MemberIds;
 import io.nomadshell.controlplane.session.PoolClaims;
 import io.nomadshell.controlplane.session.SandboxLostException;
 import io.nomadshell.controlplane.session.SessionRegistry;
+import io.nomadshell.proto.v1.ExecAction;
+import io.nomadshell.proto.v1.ToolCall;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -197,7 +200,7 @@ public final class WarmPool implements AutoCloseable {
         }
     }
 
-    /** Starts one member and waits for its daemon to attach; false when it did not. */
+    /** Starts one member, waits for its daemon to attach and warms it up; false when it did not. */
     private boolean startOne() throws InterruptedException {
         var memberId = MemberIds.next();
         var token = members.tokens().issue(memberId,
@@ -207,6 +210,7 @@ public final class WarmPool implements AutoCloseable {
         try {
             member = members.launcher().startMember(new MemberSpec(memberId, token, members.workspaces(), profile));
             awaitAttach(member);
+            warmUp(memberId);
             if (closed) {
                 return true;
             }
@@ -242,6 +246,26 @@ public final class WarmPool implements AutoCloseable {
                             + members.readyTimeout().toSeconds() + " s");
                 }
             }
+        }
+    }
+
+    /**
+     * Runs {@code true} through the member's exec tool once, so that its first call for a job finds the
+     * daemon's code for it loaded and compiled. It leaves nothing in the workspace.
+     */
+    private void warmUp(String memberId) throws SandboxLostException, InterruptedException {
+        var session = members.sessions().current(memberId)
+                .orElseThrow(() -> new SandboxLostException("its daemon left before its warm-up"));
+        var call = ToolCall.newBuilder()
+                .setCallId("warm-up")
+                .setExec(ExecAction.newBuilder().setCommand("true"))
+                .build();
+        try {
+            session.call(call, event -> {}).get(members.readyTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new SandboxLostException("its warm-up failed: " + e.getCause().getMessage());
+        } catch (TimeoutException e) {
+            throw new SandboxLostException("its warm-up took longer than " + members.readyTimeout().toSeconds() + " s");
         }
     }
 
