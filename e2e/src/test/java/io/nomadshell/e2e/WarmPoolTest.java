@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.nomadshell.controlplane.pool.WarmPoolOptions;
+import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,11 +35,17 @@ class WarmPoolTest {
     Path dataDir;
     private ScriptedModelServer model;
     private TestCluster cluster;
+    private EmbeddedRedis redis;
+    private ServerProcess first;
+    private ServerProcess second;
 
     @AfterEach
-    void stop() {
+    void stop() throws Exception {
         if (cluster != null) cluster.close();
+        if (second != null) second.close();
+        if (first != null) first.close();
         if (model != null) model.close();
+        if (redis != null) redis.close();
     }
 
     @Test
@@ -106,6 +113,44 @@ class WarmPoolTest {
                     .noneMatch(name -> name.startsWith("p"));
         }
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(workspaces.toString());
+    }
+
+    /**
+     * {@code kill -9} of a server with a warm pool, one member claimed by a running job: every member
+     * dies with it, and the next start puts the claimed member's files where the job's workspace is
+     * (the job resumes with them) and removes the unclaimed members' workspaces.
+     */
+    @Test
+    void aKilledServerLeavesNoMemberAndItsJobKeepsItsFiles(@TempDir Path tmp) throws Exception {
+        redis = EmbeddedRedis.start(tmp.resolve("redis"));
+        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("pool-probe", dataDir, "")).build().start();
+        var server = dataDir.resolve("server");
+        var logs = server.resolve("sandbox-logs");
+        var workspaces = server.resolve("workspaces");
+        first = ServerProcess.start(server, redis.url(), model.baseUrl(), tmp.resolve("first.log"), "--warm-pool", "2");
+        await("a full pool", () -> attachedMembers(logs) == POOL ? Optional.of(true) : Optional.empty());
+
+        var id = first.rest().schedule("Probe the workspace");
+        var own = await("the job's files on the host", () -> ownFile(workspaces.resolve(id)));
+        var members = memberLogs(logs).stream().map(log -> log.getFileName().toString().replace(".log", "")).toList();
+        first.kill();
+        for (var member : members) {
+            await("the end of member " + member, () -> Fixtures.processesWith(member).isEmpty()
+                    ? Optional.of(true) : Optional.empty());
+        }
+
+        second = ServerProcess.start(server, redis.url(), model.baseUrl(), tmp.resolve("second.log"));
+        try (Stream<Path> left = Files.list(workspaces)) {
+            assertThat(left.map(Path::getFileName).map(Path::toString).toList()).as("workspaces after the restart")
+                    .noneMatch(name -> name.startsWith("p"));
+        }
+        // In the job's workspace (on its disk, mounted again when the job resumes).
+        await("the claimed member's file in the resumed job's workspace",
+                () -> Files.exists(workspaces.resolve(id).resolve(own)) ? Optional.of(true) : Optional.empty());
+        Files.createFile(workspaces.resolve(id).resolve("go"));
+        var end = second.rest().awaitEnd(id, WAIT).last();
+        assertThat(end.path("status").asText()).as("%s\n%s", end, second.log()).isEqualTo("complete");
+        assertThat(Fixtures.unzip(second.rest().getBytes("/download/" + id).body()).keySet()).contains(own);
     }
 
     private static final String DAEMON_DIR = "/opt/nomad-shell/daemon/";
