@@ -175,6 +175,7 @@ final class ServerSettings {
         var socket = home.resolve("attach").resolve("attach.sock");
         var maxDuration = Duration.ofMinutes(maxJobMinutes);
         var policy = sandboxes.policy((int) sandboxMemoryMb, maxDuration, egressPolicy());
+        var poolOptions = warmPoolOptions();
         var attachOptions = attach.options(home, socket, sandboxes.attachHost());
         var attachTls = attachOptions.tls();
         SandboxLauncher launcher = sandboxes.nomad()
@@ -190,7 +191,7 @@ final class ServerSettings {
                 .limits(new AgentLimits(maxSteps, maxDuration, Duration.ofMinutes(10)))
                 .context(contextOptions())
                 .resources(policy)
-                .warmPool(warmPoolOptions())
+                .warmPool(poolOptions)
                 .build());
         AttachServer attachServer = null;
         try {
@@ -209,6 +210,9 @@ final class ServerSettings {
     private WarmPoolOptions warmPoolOptions() {
         if (warmPool < 0 || warmPoolMemoryMb < 0 || !warmPoolTtl.isPositive()) {
             throw new UserError("--warm-pool and --warm-pool-memory-mb must be 0 or more, and --warm-pool-ttl positive");
+        }
+        if (warmPool > 0 && sandboxes.nomad()) {
+            throw new UserError("--warm-pool works with the local launcher only, not yet with --launcher nomad");
         }
         return new WarmPoolOptions(warmPool, warmPoolTtl,
                 warmPoolMemoryMb == 0 ? WarmPoolOptions.defaultMemoryBytes() : warmPoolMemoryMb << 20);
