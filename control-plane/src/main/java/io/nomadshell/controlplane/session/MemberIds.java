@@ -1,6 +1,6 @@
 package io.nomadshell.controlplane.session;
 
-import java.security.SecureRandom;
+import io.nomadshell.controlplane.job.JobIds;
 import java.util.regex.Pattern;
 
 /**
@@ -8,18 +8,13 @@ import java.util.regex.Pattern;
  * id until a job claims it; it can never be mistaken for a job id ({@code j...}).
  */
 public final class MemberIds {
-    private static final char[] ALPHABET = "abcdefghijklmnopqrstuvwxyz234567".toCharArray();
     private static final Pattern SHAPE = Pattern.compile("p[a-z2-7]{20}");
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private MemberIds() {}
 
+    /** As random as a job id, which only its first letter tells apart. */
     public static String next() {
-        var id = new StringBuilder("p");
-        for (int i = 0; i < 20; i++) {
-            id.append(ALPHABET[RANDOM.nextInt(ALPHABET.length)]);
-        }
-        return id.toString();
+        return "p" + JobIds.next().substring(1);
     }
 
     public static boolean isWellFormed(String candidate) {

@@ -20,9 +20,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,7 +50,7 @@ class AttachRoundTripBenchmark {
                 var server = AttachSocketServer.serve(socket, AttachService.definition(
                         new AttachCredentials(tokens, new AttachLedger(connection)), sessions, new JupyterTokens(secret)))) {
             var attach = measureAttach(sessions, tokens, socket);
-            var fresh = measureFreshSandboxes(socket);
+            var fresh = SandboxFixture.bwrapTrue(dataDir, socket, FRESH_SANDBOXES);
             System.out.println("exec true over Attach:        " + attach);
             System.out.println("fresh bwrap sandbox per call: " + fresh);
             System.out.printf("ratio (fresh sandbox / Attach), p50: %.1fx, p99: %.1fx%n",
@@ -87,22 +85,5 @@ class AttachRoundTripBenchmark {
                 .setExec(ExecAction.newBuilder().setCommand("true")).build(), event -> {})
                 .get(30, TimeUnit.SECONDS);
         assertThat(result.getExec().getExitCode()).isZero();
-    }
-
-    private Percentiles measureFreshSandboxes(Path socket) throws Exception {
-        var launcher = SandboxFixture.launcher(dataDir, socket, List.of("/bin/true"));
-        var samples = new long[FRESH_SANDBOXES];
-        for (int i = 0; i < FRESH_SANDBOXES; i++) {
-            var workspace = Files.createDirectories(dataDir.resolve("fresh-" + i));
-            long start = System.nanoTime();
-            try (var sandbox = launcher.launch(new SandboxSpec("jfresh" + i, "unused", workspace))) {
-                var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (sandbox.exitReason().isEmpty() && System.nanoTime() < deadline) {
-                    LockSupport.parkNanos(100_000);
-                }
-                samples[i] = System.nanoTime() - start;
-            }
-        }
-        return new Percentiles(samples);
     }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
-import io.nomadshell.controlplane.launch.SandboxSpec;
 import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.pool.WarmPoolOptions;
 import io.nomadshell.proto.v1.JobEvent;
@@ -14,7 +13,6 @@ import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -44,7 +42,8 @@ class ReadyTimeBenchmark {
             var cold = measure(model.baseUrl(), dataDir.resolve("cold"), WarmPoolOptions.NONE);
             var warm = measure(model.baseUrl(), dataDir.resolve("warm"),
                     new WarmPoolOptions(POOL, WarmPoolOptions.DEFAULT_TTL, 4L << 30));
-            var bare = bwrapTrue(dataDir.resolve("bare"));
+            var bare = SandboxFixture.bwrapTrue(dataDir.resolve("bare"),
+                    Files.createDirectories(dataDir.resolve("bare/attach")).resolve("attach.sock"), JOBS);
             System.out.println("ready time (schedule accepted -> first tool call done), local launcher, cold: " + cold);
             System.out.println("ready time (schedule accepted -> first tool call done), local launcher, warm pool: " + warm);
             System.out.println("bwrap ... /bin/true, the same sandbox, start to exit: " + bare);
@@ -96,24 +95,5 @@ class ReadyTimeBenchmark {
             assertThat(System.nanoTime()).as("the pool refilled in time").isLessThan(deadline);
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
-    }
-
-    /** The peer: the same sandbox running {@code /bin/true}, from launch to its exit. */
-    private static Percentiles bwrapTrue(Path home) throws Exception {
-        var socket = Files.createDirectories(home.resolve("attach")).resolve("attach.sock");
-        var launcher = SandboxFixture.launcher(home, socket, List.of("/bin/true"));
-        var samples = new long[JOBS];
-        for (int i = 0; i < JOBS; i++) {
-            var workspace = Files.createDirectories(home.resolve("w" + i));
-            long start = System.nanoTime();
-            try (var sandbox = launcher.launch(new SandboxSpec("jbare" + i, "unused", workspace))) {
-                var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (sandbox.exitReason().isEmpty() && System.nanoTime() < deadline) {
-                    LockSupport.parkNanos(100_000);
-                }
-                samples[i] = System.nanoTime() - start;
-            }
-        }
-        return new Percentiles(samples);
     }
 }
