@@ -14,6 +14,7 @@ import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.launch.SandboxSpec;
 import io.nomadshell.controlplane.pool.WarmPool;
+import io.nomadshell.controlplane.session.DaemonWait;
 import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.SandboxLostException;
 import io.nomadshell.controlplane.session.SessionRegistry;
@@ -122,7 +123,7 @@ public final class JobRunner {
                 sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace, job.owner(), job.task(),
                         job.sandbox()));
             }
-            DaemonWait.await(jobId, sandbox, sessions, readyTimeout);
+            DaemonWait.await(jobId, sandbox::exitReason, sessions, readyTimeout);
             if (!resuming && !store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied()) {
                 failKeeping(jobId, "the job ended before it ran", sandbox); // cancelled while starting
                 return;

@@ -8,6 +8,8 @@ import io.nomadshell.controlplane.launch.MemberSpec;
 import io.nomadshell.controlplane.launch.PoolSandbox;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.metrics.JobMetrics;
+import io.nomadshell.controlplane.session.DaemonSession;
+import io.nomadshell.controlplane.session.DaemonWait;
 import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.MemberIds;
 import io.nomadshell.controlplane.session.PoolClaims;
@@ -39,7 +41,6 @@ import org.slf4j.LoggerFactory;
 public final class WarmPool implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WarmPool.class);
     private static final Duration CHECK_EVERY = Duration.ofSeconds(1);
-    private static final Duration ATTACH_POLL = Duration.ofMillis(100);
     private static final Duration CLAIM_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
@@ -209,8 +210,7 @@ public final class WarmPool implements AutoCloseable {
         PoolSandbox member = null;
         try {
             member = members.launcher().startMember(new MemberSpec(memberId, token, members.workspaces(), profile));
-            awaitAttach(member);
-            warmUp(memberId);
+            warmUp(DaemonWait.await(memberId, member::exitReason, members.sessions(), members.readyTimeout()));
             if (closed) {
                 return true;
             }
@@ -230,32 +230,11 @@ public final class WarmPool implements AutoCloseable {
         }
     }
 
-    private void awaitAttach(PoolSandbox member) throws SandboxLostException, InterruptedException {
-        var deadline = Instant.now().plus(members.readyTimeout());
-        while (true) {
-            var exitReason = member.exitReason();
-            if (exitReason.isPresent()) {
-                throw new SandboxLostException(exitReason.get());
-            }
-            try {
-                members.sessions().await(member.jobId(), ATTACH_POLL);
-                return;
-            } catch (TimeoutException notYet) {
-                if (Instant.now().isAfter(deadline)) {
-                    throw new SandboxLostException("its agent daemon did not connect within "
-                            + members.readyTimeout().toSeconds() + " s");
-                }
-            }
-        }
-    }
-
     /**
      * Runs {@code true} through the member's exec tool once, so that its first call for a job finds the
      * daemon's code for it loaded and compiled. It leaves nothing in the workspace.
      */
-    private void warmUp(String memberId) throws SandboxLostException, InterruptedException {
-        var session = members.sessions().current(memberId)
-                .orElseThrow(() -> new SandboxLostException("its daemon left before its warm-up"));
+    private void warmUp(DaemonSession session) throws SandboxLostException, InterruptedException {
         var call = ToolCall.newBuilder()
                 .setCallId("warm-up")
                 .setExec(ExecAction.newBuilder().setCommand("true"))
