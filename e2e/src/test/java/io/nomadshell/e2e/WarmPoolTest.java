@@ -115,6 +115,22 @@ class WarmPoolTest {
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(workspaces.toString());
     }
 
+    /** A member idle past the TTL is replaced by a fresh one; the old one's processes and workspace are gone. */
+    @Test
+    void idleMembersAreReplacedAfterTheirTtl() throws Exception {
+        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("pool-probe", dataDir, "")).build().start();
+        var server = dataDir.resolve("server");
+        var logs = server.resolve("sandbox-logs");
+        cluster = TestCluster.start(server, model.baseUrl(), options -> options
+                .maxRunning(2)
+                .warmPool(new WarmPoolOptions(1, Duration.ofSeconds(3), 4L << 30)));
+
+        var first = await("a member", () -> attachedMembers(logs) >= 1
+                ? memberIds(logs).stream().findFirst() : Optional.empty());
+        await("a member replacing " + first, () -> attachedMembers(logs) >= 2 && Fixtures.processesWith(first).isEmpty()
+                && !Files.exists(server.resolve("workspaces").resolve(first)) ? Optional.of(true) : Optional.empty());
+    }
+
     /**
      * {@code kill -9} of a server with a warm pool, one member claimed by a running job: every member
      * dies with it, and the next start puts the claimed member's files where the job's workspace is
@@ -132,7 +148,7 @@ class WarmPoolTest {
 
         var id = first.rest().schedule("Probe the workspace");
         var own = await("the job's files on the host", () -> ownFile(workspaces.resolve(id)));
-        var members = memberLogs(logs).stream().map(log -> log.getFileName().toString().replace(".log", "")).toList();
+        var members = memberIds(logs);
         first.kill();
         for (var member : members) {
             await("the end of member " + member, () -> Fixtures.processesWith(member).isEmpty()
@@ -211,6 +227,14 @@ class WarmPoolTest {
             }).count();
         } catch (IOException e) {
             return 0;
+        }
+    }
+
+    private static List<String> memberIds(Path logs) {
+        try {
+            return memberLogs(logs).stream().map(log -> log.getFileName().toString().replace(".log", "")).toList();
+        } catch (IOException e) {
+            return List.of();
         }
     }
 
