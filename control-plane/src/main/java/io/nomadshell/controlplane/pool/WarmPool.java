@@ -43,6 +43,7 @@ public final class WarmPool implements AutoCloseable {
     private static final Duration CHECK_EVERY = Duration.ofSeconds(1);
     private static final Duration CLAIM_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    private static final int QUIET_FAILURES = 3;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
 
     /** What the pool starts its members with. */
@@ -150,11 +151,21 @@ public final class WarmPool implements AutoCloseable {
                     wake.drainPermits();
                     continue;
                 }
-                if (startOne()) {
+                var failure = startOne();
+                if (failure.isEmpty()) {
                     failures = 0;
                 } else {
                     failures++;
-                    Thread.sleep(backoff(failures));
+                    // The first tries may come before the server's Attach listener is up.
+                    var pause = backoff(failures);
+                    if (failures < QUIET_FAILURES) {
+                        log.info("a warm-pool sandbox could not be started yet ({}); trying again in {} s",
+                                failure.get(), pause.toSeconds());
+                    } else {
+                        log.warn("a warm-pool sandbox could not be started: {}; trying again in {} s",
+                                failure.get(), pause.toSeconds());
+                    }
+                    Thread.sleep(pause);
                 }
             } catch (InterruptedException e) {
                 return;
@@ -201,8 +212,8 @@ public final class WarmPool implements AutoCloseable {
         }
     }
 
-    /** Starts one member, waits for its daemon to attach and warms it up; false when it did not. */
-    private boolean startOne() throws InterruptedException {
+    /** Starts one member, waits for its daemon to attach and warms it up; why not, when it did not. */
+    private Optional<String> startOne() throws InterruptedException {
         var memberId = MemberIds.next();
         var token = members.tokens().issue(memberId,
                 Instant.now().plus(options.ttl()).plus(members.readyTimeout()).plus(CLAIM_TIMEOUT));
@@ -212,15 +223,14 @@ public final class WarmPool implements AutoCloseable {
             member = members.launcher().startMember(new MemberSpec(memberId, token, members.workspaces(), profile));
             warmUp(DaemonWait.await(memberId, member::exitReason, members.sessions(), members.readyTimeout()));
             if (closed) {
-                return true;
+                return Optional.empty();
             }
             ready.addLast(member);
             log.info("warm-pool sandbox {} is ready ({} of {})", memberId, ready.size(), options.size());
             member = null;
-            return true;
+            return Optional.empty();
         } catch (LaunchException | SandboxLostException e) {
-            log.warn("a warm-pool sandbox could not be started: {}", e.getMessage());
-            return false;
+            return Optional.of(String.valueOf(e.getMessage()));
         } finally {
             if (member != null) {
                 retire(memberId, member, "it never became ready");
