@@ -12,6 +12,7 @@ import io.nomadshell.controlplane.launch.local.LocalLauncher;
 import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;
 import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.store.JobStore;
+import io.nomadshell.controlplane.pool.WarmPoolOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.preview.PreviewOptions;
 import io.nomadshell.gateway.server.AttachServer;
@@ -95,6 +96,19 @@ final class ServerSettings {
             description = "Jobs run at once; the rest wait (env NOMAD_SHELL_MAX_RUNNING; default ${DEFAULT-VALUE}).")
     int maxRunning = 4;
 
+    @Option(names = "--warm-pool", defaultValue = "${env:NOMAD_SHELL_WARM_POOL:-0}",
+            description = "Sandboxes of the default profile kept started and attached for jobs to claim; 0 starts each with its job (env NOMAD_SHELL_WARM_POOL; default ${DEFAULT-VALUE}).")
+    int warmPool = 0;
+
+    @Option(names = "--warm-pool-ttl", defaultValue = "${env:NOMAD_SHELL_WARM_POOL_TTL:-10m}",
+            converter = DurationConverter.class,
+            description = "Replace a warm-pool sandbox idle this long, e.g. 10m (env NOMAD_SHELL_WARM_POOL_TTL; default ${DEFAULT-VALUE}).")
+    Duration warmPoolTtl = WarmPoolOptions.DEFAULT_TTL;
+
+    @Option(names = "--warm-pool-memory-mb", defaultValue = "${env:NOMAD_SHELL_WARM_POOL_MEMORY_MB:-0}",
+            description = "Memory (PSS, MiB) the idle warm-pool sandboxes may use together; 0 is an eighth of this host's memory (env NOMAD_SHELL_WARM_POOL_MEMORY_MB; default ${DEFAULT-VALUE}).")
+    long warmPoolMemoryMb = 0;
+
     @Option(names = "--max-steps", defaultValue = "${env:NOMAD_SHELL_MAX_STEPS:-50}",
             description = "Steps per job: model answers that were acted on (nudges, retries and summaries are not steps) (env NOMAD_SHELL_MAX_STEPS; default ${DEFAULT-VALUE}).")
     int maxSteps = 50;
@@ -167,6 +181,7 @@ final class ServerSettings {
         var socket = home.resolve("attach").resolve("attach.sock");
         var maxDuration = Duration.ofMinutes(maxJobMinutes);
         var policy = sandboxes.policy((int) sandboxMemoryMb, maxDuration, egressPolicy());
+        var poolOptions = warmPoolOptions();
         var attachOptions = attach.options(home, socket, sandboxes.attachHost());
         var attachTls = attachOptions.tls();
         SandboxLauncher launcher = sandboxes.nomad()
@@ -183,6 +198,7 @@ final class ServerSettings {
                 .context(contextOptions())
                 .resources(policy)
                 .retention(retention)
+                .warmPool(poolOptions)
                 .build());
         AttachServer attachServer = null;
         try {
@@ -196,6 +212,17 @@ final class ServerSettings {
             controlPlane.close();
             throw e;
         }
+    }
+
+    private WarmPoolOptions warmPoolOptions() {
+        if (warmPool < 0 || warmPoolMemoryMb < 0 || !warmPoolTtl.isPositive()) {
+            throw new UserError("--warm-pool and --warm-pool-memory-mb must be 0 or more, and --warm-pool-ttl positive");
+        }
+        if (warmPool > 0 && sandboxes.nomad()) {
+            throw new UserError("--warm-pool works with the local launcher only, not yet with --launcher nomad");
+        }
+        return new WarmPoolOptions(warmPool, warmPoolTtl,
+                warmPoolMemoryMb == 0 ? WarmPoolOptions.defaultMemoryBytes() : warmPoolMemoryMb << 20);
     }
 
     private ModelOptions modelOptions() {

@@ -19,6 +19,8 @@ import io.nomadshell.controlplane.metrics.JobMetrics;
 import io.nomadshell.controlplane.session.AttachCredentials;
 import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.JobTokens;
+import io.nomadshell.controlplane.session.PoolClaims;
+import io.nomadshell.controlplane.pool.WarmPool;
 import io.nomadshell.controlplane.session.SessionRegistry;
 import io.nomadshell.controlplane.store.AttachLedger;
 import io.nomadshell.controlplane.store.ContextStore;
@@ -94,7 +96,12 @@ public final class ControlPlane implements AutoCloseable {
         var agent = new AgentLoop(model, store, options.limits(), contexts, options.context(), outputs);
         var workspaces = Files.createDirectories(dataDir.resolve("workspaces"));
         options.launcher().reclaimLeftovers(workspaces);
-        var runner = new JobRunner(store, options.launcher(), sessions, tokens, artifacts, agent,
+        var credentials = new AttachCredentials(tokens, new AttachLedger(redis));
+        var pool = remember(new WarmPool(options.warmPool(), options.resources().defaults(),
+                new WarmPool.Members(options.launcher(), sessions, tokens,
+                        new PoolClaims(credentials, sessions, jupyterTokens), workspaces, options.readyTimeout()),
+                metrics));
+        var runner = new JobRunner(store, options.launcher(), pool, sessions, tokens, artifacts, agent,
                 workspaces, options.readyTimeout(),
                 options.limits().maxDuration().plus(options.readyTimeout()).plusMinutes(15));
         this.jobs = new JobManager(store, signals, artifacts, options.resources());
@@ -103,14 +110,15 @@ public final class ControlPlane implements AutoCloseable {
             remember(reconciling.startReconciling(
                     jobId -> store.find(jobId).map(job -> !job.status().isTerminal()).orElse(false)));
         }
-        this.attach = AttachService.definition(new AttachCredentials(tokens, new AttachLedger(redis)), sessions,
-                jupyterTokens);
+        this.attach = AttachService.definition(credentials, sessions, jupyterTokens);
         var tunnels = remember(new JobTunnels(sessions, jupyterTokens,
                 new EgressDialer(options.resources().egress(), store)));
         sessions.onAttach(tunnels::attached);
         this.tunnels = tunnels;
-        return remember(new Dispatcher(queue, store, new Leases(redis), signals, runner,
+        var dispatcher = remember(new Dispatcher(queue, store, new Leases(redis), signals, runner,
                 options.replicaId(), options.maxRunning()));
+        pool.start(dispatcher::running, options.maxRunning());
+        return dispatcher;
     }
 
     /** Connects to (or starts) Redis and starts dispatching jobs. */

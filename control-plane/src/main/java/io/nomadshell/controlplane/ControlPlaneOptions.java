@@ -9,6 +9,7 @@ import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.store.JobStore;
+import io.nomadshell.controlplane.pool.WarmPoolOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -27,6 +28,7 @@ import org.jspecify.annotations.Nullable;
  * @param resources what a job's sandbox gets and may ask for
  * @param retention how long an ended job's keys, zip and screenshots are kept
  * @param outputWindow how long a call's live output may wait to be written with what follows (zero: every chunk at once)
+ * @param warmPool sandboxes of the default profile kept started for jobs to claim
  */
 public record ControlPlaneOptions(
         Path dataDir,
@@ -42,7 +44,8 @@ public record ControlPlaneOptions(
         ContextOptions context,
         ResourcePolicy resources,
         Duration retention,
-        Duration outputWindow) {
+        Duration outputWindow,
+        WarmPoolOptions warmPool) {
 
     public ControlPlaneOptions {
         requireNonNull(dataDir, "dataDir");
@@ -59,6 +62,7 @@ public record ControlPlaneOptions(
         if (retention.toMillis() < 1) {
             throw new IllegalArgumentException("retention must be positive");
         }
+        requireNonNull(warmPool, "warmPool");
         if (maxRunning < 1) {
             throw new IllegalArgumentException("maxRunning must be at least 1");
         }
@@ -73,7 +77,8 @@ public record ControlPlaneOptions(
                 .dataDir(dataDir).redisUrl(redisUrl).replicaId(replicaId).maxRunning(maxRunning)
                 .launcher(launcher).model(model).limits(limits).tokenSecret(tokenSecret)
                 .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).context(context)
-                .resources(resources).retention(retention).outputWindow(outputWindow);
+                .resources(resources).retention(retention).outputWindow(outputWindow)
+                .warmPool(warmPool);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -92,6 +97,7 @@ public record ControlPlaneOptions(
         private ResourcePolicy resources = ResourcePolicy.DEFAULT;
         private Duration retention = JobStore.DEFAULT_RETENTION;
         private Duration outputWindow = CallOutputs.DEFAULT_WINDOW;
+        private WarmPoolOptions warmPool = WarmPoolOptions.NONE;
 
         private Builder() {}
 
@@ -168,11 +174,17 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        /** The warm pool; default {@link WarmPoolOptions#NONE}. */
+        public Builder warmPool(WarmPoolOptions warmPool) {
+            this.warmPool = warmPool;
+            return this;
+        }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
                     readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources, retention,
-                    outputWindow);
+                    outputWindow, warmPool);
         }
 
         private static String defaultReplicaId() {

@@ -8,6 +8,8 @@ import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.nomadshell.daemon.tunnel.SandboxTunnels;
+import io.nomadshell.proto.v1.Claim;
+import io.nomadshell.proto.v1.Claimed;
 import io.nomadshell.proto.v1.ControlMessage;
 import io.nomadshell.proto.v1.DaemonMessage;
 import io.nomadshell.proto.v1.Heartbeat;
@@ -95,6 +97,7 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
             case WELCOME -> welcome(message.getWelcome());
             case HEARTBEAT -> { } // Being heard is all a heartbeat is for.
             case TOOL_CALL -> calls.start(message.getToolCall());
+            case CLAIM -> claim(message.getClaim());
             case TUNNEL -> tunnels.onFrame(message.getTunnel());
             case SHUTDOWN -> {
                 outbox.complete(stream());
@@ -133,6 +136,21 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
         calls.welcomed(welcome);
         outbox.attach(stream());
         tickEvery(interval);
+    }
+
+    /**
+     * A warm-pool daemon becomes the job's: it redials with the job's resume secret from now on, and
+     * says so only once it has switched.
+     */
+    private void claim(Claim claim) {
+        if (claim.getJobId().isEmpty() || claim.getResumeSecret().isEmpty()) {
+            log.warn("ignoring a claim without a job or a resume secret");
+            return;
+        }
+        credential.resumeWith(claim.getJobId(), claim.getResumeSecret());
+        calls.claimed(claim);
+        log.info("claimed by job {}", claim.getJobId());
+        outbox.send(DaemonMessage.newBuilder().setClaimed(Claimed.newBuilder().setJobId(claim.getJobId())).build());
     }
 
     private synchronized void tickEvery(Duration interval) {

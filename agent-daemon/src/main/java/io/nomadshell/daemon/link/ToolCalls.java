@@ -3,6 +3,7 @@ package io.nomadshell.daemon.link;
 import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.daemon.tool.ToolDispatcher;
+import io.nomadshell.proto.v1.Claim;
 import io.nomadshell.proto.v1.DaemonMessage;
 import io.nomadshell.proto.v1.ToolCall;
 import io.nomadshell.proto.v1.ToolResult;
@@ -34,6 +35,13 @@ final class ToolCalls {
     void welcomed(Welcome welcome) {
         if (!welcome.getJupyterToken().isEmpty()) {
             tools.useJupyterToken(welcome.getJupyterToken());
+        }
+    }
+
+    /** What a claim tells the tools: the token of its job's Jupyter Server. */
+    void claimed(Claim claim) {
+        if (!claim.getJupyterToken().isEmpty()) {
+            tools.useJupyterToken(claim.getJupyterToken());
         }
     }
 

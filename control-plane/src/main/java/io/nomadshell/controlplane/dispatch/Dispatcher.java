@@ -56,6 +56,11 @@ public final class Dispatcher implements AutoCloseable {
         loop.start();
     }
 
+    /** How many jobs run on this replica now. */
+    public int running() {
+        return running.size();
+    }
+
     /** Stops taking queued jobs; those already running go on. Shutdown begins here. */
     public void stopTaking() {
         closed = true;

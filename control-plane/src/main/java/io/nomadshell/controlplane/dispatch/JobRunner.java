@@ -13,6 +13,8 @@ import io.nomadshell.controlplane.launch.LaunchException;
 import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.launch.SandboxSpec;
+import io.nomadshell.controlplane.pool.WarmPool;
+import io.nomadshell.controlplane.session.DaemonWait;
 import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.SandboxLostException;
 import io.nomadshell.controlplane.session.SessionRegistry;
@@ -36,7 +38,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes one job from {@code starting} to its end: sandbox, daemon, agent loop, zip; and whatever
+ * Takes one job from {@code starting} to its end: sandbox (claimed from the warm pool, or launched),
+ * daemon, agent loop, zip; and whatever
  * happens, kills the sandbox afterwards and, once the job has ended, removes its workspace. A job
  * that fails or is cancelled keeps what its workspace holds as a partial zip, made within a bound.
  *
@@ -54,6 +57,7 @@ public final class JobRunner {
 
     private final JobStore store;
     private final SandboxLauncher launcher;
+    private final WarmPool pool;
     private final SessionRegistry sessions;
     private final JobTokens tokens;
     private final WorkspaceArchiver archiver;
@@ -64,10 +68,12 @@ public final class JobRunner {
     private volatile boolean stopping;
     private final Set<String> handedOver = ConcurrentHashMap.newKeySet();
 
-    public JobRunner(JobStore store, SandboxLauncher launcher, SessionRegistry sessions, JobTokens tokens,
-            ArtifactStore artifacts, AgentLoop agent, Path workspaces, Duration readyTimeout, Duration tokenLifetime) {
+    public JobRunner(JobStore store, SandboxLauncher launcher, WarmPool pool, SessionRegistry sessions,
+            JobTokens tokens, ArtifactStore artifacts, AgentLoop agent, Path workspaces, Duration readyTimeout,
+            Duration tokenLifetime) {
         this.store = requireNonNull(store, "store");
         this.launcher = requireNonNull(launcher, "launcher");
+        this.pool = requireNonNull(pool, "pool");
         this.sessions = requireNonNull(sessions, "sessions");
         this.tokens = requireNonNull(tokens, "tokens");
         this.archiver = new WorkspaceArchiver(requireNonNull(artifacts, "artifacts"));
@@ -109,9 +115,15 @@ public final class JobRunner {
                 log.info("Resuming job {} from its transcript", jobId);
             }
             Files.createDirectories(workspace);
-            var token = tokens.issue(jobId, Instant.now().plus(tokenLifetime));
-            sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace, job.owner(), job.task(), job.sandbox()));
-            DaemonWait.await(jobId, sandbox, sessions, readyTimeout);
+            var expiry = Instant.now().plus(tokenLifetime);
+            // A resumed job's sandbox starts on its workspace as it was; a new one's may be warm already.
+            sandbox = resuming ? null : pool.claim(jobId, workspace, job.sandbox(), expiry).orElse(null);
+            if (sandbox == null) {
+                var token = tokens.issue(jobId, expiry);
+                sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace, job.owner(), job.task(),
+                        job.sandbox()));
+            }
+            DaemonWait.await(jobId, sandbox::exitReason, sessions, readyTimeout);
             if (!resuming && !store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied()) {
                 failKeeping(jobId, "the job ended before it ran", sandbox); // cancelled while starting
                 return;

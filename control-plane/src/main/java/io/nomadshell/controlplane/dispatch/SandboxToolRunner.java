@@ -2,6 +2,7 @@ package io.nomadshell.controlplane.dispatch;
 
 import io.nomadshell.controlplane.agent.ToolRunner;
 import io.nomadshell.controlplane.launch.Sandbox;
+import io.nomadshell.controlplane.session.DaemonWait;
 import io.nomadshell.controlplane.session.SandboxLostException;
 import io.nomadshell.controlplane.session.SessionRegistry;
 import io.nomadshell.proto.v1.ToolCall;
@@ -41,7 +42,7 @@ final class SandboxToolRunner implements ToolRunner {
     @Override
     public ToolResult run(ToolCall call, Duration timeout, Consumer<ToolEvent> events)
             throws SandboxLostException, TimeoutException, InterruptedException {
-        var session = DaemonWait.await(jobId, sandbox, sessions, reattachTimeout);
+        var session = DaemonWait.await(jobId, sandbox::exitReason, sessions, reattachTimeout);
         var pending = session.call(call, events);
         try {
             return pending.get(timeout.toMillis(), TimeUnit.MILLISECONDS);

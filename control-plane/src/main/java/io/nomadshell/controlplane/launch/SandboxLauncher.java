@@ -17,6 +17,16 @@ public interface SandboxLauncher {
     Sandbox launch(SandboxSpec spec) throws LaunchException;
 
     /**
+     * Starts a warm-pool sandbox for {@code spec}, to be claimed by a job later. Returns once it has been
+     * started, not once its daemon has attached.
+     *
+     * @throws LaunchException when it could not be started, or this launcher keeps no warm pool
+     */
+    default PoolSandbox startMember(MemberSpec spec) throws LaunchException {
+        throw new LaunchException("this launcher keeps no warm pool");
+    }
+
+    /**
      * Reclaims what a control plane that died ({@code kill -9}) left on this host for the sandboxes
      * whose workspaces live in {@code workspaces}; called once at start, before any job runs.
      * Nothing to do by default: sandboxes die with their control plane.

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.util.Timestamps;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -12,11 +13,13 @@ import io.nomadshell.controlplane.store.JobStoreListener;
 import io.nomadshell.proto.v1.JobEvent;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
  * What this replica's jobs do, as meters: jobs entering each state, sandbox ready time (starting →
- * running), tool latency by tool, model calls and tokens. Fed by the job store as it writes, so it
+ * running), tool latency by tool, model calls and tokens, and the warm pool (size, claims, misses,
+ * claim latency). Fed by the job store as it writes, so it
  * counts the jobs this replica runs; a fleet's figures are the sum over replicas.
  */
 public final class JobMetrics implements JobStoreListener, MeterBinder {
@@ -26,6 +29,7 @@ public final class JobMetrics implements JobStoreListener, MeterBinder {
     private final ConcurrentHashMap<String, Long> startingSinceMillis = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, String> toolByCall = new ConcurrentHashMap<>();
     private volatile @Nullable MeterRegistry registry;
+    private volatile IntSupplier poolSize = () -> 0;
 
     @Override
     public void bindTo(MeterRegistry registry) {
@@ -38,6 +42,34 @@ public final class JobMetrics implements JobStoreListener, MeterBinder {
         tokens(registry, "prompt");
         tokens(registry, "completion");
         modelCalls(registry);
+        Gauge.builder("nomadshell.pool.size", () -> poolSize.getAsInt())
+                .description("Warm-pool sandboxes started, attached and waiting for a job")
+                .register(registry);
+        poolClaims(registry);
+        poolMisses(registry);
+        poolClaimLatency(registry);
+    }
+
+    /** Where the warm pool's size is read from. */
+    public void watchPool(IntSupplier size) {
+        this.poolSize = requireNonNull(size, "size");
+    }
+
+    /** A job took a warm-pool sandbox, in {@code latency} from asking to its daemon being the job's. */
+    public void poolClaimed(Duration latency) {
+        var registry = this.registry;
+        if (registry != null) {
+            poolClaims(registry).increment();
+            poolClaimLatency(registry).record(latency);
+        }
+    }
+
+    /** A job of the pool's profile found no warm sandbox ready and launches cold. */
+    public void poolMissed() {
+        var registry = this.registry;
+        if (registry != null) {
+            poolMisses(registry).increment();
+        }
     }
 
     @Override
@@ -111,6 +143,25 @@ public final class JobMetrics implements JobStoreListener, MeterBinder {
     private static Timer readyTime(MeterRegistry registry) {
         return Timer.builder("nomadshell.sandbox.ready")
                 .description("From starting to running: a sandbox launched and its daemon attached")
+                .publishPercentileHistogram()
+                .register(registry);
+    }
+
+    private static Counter poolClaims(MeterRegistry registry) {
+        return Counter.builder("nomadshell.pool.claims")
+                .description("Jobs that got a warm-pool sandbox")
+                .register(registry);
+    }
+
+    private static Counter poolMisses(MeterRegistry registry) {
+        return Counter.builder("nomadshell.pool.misses")
+                .description("Jobs of the pool's profile that found no warm sandbox and launched cold")
+                .register(registry);
+    }
+
+    private static Timer poolClaimLatency(MeterRegistry registry) {
+        return Timer.builder("nomadshell.pool.claim")
+                .description("From a job asking for a warm-pool sandbox to its daemon being the job's")
                 .publishPercentileHistogram()
                 .register(registry);
     }

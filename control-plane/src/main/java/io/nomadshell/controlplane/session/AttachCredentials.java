@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import org.jspecify.annotations.Nullable;
@@ -72,7 +73,7 @@ public final class AttachCredentials {
                 throw refused("the resume credential is malformed");
             }
             var jobId = value.substring(0, dot);
-            if (!JobIds.isWellFormed(jobId)) {
+            if (!JobIds.isWellFormed(jobId) && !MemberIds.isWellFormed(jobId)) {
                 throw refused("the resume credential names no job");
             }
             var resume = new Presented.Resume(jobId, hash(value.substring(dot + 1)));
@@ -106,6 +107,16 @@ public final class AttachCredentials {
                 }
             }
         }
+        return secret;
+    }
+
+    /**
+     * The first resume secret of a job whose sandbox comes from the warm pool: it, and only it, lets
+     * the claimed daemon redial as the job's; the member's launch credential is spent already.
+     */
+    String startClaimed(String jobId, Instant expiry) {
+        var secret = newSecret();
+        ledger.startResume(requireNonNull(jobId, "jobId"), hash(secret), requireNonNull(expiry, "expiry"));
         return secret;
     }
 

@@ -105,7 +105,7 @@ public final class AttachService extends SandboxServiceGrpc.SandboxServiceImplBa
                                     .setJobId(jobId)
                                     .setHeartbeatIntervalMs((int) sessions.heartbeatInterval().toMillis())
                                     .setResumeSecret(resumeSecret)
-                                    .setJupyterToken(jupyterTokens.of(jobId)))
+                                    .setJupyterToken(MemberIds.isWellFormed(jobId) ? "" : jupyterTokens.of(jobId)))
                             .build());
                 }
                 session = candidate;

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.nomadshell.proto.v1.Claim;
 import io.nomadshell.proto.v1.ControlMessage;
 import io.nomadshell.proto.v1.DaemonMessage;
 import io.nomadshell.proto.v1.Heartbeat;
@@ -22,12 +23,14 @@ import java.util.function.Consumer;
  * whoever made each call. Calls in flight fail with {@link SandboxLostException} if the stream ends.
  */
 public final class DaemonSession {
-    private final String jobId;
+    /** The job's id; a warm-pool member's id until a job claims it. */
+    private volatile String jobId;
     private final StreamObserver<ControlMessage> outbound;
     private final ConcurrentHashMap<String, PendingCall> calls = new ConcurrentHashMap<>();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile Instant lastSeen = Instant.now();
     private volatile Consumer<TunnelFrame> tunnelFrames = DaemonSession::noTunnels;
+    private final CompletableFuture<String> claimed = new CompletableFuture<>();
 
     DaemonSession(String jobId, StreamObserver<ControlMessage> outbound) {
         this.jobId = requireNonNull(jobId, "jobId");
@@ -55,6 +58,21 @@ public final class DaemonSession {
         }
         send(ControlMessage.newBuilder().setToolCall(call).build());
         return pending.result;
+    }
+
+    /**
+     * Makes this warm-pool member's stream the job's and sends the daemon its {@code claim}; the future
+     * completes once the daemon has switched to the job's credential, or exceptionally with
+     * {@link SandboxLostException} if the stream ends first.
+     */
+    CompletableFuture<String> claim(Claim claim) {
+        requireNonNull(claim, "claim");
+        this.jobId = claim.getJobId();
+        send(ControlMessage.newBuilder().setClaim(claim).build());
+        if (!isOpen()) {
+            claimed.completeExceptionally(new SandboxLostException("the pool member is not connected"));
+        }
+        return claimed;
     }
 
     /** Sends a tunnel frame to the daemon (dropped once the stream has ended). */
@@ -115,6 +133,11 @@ public final class DaemonSession {
                 }
             }
             case TUNNEL -> tunnelFrames.accept(message.getTunnel());
+            case CLAIMED -> {
+                if (message.getClaimed().getJobId().equals(jobId)) {
+                    claimed.complete(jobId);
+                }
+            }
             case HEARTBEAT, HELLO, KIND_NOT_SET -> {
                 // Only proof of life.
             }
@@ -127,6 +150,7 @@ public final class DaemonSession {
             var lost = new SandboxLostException(why);
             calls.values().forEach(pending -> pending.result.completeExceptionally(lost));
             calls.clear();
+            claimed.completeExceptionally(lost);
         }
     }
 

@@ -98,6 +98,41 @@ public final class SessionRegistry implements AutoCloseable {
         }
     }
 
+    /**
+     * Moves a warm-pool member's live session to {@code jobId}, which must be expected: from now on it
+     * is the job's session (and {@link #onAttach} runs for it), the member is no longer expected.
+     *
+     * @throws SandboxLostException when the member is not attached here (its stream broke)
+     */
+    DaemonSession handOver(String memberId, String jobId) throws SandboxLostException {
+        var member = slots.remove(requireNonNull(memberId, "memberId"));
+        var slot = slots.get(requireNonNull(jobId, "jobId"));
+        if (slot == null) {
+            throw new IllegalStateException("job " + jobId + " is not expected here");
+        }
+        DaemonSession session = null;
+        if (member != null) {
+            synchronized (member) {
+                session = member.current;
+            }
+        }
+        if (session == null || !session.isOpen()) {
+            throw new SandboxLostException("the warm-pool sandbox " + memberId + " is not attached");
+        }
+        synchronized (slot) {
+            slot.current = session;
+            var waiting = slot.next;
+            slot.next = new CompletableFuture<>();
+            waiting.complete(session);
+        }
+        return session;
+    }
+
+    /** Runs the attach listener for a claimed session, now that it carries its job's id. */
+    void claimed(DaemonSession session) {
+        onAttach.accept(session);
+    }
+
     /** Whether a session could be recorded for its job. */
     enum Attached { YES, NOT_EXPECTED, ALREADY_LIVE }
 
@@ -119,7 +154,10 @@ public final class SessionRegistry implements AutoCloseable {
             slot.next = new CompletableFuture<>();
             waiting.complete(session);
         }
-        onAttach.accept(session);
+        // A warm-pool member is nobody's yet: the listener runs when a job claims it.
+        if (!MemberIds.isWellFormed(session.jobId())) {
+            onAttach.accept(session);
+        }
         return Attached.YES;
     }
 

@@ -33,7 +33,7 @@ class AttachRoundTripBenchmark {
     void execTrueOverAttachVersusFreshSandbox() throws Exception {
         try (var stack = AttachStack.start(dataDir)) {
             var attach = measureAttach(stack.sessions, stack.tokens, stack.socket);
-            var fresh = stack.freshSandboxes(dataDir, FRESH_SANDBOXES);
+            var fresh = SandboxFixture.bwrapTrue(dataDir, stack.socket, FRESH_SANDBOXES);
             System.out.println("exec true over Attach:        " + attach);
             System.out.println("fresh bwrap sandbox per call: " + fresh);
             System.out.printf("ratio (fresh sandbox / Attach), p50: %.1fx, p99: %.1fx%n",

@@ -1,6 +1,5 @@
 package io.nomadshell.controlplane.bench;
 
-import io.nomadshell.controlplane.launch.SandboxSpec;
 import io.nomadshell.controlplane.session.AttachCredentials;
 import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.JobTokens;
@@ -14,9 +13,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The Attach service on a Unix socket with its real credential check (a Redis ledger), as the
@@ -63,27 +59,6 @@ final class AttachStack implements AutoCloseable {
             redis.close();
             throw e;
         }
-    }
-
-    /**
-     * The peer: {@code count} fresh sandboxes with the same isolation and limits, each running
-     * {@code /bin/true}, timed from launch to exit one after the other.
-     */
-    Percentiles freshSandboxes(Path dataDir, int count) throws Exception {
-        var launcher = SandboxFixture.launcher(dataDir, socket, List.of("/bin/true"));
-        var samples = new long[count];
-        for (int i = 0; i < count; i++) {
-            var workspace = Files.createDirectories(dataDir.resolve("fresh-" + i));
-            long start = System.nanoTime();
-            try (var sandbox = launcher.launch(new SandboxSpec("jfresh" + i, "unused", workspace))) {
-                var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (sandbox.exitReason().isEmpty() && System.nanoTime() < deadline) {
-                    LockSupport.parkNanos(100_000);
-                }
-                samples[i] = System.nanoTime() - start;
-            }
-        }
-        return new Percentiles(samples);
     }
 
     @Override

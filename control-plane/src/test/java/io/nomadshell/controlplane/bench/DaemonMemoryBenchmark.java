@@ -54,7 +54,7 @@ class DaemonMemoryBenchmark {
                 Thread.sleep(IDLE);
                 var daemonMemory = Memory.of(processesRunning("/bin/java"));
                 var sleepMemory = Memory.of(processesRunning("/sleep"));
-                var bwrapTrue = stack.freshSandboxes(dataDir, SANDBOXES);
+                var bwrapTrue = SandboxFixture.bwrapTrue(dataDir, stack.socket, SANDBOXES);
                 var attached = new Percentiles(startSamples);
                 System.out.println("idle attached daemon: " + daemonMemory);
                 System.out.println("bare sleep:           " + sleepMemory);

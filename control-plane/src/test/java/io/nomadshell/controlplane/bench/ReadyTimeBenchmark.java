@@ -2,25 +2,35 @@ package io.nomadshell.controlplane.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.model.ModelOptions;
+import io.nomadshell.controlplane.pool.WarmPoolOptions;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Ready time with the local launcher: from Schedule accepted to the first tool call done, through
- * the whole control plane (Redis queue, bubblewrap sandbox, daemon start and attach, model call).
+ * the whole control plane (Redis queue, bubblewrap sandbox, daemon start and attach, model call),
+ * with every sandbox started for its job (cold) and with a warm pool, against the same sandbox
+ * running {@code /bin/true} (bubblewrap, cgroup, disk, uid and seccomp as for a job) in the same run.
  * The scripted model answers at once, so this is the platform's own cost.
  * Run: {@code ./mvnw -pl control-plane test -Dtest=ReadyTimeBenchmark -Dsurefire.failIfNoSpecifiedTests=false}
  */
 class ReadyTimeBenchmark {
-    private static final int JOBS = 10;
+    private static final int JOBS = 20;
+    private static final int POOL = 2;
+    private static final Duration POOL_WAIT = Duration.ofSeconds(60);
 
     @TempDir
     Path dataDir;
@@ -28,17 +38,37 @@ class ReadyTimeBenchmark {
     @Test
     void scheduleToFirstToolCallDone() throws Exception {
         var scenario = Scenario.load(Path.of(getClass().getResource("/scenarios/exec-true.json").toURI()));
-        var socket = dataDir.resolve("attach/attach.sock");
-        try (var model = ScriptedModelServer.builder().scenario(scenario).build().start();
-                var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
-                        .dataDir(dataDir)
-                        .launcher(SandboxFixture.daemonLauncher(dataDir, socket))
-                        .model(new ModelOptions(model.baseUrl(), "bench", "scripted", 0))
-                        .maxRunning(1)
+        try (var model = ScriptedModelServer.builder().scenario(scenario).build().start()) {
+            var cold = measure(model.baseUrl(), dataDir.resolve("cold"), WarmPoolOptions.NONE);
+            var warm = measure(model.baseUrl(), dataDir.resolve("warm"),
+                    new WarmPoolOptions(POOL, WarmPoolOptions.DEFAULT_TTL, 4L << 30));
+            var bare = SandboxFixture.bwrapTrue(dataDir.resolve("bare"),
+                    Files.createDirectories(dataDir.resolve("bare/attach")).resolve("attach.sock"), JOBS);
+            System.out.println("ready time (schedule accepted -> first tool call done), local launcher, cold: " + cold);
+            System.out.println("ready time (schedule accepted -> first tool call done), local launcher, warm pool: " + warm);
+            System.out.println("bwrap ... /bin/true, the same sandbox, start to exit: " + bare);
+            System.out.printf("warm / bwrap true: p50 %.2fx, p99 %.2fx; cold / warm: p50 %.1fx%n",
+                    warm.millis(50) / bare.millis(50), warm.millis(99) / bare.millis(99),
+                    cold.millis(50) / warm.millis(50));
+        }
+    }
+
+    /** One job to warm the control plane up, then {@link #JOBS} one after the other, each on a full pool when there is one. */
+    private static Percentiles measure(String modelUrl, Path home, WarmPoolOptions pool) throws Exception {
+        var socket = home.resolve("attach/attach.sock");
+        var meters = new SimpleMeterRegistry();
+        try (var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
+                        .dataDir(home)
+                        .launcher(SandboxFixture.daemonLauncher(home, socket))
+                        .model(new ModelOptions(modelUrl, "bench", "scripted", 0))
+                        .maxRunning(pool.size() + 1)
+                        .warmPool(pool)
                         .build());
                 var attach = AttachSocketServer.serve(socket, controlPlane.attachService())) {
+            controlPlane.metrics().bindTo(meters);
             var samples = new long[JOBS];
-            for (int i = 0; i < JOBS; i++) {
+            for (int i = -1; i < JOBS; i++) {
+                awaitPool(meters, pool.size());
                 long start = System.nanoTime();
                 var job = controlPlane.jobs().schedule("bench", "run true", null);
                 var firstToolDone = new AtomicLong();
@@ -48,10 +78,22 @@ class ReadyTimeBenchmark {
                     }
                 }, () -> false);
                 assertThat(controlPlane.jobs().get("bench", job.id()).status().wireName()).isEqualTo("complete");
-                samples[i] = firstToolDone.get() - start;
+                if (i >= 0) {
+                    samples[i] = firstToolDone.get() - start;
+                }
             }
-            var ready = new Percentiles(samples);
-            System.out.println("ready time (schedule accepted -> first tool call done), local launcher: " + ready);
+            if (pool.size() > 0) {
+                assertThat(meters.get("nomadshell.pool.claims").counter().count()).as("jobs that claimed").isEqualTo(JOBS + 1);
+            }
+            return new Percentiles(samples);
+        }
+    }
+
+    private static void awaitPool(SimpleMeterRegistry meters, int size) {
+        var deadline = System.nanoTime() + POOL_WAIT.toNanos();
+        while (meters.get("nomadshell.pool.size").gauge().value() < size) {
+            assertThat(System.nanoTime()).as("the pool refilled in time").isLessThan(deadline);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
     }
 }

@@ -15,6 +15,7 @@ import io.nomadshell.controlplane.store.AttachLedger;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.RedisConnection;
 import io.nomadshell.controlplane.tunnel.JupyterTokens;
+import io.nomadshell.proto.v1.Claimed;
 import io.nomadshell.proto.v1.ControlMessage;
 import io.nomadshell.proto.v1.DaemonMessage;
 import io.nomadshell.proto.v1.ExecAction;
@@ -51,6 +52,8 @@ class AttachServiceTest {
 
     private final JobTokens tokens = new JobTokens(filled(3), Clock.systemUTC());
     private SessionRegistry sessions;
+    private AttachCredentials credentials;
+    private final JupyterTokens jupyterTokens = new JupyterTokens(new byte[32]);
     private Server server;
     private ManagedChannel channel;
     private String jobId;
@@ -71,9 +74,9 @@ class AttachServiceTest {
     void serve() throws Exception {
         sessions = new SessionRegistry(Duration.ofSeconds(5));
         var name = InProcessServerBuilder.generateName();
+        credentials = new AttachCredentials(tokens, new AttachLedger(connection));
         server = InProcessServerBuilder.forName(name)
-                .addService(AttachService.definition(new AttachCredentials(tokens, new AttachLedger(connection)), sessions,
-                        new JupyterTokens(new byte[32])))
+                .addService(AttachService.definition(credentials, sessions, jupyterTokens))
                 .build().start();
         channel = InProcessChannelBuilder.forName(name).build();
         jobId = JobIds.next();
@@ -170,6 +173,42 @@ class AttachServiceTest {
                 "resume secret is not valid");
         assertRefused(Daemon.attach(channel, "Resume ns:job:x*." + secret), Status.Code.UNAUTHENTICATED,
                 "names no job");
+    }
+
+    @Test
+    void aPoolMemberAttachesAsItselfAndBecomesTheJobsOnlyByItsClaim() throws Exception {
+        var memberId = MemberIds.next();
+        sessions.expect(memberId);
+        var member = Daemon.attach(channel, "Bearer " + tokens.issue(memberId, Instant.now().plusSeconds(600)));
+        var welcome = member.awaitWelcome();
+        assertThat(welcome.getJobId()).isEqualTo(memberId);
+        assertThat(welcome.getJupyterToken()).as("no job's Jupyter token before a claim").isEmpty();
+        assertThat(sessions.current(jobId)).as("the job's session before the claim").isEmpty();
+        // What the member holds opens no job's stream.
+        assertRefused(Daemon.attach(channel, "Resume " + jobId + "." + welcome.getResumeSecret()),
+                Status.Code.UNAUTHENTICATED, "resume secret is not valid");
+
+        var claim = CompletableFuture.runAsync(() -> {
+            try {
+                new PoolClaims(credentials, sessions, jupyterTokens)
+                        .claim(memberId, jobId, Instant.now().plusSeconds(600), Duration.ofSeconds(WAIT_SECONDS));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        var received = member.next();
+        assertThat(received.hasClaim()).as("got %s", received).isTrue();
+        assertThat(received.getClaim().getJobId()).isEqualTo(jobId);
+        assertThat(received.getClaim().getJupyterToken()).isEqualTo(jupyterTokens.of(jobId));
+        member.send(DaemonMessage.newBuilder().setClaimed(Claimed.newBuilder().setJobId(jobId)).build());
+        claim.get(WAIT_SECONDS, TimeUnit.SECONDS);
+
+        assertThat(sessions.isExpected(memberId)).as("the member once claimed").isFalse();
+        assertStillServes(member);
+        member.hangUp();
+        awaitNoLiveStream();
+        var resumed = Daemon.attach(channel, "Resume " + jobId + "." + received.getClaim().getResumeSecret());
+        assertThat(resumed.awaitWelcome().getJobId()).isEqualTo(jobId);
     }
 
     private void awaitNoLiveStream() throws InterruptedException {

@@ -2,7 +2,10 @@ package io.nomadshell.controlplane.launch.local;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.controlplane.launch.LaunchException;
+import io.nomadshell.controlplane.launch.MemberSpec;
+import io.nomadshell.controlplane.launch.PoolSandbox;
 import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.launch.SandboxSpec;
@@ -13,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -68,21 +72,47 @@ public final class LocalLauncher implements SandboxLauncher {
     @Override
     public Sandbox launch(SandboxSpec spec) throws LaunchException {
         requireNonNull(spec, "spec");
-        String jobId = spec.jobId();
-        if (!JOB_ID.matcher(jobId).matches()) {
-            throw new IllegalArgumentException("job id cannot name a sandbox: " + jobId);
+        return start(spec.jobId(), workspace(spec.workspace()), spec.resources(), spec.token(), null);
+    }
+
+    /** A sandbox on an empty workspace of its own, its daemon attaching as the pool member; see {@link PoolSlot}. */
+    @Override
+    public PoolSandbox startMember(MemberSpec spec) throws LaunchException {
+        requireNonNull(spec, "spec");
+        checkId(spec.memberId());
+        PoolSlot slot;
+        try {
+            slot = PoolSlot.create(spec.workspaces().toRealPath(), spec.memberId());
+        } catch (IOException e) {
+            throw new LaunchException("the warm-pool workspace could not be made: " + e.getMessage(), e);
         }
+        Instant startedAt = Instant.now();
+        LocalSandbox sandbox;
+        try {
+            sandbox = start(spec.memberId(), slot.dir(), spec.resources(), spec.token(), slot);
+        } catch (LaunchException | RuntimeException e) {
+            slot.close();
+            throw e;
+        }
+        return new LocalPoolMember(sandbox, slot, logFile(spec.memberId(), slot.dir()), startedAt);
+    }
+
+    /**
+     * Starts the sandbox of {@code id} (a job, or a pool member holding {@code slot}, released after its
+     * disk) on {@code workspace}.
+     */
+    private LocalSandbox start(String id, Path workspace, @Nullable SandboxResources resources, String token,
+            @Nullable PoolSlot slot) throws LaunchException {
+        checkId(id);
         Path bwrap = bwrap();
         HostCheck.require();
         Path seccomp = seccompFilter();
-        Path workspace = workspace(spec.workspace());
         Path attachDir = options.attachSocket().getParent();
         if (!Files.isDirectory(attachDir)) {
             throw new LaunchException("the Attach socket directory " + attachDir + " does not exist");
         }
-        Path logFile = logFile(jobId, workspace);
+        Path logFile = logFile(id, workspace);
         // The job's own memory and disk grants; CPU stays as configured (bubblewrap sandboxes count cores, not MHz).
-        var resources = spec.resources();
         var limited = resources == null ? options : options.toBuilder()
                 .memoryLimitBytes(resources.memoryMb() * (1L << 20))
                 .diskLimitBytes(resources.diskMb() * (1L << 20))
@@ -93,6 +123,9 @@ public final class LocalLauncher implements SandboxLauncher {
         try {
             SandboxUids.Lease uid = uids.take();
             held.add(uid);
+            if (slot != null) {
+                held.add(slot);
+            }
             @Nullable WorkspaceDisk disk = mountDisk(workspace, limited.diskLimitBytes(), uid.uid());
             if (disk != null) {
                 mounted.add(workspace);
@@ -104,18 +137,19 @@ public final class LocalLauncher implements SandboxLauncher {
             openAttachSocket(options.attachSocket());
             SandboxEtc etc = SandboxEtc.create();
             held.add(etc::delete);
-            SandboxStage stage = SandboxStage.create(privateDir(), jobId);
+            SandboxStage stage = SandboxStage.create(privateDir(), id);
             held.add(stage::delete);
-            cgroup = cgroups.create(jobId, limited);
+            cgroup = cgroups.create(id, limited);
             var host = new BwrapCommand.Host(bwrap, seccomp, cgroup == null ? List.of() : cgroup.procsFiles(),
                     workspace, etc, uid.uid(), limited.diskLimitBytes());
-            Process process = spawn(BwrapCommand.build(options, host, stage), logFile, spec.token());
+            Process process = spawn(BwrapCommand.build(options, host, stage), logFile, token);
             started = true;
-            log.info("started the sandbox of job {} (pid {}, uid {}, {} cgroup limits, {} disk cap, log {})",
-                    jobId, process.pid(), uid.uid(), cgroup == null ? "without" : "with",
+            log.info("started the {} of {} (pid {}, uid {}, {} cgroup limits, {} disk cap, log {})",
+                    slot == null ? "sandbox" : "warm-pool sandbox", id, process.pid(), uid.uid(),
+                    cgroup == null ? "without" : "with",
                     disk == null ? "no" : limited.diskLimitBytes() / (1L << 20) + " MiB", logFile);
-            // Released in reverse: the stage and /etc files, the workspace mount, then the uid.
-            return LocalSandbox.watch(jobId, process, cgroup, held.reversed(), logFile, workspace,
+            // Released in reverse: the stage and /etc files, the workspace mount, the pool slot, then the uid.
+            return LocalSandbox.watch(id, process, cgroup, held.reversed(), logFile, workspace,
                     limited.memoryLimitBytes());
         } catch (IOException e) {
             throw new LaunchException("the sandbox could not be started: " + e.getMessage(), e);
@@ -124,8 +158,16 @@ public final class LocalLauncher implements SandboxLauncher {
                 if (cgroup != null) {
                     cgroup.remove();
                 }
-                LocalSandbox.release(jobId, held.reversed());
+                // The caller releases the slot of a member that did not start.
+                held.remove(slot);
+                LocalSandbox.release(id, held.reversed());
             }
+        }
+    }
+
+    private static void checkId(String id) {
+        if (!JOB_ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("job id cannot name a sandbox: " + id);
         }
     }
 
@@ -135,6 +177,7 @@ public final class LocalLauncher implements SandboxLauncher {
         if (WorkspaceDisk.available()) {
             WorkspaceDisk.unmountStale(requireNonNull(workspaces, "workspaces"), List.copyOf(mounted));
         }
+        PoolSlot.reclaim(workspaces);
     }
 
     /**

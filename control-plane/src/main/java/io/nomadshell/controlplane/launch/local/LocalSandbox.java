@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.nomadshell.controlplane.launch.Sandbox;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
@@ -92,6 +93,24 @@ final class LocalSandbox implements Sandbox {
     @Override
     public Optional<Path> workspaceOnHost() {
         return closed.get() ? Optional.empty() : Optional.of(workspace);
+    }
+
+    /** The proportional set size of the sandbox's processes now, from /proc (0 once they are gone). */
+    long pssBytes() {
+        return Stream.concat(Stream.of(process.toHandle()), process.descendants())
+                .mapToLong(LocalSandbox::pssBytes)
+                .sum();
+    }
+
+    private static long pssBytes(ProcessHandle handle) {
+        try (Stream<String> lines = Files.lines(Path.of("/proc", Long.toString(handle.pid()), "smaps_rollup"))) {
+            return lines.filter(line -> line.startsWith("Pss:"))
+                    .mapToLong(line -> Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024)
+                    .findFirst()
+                    .orElse(0);
+        } catch (IOException | UncheckedIOException | NumberFormatException e) {
+            return 0; // gone meanwhile
+        }
     }
 
     private void awaitExit() {
