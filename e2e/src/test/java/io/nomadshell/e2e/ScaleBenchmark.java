@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Many live jobs on one control plane: the real server (its heap capped at 1 GiB), local bubblewrap
  * sandboxes with the real daemon, the scripted model. At each level every job first waits in its
- * sandbox until all of the level's jobs are live (the benchmark then drops a file named {@code go}
- * into each workspace), then runs four {@code exec sleep 1} steps, all jobs at once. Prints, per
+ * sandbox until all of the level's jobs are live (it makes a named pipe {@code go} in its workspace
+ * and reads from it; the benchmark writes to every pipe once all exist), then runs four
+ * {@code exec sleep 1} steps, all jobs at once. Prints, per
  * level: errors, how long the level took to be all live, the step overhead (one step's wall time
  * minus its one-second sleep: model call, control plane, Attach, the daemon's fork), the server's
  * heap and the memory (PSS) per live sandbox, against a bare {@code sleep} process's PSS.
@@ -73,11 +74,11 @@ class ScaleBenchmark {
         try (pool) {
             long start = System.nanoTime();
             List<String> ids = all(pool, level, i -> rest.schedule("scale job " + i));
-            // Every job is live once each has started its first (waiting) step.
+            // A job is live once its sandbox has made its pipe.
             var deadline = System.nanoTime() + ALL_LIVE_TIMEOUT.toNanos();
             int live = 0;
             while (System.nanoTime() < deadline && live < level) {
-                live = (int) ids.stream().filter(id -> hasStartedFirstStep(rest, id)).count();
+                live = (int) ids.stream().filter(id -> Files.exists(pipe(workspaces, id))).count();
                 if (live < level) {
                     Rest.sleep(250);
                 }
@@ -85,9 +86,8 @@ class ScaleBenchmark {
             double allLiveSeconds = (System.nanoTime() - start) / 1e9;
             long sandboxPss = descendantsPss(server.pid());
             long heapUsed = heapUsedBytes(server.pid());
-            for (var id : ids) {
-                Files.writeString(workspaces.resolve(id).resolve("go"), "");
-            }
+            // Opening a pipe to write waits for its reader, which is there: each job's first step.
+            all(pool, level, i -> Files.writeString(pipe(workspaces, ids.get(i)), "go\n"));
             List<String> statuses = all(pool, level,
                     i -> rest.awaitEnd(ids.get(i), END_TIMEOUT).last().path("status").asText());
             long errors = statuses.stream().filter(status -> !status.equals("complete")).count();
@@ -122,8 +122,8 @@ class ScaleBenchmark {
         return results;
     }
 
-    private static boolean hasStartedFirstStep(Rest rest, String id) {
-        return rest.status(id).path("steps").asInt(0) >= 1;
+    private static Path pipe(Path workspaces, String id) {
+        return workspaces.resolve(id).resolve("go");
     }
 
     /** Wall time of each {@code sleep 1} step, start to the next step's start, minus the sleep. */
@@ -138,7 +138,7 @@ class ScaleBenchmark {
             }
         }
         var overheads = new ArrayList<Long>();
-        // starts[0] is the wait for the go file; starts[1..4] the sleeps.
+        // starts[0] is the wait on the pipe; starts[1..4] the sleeps.
         for (int i = 1; i + 1 < starts.size(); i++) {
             overheads.add(Duration.between(starts.get(i), starts.get(i + 1)).toMillis() - STEP_SLEEP_MS);
         }
@@ -174,8 +174,10 @@ class ScaleBenchmark {
     private static long bareSleepPss() throws IOException, InterruptedException {
         var sleep = new ProcessBuilder("sleep", "60").start();
         try {
-            var cmdline = Path.of("/proc", Long.toString(sleep.pid()), "cmdline");
-            for (int i = 0; i < 100 && !Files.readString(cmdline).startsWith("sleep"); i++) {
+            // Measured once it sleeps in nanosleep, its start-up done.
+            var proc = Path.of("/proc", Long.toString(sleep.pid()));
+            for (int i = 0; i < 500 && !(Files.readString(proc.resolve("cmdline")).startsWith("sleep")
+                    && Files.readString(proc.resolve("wchan")).contains("nanosleep")); i++) {
                 Thread.sleep(10);
             }
             return pss(sleep.pid());
