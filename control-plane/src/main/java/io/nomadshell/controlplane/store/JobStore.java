@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
@@ -82,6 +84,16 @@ public final class JobStore {
     public Optional<Job> find(String id) {
         var fields = redis.hgetall(Keys.job(id));
         return fields.isEmpty() ? Optional.empty() : Optional.of(toJob(fields));
+    }
+
+    /**
+     * {@link #find} without holding a thread: the same HGETALL on the shared connection. The job is
+     * built and the stage completed on {@code executor} (the caller's event loop, say), not on the
+     * connection's one I/O thread, which every command shares.
+     */
+    public CompletionStage<Optional<Job>> findAsync(String id, Executor executor) {
+        return redis.getStatefulConnection().async().hgetall(Keys.job(id))
+                .thenApplyAsync(fields -> fields.isEmpty() ? Optional.<Job>empty() : Optional.of(toJob(fields)), executor);
     }
 
     /** The owner's jobs, newest first. */

@@ -3,7 +3,6 @@ package io.nomadshell.gateway.server;
 import static java.util.Objects.requireNonNull;
 
 import com.linecorp.armeria.common.SessionProtocol;
-import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerConfig;
 import com.linecorp.armeria.server.ServerPort;
@@ -13,7 +12,9 @@ import com.linecorp.armeria.server.healthcheck.HealthCheckService;
 import io.grpc.ServerInterceptors;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.nomadshell.controlplane.ControlPlane;
+import io.nomadshell.gateway.api.GetJobRoute;
 import io.nomadshell.gateway.api.JobGrpcService;
+import io.nomadshell.gateway.api.RestJson;
 import io.nomadshell.gateway.auth.AccessGuard;
 import io.nomadshell.gateway.auth.OwnerInterceptor;
 import io.nomadshell.gateway.http.DownloadService;
@@ -53,10 +54,7 @@ public final class GatewayServer implements AutoCloseable {
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .enableHealthCheckService(true)
                 .enableHttpJsonTranscoding(true)
-                // The REST contract is snake_case (job_id, download_url), as in the .proto.
-                .jsonMarshallerFactory(service -> GrpcJsonMarshaller.builder()
-                        .jsonMarshallerCustomizer(json -> json.preservingProtoFieldNames(true))
-                        .build(service))
+                .jsonMarshallerFactory(RestJson::marshaller)
                 .useBlockingTaskExecutor(true)
                 .build();
 
@@ -72,7 +70,8 @@ public final class GatewayServer implements AutoCloseable {
         var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), preview.links());
         Operations.install(builder, jobs, controlPlane.metrics(), controlPlane.tunnels(), live);
         var server = builder
-                .service(grpc)
+                // GetJob's REST face is answered on the event loop, in front of its transcoding.
+                .service(grpc, GetJobRoute.inFrontOfTranscoding(jobs))
                 .decorator("/schedule", new PlainTextTasks())
                 .decorator("/submit", new PlainTextTasks())
                 .service("/download/{job_id}", new DownloadService(jobs))
