@@ -5,12 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.nomadshell.cli.PortForwarder;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
+import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.UnixDomainSocketAddress;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,6 +74,10 @@ class TunnelBenchmark {
                 awaitOk(plain, direct + "/hello.txt");
                 var forwarded = "http://127.0.0.1:" + forwarder.localPort();
 
+                var bridge = cluster.controlPlane().tunnels().bridge(id, 18080);
+                var openDirect = firstByte(() -> SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)));
+                var openTunnel = firstByte(() -> SocketChannel.open(UnixDomainSocketAddress.of(bridge)));
+
                 var smallDirect = latencies(plain, direct + "/hello.txt");
                 var smallProxy = latencies(viaPreview, proxy + "/hello.txt");
                 var smallForward = latencies(plain, forwarded + "/hello.txt");
@@ -83,6 +93,11 @@ class TunnelBenchmark {
                         + "throughput direct/preview %.1fx, direct/port-forward %.1fx%n",
                         smallProxy[0] / smallDirect[0], smallForward[0] / smallDirect[0],
                         bigDirect / bigProxy, bigDirect / bigForward);
+                System.out.printf("throughput through the tunnel as a share of direct: preview %.0f%%, port-forward %.0f%%%n",
+                        100 * bigProxy / bigDirect, 100 * bigForward / bigDirect);
+                System.out.printf("new connection to first answer byte p50/p99 ms: direct %.2f/%.2f, new tunnel (port bridge) "
+                        + "%.2f/%.2f; a new tunnel adds %.2f ms at p50%n", openDirect[0], openDirect[1],
+                        openTunnel[0], openTunnel[1], openTunnel[0] - openDirect[0]);
             } finally {
                 host.destroy();
                 host.waitFor(5, TimeUnit.SECONDS);
@@ -100,6 +115,32 @@ class TunnelBenchmark {
             long start = System.nanoTime();
             assertThat(fetch.get(url).status()).isEqualTo(200);
             samples[i] = System.nanoTime() - start;
+        }
+        Arrays.sort(samples);
+        return new double[] {samples[SMALL / 2] / 1e6, samples[SMALL * 99 / 100] / 1e6};
+    }
+
+    /**
+     * p50 and p99 in ms, over {@value #SMALL} fresh connections (after 30 warm-up ones), from connecting
+     * to the first byte of the answer to a small GET: for a tunnel, opening it and one exchange through it.
+     */
+    private static double[] firstByte(Connector connect) throws Exception {
+        var request = ByteBuffer.wrap("GET /hello.txt HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        var samples = new long[SMALL];
+        for (int i = -30; i < SMALL; i++) {
+            long start = System.nanoTime();
+            try (var channel = connect.open()) {
+                channel.write(request.duplicate());
+                assertThat(channel.read(ByteBuffer.allocate(1))).isEqualTo(1);
+                if (i >= 0) {
+                    samples[i] = System.nanoTime() - start;
+                }
+                // Read the rest, so the server is done with this one before the next.
+                var rest = ByteBuffer.allocate(4096);
+                while (channel.read(rest.clear()) >= 0) {
+                    // drained
+                }
+            }
         }
         Arrays.sort(samples);
         return new double[] {samples[SMALL / 2] / 1e6, samples[SMALL * 99 / 100] / 1e6};
@@ -124,7 +165,7 @@ class TunnelBenchmark {
                 if (fetch.get(url).status() == 200) {
                     return;
                 }
-            } catch (java.io.IOException notYet) {
+            } catch (IOException notYet) {
                 // not listening yet
             }
             Thread.sleep(200);
@@ -136,6 +177,11 @@ class TunnelBenchmark {
         var response = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).GET().build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         return new Fetched(response.statusCode(), response.body());
+    }
+
+    /** A fresh connection to the server, direct or through a new tunnel. */
+    private interface Connector {
+        SocketChannel open() throws IOException;
     }
 
     /** One way to GET a page: straight over loopback, or through a preview with its cookie. */

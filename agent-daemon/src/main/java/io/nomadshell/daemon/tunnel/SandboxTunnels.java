@@ -31,6 +31,10 @@ public final class SandboxTunnels {
         this.out = requireNonNull(out, "out");
     }
 
+    /**
+     * A frame from the control plane. Data for a tunnel being opened is queued (up to its window)
+     * while the connection inside the sandbox is made: the control plane sends it with the open.
+     */
     public void onFrame(TunnelFrame frame) {
         long id = frame.getTunnelId();
         switch (frame.getKindCase()) {
@@ -78,6 +82,8 @@ public final class SandboxTunnels {
         Thread.ofVirtual().name("tunnel-" + id + "-connect").start(() -> {
             var socket = new Socket();
             try {
+                // Frames are written whole, as they come: Nagle's delay would only hold the last piece back.
+                socket.setTcpNoDelay(true);
                 socket.connect(new InetSocketAddress("127.0.0.1", port), CONNECT_TIMEOUT_MS);
                 tunnel.sendOpened();
                 tunnel.pump(socket.getInputStream(), socket.getOutputStream(), socket);
