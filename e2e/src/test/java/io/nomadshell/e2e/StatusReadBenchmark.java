@@ -47,8 +47,8 @@ class StatusReadBenchmark {
                     .isEqualTo("complete");
             var url = "http://127.0.0.1:" + server.port() + "/status/" + id;
 
-            // Warm-up (JIT, connections), then the measured run.
-            run(wrk.toString(), "-t2", "-c50", "-d3s", "-H", "Authorization: Bearer " + KEY, url);
+            // Warm-up: on two busy cores the server's JIT needs about 20 s of this load to settle.
+            run(wrk.toString(), "-t2", "-c50", "-d20s", "-H", "Authorization: Bearer " + KEY, url);
             var api = run(wrk.toString(), "-t2", "-c50", "-d10s", "--latency", "-H", "Authorization: Bearer " + KEY, url);
             var raw = run(redisBenchmark.toString(), "-s", redis.socket().toString(), "-t", "get", "-c", "50",
                     "-n", "1000000", "-q");
