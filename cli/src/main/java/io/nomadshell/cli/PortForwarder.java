@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class PortForwarder implements AutoCloseable {
     /** As large as a tunnel frame: each message costs about the same, whatever it carries. */
-    private static final int CHUNK_BYTES = 128 * 1024;
+    private static final int CHUNK_BYTES = 256 * 1024;
 
     private final JobClient client;
     private final String jobId;

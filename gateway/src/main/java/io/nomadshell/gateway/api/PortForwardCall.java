@@ -29,7 +29,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class PortForwardCall implements StreamObserver<PortForwardRequest> {
     /** As large as a tunnel frame: each message costs about the same, whatever it carries. */
-    private static final int CHUNK_BYTES = 128 * 1024;
+    private static final int CHUNK_BYTES = 256 * 1024;
     private static final Executor VIRTUAL = task -> Thread.ofVirtual().name("port-forward-write").start(task);
 
     private final JobManager jobs;

@@ -36,12 +36,12 @@ public final class ByteTunnel {
     /** The largest window either side accepts, so a peer cannot make it buffer without bound. */
     public static final int MAX_WINDOW = 4 * 1024 * 1024;
     /**
-     * The window each side's openers ask for: sixteen full frames, enough to keep a transfer going
-     * while credit comes back across the Attach stream (a few ms on a busy host).
+     * The window port tunnels ask for: eight full frames, enough to keep a transfer going while
+     * credit comes back across the Attach stream (a few ms on a busy host).
      */
     public static final int WINDOW = 2 * 1024 * 1024;
 
-    private static final int MAX_FRAME_BYTES = 128 * 1024;
+    private static final int MAX_FRAME_BYTES = 256 * 1024;
     private static final ByteString END = ByteString.copyFromUtf8("end");
 
     private final long id;
