@@ -8,6 +8,7 @@ import com.google.protobuf.util.Timestamps;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.nomadshell.controlplane.artifact.KeptWorkspace;
 import io.nomadshell.controlplane.job.Job;
@@ -40,6 +41,7 @@ public final class JobStore {
     private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
 
     private final RedisCommands<String, String> redis;
+    private final RedisAsyncCommands<String, String> redisAsync;
     private final LuaScript schedule;
     private final LuaScript transition;
     private final LuaScript appendEvent;
@@ -47,6 +49,7 @@ public final class JobStore {
 
     public JobStore(RedisConnection connection) {
         this.redis = requireNonNull(connection, "connection").commands();
+        this.redisAsync = connection.asyncCommands();
         this.schedule = LuaScript.load(redis, "schedule.lua");
         this.transition = LuaScript.load(redis, "transition.lua");
         this.appendEvent = LuaScript.load(redis, "append_event.lua");
@@ -92,7 +95,7 @@ public final class JobStore {
      * connection's one I/O thread, which every command shares.
      */
     public CompletionStage<Optional<Job>> findAsync(String id, Executor executor) {
-        return redis.getStatefulConnection().async().hgetall(Keys.job(id))
+        return redisAsync.hgetall(Keys.job(id))
                 .thenApplyAsync(fields -> fields.isEmpty() ? Optional.<Job>empty() : Optional.of(toJob(fields)), executor);
     }
 
