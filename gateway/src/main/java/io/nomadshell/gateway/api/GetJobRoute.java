@@ -79,7 +79,7 @@ public final class GetJobRoute implements DecoratingHttpServiceFunction {
      * Where the job ids of {@code GetJob}'s paths start ({@code /v1/jobs/}, {@code /status/}): its
      * {@code google.api.http} rule, read from the .proto so the two cannot drift apart.
      */
-    static List<String> prefixes() {
+    private static List<String> prefixes() {
         var rule = JobsProto.getDescriptor().findServiceByName("JobService").findMethodByName("GetJob")
                 .getOptions().getExtension(AnnotationsProto.http);
         var templates = new ArrayList<String>();
