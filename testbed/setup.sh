@@ -5,7 +5,8 @@
 #
 #   Debian packages  Redis, bubblewrap, util-linux (local sandboxes); the sandbox's toolset, which
 #                    local sandboxes see on the host (sandbox-image/packages/*.txt: compilers,
-#                    desktop, Jupyter); Chromium (the web UI test); cmake, g++, pip (llama-server)
+#                    desktop, Jupyter); Chromium (the web UI test); cmake, g++, pip (llama-server);
+#                    wrk (the read-path benchmark)
 #   npm              tslab, registered with Jupyter (TypeScript and JavaScript kernels)
 #   a JDK            >= the agent daemon's Java release (scripts/find-jdk.sh), from Debian if none
 #   Docker, Nomad    testbed/nomad-testbed.sh start (Nomad built once from the Go module proxy)
@@ -53,6 +54,8 @@ command -v npm >/dev/null || apt_install nodejs npm
 apt_install chromium fonts-dejavu-core
 # llama-server is built from source that PyPI serves.
 apt_install cmake g++ make python3-pip
+# The read-path benchmark (StatusReadBenchmark) loads the API with wrk, against redis-benchmark (redis-tools).
+apt_install wrk redis-tools
 
 mapfile -t npm_packages < <(listed "$REPO/sandbox-image/packages/npm.txt")
 if ! npm ls -g --prefix /usr/local --depth=0 "${npm_packages[@]}" >/dev/null 2>&1 \

@@ -22,7 +22,8 @@ import org.jspecify.annotations.Nullable;
  * sandbox's Attach stream). Like {@code kubectl port-forward}, but the sandbox has no inbound port.
  */
 public final class PortForwarder implements AutoCloseable {
-    private static final int CHUNK_BYTES = 32 * 1024;
+    /** As large as a tunnel frame: each message costs about the same, whatever it carries. */
+    private static final int CHUNK_BYTES = 256 * 1024;
 
     private final JobClient client;
     private final String jobId;
@@ -60,6 +61,8 @@ public final class PortForwarder implements AutoCloseable {
         while (!listener.isClosed()) {
             try {
                 var socket = listener.accept();
+                // Answers are written as they arrive: Nagle's delay would only hold the last piece back.
+                socket.setTcpNoDelay(true);
                 Thread.ofVirtual().name("port-forward").start(() -> forward(socket));
             } catch (IOException e) {
                 return;

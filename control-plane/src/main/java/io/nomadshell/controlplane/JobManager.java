@@ -21,6 +21,9 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -86,9 +89,26 @@ public final class JobManager {
         if (!JobIds.isWellFormed(jobId)) {
             throw notFound(jobId);
         }
-        return store.find(jobId)
-                .filter(job -> job.owner().equals(owner))
-                .orElseThrow(() -> notFound(jobId));
+        return visible(owner, jobId, store.find(jobId));
+    }
+
+    /**
+     * {@link #get} without holding a thread while Redis answers: completes on {@code executor} with
+     * the job, or exceptionally with the same {@link JobException} {@code get} throws.
+     */
+    public CompletableFuture<Job> getAsync(String owner, String jobId, Executor executor) {
+        requireNonNull(owner, "owner");
+        requireNonNull(jobId, "jobId");
+        requireNonNull(executor, "executor");
+        if (!JobIds.isWellFormed(jobId)) {
+            return CompletableFuture.failedFuture(notFound(jobId));
+        }
+        return store.findAsync(jobId, executor).toCompletableFuture().thenApply(found -> visible(owner, jobId, found));
+    }
+
+    /** The job if {@code owner} may see it; to anyone else it does not exist. */
+    private static Job visible(String owner, String jobId, Optional<Job> found) {
+        return found.filter(job -> job.owner().equals(owner)).orElseThrow(() -> notFound(jobId));
     }
 
     /** One page of the owner's jobs, newest first; the token is where the next page starts. */

@@ -34,6 +34,11 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
 
     private static final Logger log = LoggerFactory.getLogger(AttachSession.class);
     private static final int SILENT_INTERVALS = 3;
+    /**
+     * What the transport may hold before the stream says it is not ready: a few tunnel frames
+     * (gRPC's 32 KiB would make every large frame wait for the one before it to be written out).
+     */
+    private static final int ON_READY_BYTES = 512 * 1024;
 
     private static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
@@ -68,7 +73,9 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
     SessionEnd run(SandboxServiceStub stub) throws InterruptedException {
         var headers = new Metadata();
         headers.put(AUTHORIZATION, credential.header());
-        stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers)).attach(this);
+        stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .withOnReadyThreshold(ON_READY_BYTES)
+                .attach(this);
         ClientCallStreamObserver<DaemonMessage> stream = stream();
         outbox.sendFirst(stream, DaemonMessage.newBuilder().setHello(hello).build());
         // Until the Welcome names an interval, the default one bounds the wait for it.

@@ -21,6 +21,11 @@ import java.util.function.Consumer;
  */
 public final class SandboxTunnels {
     private static final int CONNECT_TIMEOUT_MS = 5_000;
+    /**
+     * The window of an egress connection: smaller than a port tunnel's, as up to 128 of them may be
+     * open at once and what a slow reader leaves queued sits in the daemon's small heap.
+     */
+    static final int EGRESS_WINDOW = 256 * 1024;
 
     private final Consumer<TunnelFrame> out;
     private final AtomicLong nextId = new AtomicLong();
@@ -31,6 +36,10 @@ public final class SandboxTunnels {
         this.out = requireNonNull(out, "out");
     }
 
+    /**
+     * A frame from the control plane. Data for a tunnel being opened is queued (up to its window)
+     * while the connection inside the sandbox is made: the control plane sends it with the open.
+     */
     public void onFrame(TunnelFrame frame) {
         long id = frame.getTunnelId();
         switch (frame.getKindCase()) {
@@ -52,10 +61,10 @@ public final class SandboxTunnels {
     public ByteTunnel connect(String host, int port) {
         requireNonNull(host, "host");
         long id = nextId.incrementAndGet() | ByteTunnel.DAEMON_OPENED;
-        var tunnel = new ByteTunnel(id, ByteTunnel.WINDOW, out, () -> open.remove(id));
+        var tunnel = new ByteTunnel(id, EGRESS_WINDOW, out, () -> open.remove(id));
         open.put(id, tunnel);
         out.accept(TunnelFrame.newBuilder().setTunnelId(id).setConnect(TunnelConnect.newBuilder()
-                .setHost(host).setPort(port).setWindow(ByteTunnel.WINDOW)).build());
+                .setHost(host).setPort(port).setWindow(EGRESS_WINDOW)).build());
         return tunnel;
     }
 
@@ -78,6 +87,8 @@ public final class SandboxTunnels {
         Thread.ofVirtual().name("tunnel-" + id + "-connect").start(() -> {
             var socket = new Socket();
             try {
+                // Frames are written whole, as they come: Nagle's delay would only hold the last piece back.
+                socket.setTcpNoDelay(true);
                 socket.connect(new InetSocketAddress("127.0.0.1", port), CONNECT_TIMEOUT_MS);
                 tunnel.sendOpened();
                 tunnel.pump(socket.getInputStream(), socket.getOutputStream(), socket);

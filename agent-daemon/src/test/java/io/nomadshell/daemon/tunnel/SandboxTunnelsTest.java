@@ -73,6 +73,27 @@ class SandboxTunnelsTest {
     }
 
     @Test
+    void bytesSentWithTheOpenAreDeliveredOnceConnected() throws Exception {
+        // The control plane sends the client's first bytes right behind the open, before opened.
+        open(6, echo.getLocalPort());
+        tunnels.onFrame(data(6, "early"));
+        var echoed = new StringBuilder();
+        boolean opened = false;
+        while (echoed.length() < 5 || !opened) {
+            var frame = next();
+            switch (frame.getKindCase()) {
+                case OPENED -> opened = true;
+                case DATA -> echoed.append(frame.getData().toStringUtf8());
+                case CREDIT -> {
+                    // granted back once written
+                }
+                default -> throw new AssertionError("unexpected " + frame);
+            }
+        }
+        assertThat(echoed.toString()).isEqualTo("early");
+    }
+
+    @Test
     void theDaemonNeverSendsMoreThanItWasGranted() throws Exception {
         open(2, echo.getLocalPort());
         assertThat(next().hasOpened()).isTrue();

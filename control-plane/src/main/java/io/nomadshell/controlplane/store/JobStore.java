@@ -10,6 +10,7 @@ import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.nomadshell.controlplane.artifact.KeptWorkspace;
 import io.nomadshell.controlplane.job.Job;
@@ -25,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
@@ -41,6 +44,7 @@ public final class JobStore {
     private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
 
     private final RedisCommands<String, String> redis;
+    private final RedisAsyncCommands<String, String> redisAsync;
     private final LuaScript schedule;
     private final LuaScript transition;
     private final LuaScript appendEvent;
@@ -63,6 +67,7 @@ public final class JobStore {
         if (retention.toMillis() < 1) {
             throw new IllegalArgumentException("the retention must be at least a millisecond");
         }
+        this.redisAsync = connection.asyncCommands();
         this.schedule = LuaScript.load(redis, "schedule.lua");
         this.transition = LuaScript.load(redis, "transition.lua");
         this.appendEvent = LuaScript.load(redis, "append_event.lua");
@@ -109,6 +114,16 @@ public final class JobStore {
     public Optional<Job> find(String id) {
         var fields = redis.hgetall(Keys.job(id));
         return fields.isEmpty() ? Optional.empty() : Optional.of(toJob(fields));
+    }
+
+    /**
+     * {@link #find} without holding a thread: the same HGETALL on the shared connection. The job is
+     * built and the stage completed on {@code executor} (the caller's event loop, say), not on the
+     * connection's one I/O thread, which every command shares.
+     */
+    public CompletionStage<Optional<Job>> findAsync(String id, Executor executor) {
+        return redisAsync.hgetall(Keys.job(id))
+                .thenApplyAsync(fields -> fields.isEmpty() ? Optional.<Job>empty() : Optional.of(toJob(fields)), executor);
     }
 
     /** Up to {@code limit} of the owner's jobs from {@code offset} on, newest first, in one round trip. */

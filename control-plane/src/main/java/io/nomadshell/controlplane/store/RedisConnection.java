@@ -8,6 +8,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
@@ -55,6 +56,11 @@ public final class RedisConnection implements AutoCloseable {
 
     public RedisCommands<String, String> commands() {
         return shared.sync();
+    }
+
+    /** The same shared connection, for callers that must not hold a thread while Redis answers. */
+    public RedisAsyncCommands<String, String> asyncCommands() {
+        return shared.async();
     }
 
     /** A connection of its own for blocking commands; the caller closes it. */

@@ -49,7 +49,8 @@ final class TunnelMux {
         }
         session.sendTunnel(TunnelFrame.newBuilder().setTunnelId(id)
                 .setOpen(TunnelOpen.newBuilder().setPort(port).setWindow(ByteTunnel.WINDOW)).build());
-        // Nothing is read from the client before the daemon says opened: until then there is no credit.
+        // The daemon queues a window's worth while it connects: the client's first bytes go with the open.
+        tunnel.sendEarly();
         tunnel.pump(Channels.newInputStream(client), Channels.newOutputStream(client), client);
     }
 

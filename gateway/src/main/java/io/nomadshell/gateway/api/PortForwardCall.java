@@ -28,7 +28,8 @@ import org.jspecify.annotations.Nullable;
  * on virtual threads: a stalled tunnel never holds a thread of the pool unary calls run on.
  */
 final class PortForwardCall implements StreamObserver<PortForwardRequest> {
-    private static final int CHUNK_BYTES = 32 * 1024;
+    /** As large as a tunnel frame: each message costs about the same, whatever it carries. */
+    private static final int CHUNK_BYTES = 256 * 1024;
     private static final Executor VIRTUAL = task -> Thread.ofVirtual().name("port-forward-write").start(task);
 
     private final JobManager jobs;

@@ -9,19 +9,23 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The API keys the server accepts, and the owner id each maps to. With no keys, everyone is the one
- * local owner (the server then listens on loopback only). Keys are kept only as SHA-256 digests.
+ * local owner (the server then listens on loopback only). Keys are held as SHA-256 digests; a key that
+ * authenticated is remembered as presented, so the requests after it skip the hash.
  */
 public final class ApiKeys {
     /** The owner of every job when no keys are configured. */
     public static final String LOCAL_OWNER = "local";
 
     private final Map<String, String> ownerByDigest;
+    /** Keys seen to authenticate, so each request does not hash its key again. */
+    private final Map<String, String> ownerByKey = new ConcurrentHashMap<>();
 
     private ApiKeys(Map<String, String> ownerByDigest) {
         this.ownerByDigest = ownerByDigest;
@@ -53,7 +57,17 @@ public final class ApiKeys {
         if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return Optional.empty();
         }
-        return Optional.ofNullable(ownerByDigest.get(digest(authorization.substring(7).strip())));
+        var key = authorization.substring(7).strip();
+        var known = ownerByKey.get(key);
+        if (known != null) {
+            return Optional.of(known);
+        }
+        var owner = ownerByDigest.get(digest(key));
+        if (owner != null) {
+            // Only keys that authenticate are kept, so the cache holds at most one entry per key.
+            ownerByKey.put(key, owner);
+        }
+        return Optional.ofNullable(owner);
     }
 
     /** The sentence a caller gets when {@link #authenticate} fails. */

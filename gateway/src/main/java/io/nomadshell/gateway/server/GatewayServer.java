@@ -3,7 +3,6 @@ package io.nomadshell.gateway.server;
 import static java.util.Objects.requireNonNull;
 
 import com.linecorp.armeria.common.SessionProtocol;
-import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
 import com.linecorp.armeria.common.util.BlockingTaskExecutor;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerConfig;
@@ -14,7 +13,9 @@ import com.linecorp.armeria.server.healthcheck.HealthCheckService;
 import io.grpc.ServerInterceptors;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.nomadshell.controlplane.ControlPlane;
+import io.nomadshell.gateway.api.GetJobRoute;
 import io.nomadshell.gateway.api.JobGrpcService;
+import io.nomadshell.gateway.api.RestJson;
 import io.nomadshell.gateway.auth.AccessGuard;
 import io.nomadshell.gateway.auth.OwnerInterceptor;
 import io.nomadshell.gateway.http.DownloadService;
@@ -59,9 +60,7 @@ public final class GatewayServer implements AutoCloseable {
                 .enableHealthCheckService(true)
                 .enableHttpJsonTranscoding(true)
                 // The REST contract is snake_case (job_id, download_url), as in the .proto.
-                .jsonMarshallerFactory(service -> GrpcJsonMarshaller.builder()
-                        .jsonMarshallerCustomizer(json -> json.preservingProtoFieldNames(true))
-                        .build(service))
+                .jsonMarshallerFactory(RestJson::marshaller)
                 // Only the methods marked @Blocking (the unary calls) take a thread of the shared blocking
                 // pool; streams and their flow-control callbacks never wait for one.
                 .useBlockingTaskExecutor(false)
@@ -79,7 +78,8 @@ public final class GatewayServer implements AutoCloseable {
         var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), preview.links());
         Operations.install(builder, jobs, controlPlane.metrics(), controlPlane.tunnels(), live);
         var server = builder
-                .service(grpc)
+                // GetJob's REST face is answered on the event loop, in front of its transcoding.
+                .service(grpc, GetJobRoute.inFrontOfTranscoding(jobs))
                 .decorator("/schedule", new PlainTextTasks())
                 .decorator("/submit", new PlainTextTasks())
                 // The zip is read from disk a chunk at a time as the client takes it, on threads of its own.

@@ -20,19 +20,28 @@ import org.jspecify.annotations.Nullable;
  * One tunnel on the Attach stream, either end: bytes read from a local connection go out as data
  * frames while the peer has granted credit; data frames coming in are written to the connection by
  * a writer thread, which grants the credit back once they are written. The opener starts with no
- * credit and gets the window when the peer says {@code opened}; the side that was asked gets the
- * same window when it says so ({@link #sendOpened()}). Opening (which frame, which id) is the
- * multiplexer's business on each side; this class is what comes after.
+ * credit and gets the window when the peer says {@code opened}, or at once ({@link #sendEarly()})
+ * when the peer keeps a window for the tunnel from the moment it reads the open; the side that was
+ * asked gets the same window when it says {@code opened} ({@link #sendOpened()}). Either way each
+ * side holds at most a window of the other's bytes, however slowly its connection reads. Opening
+ * (which frame, which id) is the multiplexer's business on each side; this class is what comes after.
+ *
+ * <p>Frames are large ({@value #MAX_FRAME_BYTES} bytes at most) and the window holds several of
+ * them, so a bulk transfer pays the per-message costs of the Attach stream rarely and never waits
+ * for credit while the far end keeps reading.
  */
 public final class ByteTunnel {
     /** Set in the ids of tunnels the daemon opens; clear in those the control plane opens. */
     public static final long DAEMON_OPENED = 1L << 63;
     /** The largest window either side accepts, so a peer cannot make it buffer without bound. */
     public static final int MAX_WINDOW = 4 * 1024 * 1024;
-    /** The window each side's openers ask for. */
-    public static final int WINDOW = 256 * 1024;
+    /**
+     * The window port tunnels ask for: eight full frames, enough to keep a transfer going while
+     * credit comes back across the Attach stream (a few ms on a busy host).
+     */
+    public static final int WINDOW = 2 * 1024 * 1024;
 
-    private static final int MAX_FRAME_BYTES = 32 * 1024;
+    private static final int MAX_FRAME_BYTES = 256 * 1024;
     private static final ByteString END = ByteString.copyFromUtf8("end");
 
     private final long id;
@@ -44,6 +53,8 @@ public final class ByteTunnel {
     private final CompletableFuture<String> opened = new CompletableFuture<>();
     private final Object creditLock = new Object();
     private long credit;
+    /** Whether this side has its first window to send already (once only, or it would overrun the peer). */
+    private boolean windowGranted;
     private long queuedBytes;
     private volatile @Nullable Closeable connection;
     /** Ended by this side ({@link #end}): nothing more is delivered. */
@@ -77,15 +88,24 @@ public final class ByteTunnel {
 
     /** For the side that was asked: tells the opener it is connected; from now on data may flow. */
     public void sendOpened() {
-        grant(window);
+        grantWindow();
         out.accept(frame().setOpened(TunnelOpened.getDefaultInstance()).build());
+    }
+
+    /**
+     * For an opener whose peer queues what comes before it has connected (a port tunnel into the
+     * sandbox): the first window may go at once, with the open, rather than a round trip later. If
+     * the peer cannot connect, it closes the tunnel and drops what it queued.
+     */
+    public void sendEarly() {
+        grantWindow();
     }
 
     /** A frame for this tunnel from the peer (open and connect are the multiplexer's). */
     public void onFrame(TunnelFrame frame) {
         switch (frame.getKindCase()) {
             case OPENED -> {
-                grant(window);
+                grantWindow();
                 opened.complete("");
             }
             case CREDIT -> grant(frame.getCredit());
@@ -154,6 +174,15 @@ public final class ByteTunnel {
             }
         }
         inbound.add(data);
+    }
+
+    private void grantWindow() {
+        synchronized (creditLock) {
+            if (!windowGranted) {
+                windowGranted = true;
+                grant(window);
+            }
+        }
     }
 
     private void grant(int bytes) {

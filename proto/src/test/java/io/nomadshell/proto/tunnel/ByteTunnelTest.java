@@ -6,8 +6,10 @@ import com.google.protobuf.ByteString;
 import io.nomadshell.proto.v1.TunnelClose;
 import io.nomadshell.proto.v1.TunnelFrame;
 import io.nomadshell.proto.v1.TunnelOpened;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -46,12 +48,40 @@ class ByteTunnelTest {
     }
 
     @Test
+    void anEarlyOpenerSendsItsWindowAtOnceAndNoMoreWhenThePeerSaysOpened() throws Exception {
+        var tunnel = new ByteTunnel(5, 16, sent::add, () -> {});
+        tunnel.sendEarly();
+        tunnel.pump(new ByteArrayInputStream(new byte[40]), OutputStream.nullOutputStream(), () -> {});
+
+        awaitDataSent(16);
+        tunnel.onFrame(frame(5).setOpened(TunnelOpened.getDefaultInstance()).build());
+        tunnel.onFrame(frame(5).setCredit(8).build());
+
+        awaitDataSent(24);
+        assertThat(tunnel.opened().get(1, TimeUnit.SECONDS)).isEmpty();
+        Thread.sleep(200); // nothing more may follow: the opened frame granted nothing twice
+        assertThat(dataSent()).isEqualTo(24);
+    }
+
+    @Test
     void aPeerThatIgnoresItsCreditIsCutOff() {
         var tunnel = new ByteTunnel(4, 4, sent::add, () -> {});
         tunnel.onFrame(frame(4).setData(ByteString.copyFromUtf8("too much")).build());
 
         assertThat(sent).extracting(TunnelFrame::getClose).extracting(TunnelClose::getError)
                 .containsExactly("the peer sent more than its window");
+    }
+
+    private void awaitDataSent(int bytes) throws InterruptedException {
+        var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (dataSent() < bytes && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(dataSent()).isEqualTo(bytes);
+    }
+
+    private int dataSent() {
+        return sent.stream().mapToInt(frame -> frame.getData().size()).sum();
     }
 
     private static TunnelFrame.Builder frame(long id) {
