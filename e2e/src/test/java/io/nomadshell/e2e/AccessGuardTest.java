@@ -161,6 +161,16 @@ class AccessGuardTest {
     }
 
     @Test
+    void aPlainTextTaskIsHeldToTheRestBodyLimitAndReadOnlyAfterTheKey() {
+        var big = "x".repeat(2 * 1024 * 1024);
+        var withoutKey = keyed.rest().post("/schedule", "text/plain", big);
+        assertThat(withoutKey.statusCode()).as(withoutKey.body()).isEqualTo(401);
+        var withKey = keyed.rest("k1").post("/schedule", "text/plain", big);
+        assertThat(withKey.statusCode()).as(withKey.body()).isEqualTo(413);
+        assertNoJobs();
+    }
+
+    @Test
     void noKeyModeRefusesAForeignHost() throws IOException {
         for (var host : List.of("evil.example", "evil.example:" + open.port(), "app.localhost:" + open.port(),
                 "127.0.0.1.evil.example")) {

@@ -72,8 +72,6 @@ public final class GatewayServer implements AutoCloseable {
         } else {
             builder.port(new ServerPort(new InetSocketAddress("127.0.0.1", options.port()), SessionProtocol.HTTP));
         }
-        // One guard in front of every route and method; see AccessGuard for what is public.
-        builder.decorator(new AccessGuard(options.apiKeys(), options.metricsPublic()));
         var preview = PreviewServer.start(jobs, controlPlane.tunnels(), options.preview(), !options.apiKeys().enabled());
         var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), preview.links());
         Operations.install(builder, jobs, controlPlane.metrics(), controlPlane.tunnels(), live);
@@ -82,6 +80,9 @@ public final class GatewayServer implements AutoCloseable {
                 .service(grpc, GetJobRoute.inFrontOfTranscoding(jobs))
                 .decorator("/schedule", new PlainTextTasks())
                 .decorator("/submit", new PlainTextTasks())
+                // One guard in front of every route and method (added last, so it runs first: before
+                // a plain-text task's body is read); see AccessGuard for what is public.
+                .decorator(new AccessGuard(options.apiKeys(), options.metricsPublic()))
                 // The zip is read from disk a chunk at a time as the client takes it, on threads of its own.
                 .route().path("/download/{job_id}")
                 .blockingTaskExecutor(BlockingTaskExecutor.builder()
