@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.controlplane.launch.LaunchException;
+import io.nomadshell.controlplane.launch.MemberSpec;
+import io.nomadshell.controlplane.launch.PoolSandbox;
 import io.nomadshell.controlplane.launch.ReconcilingLauncher;
 import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.launch.SandboxSpec;
@@ -12,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,11 +36,13 @@ public final class NomadLauncher implements ReconcilingLauncher {
     private final NomadApi api;
     private final SandboxJobTemplate template;
     private final Set<SandboxProfile> registered = ConcurrentHashMap.newKeySet();
+    private final PoolOwners owners;
 
     private NomadLauncher(NomadOptions options) {
         this.options = options;
         this.api = new NomadApi(options);
         this.template = SandboxJobTemplate.load();
+        this.owners = new PoolOwners(api, options.jobPrefix(), options.reconcileInterval());
     }
 
     /**
@@ -75,9 +80,37 @@ public final class NomadLauncher implements ReconcilingLauncher {
         }
     }
 
+    /**
+     * Dispatches a warm-pool sandbox: the meta names the member (as the job it attaches as), says it is
+     * a pool member, and which launcher owns it, so that janitors keep it while this one lives.
+     */
+    @Override
+    public PoolSandbox startMember(MemberSpec spec) throws LaunchException {
+        requireNonNull(spec, "spec");
+        try {
+            var parent = parentJob(SandboxProfile.of(spec.resources()));
+            openAttachSocket();
+            var meta = new LinkedHashMap<String, String>();
+            meta.put(SandboxJanitor.JOB_META, spec.memberId());
+            meta.put(SandboxJanitor.POOL_META, "true");
+            meta.put(SandboxJanitor.OWNER_META, owners.ownerId());
+            var startedAt = Instant.now();
+            var dispatched = api.dispatch(parent, spec.token().getBytes(UTF_8), meta);
+            log.info("dispatched the warm-pool sandbox {} as Nomad job {}", spec.memberId(),
+                    dispatched.getDispatchedJobId());
+            var sandbox = NomadSandbox.follow(api, spec.memberId(), dispatched.getDispatchedJobId(),
+                    dispatched.getEvalId(), spec.resources().memoryMb(), options);
+            var member = new NomadPoolMember(sandbox, startedAt, owners);
+            owners.started(member);
+            return member;
+        } catch (NomadApiException e) {
+            throw new LaunchException("Nomad did not take the warm-pool sandbox: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public AutoCloseable startReconciling(Predicate<String> jobIsActive) {
-        return SandboxJanitor.start(api, options, jobIsActive);
+        return SandboxJanitor.start(api, options, jobIsActive, owners);
     }
 
     /** The parent job for a profile, registered from the job file the first time it is needed. */
