@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
@@ -65,16 +66,11 @@ public final class NomadLauncher implements ReconcilingLauncher {
         requireNonNull(spec, "spec");
         var resources = spec.resources() != null ? spec.resources() : SandboxResources.DEFAULT;
         try {
-            var parent = parentJob(SandboxProfile.of(resources));
-            openAttachSocket();
             var meta = new LinkedHashMap<String, String>();
             meta.put(SandboxJanitor.JOB_META, spec.jobId());
             meta.put("submitter", spec.submitter());
             meta.put("task", summary(spec.task()));
-            var dispatched = api.dispatch(parent, spec.token().getBytes(UTF_8), meta);
-            log.info("dispatched the sandbox of job {} as Nomad job {}", spec.jobId(), dispatched.getDispatchedJobId());
-            return NomadSandbox.follow(api, spec.jobId(), dispatched.getDispatchedJobId(), dispatched.getEvalId(),
-                    resources.memoryMb(), options);
+            return dispatch(spec.jobId(), resources, spec.token(), meta);
         } catch (NomadApiException e) {
             throw new LaunchException("Nomad did not take the sandbox: " + e.getMessage(), e);
         }
@@ -88,24 +84,29 @@ public final class NomadLauncher implements ReconcilingLauncher {
     public PoolSandbox startMember(MemberSpec spec) throws LaunchException {
         requireNonNull(spec, "spec");
         try {
-            var parent = parentJob(SandboxProfile.of(spec.resources()));
-            openAttachSocket();
             var meta = new LinkedHashMap<String, String>();
             meta.put(SandboxJanitor.JOB_META, spec.memberId());
             meta.put(SandboxJanitor.POOL_META, "true");
             meta.put(SandboxJanitor.OWNER_META, owners.ownerId());
             var startedAt = Instant.now();
-            var dispatched = api.dispatch(parent, spec.token().getBytes(UTF_8), meta);
-            log.info("dispatched the warm-pool sandbox {} as Nomad job {}", spec.memberId(),
-                    dispatched.getDispatchedJobId());
-            var sandbox = NomadSandbox.follow(api, spec.memberId(), dispatched.getDispatchedJobId(),
-                    dispatched.getEvalId(), spec.resources().memoryMb(), options);
-            var member = new NomadPoolMember(sandbox, startedAt, owners);
+            var member = new NomadPoolMember(dispatch(spec.memberId(), spec.resources(), spec.token(), meta), startedAt,
+                    owners);
             owners.started(member);
             return member;
         } catch (NomadApiException e) {
             throw new LaunchException("Nomad did not take the warm-pool sandbox: " + e.getMessage(), e);
         }
+    }
+
+    /** Dispatches the sandbox job of {@code id} (a job, or a pool member) and follows it. */
+    private NomadSandbox dispatch(String id, SandboxResources resources, String token, Map<String, String> meta)
+            throws NomadApiException {
+        var parent = parentJob(SandboxProfile.of(resources));
+        openAttachSocket();
+        var dispatched = api.dispatch(parent, token.getBytes(UTF_8), meta);
+        log.info("dispatched the sandbox of {} as Nomad job {}", id, dispatched.getDispatchedJobId());
+        return NomadSandbox.follow(api, id, dispatched.getDispatchedJobId(), dispatched.getEvalId(),
+                resources.memoryMb(), options);
     }
 
     @Override

@@ -16,6 +16,8 @@ import org.slf4j.LoggerFactory;
  * Keeps Nomad in step with the job store: stops dispatched sandboxes whose Nomad Shell job has
  * ended (or is unknown) for longer than their own control plane takes to close them — orphans of
  * a control plane that stopped — and purges finished dispatched jobs older than the retention.
+ * Warm-pool sandboxes are kept while their owner lives ({@link PoolOwners}) and, once claimed by a job
+ * of this control plane, while that job has yet to end.
  */
 final class SandboxJanitor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SandboxJanitor.class);
@@ -73,7 +75,12 @@ final class SandboxJanitor implements AutoCloseable {
         var now = Instant.now();
         var purgeBefore = now.minus(options.retention());
         var stillEnded = new HashMap<String, Instant>();
-        owners.beat();
+        try {
+            owners.beat();
+        } catch (NomadApiException e) {
+            // The other control planes' janitors will take this one's warm-pool sandboxes for orphans.
+            log.warn("could not tell Nomad that this control plane's warm pool lives: {}", e.getMessage());
+        }
         for (var job : api.jobs(options.jobPrefix() + "-")) {
             if (job.getParentId() == null || job.getParentId().isEmpty()) {
                 continue; // a parent job: kept registered
@@ -100,10 +107,16 @@ final class SandboxJanitor implements AutoCloseable {
     }
 
     /** Whether the sandbox of {@code owner} (a job, or a warm-pool member) is still wanted. */
-    private boolean wanted(String owner, JobListStub job) throws NomadApiException {
+    private boolean wanted(String owner, JobListStub job) {
         var poolOwner = meta(job, OWNER_META);
         if ("true".equals(meta(job, POOL_META)) && poolOwner != null) {
-            return owners.keep(owner, poolOwner, jobIsActive);
+            try {
+                return owners.keep(owner, poolOwner, jobIsActive);
+            } catch (NomadApiException e) {
+                log.warn("could not tell whether the warm pool of sandbox {} lives, so it is kept: {}", job.getId(),
+                        e.getMessage());
+                return true;
+            }
         }
         return jobIsActive.test(owner);
     }
