@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.nomadshell.controlplane.pool.WarmPoolOptions;
+import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,11 +39,15 @@ class NomadWarmPoolTest {
     private final String prefix = NomadCluster.newJobPrefix();
     private ScriptedModelServer model;
     private NomadCluster cluster;
+    private EmbeddedRedis redis;
+    private Process first;
     private final List<String> variables = new ArrayList<>();
 
     @AfterEach
     void stop() throws Exception {
+        if (first != null) first.destroyForcibly().waitFor();
         if (cluster != null) cluster.close();
+        if (redis != null) redis.close();
         if (model != null) model.close();
         for (var variable : variables) {
             NomadTestbed.delete(OWNERS + variable);
@@ -158,6 +165,53 @@ class NomadWarmPoolTest {
         assertThat(status(liveMember)).as("the live control plane's member").isEqualTo("running");
         assertThat(NomadTestbed.get(OWNERS + dead)).as("the dead owner's record").isNull();
         NomadTestbed.delete("/v1/job/" + liveMember);
+    }
+
+    @Test
+    void aKilledServersMembersAreStoppedByTheNextServersJanitor(@TempDir Path dataDir) throws Exception {
+        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("nomad-pool-probe", dataDir, "")).build()
+                .start();
+        redis = EmbeddedRedis.start(dataDir.resolve("redis"));
+        var log = dataDir.resolve("first.log");
+        var java = ProcessHandle.current().info().command().orElseThrow();
+        first = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                "-Dnomadshell.projectDir=" + System.getProperty("nomadshell.projectDir", ".."),
+                "-Dnomadshell.daemonJar=" + System.getProperty("nomadshell.daemonJar"),
+                NomadPoolServerMain.class.getName(), dataDir.resolve("first").toString(), model.baseUrl(), prefix,
+                redis.url(), Integer.toString(POOL))
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        // Its pool is full: both members attached and warmed up.
+        var deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline && first.isAlive() && !poolFull(log)) {
+            Thread.sleep(250);
+        }
+        assertThat(poolFull(log)).as("the first server's pool\n%s", Files.readString(log)).isTrue();
+        var members = running();
+        assertThat(members).as("members of the first server\n%s", Files.readString(log)).hasSize(POOL);
+
+        first.destroyForcibly().waitFor();
+        // Nothing ran on the way out: its members still run on Nomad.
+        assertThat(running()).as("members after kill -9").hasSize(POOL);
+
+        cluster = NomadCluster.start(dataDir.resolve("second"), model.baseUrl(), prefix,
+                options -> options.reconcileInterval(Duration.ofSeconds(1)).orphanGrace(Duration.ofSeconds(2)),
+                NomadCluster.RESOURCES, options -> options.redisUrl(redis.url()));
+        deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline && !running().isEmpty()) {
+            Thread.sleep(250);
+        }
+        assertThat(running()).as("the killed server's members after the next server's janitor passes").isEmpty();
+        for (var member : members) {
+            assertThat(NomadTestbed.get("/v1/job/" + member.path("ID").asText()).path("Stop").asBoolean())
+                    .as("stopped: %s", member.path("ID").asText()).isTrue();
+        }
+    }
+
+    /** Whether the server whose output is {@code log} says it serves and counts a full pool. */
+    private static boolean poolFull(Path log) throws Exception {
+        var serving = Pattern.compile("serving on port (\\d+)").matcher(Files.readString(log));
+        return serving.find() && new Rest("http://127.0.0.1:" + serving.group(1), null).get("/metrics").body()
+                .contains("nomadshell_pool_size " + POOL + ".0");
     }
 
     /** The pool members running now under this test's prefix. */
