@@ -8,7 +8,7 @@ import java.util.function.UnaryOperator;
 /**
  * A {@link NomadCluster} with a warm pool in a JVM of its own, for a test to kill with SIGKILL:
  * {@code NomadPoolServerMain <data dir> <model base URL> <job prefix> <Redis URL> <pool size>}. Says
- * {@code serving} once started, then runs until killed.
+ * {@code serving} once started, then runs until killed (or until its stdin closes).
  */
 final class NomadPoolServerMain {
     private NomadPoolServerMain() {}
@@ -19,6 +19,10 @@ final class NomadPoolServerMain {
                         .warmPool(new WarmPoolOptions(Integer.parseInt(args[4]), Duration.ofMinutes(10), 4L << 30)));
         System.out.println("serving on port " + cluster.port());
         System.out.flush();
-        Thread.sleep(Duration.ofHours(1));
+        // Until killed, or until the test that started it is gone (its end of stdin closes): then stop cleanly.
+        while (System.in.read() != -1) {
+            // nothing is sent
+        }
+        cluster.close();
     }
 }
