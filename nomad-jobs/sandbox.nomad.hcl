@@ -78,7 +78,7 @@ job "nomad-shell-sandbox" {
   parameterized {
     payload       = "required"
     meta_required = ["nomad_shell_job"]
-    meta_optional = ["submitter", "task"]
+    meta_optional = ["submitter", "task", "pool", "pool_owner"]
   }
 
   group "sandbox" {

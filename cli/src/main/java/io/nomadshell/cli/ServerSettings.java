@@ -218,9 +218,6 @@ final class ServerSettings {
         if (warmPool < 0 || warmPoolMemoryMb < 0 || !warmPoolTtl.isPositive()) {
             throw new UserError("--warm-pool and --warm-pool-memory-mb must be 0 or more, and --warm-pool-ttl positive");
         }
-        if (warmPool > 0 && sandboxes.nomad()) {
-            throw new UserError("--warm-pool works with the local launcher only, not yet with --launcher nomad");
-        }
         return new WarmPoolOptions(warmPool, warmPoolTtl,
                 warmPoolMemoryMb == 0 ? WarmPoolOptions.defaultMemoryBytes() : warmPoolMemoryMb << 20);
     }

@@ -69,6 +69,13 @@ final class NomadCluster implements AutoCloseable {
 
     static NomadCluster start(Path dataDir, String modelBaseUrl, String jobPrefix,
             UnaryOperator<NomadOptions.Builder> customize, ResourcePolicy resources) throws Exception {
+        return start(dataDir, modelBaseUrl, jobPrefix, customize, resources, UnaryOperator.identity());
+    }
+
+    /** With {@code controlPlane} adjusting the control plane's options (a warm pool, say). */
+    static NomadCluster start(Path dataDir, String modelBaseUrl, String jobPrefix,
+            UnaryOperator<NomadOptions.Builder> customize, ResourcePolicy resources,
+            UnaryOperator<ControlPlaneOptions.Builder> controlPlaneOptions) throws Exception {
         NomadTestbed.require();
         var home = Files.createDirectories(dataDir.toAbsolutePath());
         var socket = home.resolve("attach").resolve("attach.sock");
@@ -80,13 +87,13 @@ final class NomadCluster implements AutoCloseable {
                 .reconcileInterval(Duration.ofSeconds(2)))
                 .build();
         var launcher = NomadLauncher.start(options, resources.defaults());
-        var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
+        var controlPlane = ControlPlane.start(controlPlaneOptions.apply(ControlPlaneOptions.builder()
                 .dataDir(home)
                 .launcher(launcher)
                 .model(new ModelOptions(modelBaseUrl, "test", "scripted", 2))
                 .resources(resources)
                 .readyTimeout(Duration.ofSeconds(90))
-                .maxRunning(4)
+                .maxRunning(4))
                 .build());
         AttachServer attach = null;
         try {

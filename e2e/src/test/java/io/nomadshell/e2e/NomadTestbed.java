@@ -92,6 +92,14 @@ final class NomadTestbed {
                 .build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** PUT a JSON body to a Nomad API path. */
+    static void put(String path, JsonNode body) throws IOException, InterruptedException {
+        var response = HTTP.send(HttpRequest.newBuilder(URI.create(NOMAD + path)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("PUT %s: %s", path, response.body()).isEqualTo(200);
+    }
+
     /** POST a JSON body to a Nomad API path. */
     static JsonNode post(String path, JsonNode body) throws IOException, InterruptedException {
         var response = HTTP.send(HttpRequest.newBuilder(URI.create(NOMAD + path)).timeout(Duration.ofSeconds(30))

@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -108,6 +109,31 @@ final class NomadApi {
                 throw e;
             }
         }
+    }
+
+    /** Writes (or overwrites) the Nomad variable at {@code path}. */
+    void putVariable(String path, Map<String, String> items) throws NomadApiException {
+        var body = JSON.createObjectNode().put("Path", path);
+        body.set("Items", JSON.valueToTree(items));
+        send("PUT", "/v1/var/" + path, Map.of(), body, REQUEST_TIMEOUT);
+    }
+
+    /** The index of the variable's last change, or empty when there is no such variable. */
+    OptionalLong variableIndex(String path) throws NomadApiException {
+        try {
+            ObjectNode variable = read(send("GET", "/v1/var/" + path, Map.of(), null, REQUEST_TIMEOUT).body(),
+                    JSON.constructType(ObjectNode.class));
+            return OptionalLong.of(variable.path("ModifyIndex").asLong());
+        } catch (NomadApiException e) {
+            if (e.status() == 404) {
+                return OptionalLong.empty();
+            }
+            throw e;
+        }
+    }
+
+    void deleteVariable(String path) throws NomadApiException {
+        send("DELETE", "/v1/var/" + path, Map.of(), null, REQUEST_TIMEOUT);
     }
 
     /** Reads a captured or received answer; for tests of what the launcher makes of Nomad's JSON. */

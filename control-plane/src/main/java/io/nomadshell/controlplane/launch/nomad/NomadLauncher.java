@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.controlplane.launch.LaunchException;
+import io.nomadshell.controlplane.launch.MemberSpec;
+import io.nomadshell.controlplane.launch.PoolSandbox;
 import io.nomadshell.controlplane.launch.ReconcilingLauncher;
 import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.launch.SandboxSpec;
@@ -12,7 +14,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
@@ -33,11 +37,13 @@ public final class NomadLauncher implements ReconcilingLauncher {
     private final NomadApi api;
     private final SandboxJobTemplate template;
     private final Set<SandboxProfile> registered = ConcurrentHashMap.newKeySet();
+    private final PoolOwners owners;
 
     private NomadLauncher(NomadOptions options) {
         this.options = options;
         this.api = new NomadApi(options);
         this.template = SandboxJobTemplate.load();
+        this.owners = new PoolOwners(api, options.jobPrefix(), options.reconcileInterval());
     }
 
     /**
@@ -60,24 +66,52 @@ public final class NomadLauncher implements ReconcilingLauncher {
         requireNonNull(spec, "spec");
         var resources = spec.resources() != null ? spec.resources() : SandboxResources.DEFAULT;
         try {
-            var parent = parentJob(SandboxProfile.of(resources));
-            openAttachSocket();
             var meta = new LinkedHashMap<String, String>();
             meta.put(SandboxJanitor.JOB_META, spec.jobId());
             meta.put("submitter", spec.submitter());
             meta.put("task", summary(spec.task()));
-            var dispatched = api.dispatch(parent, spec.token().getBytes(UTF_8), meta);
-            log.info("dispatched the sandbox of job {} as Nomad job {}", spec.jobId(), dispatched.getDispatchedJobId());
-            return NomadSandbox.follow(api, spec.jobId(), dispatched.getDispatchedJobId(), dispatched.getEvalId(),
-                    resources.memoryMb(), options);
+            return dispatch(spec.jobId(), resources, spec.token(), meta);
         } catch (NomadApiException e) {
             throw new LaunchException("Nomad did not take the sandbox: " + e.getMessage(), e);
         }
     }
 
+    /**
+     * Dispatches a warm-pool sandbox: the meta names the member (as the job it attaches as), says it is
+     * a pool member, and which launcher owns it, so that janitors keep it while this one lives.
+     */
+    @Override
+    public PoolSandbox startMember(MemberSpec spec) throws LaunchException {
+        requireNonNull(spec, "spec");
+        try {
+            var meta = new LinkedHashMap<String, String>();
+            meta.put(SandboxJanitor.JOB_META, spec.memberId());
+            meta.put(SandboxJanitor.POOL_META, "true");
+            meta.put(SandboxJanitor.OWNER_META, owners.ownerId());
+            var startedAt = Instant.now();
+            var member = new NomadPoolMember(dispatch(spec.memberId(), spec.resources(), spec.token(), meta), startedAt,
+                    owners);
+            owners.started(member);
+            return member;
+        } catch (NomadApiException e) {
+            throw new LaunchException("Nomad did not take the warm-pool sandbox: " + e.getMessage(), e);
+        }
+    }
+
+    /** Dispatches the sandbox job of {@code id} (a job, or a pool member) and follows it. */
+    private NomadSandbox dispatch(String id, SandboxResources resources, String token, Map<String, String> meta)
+            throws NomadApiException {
+        var parent = parentJob(SandboxProfile.of(resources));
+        openAttachSocket();
+        var dispatched = api.dispatch(parent, token.getBytes(UTF_8), meta);
+        log.info("dispatched the sandbox of {} as Nomad job {}", id, dispatched.getDispatchedJobId());
+        return NomadSandbox.follow(api, id, dispatched.getDispatchedJobId(), dispatched.getEvalId(),
+                resources.memoryMb(), options);
+    }
+
     @Override
     public AutoCloseable startReconciling(Predicate<String> jobIsActive) {
-        return SandboxJanitor.start(api, options, jobIsActive);
+        return SandboxJanitor.start(api, options, jobIsActive, owners);
     }
 
     /** The parent job for a profile, registered from the job file the first time it is needed. */

@@ -16,28 +16,37 @@ import org.slf4j.LoggerFactory;
  * Keeps Nomad in step with the job store: stops dispatched sandboxes whose Nomad Shell job has
  * ended (or is unknown) for longer than their own control plane takes to close them — orphans of
  * a control plane that stopped — and purges finished dispatched jobs older than the retention.
+ * Warm-pool sandboxes are kept while their owner lives ({@link PoolOwners}) and, once claimed by a job
+ * of this control plane, while that job has yet to end.
  */
 final class SandboxJanitor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SandboxJanitor.class);
     static final String JOB_META = "nomad_shell_job";
+    /** "true" on a warm-pool sandbox, whose {@link #JOB_META} is its member id until claimed. */
+    static final String POOL_META = "pool";
+    /** On a warm-pool sandbox: the launcher that owns it ({@link PoolOwners}). */
+    static final String OWNER_META = "pool_owner";
 
     private final NomadApi api;
     private final NomadOptions options;
     private final Predicate<String> jobIsActive;
+    private final PoolOwners owners;
     /** Sandboxes of ended jobs, and when that was first seen: their own control plane may still be closing them. */
     private final Map<String, Instant> endedSince = new HashMap<>();
     private final Thread thread;
 
-    private SandboxJanitor(NomadApi api, NomadOptions options, Predicate<String> jobIsActive) {
+    private SandboxJanitor(NomadApi api, NomadOptions options, Predicate<String> jobIsActive, PoolOwners owners) {
         this.api = api;
         this.options = options;
         this.jobIsActive = jobIsActive;
+        this.owners = owners;
         this.thread = Thread.ofVirtual().name("nomad-sandbox-janitor").unstarted(this::loop);
     }
 
-    static SandboxJanitor start(NomadApi api, NomadOptions options, Predicate<String> jobIsActive) {
+    static SandboxJanitor start(NomadApi api, NomadOptions options, Predicate<String> jobIsActive,
+            PoolOwners owners) {
         var janitor = new SandboxJanitor(requireNonNull(api, "api"), requireNonNull(options, "options"),
-                requireNonNull(jobIsActive, "jobIsActive"));
+                requireNonNull(jobIsActive, "jobIsActive"), requireNonNull(owners, "owners"));
         janitor.thread.start();
         return janitor;
     }
@@ -66,19 +75,26 @@ final class SandboxJanitor implements AutoCloseable {
         var now = Instant.now();
         var purgeBefore = now.minus(options.retention());
         var stillEnded = new HashMap<String, Instant>();
+        try {
+            owners.beat();
+        } catch (NomadApiException e) {
+            // The other control planes' janitors will take this one's warm-pool sandboxes for orphans.
+            log.warn("could not tell Nomad that this control plane's warm pool lives: {}", e.getMessage());
+        }
         for (var job : api.jobs(options.jobPrefix() + "-")) {
             if (job.getParentId() == null || job.getParentId().isEmpty()) {
                 continue; // a parent job: kept registered
             }
             if (!"dead".equals(job.getStatus())) {
-                var owner = nomadShellJob(job);
-                if (owner != null && jobIsActive.test(owner)) {
+                var owner = meta(job, JOB_META);
+                if (owner != null && wanted(owner, job)) {
                     continue;
                 }
                 var since = endedSince.getOrDefault(job.getId(), now);
                 stillEnded.put(job.getId(), since);
                 if (!since.plus(options.orphanGrace()).isAfter(now)) {
-                    log.info("stopping sandbox {}: its job {} has ended", job.getId(), owner);
+                    log.info("stopping sandbox {}: its job {} has ended (or its warm pool's control plane)",
+                            job.getId(), owner);
                     api.stop(job.getId(), false);
                 }
             } else if (submitted(job).isBefore(purgeBefore)) {
@@ -90,11 +106,26 @@ final class SandboxJanitor implements AutoCloseable {
         endedSince.putAll(stillEnded);
     }
 
-    private static @Nullable String nomadShellJob(JobListStub job) {
+    /** Whether the sandbox of {@code owner} (a job, or a warm-pool member) is still wanted. */
+    private boolean wanted(String owner, JobListStub job) {
+        var poolOwner = meta(job, OWNER_META);
+        if ("true".equals(meta(job, POOL_META)) && poolOwner != null) {
+            try {
+                return owners.keep(owner, poolOwner, jobIsActive);
+            } catch (NomadApiException e) {
+                log.warn("could not tell whether the warm pool of sandbox {} lives, so it is kept: {}", job.getId(),
+                        e.getMessage());
+                return true;
+            }
+        }
+        return jobIsActive.test(owner);
+    }
+
+    private static @Nullable String meta(JobListStub job, String key) {
         // Listed with meta=true (Nomad 1.6+); the SDK, from Nomad 0.11, keeps it as an unmapped field.
         if (job.getUnmappedProperties() != null && job.getUnmappedProperties().get("Meta") instanceof Map<?, ?> meta
-                && meta.get(JOB_META) instanceof String id) {
-            return id;
+                && meta.get(key) instanceof String value) {
+            return value;
         }
         return null;
     }
@@ -112,5 +143,6 @@ final class SandboxJanitor implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        owners.close();
     }
 }
