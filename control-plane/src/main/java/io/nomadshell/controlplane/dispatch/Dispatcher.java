@@ -11,6 +11,7 @@ import io.nomadshell.controlplane.store.QueuedJob;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +28,8 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
     static final Duration LEASE_TTL = Duration.ofSeconds(15);
+    /** A third of the TTL: a lease survives two renewals that fail or come late. */
+    private static final Duration RENEW_EVERY = LEASE_TTL.dividedBy(3);
     private static final Duration HOUSEKEEPING_EVERY = Duration.ofSeconds(5);
 
     private final JobQueue queue;
@@ -39,6 +42,7 @@ public final class Dispatcher implements AutoCloseable {
     private final ArrayDeque<QueuedJob> reclaimed = new ArrayDeque<>();
     private volatile boolean closed;
     private final Thread loop;
+    private final Thread renewer;
 
     public Dispatcher(JobQueue queue, JobStore store, Leases leases, JobSignals signals, JobRunner runner,
             String replicaId, int maxRunning) {
@@ -50,10 +54,12 @@ public final class Dispatcher implements AutoCloseable {
         this.slots = new Semaphore(maxRunning);
         signals.onCancel(this::cancelLocally);
         this.loop = Thread.ofVirtual().name("dispatcher").unstarted(this::dispatchLoop);
+        this.renewer = Thread.ofVirtual().name("lease-renewer").unstarted(this::renewLoop);
     }
 
     public void start() {
         loop.start();
+        renewer.start();
     }
 
     /** How many jobs run on this replica now. */
@@ -66,6 +72,7 @@ public final class Dispatcher implements AutoCloseable {
         closed = true;
         runner.stopping();
         loop.interrupt();
+        renewer.interrupt();
     }
 
     private void dispatchLoop() {
@@ -132,15 +139,36 @@ public final class Dispatcher implements AutoCloseable {
         thread.start();
     }
 
-    private void housekeeping() {
-        running.forEach((jobId, thread) -> {
-            if (!leases.renew(jobId, replicaId, LEASE_TTL)) {
-                // Another replica may have taken it over already: stop here so it never runs twice.
-                log.warn("Lost the lease of job {}; stopping it here", jobId);
-                runner.handOver(jobId);
-                thread.interrupt();
+    /**
+     * Renews the leases of every job running here in one round trip, on a thread of its own: neither
+     * a busy dispatch loop nor the number of jobs may delay it past the TTL.
+     */
+    private void renewLoop() {
+        while (!closed) {
+            try {
+                for (var jobId : leases.renew(List.copyOf(running.keySet()), replicaId, LEASE_TTL)) {
+                    var thread = running.get(jobId);
+                    if (thread != null) {
+                        // Another replica may have taken it over already: stop here so it never runs twice.
+                        log.warn("Lost the lease of job {}; stopping it here", jobId);
+                        runner.handOver(jobId);
+                        thread.interrupt();
+                    }
+                }
+                Thread.sleep(RENEW_EVERY);
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                log.warn("Could not renew the leases of the jobs running here ({}); retrying", e.getMessage());
+                sleepQuietly(Duration.ofSeconds(1));
             }
-        });
+        }
+    }
+
+    private void housekeeping() {
         reclaimed.addAll(queue.reclaimStale(LEASE_TTL));
         for (var jobId : store.activeJobs()) {
             if (closed || running.containsKey(jobId) || leases.isHeld(jobId) || !slots.tryAcquire()) {

@@ -6,6 +6,8 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Ownership of running jobs: the replica that holds a job's sandbox renews its lease; a job whose
@@ -27,11 +29,23 @@ public final class Leases {
         return "OK".equals(redis.set(Keys.lease(jobId), holder, SetArgs.Builder.nx().px(ttl.toMillis())));
     }
 
-    /** Extends the lease if {@code holder} still holds it; false means it was lost. */
-    public boolean renew(String jobId, String holder, Duration ttl) {
-        long renewed = renew.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.lease(jobId)},
-                holder, Long.toString(ttl.toMillis()));
-        return renewed == 1L;
+    /**
+     * Extends the leases {@code holder} still holds among {@code jobIds}, in one round trip however
+     * many there are; returns the jobs whose lease was lost.
+     */
+    public List<String> renew(List<String> jobIds, String holder, Duration ttl) {
+        if (jobIds.isEmpty()) {
+            return List.of();
+        }
+        List<Long> renewed = renew.run(redis, ScriptOutputType.MULTI,
+                jobIds.stream().map(Keys::lease).toArray(String[]::new), holder, Long.toString(ttl.toMillis()));
+        var lost = new ArrayList<String>();
+        for (int i = 0; i < jobIds.size(); i++) {
+            if (renewed.get(i) != 1L) {
+                lost.add(jobIds.get(i));
+            }
+        }
+        return lost;
     }
 
     public void release(String jobId, String holder) {

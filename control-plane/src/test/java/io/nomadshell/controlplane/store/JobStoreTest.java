@@ -161,11 +161,32 @@ class JobStoreTest {
         var leases = new Leases(connection);
         assertThat(leases.acquire("jlease", "a", Duration.ofSeconds(10))).isTrue();
         assertThat(leases.acquire("jlease", "b", Duration.ofSeconds(10))).isFalse();
-        assertThat(leases.renew("jlease", "b", Duration.ofSeconds(10))).isFalse();
+        assertThat(leases.renew(List.of("jlease"), "b", Duration.ofSeconds(10))).containsExactly("jlease");
         leases.release("jlease", "b");
         assertThat(leases.isHeld("jlease")).isTrue();
-        assertThat(leases.renew("jlease", "a", Duration.ofSeconds(10))).isTrue();
+        assertThat(leases.renew(List.of("jlease"), "a", Duration.ofSeconds(10))).isEmpty();
         leases.release("jlease", "a");
         assertThat(leases.isHeld("jlease")).isFalse();
+    }
+
+    @Test
+    void oneRenewalCallExtendsEveryLeaseStillHeldAndNamesTheLostOnes() {
+        var leases = new Leases(connection);
+        var held = new ArrayList<String>();
+        for (int i = 0; i < 500; i++) {
+            var id = "jmany" + i;
+            assertThat(leases.acquire(id, "a", Duration.ofSeconds(2))).isTrue();
+            held.add(id);
+        }
+        leases.release("jmany7", "a");
+        assertThat(leases.acquire("jmany9", "b", Duration.ofSeconds(2))).isFalse();
+        var commands = connection.commands();
+        commands.set("ns:lease:jmany9", "b");
+
+        assertThat(leases.renew(held, "a", Duration.ofSeconds(60))).containsExactly("jmany7", "jmany9");
+        assertThat(commands.pttl("ns:lease:jmany0")).isGreaterThan(2_000L);
+        assertThat(commands.pttl("ns:lease:jmany499")).isGreaterThan(2_000L);
+        assertThat(commands.get("ns:lease:jmany9")).isEqualTo("b");
+        assertThat(leases.renew(List.of(), "a", Duration.ofSeconds(60))).isEmpty();
     }
 }
