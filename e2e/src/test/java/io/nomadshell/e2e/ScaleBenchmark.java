@@ -76,18 +76,19 @@ class ScaleBenchmark {
             List<String> ids = all(pool, level, i -> rest.schedule("scale job " + i));
             // A job is live once its sandbox has made its pipe.
             var deadline = System.nanoTime() + ALL_LIVE_TIMEOUT.toNanos();
-            int live = 0;
-            while (System.nanoTime() < deadline && live < level) {
-                live = (int) ids.stream().filter(id -> Files.exists(pipe(workspaces, id))).count();
-                if (live < level) {
+            int ready = 0;
+            while (System.nanoTime() < deadline && ready < level) {
+                ready = (int) ids.stream().filter(id -> Files.exists(pipe(workspaces, id))).count();
+                if (ready < level) {
                     Rest.sleep(250);
                 }
             }
             double allLiveSeconds = (System.nanoTime() - start) / 1e9;
             long sandboxPss = descendantsPss(server.pid());
             long heapUsed = heapUsedBytes(server.pid());
-            // Opening a pipe to write waits for its reader, which is there: each job's first step.
-            all(pool, level, i -> Files.writeString(pipe(workspaces, ids.get(i)), "go\n"));
+            // Opening a pipe to write waits for its reader, which is there: each live job's first step.
+            var live = ids.stream().filter(id -> Files.exists(pipe(workspaces, id))).toList();
+            all(pool, live.size(), i -> Files.writeString(pipe(workspaces, live.get(i)), "go\n"));
             List<String> statuses = all(pool, level,
                     i -> rest.awaitEnd(ids.get(i), END_TIMEOUT).last().path("status").asText());
             long errors = statuses.stream().filter(status -> !status.equals("complete")).count();
@@ -99,8 +100,8 @@ class ScaleBenchmark {
             return new Level(errors, String.format(
                     "%4d jobs: %d errors, %d live after %.1f s; step overhead p50 %d ms, p99 %d ms (n=%d);"
                             + " server heap used %d MiB (cap 1024); PSS per live sandbox %d KiB",
-                    level, errors, live, allLiveSeconds, percentile(sorted, 50), percentile(sorted, 99), sorted.length,
-                    heapUsed >> 20, kib(sandboxPss / Math.max(1, live))));
+                    level, errors, ready, allLiveSeconds, percentile(sorted, 50), percentile(sorted, 99), sorted.length,
+                    heapUsed >> 20, kib(sandboxPss / Math.max(1, ready))));
         }
     }
 

@@ -33,6 +33,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +64,13 @@ public final class JobRunner {
     private final WorkspaceArchiver archiver;
     private final AgentLoop agent;
     private final Path workspaces;
+    /**
+     * Sandboxes starting at once, from launch to their daemon's Attach. A daemon's start is CPU-bound:
+     * hundreds started together on a few cores each get a sliver of one, all start slowly and some
+     * miss the ready timeout; a few at a time each start as fast as alone, and the rest wait their
+     * turn in {@code starting}, their ready timeout counted from their own launch.
+     */
+    private final Semaphore coldStarts = new Semaphore(Math.max(2, 2 * Runtime.getRuntime().availableProcessors()));
     private final Duration readyTimeout;
     private final Duration tokenLifetime;
     private volatile boolean stopping;
@@ -119,11 +127,18 @@ public final class JobRunner {
             // A resumed job's sandbox starts on its workspace as it was; a new one's may be warm already.
             sandbox = resuming ? null : pool.claim(jobId, workspace, job.sandbox(), expiry).orElse(null);
             if (sandbox == null) {
-                var token = tokens.issue(jobId, expiry);
-                sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace, job.owner(), job.task(),
-                        job.sandbox()));
+                coldStarts.acquire();
+                try {
+                    var token = tokens.issue(jobId, expiry);
+                    sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace, job.owner(), job.task(),
+                            job.sandbox()));
+                    DaemonWait.await(jobId, sandbox::exitReason, sessions, readyTimeout);
+                } finally {
+                    coldStarts.release();
+                }
+            } else {
+                DaemonWait.await(jobId, sandbox::exitReason, sessions, readyTimeout);
             }
-            DaemonWait.await(jobId, sandbox::exitReason, sessions, readyTimeout);
             if (!resuming && !store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied()) {
                 failKeeping(jobId, "the job ended before it ran", sandbox); // cancelled while starting
                 return;
