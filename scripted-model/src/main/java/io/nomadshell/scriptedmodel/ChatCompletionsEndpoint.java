@@ -55,8 +55,9 @@ final class ChatCompletionsEndpoint {
             shutdown.pause(ChunkStream.STALL_LIMIT);
             return;
         }
-        HttpExchanges.sendJson(exchange, mapper, 200, completions.completion(request, answer));
+        // Recorded before the answer goes out: a client that holds it may at once ask what was recorded.
         entry.finished(answer.completionTokens(), answer.finishReason());
+        HttpExchanges.sendJson(exchange, mapper, 200, completions.completion(request, answer));
     }
 
     private JsonNode parse(byte[] bytes) throws IOException {

@@ -101,9 +101,10 @@ final class ChunkStream {
                 usage.set("usage", CompletionBuilder.usage(answer));
                 write(out, usage);
             }
+            // Recorded before [DONE]: a client that has read the end may at once ask what was recorded.
+            entry.finished(answer.completionTokens(), answer.finishReason());
             out.write(DONE);
             out.flush();
-            entry.finished(answer.completionTokens(), answer.finishReason());
         }
     }
 
