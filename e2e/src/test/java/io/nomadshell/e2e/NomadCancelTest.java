@@ -44,7 +44,16 @@ class NomadCancelTest {
         var id = rest.schedule("Sleep for ten minutes");
         rest.awaitStatus(id, Set.of("running"), Duration.ofSeconds(180));
         var dispatched = dispatchedJobOf(id);
-        assertThat(allocation(dispatched).path("ClientStatus").asText()).isEqualTo("running");
+        // The daemon can attach before the Nomad client has told its server the allocation runs.
+        var clientStatus = "";
+        for (var deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                System.nanoTime() < deadline && !clientStatus.equals("running"); ) {
+            clientStatus = allocation(dispatched).path("ClientStatus").asText();
+            if (!clientStatus.equals("running")) {
+                Rest.sleep(100);
+            }
+        }
+        assertThat(clientStatus).as("the allocation's client status").isEqualTo("running");
         assertThat(NomadTestbed.containers(prefix)).as("the sandbox's container").hasSize(1);
 
         // Cancelled once it has written its notes and sleeps.
