@@ -3,6 +3,7 @@ package io.nomadshell.controlplane.session;
 import static java.util.Objects.requireNonNull;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.nomadshell.proto.v1.Claim;
 import io.nomadshell.proto.v1.ControlMessage;
@@ -89,11 +90,16 @@ public final class DaemonSession {
     public void shutdown(String reason) {
         synchronized (outbound) {
             if (isOpen()) {
-                outbound.onNext(ControlMessage.newBuilder()
-                        .setShutdown(Shutdown.newBuilder().setReason(reason))
-                        .build());
-                markClosed("the job has ended");
-                outbound.onCompleted();
+                try {
+                    outbound.onNext(ControlMessage.newBuilder()
+                            .setShutdown(Shutdown.newBuilder().setReason(reason))
+                            .build());
+                    outbound.onCompleted();
+                } catch (StatusRuntimeException e) {
+                    // The daemon's side cancelled the call before we saw it end: no one is left to tell.
+                } finally {
+                    markClosed("the job has ended");
+                }
             }
         }
     }
