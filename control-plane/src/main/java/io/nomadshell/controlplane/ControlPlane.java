@@ -79,7 +79,9 @@ public final class ControlPlane implements AutoCloseable {
             redisUrl = embedded.url();
         }
         var redis = remember(RedisConnection.connect(redisUrl, "nomad-shell-" + options.replicaId()));
-        var store = new JobStore(redis, options.retention());
+        // One holder of this replica's leases: the dispatcher takes them, the stores fence writes with them.
+        var leases = new Leases(redis);
+        var store = new JobStore(redis, options.retention(), leases);
         store.listen(metrics);
         var signals = remember(new JobSignals(redis));
         var queue = remember(new JobQueue(redis, options.replicaId()));
@@ -90,7 +92,7 @@ public final class ControlPlane implements AutoCloseable {
         var artifacts = new ArtifactStore(dataDir.resolve("artifacts"));
         var model = remember(ModelClient.connect(options.model(), options.context().contextTokens()));
         int budget = ContextOptions.promptBudget(model.profile().window(), options.model().maxOutputTokens());
-        var contexts = new JobContexts(new ContextStore(redis), budget, model.profile(), ToolCatalogue.definitions(),
+        var contexts = new JobContexts(new ContextStore(redis, leases), budget, model.profile(), ToolCatalogue.definitions(),
                 AgentLoop.SYSTEM_PROMPT);
         var outputs = remember(new CallOutputs(store, artifacts, options.outputWindow()));
         var agent = new AgentLoop(model, store, options.limits(), contexts, options.context(), outputs);
@@ -115,7 +117,7 @@ public final class ControlPlane implements AutoCloseable {
                 new EgressDialer(options.resources().egress(), store)));
         sessions.onAttach(tunnels::attached);
         this.tunnels = tunnels;
-        var dispatcher = remember(new Dispatcher(queue, store, new Leases(redis), signals, runner,
+        var dispatcher = remember(new Dispatcher(queue, store, leases, signals, runner,
                 options.replicaId(), options.maxRunning()));
         pool.start(dispatcher::running, options.maxRunning());
         return dispatcher;

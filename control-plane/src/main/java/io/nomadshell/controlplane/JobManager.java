@@ -137,7 +137,7 @@ public final class JobManager {
     public Job cancel(String owner, String jobId) {
         var job = get(owner, jobId);
         var hadSandbox = job.status() == JobStatus.STARTING || job.status() == JobStatus.RUNNING;
-        var result = store.transition(jobId, JobStatus.CANCELLED, null, hadSandbox
+        var result = store.cancel(jobId, hadSandbox
                 ? JobStore.artifactDueBy(Instant.now().plus(KeptWorkspace.PARTIAL_ZIP_AFTER_CANCEL)) : Map.of());
         if (!result.applied()) {
             var status = result.previous() == null ? job.status() : result.previous();

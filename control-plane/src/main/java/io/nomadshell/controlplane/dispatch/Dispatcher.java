@@ -6,6 +6,8 @@ import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.store.JobQueue;
 import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
+import io.nomadshell.controlplane.store.Lease;
+import io.nomadshell.controlplane.store.LeaseLostException;
 import io.nomadshell.controlplane.store.Leases;
 import io.nomadshell.controlplane.store.QueuedJob;
 import java.time.Duration;
@@ -17,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +33,13 @@ public final class Dispatcher implements AutoCloseable {
     static final Duration LEASE_TTL = Duration.ofSeconds(15);
     /** A third of the TTL: a lease survives two renewals that fail or come late. */
     private static final Duration RENEW_EVERY = LEASE_TTL.dividedBy(3);
+    /** How long a renewal may wait for Redis: a stalled Redis leaves time for another try before the TTL. */
+    private static final Duration RENEW_WAIT = RENEW_EVERY.dividedBy(2);
+    /**
+     * How long after its last good renewal this replica stops driving its jobs when it cannot renew:
+     * well before their leases lapse, so it has stopped before another replica may take them.
+     */
+    private static final Duration DRIVE_WITHOUT_RENEWAL = LEASE_TTL.minus(RENEW_EVERY);
     private static final Duration HOUSEKEEPING_EVERY = Duration.ofSeconds(5);
 
     private final JobQueue queue;
@@ -38,7 +48,7 @@ public final class Dispatcher implements AutoCloseable {
     private final JobRunner runner;
     private final String replicaId;
     private final Semaphore slots;
-    private final Map<String, Thread> running = new ConcurrentHashMap<>();
+    private final Map<String, RunningJob> running = new ConcurrentHashMap<>();
     private final ArrayDeque<QueuedJob> reclaimed = new ArrayDeque<>();
     private volatile boolean closed;
     private final Thread loop;
@@ -104,38 +114,52 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
+    /** A job this replica drives, on its own thread, under its lease. */
+    private record RunningJob(Thread thread, Lease lease) {}
+
     /** Owns the job through its lease before moving it to starting, so a sweeper never sees it ownerless. */
     private void takeOver(QueuedJob entry) {
         var jobId = entry.jobId();
+        Lease lease = null;
         boolean started = false;
         try {
-            if (!leases.acquire(jobId, replicaId, LEASE_TTL)) {
-                queue.acknowledge(entry);
-                return;
+            lease = leases.acquire(jobId, replicaId, LEASE_TTL).orElse(null);
+            if (lease != null) {
+                started = store.transition(jobId, JobStatus.STARTING, null, Map.of()).applied();
             }
-            started = store.transition(jobId, JobStatus.STARTING, null, Map.of()).applied();
             queue.acknowledge(entry);
         } finally {
             if (!started) {
-                leases.release(jobId, replicaId);
+                if (lease != null) {
+                    leases.release(lease);
+                }
                 slots.release();
             }
         }
-        startRunner(jobId);
+        startRunner(lease);
     }
 
     /** Runs the job on a thread of its own; it holds a slot and the lease, and gives both back at the end. */
-    private void startRunner(String jobId) {
+    private void startRunner(Lease lease) {
+        var jobId = lease.jobId();
         var thread = Thread.ofVirtual().name("job-" + jobId).unstarted(() -> {
             try {
                 runner.run(jobId);
+            } catch (LeaseLostException e) {
+                // Refused while the job was being failed or kept: it is another replica's to end.
+                log.warn("Job {} is left to its next owner: {}", jobId, e.getMessage());
             } finally {
                 running.remove(jobId);
-                leases.release(jobId, replicaId);
-                slots.release();
+                try {
+                    leases.release(lease);
+                } catch (RuntimeException e) {
+                    log.warn("Could not release the lease of job {} ({}); it lapses on its own", jobId, e.getMessage());
+                } finally {
+                    slots.release();
+                }
             }
         });
-        running.put(jobId, thread);
+        running.put(jobId, new RunningJob(thread, lease));
         thread.start();
     }
 
@@ -144,27 +168,41 @@ public final class Dispatcher implements AutoCloseable {
      * a busy dispatch loop nor the number of jobs may delay it past the TTL.
      */
     private void renewLoop() {
+        var lastRenewed = System.nanoTime();
         while (!closed) {
             try {
-                for (var jobId : leases.renew(List.copyOf(running.keySet()), replicaId, LEASE_TTL)) {
-                    var thread = running.get(jobId);
-                    if (thread != null) {
-                        // Another replica may have taken it over already: stop here so it never runs twice.
-                        log.warn("Lost the lease of job {}; stopping it here", jobId);
-                        runner.handOver(jobId);
-                        thread.interrupt();
-                    }
+                var held = running.values().stream().map(RunningJob::lease).toList();
+                var renewedAt = System.nanoTime();
+                for (var lost : leases.renew(held, LEASE_TTL, RENEW_WAIT)) {
+                    // Another replica may have taken it over already: stop here so it never runs twice.
+                    handOver(lost.jobId(), "Lost the lease of job {}; stopping it here");
                 }
+                lastRenewed = renewedAt;
                 Thread.sleep(RENEW_EVERY);
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | TimeoutException e) {
                 if (closed) {
                     return;
                 }
-                log.warn("Could not renew the leases of the jobs running here ({}); retrying", e.getMessage());
+                log.warn("Could not renew the leases of the jobs running here ({}); retrying",
+                        e instanceof TimeoutException ? "Redis did not answer within " + RENEW_WAIT : e.getMessage());
+                if (System.nanoTime() - lastRenewed > DRIVE_WITHOUT_RENEWAL.toNanos()) {
+                    // The leases may lapse before the next try: stop first, so no job is ever driven twice.
+                    running.keySet().forEach(jobId -> handOver(jobId,
+                            "Could not renew the lease of job {} in time; stopping it here for another replica"));
+                }
                 sleepQuietly(Duration.ofSeconds(1));
             }
+        }
+    }
+
+    /** Stops driving a job here without ending it: its next owner resumes it. */
+    private void handOver(String jobId, String why) {
+        var job = running.get(jobId);
+        if (job != null && runner.handOver(jobId)) {
+            log.warn(why, jobId);
+            job.thread().interrupt();
         }
     }
 
@@ -175,9 +213,10 @@ public final class Dispatcher implements AutoCloseable {
                 continue;
             }
             // Its owner stopped renewing the lease: take the job over and go on from its transcript.
-            if (leases.acquire(jobId, replicaId, LEASE_TTL)) {
+            var lease = leases.acquire(jobId, replicaId, LEASE_TTL);
+            if (lease.isPresent()) {
                 log.info("Taking over job {}: the control plane that ran it stopped", jobId);
-                startRunner(jobId);
+                startRunner(lease.get());
             } else {
                 slots.release();
             }
@@ -185,10 +224,10 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     private void cancelLocally(String jobId) {
-        var thread = running.get(jobId);
-        if (thread != null) {
+        var job = running.get(jobId);
+        if (job != null) {
             log.info("Cancelling job {}", jobId);
-            thread.interrupt();
+            job.thread().interrupt();
         }
     }
 
@@ -204,10 +243,10 @@ public final class Dispatcher implements AutoCloseable {
     @Override
     public void close() {
         stopTaking();
-        running.values().forEach(Thread::interrupt);
-        for (var thread : running.values()) {
+        running.values().forEach(job -> job.thread().interrupt());
+        for (var job : running.values()) {
             try {
-                thread.join(Duration.ofSeconds(20));
+                job.thread().join(Duration.ofSeconds(20));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

@@ -19,6 +19,7 @@ import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.SandboxLostException;
 import io.nomadshell.controlplane.session.SessionRegistry;
 import io.nomadshell.controlplane.store.JobStore;
+import io.nomadshell.controlplane.store.LeaseLostException;
 import io.nomadshell.controlplane.dispatch.WorkspaceArchiver.Archived;
 import io.nomadshell.proto.v1.ArtifactReady;
 import io.nomadshell.proto.v1.JobEvent;
@@ -75,6 +76,8 @@ public final class JobRunner {
     private final Duration tokenLifetime;
     private volatile boolean stopping;
     private final Set<String> handedOver = ConcurrentHashMap.newKeySet();
+    /** The sandboxes of the jobs running here, so that a job handed over loses its sandbox at once. */
+    private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
 
     public JobRunner(JobStore store, SandboxLauncher launcher, WarmPool pool, SessionRegistry sessions,
             JobTokens tokens, ArtifactStore artifacts, AgentLoop agent, Path workspaces, Duration readyTimeout,
@@ -96,9 +99,21 @@ public final class JobRunner {
         stopping = true;
     }
 
-    /** This replica lost the job's lease: the job is another's now; stop it here without failing it. */
-    void handOver(String jobId) {
-        handedOver.add(jobId);
+    /**
+     * This replica lost the job's lease: the job is another's now; stop it here without failing it.
+     * Its sandbox is killed at once, not when the job's thread gets to it (it may be waiting for a
+     * Redis that does not answer): the next owner starts one of its own. Returns false if it was
+     * handed over already.
+     */
+    boolean handOver(String jobId) {
+        if (!handedOver.add(jobId)) {
+            return false;
+        }
+        var sandbox = sandboxes.get(jobId);
+        if (sandbox != null) {
+            Thread.ofVirtual().name("hand-over-" + jobId).start(sandbox::close);
+        }
+        return true;
     }
 
     private boolean leaving(String jobId) {
@@ -132,12 +147,17 @@ public final class JobRunner {
                     var token = tokens.issue(jobId, expiry);
                     sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace, job.owner(), job.task(),
                             job.sandbox()));
+                    sandboxes.put(jobId, sandbox);
                     DaemonWait.await(jobId, sandbox::exitReason, sessions, readyTimeout);
                 } finally {
                     coldStarts.release();
                 }
             } else {
+                sandboxes.put(jobId, sandbox);
                 DaemonWait.await(jobId, sandbox::exitReason, sessions, readyTimeout);
+            }
+            if (leaving(jobId)) {
+                throw new InterruptedException("the job was handed over while its sandbox started");
             }
             if (!resuming && !store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied()) {
                 failKeeping(jobId, "the job ended before it ran", sandbox); // cancelled while starting
@@ -169,6 +189,10 @@ public final class JobRunner {
                     KeptWorkspace.Nothing.noFiles("its sandbox never started"));
         } catch (SandboxLostException e) {
             failKeeping(jobId, "the sandbox was lost: " + e.getMessage(), sandbox);
+        } catch (LeaseLostException e) {
+            // Redis refused a write: another replica may own the job now. Nothing more is written here.
+            handOver(jobId);
+            log.warn("Job {} is left to its next owner: {}", jobId, e.getMessage());
         } catch (InterruptedException e) {
             // Out of time, cancelled (then the job is already cancelled and only its zip is recorded), or shutting down.
             stop(deadline);
@@ -189,13 +213,24 @@ public final class JobRunner {
             }
             Thread.interrupted();
             sessions.forget(jobId, "the job has ended");
+            sandboxes.remove(jobId);
             if (sandbox != null) {
                 sandbox.close();
             }
-            if (store.find(jobId).map(job -> job.status().isTerminal()).orElse(true)) {
+            if (ended(jobId)) {
                 deleteRecursively(workspace);
             }
             handedOver.remove(jobId);
+        }
+    }
+
+    /** Whether the job has ended (or is gone); a job whose state Redis does not tell keeps its workspace. */
+    private boolean ended(String jobId) {
+        try {
+            return store.find(jobId).map(job -> job.status().isTerminal()).orElse(true);
+        } catch (RuntimeException e) {
+            log.warn("Keeping the workspace of job {}: could not read its state ({})", jobId, e.getMessage());
+            return false;
         }
     }
 

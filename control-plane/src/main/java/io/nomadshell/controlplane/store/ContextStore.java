@@ -19,8 +19,16 @@ public final class ContextStore {
     private final RedisCommands<String, String> redis;
     private final LuaScript write;
     private final LuaScript putOutput;
+    private final Leases leases;
 
+    /** A store that holds no job's lease. */
     public ContextStore(RedisConnection connection) {
+        this(connection, new Leases(connection));
+    }
+
+    /** A store whose writes about a job are fenced with the job's lease while {@code leases} holds it. */
+    public ContextStore(RedisConnection connection, Leases leases) {
+        this.leases = requireNonNull(leases, "leases");
         this.redis = requireNonNull(connection, "connection").commands();
         this.write = LuaScript.load(redis, "job_write.lua");
         this.putOutput = LuaScript.load(redis, "put_output.lua");
@@ -32,7 +40,8 @@ public final class ContextStore {
     /** Stores a whole tool output; returns its handle ({@code o1}, {@code o2}, ...). */
     public String putOutput(String jobId, String text) {
         return putOutput.run(redis, ScriptOutputType.VALUE,
-                new String[] {Keys.job(jobId), Keys.context(jobId), Keys.outputs(jobId)}, text);
+                new String[] {Keys.job(jobId), Keys.context(jobId), Keys.outputs(jobId), Keys.lease(jobId)}, text,
+                leases.fenceOf(jobId));
     }
 
     /** A stored output; empty if the handle is malformed or unknown. */
@@ -69,11 +78,12 @@ public final class ContextStore {
         return redis.lrange(Keys.transcript(jobId), 0, -1);
     }
 
-    /** One write that keeps the job's lifetime (see job_write.lua). */
+    /** One write that keeps the job's lifetime and is fenced with its lease (see job_write.lua). */
     private void write(String jobId, String key, String command, String... arguments) {
-        var args = new String[arguments.length + 1];
-        args[0] = command;
-        System.arraycopy(arguments, 0, args, 1, arguments.length);
-        write.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(jobId), key}, args);
+        var args = new String[arguments.length + 2];
+        args[0] = leases.fenceOf(jobId);
+        args[1] = command;
+        System.arraycopy(arguments, 0, args, 2, arguments.length);
+        write.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(jobId), key, Keys.lease(jobId)}, args);
     }
 }

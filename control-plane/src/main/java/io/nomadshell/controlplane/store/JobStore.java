@@ -53,15 +53,20 @@ public final class JobStore {
     private final LuaScript forget;
     private final LuaScript recordKept;
     private final Duration retention;
+    private final Leases leases;
     private volatile JobStoreListener listener = JobStoreListener.NONE;
 
-    /** A store whose ended jobs are kept {@link #DEFAULT_RETENTION}. */
+    /** A store whose ended jobs are kept {@link #DEFAULT_RETENTION}, which holds no job's lease. */
     public JobStore(RedisConnection connection) {
-        this(connection, DEFAULT_RETENTION);
+        this(connection, DEFAULT_RETENTION, new Leases(connection));
     }
 
-    /** A store whose ended jobs' keys expire {@code retention} after they ended. */
-    public JobStore(RedisConnection connection, Duration retention) {
+    /**
+     * A store whose ended jobs' keys expire {@code retention} after they ended, and whose writes about
+     * a job are fenced with the job's lease while {@code leases} holds it.
+     */
+    public JobStore(RedisConnection connection, Duration retention, Leases leases) {
+        this.leases = requireNonNull(leases, "leases");
         this.redis = requireNonNull(connection, "connection").commands();
         this.retention = requireNonNull(retention, "retention");
         if (retention.toMillis() < 1) {
@@ -164,8 +169,22 @@ public final class JobStore {
     /**
      * Moves the job to {@code target} if its current status allows it, sets {@code fields} with it,
      * and appends the status event. Returns the outcome; nothing is written when it is refused.
+     * Fenced: made under a lease this replica lost, it throws {@link LeaseLostException}.
      */
     public Transition transition(String id, JobStatus target, @Nullable String error, Map<String, String> fields) {
+        return transition(id, target, error, fields, leases.fenceOf(id));
+    }
+
+    /**
+     * A user's cancel, with {@code fields}: like {@link #transition}, but never fenced, since whoever
+     * owns the job, the user's word stands (the owner learns of it and stops).
+     */
+    public Transition cancel(String id, Map<String, String> fields) {
+        return transition(id, JobStatus.CANCELLED, null, fields, "");
+    }
+
+    private Transition transition(String id, JobStatus target, @Nullable String error, Map<String, String> fields,
+            String fence) {
         var now = Instant.now();
         var change = StatusChanged.newBuilder().setStatus(target.wireName());
         var all = new LinkedHashMap<>(fields);
@@ -186,14 +205,14 @@ public final class JobStore {
         var args = new ArrayList<String>(List.of(
                 target.wireName(), allowed, print(statusEvent),
                 STREAM_CAP, target.isTerminal() ? "1" : "0",
-                Long.toString(retention.toMillis()), Long.toString(now.toEpochMilli())));
+                Long.toString(retention.toMillis()), Long.toString(now.toEpochMilli()), fence));
         all.forEach((key, value) -> {
             args.add(key);
             args.add(value);
         });
         var jobKeys = Keys.ofJob(id);
-        var keys = new ArrayList<String>(List.of(jobKeys[0], jobKeys[1], Keys.ACTIVE, Keys.ENDED));
-        keys.addAll(List.of(jobKeys).subList(2, jobKeys.length));
+        var keys = new ArrayList<String>(List.of(jobKeys[0], jobKeys[1], Keys.ACTIVE, Keys.ENDED, Keys.lease(id)));
+        List.of(jobKeys).subList(2, jobKeys.length).stream().filter(key -> !key.equals(Keys.lease(id))).forEach(keys::add);
         List<Object> result = transition.run(redis, ScriptOutputType.MULTI,
                 keys.toArray(String[]::new), args.toArray(String[]::new));
         var previous = (String) result.get(1);
@@ -204,11 +223,15 @@ public final class JobStore {
         return new Transition(applied, previous.isEmpty() ? null : JobStatus.fromWireName(previous));
     }
 
-    /** Appends an event (its sequence and time are filled in here); returns its sequence, 0 if no such job. */
+    /**
+     * Appends an event (its sequence and time are filled in here); returns its sequence, 0 if no such
+     * job. Fenced, like {@link #transition}.
+     */
     public long appendEvent(String id, JobEvent.Builder event) {
         var full = event.setJobId(id).setTime(Timestamps.fromMillis(System.currentTimeMillis())).build();
         long sequence = appendEvent.<Long>run(redis, ScriptOutputType.INTEGER,
-                new String[] {Keys.job(id), Keys.events(id)}, print(full), STREAM_CAP);
+                new String[] {Keys.job(id), Keys.events(id), Keys.lease(id)}, print(full), STREAM_CAP,
+                leases.fenceOf(id));
         if (sequence > 0) {
             listener.onEvent(full.toBuilder().setSequence(sequence).build());
         }
@@ -242,19 +265,21 @@ public final class JobStore {
 
     /** Records what a job that has already ended (cancelled while it ran) keeps; watchers stop waiting for it. */
     public void recordKept(String id, KeptWorkspace kept) {
-        var args = new ArrayList<String>(List.of(id));
+        var args = new ArrayList<String>(List.of(id, leases.fenceOf(id)));
         fieldsOf(kept).forEach((key, value) -> {
             args.add(key);
             args.add(value);
         });
         // Also wakes watchers waiting for the zip (pub/sub is their hint that something changed).
-        recordKept.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(id)}, args.toArray(String[]::new));
+        recordKept.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(id), Keys.lease(id)},
+                args.toArray(String[]::new));
     }
 
     /** Counts model usage (and what it cost, in US dollars) toward the job's totals. */
     public void addUsage(String id, int steps, long promptTokens, long completionTokens, double costUsd) {
-        addUsage.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(id)}, Integer.toString(steps),
-                Long.toString(promptTokens), Long.toString(completionTokens), Double.toString(costUsd));
+        addUsage.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(id), Keys.lease(id)},
+                Integer.toString(steps), Long.toString(promptTokens), Long.toString(completionTokens),
+                Double.toString(costUsd), leases.fenceOf(id));
         listener.onUsage(steps, promptTokens, completionTokens);
     }
 

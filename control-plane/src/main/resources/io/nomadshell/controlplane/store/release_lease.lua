@@ -1,5 +1,5 @@
--- Deletes a lease only for the replica that holds it.
--- KEYS: 1 lease key; ARGV: 1 holder
+-- Deletes a lease only for the acquisition that holds it.
+-- KEYS: 1 lease key; ARGV: 1 token
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end

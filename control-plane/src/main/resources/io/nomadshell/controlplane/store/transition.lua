@@ -1,10 +1,15 @@
 -- Moves a job to a new status only if it is in one of the allowed ones, records the fields that go
 -- with the move and appends the event, all at once. A job that ends gets an expiry on every key it
 -- has (none is left without one: it is set here, with the end) and is filed among the ended jobs.
+-- A move by the job's owner (a token given) lands only while its lease is the one it took.
 -- Returns {1, previous} or {0, current}.
--- KEYS: 1 job hash, 2 event stream, 3 active-jobs set, 4 ended-jobs sorted set, 5.. the job's other keys
+-- KEYS: 1 job hash, 2 event stream, 3 active-jobs set, 4 ended-jobs sorted set, 5 lease,
+--       6.. the job's other keys
 -- ARGV: 1 target, 2 allowed current statuses (space separated), 3 event (JSON), 4 stream cap,
---       5 '1' when the target is terminal, 6 retention (ms), 7 now (ms), 8.. field/value pairs
+--       5 '1' when the target is terminal, 6 retention (ms), 7 now (ms),
+--       8 the owner's lease token or '' for a move that is not the owner's (a user's cancel),
+--       9.. field/value pairs
+if ARGV[8] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[8] then return redis.error_reply('FENCED') end
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return {0, ''} end
 local allowed = false
@@ -13,7 +18,7 @@ for status in string.gmatch(ARGV[2], '%S+') do
 end
 if not allowed then return {0, current} end
 redis.call('HSET', KEYS[1], 'status', ARGV[1])
-for i = 8, #ARGV, 2 do
+for i = 9, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
 end
 local id = redis.call('HGET', KEYS[1], 'id')
@@ -27,8 +32,9 @@ if ARGV[5] == '1' then
   redis.call('ZADD', KEYS[4], last, id .. ':' .. redis.call('HGET', KEYS[1], 'owner'))
   local keep = tonumber(ARGV[6]) + last - now
   for i, key in ipairs(KEYS) do
-    if i == 1 or i == 2 or i >= 5 then
-      -- Never lengthens a shorter expiry (leases, credentials); a key without one gets it.
+    -- The lease keeps its own expiry: its owner still records what the job keeps, and then releases it.
+    if i == 1 or i == 2 or i >= 6 then
+      -- Never lengthens a shorter expiry (credentials); a key without one gets it.
       local ttl = redis.call('PTTL', key)
       if ttl == -1 or ttl > keep then redis.call('PEXPIRE', key, keep) end
     end

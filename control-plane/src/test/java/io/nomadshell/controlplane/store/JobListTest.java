@@ -33,7 +33,7 @@ class JobListTest {
     void start(@TempDir Path dir) throws Exception {
         redis = EmbeddedRedis.start(dir.resolve("redis"));
         connection = RedisConnection.connect(redis.url(), "test");
-        store = new JobStore(connection, Duration.ofMillis(1));
+        store = new JobStore(connection, Duration.ofMillis(1), new Leases(connection));
     }
 
     @AfterEach

@@ -1,6 +1,7 @@
 package io.nomadshell.controlplane.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.nomadshell.controlplane.artifact.KeptWorkspace;
 import io.nomadshell.controlplane.job.JobIds;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,6 +30,8 @@ class JobStoreTest {
     static EmbeddedRedis redis;
     static RedisConnection connection;
     static JobStore store;
+    /** How long a lease renewal may wait for Redis here. */
+    static final Duration WAIT = Duration.ofSeconds(10);
 
     @BeforeAll
     static void startRedis() throws Exception {
@@ -157,36 +161,97 @@ class JobStoreTest {
     }
 
     @Test
-    void leasesBelongToOneHolder() {
-        var leases = new Leases(connection);
-        assertThat(leases.acquire("jlease", "a", Duration.ofSeconds(10))).isTrue();
-        assertThat(leases.acquire("jlease", "b", Duration.ofSeconds(10))).isFalse();
-        assertThat(leases.renew(List.of("jlease"), "b", Duration.ofSeconds(10))).containsExactly("jlease");
-        leases.release("jlease", "b");
-        assertThat(leases.isHeld("jlease")).isTrue();
-        assertThat(leases.renew(List.of("jlease"), "a", Duration.ofSeconds(10))).isEmpty();
-        leases.release("jlease", "a");
-        assertThat(leases.isHeld("jlease")).isFalse();
+    void leasesBelongToOneAcquisitionAtATime() throws Exception {
+        var a = new Leases(connection);
+        var b = new Leases(connection);
+        var id = store.create(JobIds.next(), "grace", "task", SandboxResources.DEFAULT, Instant.now(), null);
+        var lease = a.acquire(id, "a", Duration.ofSeconds(10)).orElseThrow();
+        assertThat(lease.token()).isEqualTo("a/1");
+        assertThat(b.acquire(id, "b", Duration.ofSeconds(10))).isEmpty();
+        var forged = new Lease(id, "b/1");
+        assertThat(b.renew(List.of(forged), Duration.ofSeconds(10), WAIT)).containsExactly(forged);
+        b.release(forged);
+        assertThat(a.isHeld(id)).isTrue();
+        assertThat(a.renew(List.of(lease), Duration.ofSeconds(10), WAIT)).isEmpty();
+        a.release(lease);
+        assertThat(a.isHeld(id)).isFalse();
+        assertThat(b.acquire(id, "b", Duration.ofSeconds(10))).get().extracting(Lease::token).isEqualTo("b/2");
+        assertThat(a.acquire("j-no-such-job", "a", Duration.ofSeconds(10))).as("no job, nothing to own").isEmpty();
     }
 
     @Test
-    void oneRenewalCallExtendsEveryLeaseStillHeldAndNamesTheLostOnes() {
+    void oneRenewalCallExtendsEveryLeaseStillHeldAndNamesTheLostOnes() throws Exception {
         var leases = new Leases(connection);
-        var held = new ArrayList<String>();
+        var held = new ArrayList<Lease>();
         for (int i = 0; i < 500; i++) {
-            var id = "jmany" + i;
-            assertThat(leases.acquire(id, "a", Duration.ofSeconds(2))).isTrue();
-            held.add(id);
+            var id = store.create(JobIds.next(), "heidi", "task", SandboxResources.DEFAULT, Instant.now(), null);
+            held.add(leases.acquire(id, "a", Duration.ofSeconds(60)).orElseThrow());
         }
-        leases.release("jmany7", "a");
-        assertThat(leases.acquire("jmany9", "b", Duration.ofSeconds(2))).isFalse();
+        var released = held.get(7);
+        var takenOver = held.get(9);
+        leases.release(released);
         var commands = connection.commands();
-        commands.set("ns:lease:jmany9", "b");
+        commands.set("ns:lease:" + takenOver.jobId(), "b/2");
 
-        assertThat(leases.renew(held, "a", Duration.ofSeconds(60))).containsExactly("jmany7", "jmany9");
-        assertThat(commands.pttl("ns:lease:jmany0")).isGreaterThan(2_000L);
-        assertThat(commands.pttl("ns:lease:jmany499")).isGreaterThan(2_000L);
-        assertThat(commands.get("ns:lease:jmany9")).isEqualTo("b");
-        assertThat(leases.renew(List.of(), "a", Duration.ofSeconds(60))).isEmpty();
+        assertThat(leases.renew(held, Duration.ofSeconds(600), WAIT)).containsExactly(released, takenOver);
+        assertThat(commands.pttl("ns:lease:" + held.getFirst().jobId())).isGreaterThan(60_000L);
+        assertThat(commands.pttl("ns:lease:" + held.getLast().jobId())).isGreaterThan(60_000L);
+        assertThat(commands.get("ns:lease:" + takenOver.jobId())).isEqualTo("b/2");
+        assertThat(leases.renew(List.of(), Duration.ofSeconds(600), WAIT)).isEmpty();
+        held.forEach(leases::release);
+    }
+
+    /**
+     * Replica a drives a job, its lease lapses (as when a is cut off from Redis past the TTL) and b
+     * takes the job over: whatever a writes next about the job is refused, in Redis, and nothing of it
+     * lands; b's writes do, and a user's cancel lands whoever holds the lease.
+     */
+    @Test
+    void aReplicaThatLostAJobsLeaseCannotWriteOverItsNextOwner() throws Exception {
+        var leasesA = new Leases(connection);
+        var leasesB = new Leases(connection);
+        var storeA = new JobStore(connection, JobStore.DEFAULT_RETENTION, leasesA);
+        var contextA = new ContextStore(connection, leasesA);
+        var storeB = new JobStore(connection, JobStore.DEFAULT_RETENTION, leasesB);
+        var contextB = new ContextStore(connection, leasesB);
+        var id = store.create(JobIds.next(), "ivan", "task", SandboxResources.DEFAULT, Instant.now(), null);
+        leasesA.acquire(id, "a", Duration.ofSeconds(10)).orElseThrow();
+        assertThat(storeA.transition(id, JobStatus.STARTING, null, Map.of()).applied()).isTrue();
+        assertThat(storeA.transition(id, JobStatus.RUNNING, null, Map.of()).applied()).isTrue();
+        contextA.appendTranscript(id, "{\"role\":\"user\"}");
+
+        assertThat(connection.commands().del("ns:lease:" + id)).isEqualTo(1L);
+        var leaseB = leasesB.acquire(id, "b", Duration.ofSeconds(10)).orElseThrow();
+        assertThat(leaseB.token()).isEqualTo("b/2");
+        var eventsBefore = store.eventsAfter(id, 0, 100);
+
+        var step = JobEvent.newBuilder().setAssistantMessage(AssistantMessage.newBuilder().setStep(1));
+        List<ThrowingCallable> writesOfA = List.of(
+                () -> storeA.appendEvent(id, step),
+                () -> storeA.transition(id, JobStatus.COMPLETE, null, Map.of("summary", "stale")),
+                () -> storeA.addUsage(id, 1, 100, 100, 0.5),
+                () -> storeA.recordKept(id, KeptWorkspace.Nothing.noFiles("stale")),
+                () -> contextA.appendTranscript(id, "{\"role\":\"assistant\"}"),
+                () -> contextA.putOutput(id, "stale output"),
+                () -> contextA.saveNotes(id, "stale notes"),
+                () -> contextA.saveSummary(id, "stale summary", 3));
+        for (var write : writesOfA) {
+            assertThatThrownBy(write).isInstanceOf(LeaseLostException.class).hasMessageContaining("refused");
+        }
+        var job = store.find(id).orElseThrow();
+        assertThat(job.status()).isEqualTo(JobStatus.RUNNING);
+        assertThat(job.steps()).isZero();
+        assertThat(store.eventsAfter(id, 0, 100)).isEqualTo(eventsBefore);
+        assertThat(contextB.transcript(id)).containsExactly("{\"role\":\"user\"}");
+        assertThat(contextB.state(id)).isEqualTo(new ContextStore.State("", 0, ""));
+        assertThat(contextB.output(id, "o1")).isEmpty();
+        assertThat(leasesA.renew(List.of(new Lease(id, "a/1")), Duration.ofSeconds(10), WAIT)).hasSize(1);
+
+        assertThat(storeB.appendEvent(id, step)).isEqualTo(eventsBefore.size() + 1L);
+        contextB.appendTranscript(id, "{\"role\":\"assistant\"}");
+        assertThat(contextB.transcript(id)).hasSize(2);
+        assertThat(storeA.cancel(id, Map.of()).applied()).as("a user's cancel, through any replica").isTrue();
+        assertThat(store.find(id).orElseThrow().status()).isEqualTo(JobStatus.CANCELLED);
+        leasesB.release(leaseB);
     }
 }
