@@ -1,45 +1,65 @@
 package io.nomadshell.daemon;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
-import ch.qos.logback.classic.spi.Configurator;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.ConsoleAppender;
-import ch.qos.logback.core.spi.ContextAwareBase;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import org.slf4j.ILoggerFactory;
+import org.slf4j.IMarkerFactory;
 import org.slf4j.Logger;
+import org.slf4j.event.Level;
+import org.slf4j.helpers.BasicMarkerFactory;
+import org.slf4j.helpers.NOPMDCAdapter;
+import org.slf4j.spi.MDCAdapter;
+import org.slf4j.spi.SLF4JServiceProvider;
 
 /**
- * The daemon's logging, set up in code (found by logback as a service): logs go to stderr with the
- * daemon's other diagnostics, one short line each. No logback.xml, because parsing one loads an XML
- * parser and some 600 classes into every sandbox. A process with a logback configuration file of its
- * own (a test, a program embedding the daemon) keeps that one.
+ * The daemon's logging: an SLF4J provider that writes one short line per event to stderr, with the
+ * daemon's other diagnostics ({@code HH:mm:ss.SSS LEVEL Logger - message}, then the stack trace if
+ * any). INFO and up; gRPC's (Netty's) loggers WARN and up, and Netty's bootstrap ERROR only. A logging
+ * library (logback: some 150 classes) would be that much more metadata in every sandbox's daemon.
+ *
+ * <p>Chosen with {@code -Dslf4j.provider} in the daemon's JVM options, not as a service, so a process
+ * that embeds the daemon (a test) keeps its own logging.
  */
-public final class DaemonLogging extends ContextAwareBase implements Configurator {
+public final class DaemonLogging implements SLF4JServiceProvider, ILoggerFactory {
+
+    private final ConcurrentMap<String, Logger> loggers = new ConcurrentHashMap<>();
+    private final IMarkerFactory markers = new BasicMarkerFactory();
+    private final MDCAdapter mdc = new NOPMDCAdapter();
 
     @Override
-    public ExecutionStatus configure(LoggerContext context) {
-        ClassLoader loader = DaemonLogging.class.getClassLoader();
-        if (System.getProperty("logback.configurationFile") != null
-                || loader.getResource("logback-test.xml") != null || loader.getResource("logback.xml") != null) {
-            return ExecutionStatus.INVOKE_NEXT_IF_ANY;
-        }
-        var encoder = new PatternLayoutEncoder();
-        encoder.setContext(context);
-        encoder.setPattern("%d{HH:mm:ss.SSS} %-5level %logger{0} - %msg%n");
-        encoder.start();
-        var stderr = new ConsoleAppender<ILoggingEvent>();
-        stderr.setContext(context);
-        stderr.setName("STDERR");
-        stderr.setTarget("System.err");
-        stderr.setEncoder(encoder);
-        stderr.start();
-        var root = context.getLogger(Logger.ROOT_LOGGER_NAME);
-        root.setLevel(Level.INFO);
-        root.addAppender(stderr);
-        context.getLogger("io.grpc").setLevel(Level.WARN);
-        // gRPC sets SO_KEEPALIVE on every channel; on a Unix socket Netty warns about it at each dial.
-        context.getLogger("io.grpc.netty.shaded.io.netty.bootstrap").setLevel(Level.ERROR);
-        return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    public Logger getLogger(String name) {
+        return loggers.computeIfAbsent(name, n -> new DaemonLogger(n, threshold(n)));
     }
+
+    /** The least level a logger writes. */
+    static Level threshold(String name) {
+        // gRPC sets SO_KEEPALIVE on every channel; on a Unix socket Netty warns about it at each dial.
+        if (name.startsWith("io.grpc.netty.shaded.io.netty.bootstrap")) {
+            return Level.ERROR;
+        }
+        return name.startsWith("io.grpc") ? Level.WARN : Level.INFO;
+    }
+
+    @Override
+    public ILoggerFactory getLoggerFactory() {
+        return this;
+    }
+
+    @Override
+    public IMarkerFactory getMarkerFactory() {
+        return markers;
+    }
+
+    @Override
+    public MDCAdapter getMDCAdapter() {
+        return mdc;
+    }
+
+    @Override
+    public String getRequestedApiVersion() {
+        return "2.0.99";
+    }
+
+    @Override
+    public void initialize() {}
 }
