@@ -20,7 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The read path: {@code GET /status/{id}} of a completed job on the real server (its own JVM, API
  * keys on, Redis outside it), loaded with {@code wrk -t2 -c50 -d10s}, against {@code redis-benchmark
  * -t get -c 50} on the same Redis in the same run: what share of the raw Redis rate the API serves.
- * Printed, not asserted. Needs {@code wrk} and {@code redis-benchmark} on PATH (it fails, saying so,
+ * Beside it, in the same run, the same server's most trivial route ({@code /internal/healthcheck})
+ * and redis-benchmark's own latency: what this machine's load alone does to a p99. Printed, not
+ * asserted. Needs {@code wrk} and {@code redis-benchmark} on PATH (it fails, saying so,
  * when one is missing).
  * Run: {@code ./mvnw -pl e2e -am verify -Dtest=StatusReadBenchmark -Dsurefire.failIfNoSpecifiedTests=false}
  */
@@ -31,7 +33,10 @@ class StatusReadBenchmark {
     private static final Pattern WRK_P99 = Pattern.compile("\\n\\s+99%\\s+([0-9.]+)(us|ms|s)\\b");
     private static final Pattern WRK_P50 = Pattern.compile("\\n\\s+50%\\s+([0-9.]+)(us|ms|s)\\b");
     private static final Pattern WRK_ERRORS = Pattern.compile("Non-2xx or 3xx responses: (\\d+)|Socket errors: .*");
-    private static final Pattern REDIS_RATE = Pattern.compile("GET: ([0-9.]+) requests per second");
+    private static final Pattern REDIS_RATE = Pattern.compile("throughput summary: ([0-9.]+) requests per second");
+    /** redis-benchmark's "latency summary (msec)": avg min p50 p95 p99 max on the line after the heading. */
+    private static final Pattern REDIS_LATENCY = Pattern.compile(
+            "latency summary \\(msec\\):\\s+avg\\s+min\\s+p50\\s+p95\\s+p99\\s+max\\s+([0-9.]+)\\s+([0-9.]+)\\s+([0-9.]+)\\s+([0-9.]+)\\s+([0-9.]+)");
 
     @Test
     void statusReadsAgainstRawRedisGets(@TempDir Path temp) throws Exception {
@@ -49,17 +54,29 @@ class StatusReadBenchmark {
 
             // Warm-up: on two busy cores the server's JIT needs about 20 s of this load to settle.
             run(wrk.toString(), "-t2", "-c50", "-d20s", "-H", "Authorization: Bearer " + KEY, url);
+            var load = String.join(" ", List.of(Files.readString(Path.of("/proc/loadavg")).split(" ")).subList(0, 3));
             var api = run(wrk.toString(), "-t2", "-c50", "-d10s", "--latency", "-H", "Authorization: Bearer " + KEY, url);
+            // Peers in the same run: the same server's most trivial route (no Redis, no key, a constant
+            // answer; what Armeria, wrk and this machine's load cost by themselves), and Redis alone.
+            var trivial = run(wrk.toString(), "-t2", "-c50", "-d10s", "--latency",
+                    "http://127.0.0.1:" + server.port() + "/internal/healthcheck");
             var raw = run(redisBenchmark.toString(), "-s", redis.socket().toString(), "-t", "get", "-c", "50",
-                    "-n", "1000000", "-q");
+                    "-n", "1000000").replace('\r', '\n');
 
-            var errors = WRK_ERRORS.matcher(api);
-            assertThat(errors.find()).as("wrk saw errors or non-200 answers:\n%s", api).isFalse();
+            for (var output : List.of(api, trivial)) {
+                assertThat(WRK_ERRORS.matcher(output).find()).as("wrk saw errors or non-200 answers:\n%s", output).isFalse();
+            }
             double apiRate = number(WRK_RATE, api);
-            double redisRate = number(REDIS_RATE, raw.replace('\r', '\n'));
+            double redisRate = number(REDIS_RATE, raw);
+            var redisLatency = REDIS_LATENCY.matcher(raw);
+            assertThat(redisLatency.find()).as("%s in:\n%s", REDIS_LATENCY, raw).isTrue();
+            System.out.printf("load average as the measuring began: %s%n", load);
             System.out.printf("GET /status/{id} (wrk -t2 -c50 -d10s): %.0f req/s, p50 %.2f ms, p99 %.2f ms%n",
                     apiRate, millis(WRK_P50, api), millis(WRK_P99, api));
-            System.out.printf("redis-benchmark -t get -c 50, same Redis: %.0f req/s%n", redisRate);
+            System.out.printf("peer: GET /internal/healthcheck, same server (wrk -t2 -c50 -d10s): %.0f req/s, p50 %.2f ms, p99 %.2f ms%n",
+                    number(WRK_RATE, trivial), millis(WRK_P50, trivial), millis(WRK_P99, trivial));
+            System.out.printf("peer: redis-benchmark -t get -c 50, same Redis: %.0f req/s, p50 %s ms, p99 %s ms%n",
+                    redisRate, redisLatency.group(3), redisLatency.group(5));
             System.out.printf("ratio API / raw Redis: %.1f%%%n", 100 * apiRate / redisRate);
         }
     }

@@ -23,7 +23,7 @@ public final class RedisConnection implements AutoCloseable {
 
     private RedisConnection(RedisClient client) {
         this.client = client;
-        this.shared = client.connect();
+        this.shared = client.connect(Utf8Strings.CODEC);
     }
 
     /**
@@ -65,14 +65,14 @@ public final class RedisConnection implements AutoCloseable {
 
     /** A connection of its own for blocking commands; the caller closes it. */
     StatefulRedisConnection<String, String> dedicated() {
-        var connection = client.connect();
+        var connection = client.connect(Utf8Strings.CODEC);
         // A blocking read may wait longer than the default command timeout.
         connection.setTimeout(Duration.ofMinutes(1));
         return connection;
     }
 
     StatefulRedisPubSubConnection<String, String> pubSub() {
-        return client.connectPubSub();
+        return client.connectPubSub(Utf8Strings.CODEC);
     }
 
     @Override

@@ -41,6 +41,7 @@ import org.jspecify.annotations.Nullable;
  * Redis connection with no thread waiting for it, and the answer the transcoded {@code GetJob} gives,
  * byte for byte (the same JSON marshaller, headers and error bodies). It decorates the gRPC service
  * itself, inside the server's decorators, so the one {@link AccessGuard} has let the request in first.
+ * A job read again unchanged is answered with the JSON rendered the first time ({@link RenderedJobs}).
  *
  * <p>Whatever is not a plain GET of a well-formed job id (a query string, which transcoding binds to
  * request fields; another method; an id that is no job's) goes on to the transcoded {@code GetJob},
@@ -63,6 +64,7 @@ public final class GetJobRoute implements DecoratingHttpServiceFunction {
 
     private final JobManager jobs;
     private final GrpcJsonMarshaller json = RestJson.marshaller(JobServiceGrpc.getServiceDescriptor());
+    private final RenderedJobs rendered = new RenderedJobs(this::render);
     private final List<String> prefixes = prefixes();
 
     private GetJobRoute(JobManager jobs) {
@@ -102,7 +104,7 @@ public final class GetJobRoute implements DecoratingHttpServiceFunction {
         var owner = AccessGuard.requireOwner(ctx);
         return HttpResponse.of(jobs.getAsync(owner, jobId, ctx.eventLoop()).handle((job, error) -> {
             if (error == null) {
-                return found(JobMessages.toProto(job));
+                return HttpResponse.of(FOUND, HttpData.wrap(rendered.json(job)));
             }
             if (Exceptions.peel(error) instanceof JobException refused && refused.reason() == JobException.Reason.NOT_FOUND) {
                 return notFound(refused.getMessage());
@@ -128,14 +130,15 @@ public final class GetJobRoute implements DecoratingHttpServiceFunction {
         return null;
     }
 
-    private HttpResponse found(Job job) {
-        var body = new ByteArrayOutputStream(512);
+    /** The job's JSON as transcoding writes it. */
+    private byte[] render(io.nomadshell.controlplane.job.Job job) {
+        var body = new ByteArrayOutputStream(1024);
         try {
-            json.serializeMessage(JOB, job, body);
+            json.serializeMessage(JOB, JobMessages.toProto(job), body);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return HttpResponse.of(FOUND, HttpData.wrap(body.toByteArray()));
+        return body.toByteArray();
     }
 
     /** The body transcoding gives a NOT_FOUND status: code, grpc-code, message, in that order. */

@@ -43,7 +43,7 @@ public final class AccessGuard implements DecoratingHttpServiceFunction {
 
     /** Open to anyone: health, readiness and the web UI's static files (which hold no data). */
     static final Set<String> PUBLIC = Set.of("/", "/internal/healthcheck", "/internal/readiness");
-    private static final Set<String> PUBLIC_PREFIXES = Set.of("/ui/", "/grpc.health.v1.Health/");
+    private static final String[] PUBLIC_PREFIXES = {"/ui/", "/grpc.health.v1.Health/"};
     static final String METRICS = "/metrics";
 
     /** Bodies the REST face parses as JSON (a task is at most 64 KiB). */
@@ -104,10 +104,17 @@ public final class AccessGuard implements DecoratingHttpServiceFunction {
         return delegate.serve(ctx, req);
     }
 
+    /** A plain loop: every request asks, and a stream here was garbage on each. */
     private boolean isPublic(String path) {
-        return PUBLIC.contains(path)
-                || PUBLIC_PREFIXES.stream().anyMatch(path::startsWith)
-                || (metricsPublic && path.equals(METRICS));
+        if (PUBLIC.contains(path) || (metricsPublic && path.equals(METRICS))) {
+            return true;
+        }
+        for (var prefix : PUBLIC_PREFIXES) {
+            if (path.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A Host is a name for this machine's loopback (the API's names, not {@code *.localhost}). */
