@@ -332,6 +332,7 @@ public final class AgentLoop {
     private String runInSandbox(String jobId, String callId, ChatCompletionMessageFunctionToolCall call,
             ToolCatalogue.Action.Sandbox action, ToolRunner tools, Instant deadline, ToolImages images)
             throws InterruptedException, SandboxLostException {
+        tools.awaitSandbox();
         store.appendEvent(jobId, JobEvent.newBuilder().setToolStarted(ToolStarted.newBuilder()
                 .setCallId(callId).setTool(call.function().name()).setArguments(call.function().arguments())));
         var started = System.nanoTime();

@@ -11,6 +11,9 @@ import java.util.function.Consumer;
 /** Runs one tool call in the job's sandbox; the loop does not care how the sandbox is reached. */
 @FunctionalInterface
 public interface ToolRunner {
+    /** Waits until the sandbox takes calls (a new sandbox's daemon may still be starting); before a call's events. */
+    default void awaitSandbox() throws SandboxLostException, InterruptedException {}
+
     ToolResult run(ToolCall call, Duration timeout, Consumer<ToolEvent> events)
             throws SandboxLostException, TimeoutException, InterruptedException;
 }

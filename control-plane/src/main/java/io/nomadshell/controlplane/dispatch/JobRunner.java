@@ -14,7 +14,6 @@ import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.launch.SandboxSpec;
 import io.nomadshell.controlplane.pool.WarmPool;
-import io.nomadshell.controlplane.session.DaemonWait;
 import io.nomadshell.controlplane.session.JobTokens;
 import io.nomadshell.controlplane.session.SandboxLostException;
 import io.nomadshell.controlplane.session.SessionRegistry;
@@ -23,6 +22,9 @@ import io.nomadshell.controlplane.store.LeaseLostException;
 import io.nomadshell.controlplane.dispatch.WorkspaceArchiver.Archived;
 import io.nomadshell.proto.v1.ArtifactReady;
 import io.nomadshell.proto.v1.JobEvent;
+import io.nomadshell.proto.v1.ToolCall;
+import io.nomadshell.proto.v1.ToolEvent;
+import io.nomadshell.proto.v1.ToolResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -35,19 +37,25 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Takes one job from {@code starting} to its end: sandbox (claimed from the warm pool, or launched),
- * daemon, agent loop, zip; and whatever
- * happens, kills the sandbox afterwards and, once the job has ended, removes its workspace. A job
- * that fails or is cancelled keeps what its workspace holds as a partial zip, made within a bound.
+ * daemon, agent loop, zip; and whatever happens, kills the sandbox afterwards and, once the job has
+ * ended, removes its workspace. A job that fails or is cancelled keeps what its workspace holds as a
+ * partial zip, made within a bound.
  *
  * <p>A job found {@code running} is one whose control plane stopped: it gets a new sandbox on the
  * same workspace and its loop goes on from the transcript. When this control plane stops, the jobs
  * it runs are left as they are (workspace kept) for the next one to resume.
+ *
+ * <p>The loop starts as soon as the sandbox is launched: its first model call overlaps the daemon's
+ * start ({@link SandboxStart}), and the job turns {@code running} when the daemon has attached.
  */
 public final class JobRunner {
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
@@ -125,6 +133,7 @@ public final class JobRunner {
         var workspace = workspaces.resolve(jobId);
         sessions.expect(jobId);
         Sandbox sandbox = null;
+        SandboxStart start = null;
         JobDeadline deadline = null;
         try {
             var job = store.find(jobId).orElseThrow();
@@ -141,37 +150,48 @@ public final class JobRunner {
             var expiry = Instant.now().plus(tokenLifetime);
             // A resumed job's sandbox starts on its workspace as it was; a new one's may be warm already.
             sandbox = resuming ? null : pool.claim(jobId, workspace, job.sandbox(), expiry).orElse(null);
+            BooleanSupplier toRunning = () -> resuming
+                    || store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied();
+            // The daemon is awaited beside the loop: the model's first answer comes while a cold daemon starts.
             if (sandbox == null) {
                 coldStarts.acquire();
+                boolean waiting = false;
                 try {
                     var token = tokens.issue(jobId, expiry);
                     sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace, job.owner(), job.task(),
                             job.sandbox()));
                     sandboxes.put(jobId, sandbox);
-                    DaemonWait.await(jobId, sandbox::exitReason, sessions, readyTimeout);
+                    start = SandboxStart.await(jobId, sandbox, sessions, readyTimeout, coldStarts::release, toRunning);
+                    waiting = true;
                 } finally {
-                    coldStarts.release();
+                    if (!waiting) {
+                        coldStarts.release();
+                    }
                 }
             } else {
                 sandboxes.put(jobId, sandbox);
-                DaemonWait.await(jobId, sandbox::exitReason, sessions, readyTimeout);
-            }
-            if (leaving(jobId)) {
-                throw new InterruptedException("the job was handed over while its sandbox started");
-            }
-            if (!resuming && !store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied()) {
-                failKeeping(jobId, "the job ended before it ran", sandbox); // cancelled while starting
-                return;
+                start = SandboxStart.await(jobId, sandbox, sessions, readyTimeout, () -> { }, toRunning);
             }
             var inSandbox = new SandboxToolRunner(jobId, sandbox, sessions);
+            var starting = start;
             // Once this control plane stops, a result may be the stop's doing (a broken stream): it is
             // not recorded, and the call counts as interrupted for the next start to resume.
-            ToolRunner tools = (call, timeout, events) -> {
-                var result = inSandbox.run(call, timeout, events);
-                if (leaving(jobId)) {
-                    throw new InterruptedException("the job is leaving this control plane");
+            ToolRunner tools = new ToolRunner() {
+                @Override
+                public void awaitSandbox() throws SandboxLostException, InterruptedException {
+                    starting.ready();
                 }
-                return result;
+
+                @Override
+                public ToolResult run(ToolCall call, Duration timeout, Consumer<ToolEvent> events)
+                        throws SandboxLostException, TimeoutException, InterruptedException {
+                    starting.ready();
+                    var result = inSandbox.run(call, timeout, events);
+                    if (leaving(jobId)) {
+                        throw new InterruptedException("the job is leaving this control plane");
+                    }
+                    return result;
+                }
             };
             deadline = JobDeadline.start(job.sandbox().timeout(), job.startedAt() != null ? job.startedAt() : Instant.now());
             var outcome = agent.run(job, tools);
@@ -212,6 +232,9 @@ public final class JobRunner {
                 deadline.close();
             }
             Thread.interrupted();
+            if (start != null) {
+                start.close();
+            }
             sessions.forget(jobId, "the job has ended");
             sandboxes.remove(jobId);
             if (sandbox != null) {

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Ready time with the local launcher: from Schedule accepted to the first tool call done, through
  * the whole control plane (Redis queue, bubblewrap sandbox, daemon start and attach, model call),
- * with every sandbox started for its job (cold) and with a warm pool, against the same sandbox
+ * with every sandbox started for its job (cold) and with a warm pool, each job once the last one's
+ * sandbox is gone, against the same sandbox
  * running {@code /bin/true} (bubblewrap, cgroup, disk, uid and seccomp as for a job) in the same run.
  * The scripted model answers at once, so this is the platform's own cost.
  * Run: {@code ./mvnw -pl control-plane test -Dtest=ReadyTimeBenchmark -Dsurefire.failIfNoSpecifiedTests=false}
@@ -67,7 +68,11 @@ class ReadyTimeBenchmark {
                 var attach = AttachSocketServer.serve(socket, controlPlane.attachService())) {
             controlPlane.metrics().bindTo(meters);
             var samples = new long[JOBS];
+            String previous = null;
             for (int i = -1; i < JOBS; i++) {
+                if (previous != null) {
+                    awaitTornDown(home.resolve("workspaces").resolve(previous));
+                }
                 awaitPool(meters, pool.size());
                 long start = System.nanoTime();
                 var job = controlPlane.jobs().schedule("bench", "run true", null);
@@ -81,11 +86,24 @@ class ReadyTimeBenchmark {
                 if (i >= 0) {
                     samples[i] = firstToolDone.get() - start;
                 }
+                previous = job.id();
             }
             if (pool.size() > 0) {
                 assertThat(meters.get("nomadshell.pool.claims").counter().count()).as("jobs that claimed").isEqualTo(JOBS + 1);
             }
             return new Percentiles(samples);
+        }
+    }
+
+    /**
+     * Waits until the last job's sandbox is gone (its workspace is removed last): a job's start is
+     * measured on a control plane done with the one before, not behind its teardown for a free slot.
+     */
+    private static void awaitTornDown(Path workspace) {
+        var deadline = System.nanoTime() + POOL_WAIT.toNanos();
+        while (Files.exists(workspace)) {
+            assertThat(System.nanoTime()).as("the last job's sandbox was torn down in time").isLessThan(deadline);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         }
     }
 
