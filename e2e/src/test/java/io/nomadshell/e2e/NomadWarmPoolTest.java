@@ -69,12 +69,12 @@ class NomadWarmPoolTest {
         List<JsonNode> idle = List.of();
         while (System.nanoTime() < deadline) {
             idle = running();
-            if (idle.size() == POOL && rest.get("/metrics").body().contains("nomadshell_pool_size " + POOL + ".0")) {
+            if (idle.size() == POOL && rest.get("/metrics").body().contains("nomadshell_pool_size{profile=\"default\"} " + POOL + ".0")) {
                 break;
             }
             Thread.sleep(250);
         }
-        assertThat(rest.get("/metrics").body()).contains("nomadshell_pool_size " + POOL + ".0");
+        assertThat(rest.get("/metrics").body()).contains("nomadshell_pool_size{profile=\"default\"} " + POOL + ".0");
         assertThat(idle).hasSize(POOL).allSatisfy(job -> {
             assertThat(job.path("Meta").path("pool").asText()).as("%s", job).isEqualTo("true");
             assertThat(job.path("Meta").path("nomad_shell_job").asText()).as("%s", job).startsWith("p");
@@ -112,7 +112,8 @@ class NomadWarmPoolTest {
 
         // No job was launched cold, and the pool refills with new members.
         var metrics = rest.get("/metrics").body();
-        assertThat(metrics).contains("nomadshell_pool_claims_total 2.0", "nomadshell_pool_misses_total 0.0");
+        assertThat(metrics).contains("nomadshell_pool_claims_total{profile=\"default\"} 2.0",
+                "nomadshell_pool_misses_total{profile=\"default\"} 0.0");
         assertThat(NomadTestbed.dispatchedJobs(prefix)).allSatisfy(job ->
                 assertThat(job.path("Meta").path("pool").asText()).as("%s", job).isEqualTo("true"));
         deadline = System.nanoTime() + WAIT.toNanos();
@@ -211,7 +212,7 @@ class NomadWarmPoolTest {
     private static boolean poolFull(Path log) throws Exception {
         var serving = Pattern.compile("serving on port (\\d+)").matcher(Files.readString(log));
         return serving.find() && new Rest("http://127.0.0.1:" + serving.group(1), null).get("/metrics").body()
-                .contains("nomadshell_pool_size " + POOL + ".0");
+                .contains("nomadshell_pool_size{profile=\"default\"} " + POOL + ".0");
     }
 
     /** The pool members running now under this test's prefix. */
