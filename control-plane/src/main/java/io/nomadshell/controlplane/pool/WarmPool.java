@@ -25,6 +25,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -165,8 +166,7 @@ public final class WarmPool implements AutoCloseable {
                 }
                 String memberId = member.jobId();
                 try {
-                    member.claim(jobId, workspace);
-                    members.claims().claim(memberId, jobId, expiry, CLAIM_TIMEOUT);
+                    claim(member, memberId, jobId, workspace, expiry);
                 } catch (LaunchException | SandboxLostException e) {
                     // The job's workspace may be the member's already: the job launches cold on it.
                     log.warn("job {} could not claim the warm-pool sandbox {}: {}", jobId, memberId, e.getMessage());
@@ -183,6 +183,31 @@ public final class WarmPool implements AutoCloseable {
             return Optional.empty();
         } finally {
             wake.release();
+        }
+    }
+
+    /**
+     * Gives the workspace (on the host: a bind mount, a process of its own) while the daemon's Claim
+     * round trip is under way: neither needs the other, and the job's first call waits for both.
+     */
+    private void claim(PoolSandbox member, String memberId, String jobId, Path workspace, Instant expiry)
+            throws LaunchException, SandboxLostException, InterruptedException {
+        var binding = new FutureTask<Void>(() -> {
+            member.claim(jobId, workspace);
+            return null;
+        });
+        Thread.ofVirtual().name("claim-" + jobId).start(binding);
+        try {
+            members.claims().claim(memberId, jobId, expiry, CLAIM_TIMEOUT);
+        } finally {
+            try {
+                binding.get();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof LaunchException launch) {
+                    throw launch;
+                }
+                throw new LaunchException("the warm-pool workspace could not be given: " + e.getCause(), e.getCause());
+            }
         }
     }
 
