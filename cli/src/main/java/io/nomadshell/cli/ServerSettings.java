@@ -103,7 +103,7 @@ final class ServerSettings {
             description = "Sandboxes of the default profile kept started and attached for jobs to claim; 0 starts each with its job (env NOMAD_SHELL_WARM_POOL; default ${DEFAULT-VALUE}).")
     int warmPool = 0;
 
-    @Option(names = "--warm-pool-profile", paramLabel = "PROFILE:SIZE", split = "\\s+",
+    @Option(names = "--warm-pool-profile", paramLabel = "PROFILE:SIZE",
             defaultValue = "${env:NOMAD_SHELL_WARM_POOL_PROFILES:-}",
             description = "A warm pool for jobs that ask for other resources, repeatable: e.g. cpu=2000,memory=2048:2 keeps 2 "
                     + "sandboxes for jobs granted exactly 2000 MHz and 2048 MiB (disk and egress as by default). Keys: cpu (MHz), "
@@ -230,8 +230,9 @@ final class ServerSettings {
             throw new UserError("--warm-pool and --warm-pool-memory-mb must be 0 or more, and --warm-pool-ttl positive");
         }
         try {
-            var profiles = warmPoolProfiles.stream().filter(spec -> !spec.isBlank())
-                    .map(spec -> ProfilePool.parse(spec, policy)).toList();
+            // The environment variable holds several, space-separated; a profile holds no space.
+            var profiles = warmPoolProfiles.stream().flatMap(specs -> Arrays.stream(specs.strip().split("\\s+")))
+                    .filter(spec -> !spec.isBlank()).map(spec -> ProfilePool.parse(spec, policy)).toList();
             for (var profile : profiles) {
                 if (profile.serves(policy.defaults())) {
                     throw new IllegalArgumentException(profile.label() + " is the default profile: size its pool with --warm-pool");
