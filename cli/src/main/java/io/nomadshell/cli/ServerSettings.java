@@ -10,8 +10,10 @@ import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.launch.local.DaemonCommand;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
 import io.nomadshell.controlplane.launch.local.LocalLauncherOptions;
+import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.store.JobStore;
+import io.nomadshell.controlplane.pool.ProfilePool;
 import io.nomadshell.controlplane.pool.WarmPoolOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.preview.PreviewOptions;
@@ -24,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Mixin;
@@ -100,13 +103,21 @@ final class ServerSettings {
             description = "Sandboxes of the default profile kept started and attached for jobs to claim; 0 starts each with its job (env NOMAD_SHELL_WARM_POOL; default ${DEFAULT-VALUE}).")
     int warmPool = 0;
 
+    @Option(names = "--warm-pool-profile", paramLabel = "PROFILE:SIZE",
+            defaultValue = "${env:NOMAD_SHELL_WARM_POOL_PROFILES:-}",
+            description = "A warm pool for jobs that ask for other resources, repeatable: e.g. cpu=2000,memory=2048:2 keeps 2 "
+                    + "sandboxes for jobs granted exactly 2000 MHz and 2048 MiB (disk and egress as by default). Keys: cpu (MHz), "
+                    + "memory (MiB), disk (MiB), egress (hosts joined by +, or none); those left out are the server's defaults. "
+                    + "A job claims only a member of its exact profile (env NOMAD_SHELL_WARM_POOL_PROFILES, space-separated; default: none).")
+    List<String> warmPoolProfiles = List.of();
+
     @Option(names = "--warm-pool-ttl", defaultValue = "${env:NOMAD_SHELL_WARM_POOL_TTL:-10m}",
             converter = DurationConverter.class,
             description = "Replace a warm-pool sandbox idle this long, e.g. 10m (env NOMAD_SHELL_WARM_POOL_TTL; default ${DEFAULT-VALUE}).")
     Duration warmPoolTtl = WarmPoolOptions.DEFAULT_TTL;
 
     @Option(names = "--warm-pool-memory-mb", defaultValue = "${env:NOMAD_SHELL_WARM_POOL_MEMORY_MB:-0}",
-            description = "Memory (PSS, MiB) the idle warm-pool sandboxes may use together; 0 is an eighth of this host's memory (env NOMAD_SHELL_WARM_POOL_MEMORY_MB; default ${DEFAULT-VALUE}).")
+            description = "Memory (MiB) the idle warm-pool sandboxes of all profiles may hold together: what they use (PSS) with the local launcher, their memory reservations on Nomad; 0 is an eighth of this host's memory (env NOMAD_SHELL_WARM_POOL_MEMORY_MB; default ${DEFAULT-VALUE}).")
     long warmPoolMemoryMb = 0;
 
     @Option(names = "--max-steps", defaultValue = "${env:NOMAD_SHELL_MAX_STEPS:-50}",
@@ -181,7 +192,7 @@ final class ServerSettings {
         var socket = home.resolve("attach").resolve("attach.sock");
         var maxDuration = Duration.ofMinutes(maxJobMinutes);
         var policy = sandboxes.policy((int) sandboxMemoryMb, maxDuration, egressPolicy());
-        var poolOptions = warmPoolOptions();
+        var poolOptions = warmPoolOptions(policy);
         var attachOptions = attach.options(home, socket, sandboxes.attachHost());
         var attachTls = attachOptions.tls();
         SandboxLauncher launcher = sandboxes.nomad()
@@ -214,12 +225,24 @@ final class ServerSettings {
         }
     }
 
-    private WarmPoolOptions warmPoolOptions() {
+    private WarmPoolOptions warmPoolOptions(ResourcePolicy policy) {
         if (warmPool < 0 || warmPoolMemoryMb < 0 || !warmPoolTtl.isPositive()) {
             throw new UserError("--warm-pool and --warm-pool-memory-mb must be 0 or more, and --warm-pool-ttl positive");
         }
-        return new WarmPoolOptions(warmPool, warmPoolTtl,
-                warmPoolMemoryMb == 0 ? WarmPoolOptions.defaultMemoryBytes() : warmPoolMemoryMb << 20);
+        try {
+            // The environment variable holds several, space-separated; a profile holds no space.
+            var profiles = warmPoolProfiles.stream().flatMap(specs -> Arrays.stream(specs.strip().split("\\s+")))
+                    .filter(spec -> !spec.isBlank()).map(spec -> ProfilePool.parse(spec, policy)).toList();
+            for (var profile : profiles) {
+                if (profile.serves(policy.defaults())) {
+                    throw new IllegalArgumentException(profile.label() + " is the default profile: size its pool with --warm-pool");
+                }
+            }
+            return new WarmPoolOptions(warmPool, profiles, warmPoolTtl,
+                    warmPoolMemoryMb == 0 ? WarmPoolOptions.defaultMemoryBytes() : warmPoolMemoryMb << 20);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--warm-pool-profile: " + e.getMessage());
+        }
     }
 
     private ModelOptions modelOptions() {

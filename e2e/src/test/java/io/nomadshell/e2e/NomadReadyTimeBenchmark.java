@@ -72,7 +72,7 @@ class NomadReadyTimeBenchmark {
     /** Before each warm job: every member ready, so the job claims one (never timed). */
     private static void awaitFullPool(NomadCluster cluster) throws InterruptedException {
         var deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (!cluster.rest().get("/metrics").body().contains("nomadshell_pool_size " + POOL + ".0")) {
+        while (!cluster.rest().get("/metrics").body().contains("nomadshell_pool_size{profile=\"default\"} " + POOL + ".0")) {
             assertThat(System.nanoTime()).as("the warm pool refilled within 120 s").isLessThan(deadline);
             Thread.sleep(100);
         }

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.nomadshell.controlplane.pool.ProfilePool;
 import io.nomadshell.controlplane.pool.WarmPoolOptions;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
@@ -69,12 +70,12 @@ class NomadWarmPoolTest {
         List<JsonNode> idle = List.of();
         while (System.nanoTime() < deadline) {
             idle = running();
-            if (idle.size() == POOL && rest.get("/metrics").body().contains("nomadshell_pool_size " + POOL + ".0")) {
+            if (idle.size() == POOL && rest.get("/metrics").body().contains("nomadshell_pool_size{profile=\"default\"} " + POOL + ".0")) {
                 break;
             }
             Thread.sleep(250);
         }
-        assertThat(rest.get("/metrics").body()).contains("nomadshell_pool_size " + POOL + ".0");
+        assertThat(rest.get("/metrics").body()).contains("nomadshell_pool_size{profile=\"default\"} " + POOL + ".0");
         assertThat(idle).hasSize(POOL).allSatisfy(job -> {
             assertThat(job.path("Meta").path("pool").asText()).as("%s", job).isEqualTo("true");
             assertThat(job.path("Meta").path("nomad_shell_job").asText()).as("%s", job).startsWith("p");
@@ -112,7 +113,8 @@ class NomadWarmPoolTest {
 
         // No job was launched cold, and the pool refills with new members.
         var metrics = rest.get("/metrics").body();
-        assertThat(metrics).contains("nomadshell_pool_claims_total 2.0", "nomadshell_pool_misses_total 0.0");
+        assertThat(metrics).contains("nomadshell_pool_claims_total{profile=\"default\"} 2.0",
+                "nomadshell_pool_misses_total{profile=\"default\"} 0.0");
         assertThat(NomadTestbed.dispatchedJobs(prefix)).allSatisfy(job ->
                 assertThat(job.path("Meta").path("pool").asText()).as("%s", job).isEqualTo("true"));
         deadline = System.nanoTime() + WAIT.toNanos();
@@ -130,6 +132,79 @@ class NomadWarmPoolTest {
             Thread.sleep(250);
         }
         assertThat(running()).as("pool jobs running after the stop").isEmpty();
+    }
+
+    /**
+     * A default pool of 3 (512 MiB each) and one of 1 for 384 MiB, within a 1408 MiB budget: the members'
+     * reservations stop the default pool at 2 while {@code --max-running} would allow more; a job asking
+     * for 384 MiB runs in the 384 MiB member, the default ones stay idle, and the pool refills within
+     * the budget.
+     */
+    @Test
+    void aJobClaimsOnlyItsProfilesMemberAndTheBudgetCapsThePool(@TempDir Path dataDir) throws Exception {
+        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("nomad-pool-probe", dataDir, "")).build()
+                .start();
+        var small = ProfilePool.parse("memory=384:1", NomadCluster.RESOURCES);
+        cluster = NomadCluster.start(dataDir.resolve("server"), model.baseUrl(), prefix, UnaryOperator.identity(),
+                NomadCluster.RESOURCES, options -> options.warmPool(new WarmPoolOptions(3, List.of(small),
+                        Duration.ofMinutes(10), (512L + 512 + 384) << 20)));
+        var rest = cluster.rest();
+        var smallParent = prefix + "-c500-m384-d256/";
+        var defaultParent = prefix + "-c500-m512-d256/";
+
+        var deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline && !(reserved(smallParent, defaultParent) && poolSizes(rest, 2, 1))) {
+            Thread.sleep(250);
+        }
+        assertThat(poolSizes(rest, 2, 1)).as(rest.get("/metrics").body()).isTrue();
+        // Ten refill passes (one a second) later, still within the budget: no third default member.
+        var until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < until) {
+            assertThat(reserved(smallParent, defaultParent)).as("members: %s", running()).isTrue();
+            Thread.sleep(500);
+        }
+        var idle = running().stream().map(job -> job.path("ID").asText()).toList();
+
+        var response = rest.post("/schedule", "application/json", Rest.JSON.createObjectNode()
+                .put("task", "Probe the workspace").put("memory_mb", 384).toString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        var id = Rest.json(response).path("job_id").asText();
+        var end = rest.awaitEnd(id, WAIT).last();
+        assertThat(end.path("status").asText()).as("job %s: %s", id, end).isEqualTo("complete");
+        var nomadJob = Fixtures.unzip(rest.getBytes("/download/" + id).body()).get("nomad-job.txt").strip();
+        assertThat(nomadJob).as("the Nomad job job %s ran in", id).startsWith(smallParent);
+        assertThat(idle).contains(nomadJob);
+        assertThat(rest.get("/metrics").body()).contains(
+                "nomadshell_pool_claims_total{profile=\"cpu=500,memory=384,disk=256,egress=none\"} 1.0",
+                "nomadshell_pool_claims_total{profile=\"default\"} 0.0");
+
+        // The small pool refills; the default members were never claimed and no third one came.
+        deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline && !(reserved(smallParent, defaultParent) && poolSizes(rest, 2, 1)
+                && !ids(running()).contains(nomadJob))) {
+            Thread.sleep(250);
+        }
+        var now = ids(running());
+        assertThat(now).as("members after the claim").doesNotContain(nomadJob)
+                .containsAll(idle.stream().filter(job -> job.startsWith(defaultParent)).toList());
+        assertThat(reserved(smallParent, defaultParent)).as("members: %s", now).isTrue();
+    }
+
+    /** Whether the running members are two of the default profile and one small: 1408 MiB reserved. */
+    private boolean reserved(String smallParent, String defaultParent) throws Exception {
+        var ids = ids(running());
+        return ids.size() == 3 && ids.stream().filter(job -> job.startsWith(defaultParent)).count() == 2
+                && ids.stream().filter(job -> job.startsWith(smallParent)).count() == 1;
+    }
+
+    private static boolean poolSizes(Rest rest, int defaults, int small) {
+        return rest.get("/metrics").body().contains("nomadshell_pool_size{profile=\"default\"} " + defaults + ".0")
+                && rest.get("/metrics").body().contains(
+                        "nomadshell_pool_size{profile=\"cpu=500,memory=384,disk=256,egress=none\"} " + small + ".0");
+    }
+
+    private static List<String> ids(List<JsonNode> jobs) {
+        return jobs.stream().map(job -> job.path("ID").asText()).toList();
     }
 
     @Test
@@ -211,7 +286,7 @@ class NomadWarmPoolTest {
     private static boolean poolFull(Path log) throws Exception {
         var serving = Pattern.compile("serving on port (\\d+)").matcher(Files.readString(log));
         return serving.find() && new Rest("http://127.0.0.1:" + serving.group(1), null).get("/metrics").body()
-                .contains("nomadshell_pool_size " + POOL + ".0");
+                .contains("nomadshell_pool_size{profile=\"default\"} " + POOL + ".0");
     }
 
     /** The pool members running now under this test's prefix. */

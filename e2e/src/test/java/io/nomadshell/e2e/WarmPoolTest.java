@@ -3,6 +3,8 @@ package io.nomadshell.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import io.nomadshell.controlplane.job.ResourcePolicy;
+import io.nomadshell.controlplane.pool.ProfilePool;
 import io.nomadshell.controlplane.pool.WarmPoolOptions;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
@@ -101,10 +103,11 @@ class WarmPoolTest {
         }
 
         // The pool refills, with new members (a member is never given back).
-        var refilled = await("a refilled pool", () -> rest.get("/metrics").body().contains("nomadshell_pool_size " + POOL + ".0")
+        var refilled = await("a refilled pool", () -> rest.get("/metrics").body().contains("nomadshell_pool_size{profile=\"default\"} " + POOL + ".0")
                 && idleMembers().size() == POOL ? Optional.of(idleMembers()) : Optional.empty());
         assertThat(refilled).doesNotContainAnyElementsOf(idle);
-        assertThat(rest.get("/metrics").body()).contains("nomadshell_pool_claims_total 2.0", "nomadshell_pool_misses_total 0.0");
+        assertThat(rest.get("/metrics").body()).contains("nomadshell_pool_claims_total{profile=\"default\"} 2.0",
+                "nomadshell_pool_misses_total{profile=\"default\"} 0.0");
 
         cluster.close();
         assertThat(sandboxProcesses()).as("sandbox processes after the stop").isEmpty();
@@ -113,6 +116,63 @@ class WarmPoolTest {
                     .noneMatch(name -> name.startsWith("p"));
         }
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(workspaces.toString());
+    }
+
+    /**
+     * Pools of two profiles: a job that asks for the other profile's resources runs in that profile's
+     * member and leaves the default profile's member idle; a job of a third profile, kept by no pool,
+     * claims neither and starts cold.
+     */
+    @Test
+    void aJobClaimsOnlyAMemberOfItsOwnProfile() throws Exception {
+        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("pool-probe", dataDir, "")).build().start();
+        var server = dataDir.resolve("server");
+        var logs = server.resolve("sandbox-logs");
+        var workspaces = server.resolve("workspaces");
+        var small = ProfilePool.parse("memory=768:1", ResourcePolicy.DEFAULT);
+        var smallSize = "nomadshell_pool_size{profile=\"cpu=1000,memory=768,disk=4096,egress=none\"} 1.0";
+        cluster = TestCluster.start(server, model.baseUrl(), options -> options
+                .maxRunning(4)
+                .warmPool(new WarmPoolOptions(1, List.of(small), Duration.ofMinutes(10), 4L << 30)));
+        var rest = cluster.rest();
+        await("both pools full", () -> attachedMembers(logs) == 2 && rest.get("/metrics").body().contains(smallSize)
+                && rest.get("/metrics").body().contains("nomadshell_pool_size{profile=\"default\"} 1.0")
+                ? Optional.of(true) : Optional.empty());
+        var members = memberLogs(logs);
+
+        // A job of the small profile runs in a member started before it: the small one.
+        var id = schedule(rest, 768);
+        var own = await("the small job's files on the host", () -> ownFile(workspaces.resolve(id)));
+        var claimed = members.stream().filter(log -> sameFile(log, logs.resolve(id + ".log"))).toList();
+        assertThat(claimed).as("the member job %s ran in, of %s", id, members).hasSize(1);
+        Files.createFile(workspaces.resolve(id).resolve("go"));
+        assertThat(rest.awaitEnd(id, WAIT).last().path("status").asText()).isEqualTo("complete");
+        assertThat(Fixtures.unzip(rest.getBytes("/download/" + id).body()).keySet()).contains(own);
+        var metrics = rest.get("/metrics").body();
+        assertThat(metrics).contains(
+                "nomadshell_pool_claims_total{profile=\"cpu=1000,memory=768,disk=4096,egress=none\"} 1.0",
+                "nomadshell_pool_claims_total{profile=\"default\"} 0.0");
+
+        // A job of a profile no pool keeps starts cold, in a sandbox of its own.
+        var cold = schedule(rest, 640);
+        await("the cold job's files on the host", () -> ownFile(workspaces.resolve(cold)));
+        assertThat(memberLogs(logs)).as("member logs").noneMatch(log -> sameFile(log, logs.resolve(cold + ".log")));
+        Files.createFile(workspaces.resolve(cold).resolve("go"));
+        assertThat(rest.awaitEnd(cold, WAIT).last().path("status").asText()).isEqualTo("complete");
+
+        // The default profile's member was never claimed.
+        var defaultMember = members.stream().filter(log -> !log.equals(claimed.getFirst())).findFirst().orElseThrow();
+        assertThat(Files.readString(defaultMember)).as(defaultMember.toString()).doesNotContain("claimed by job");
+        assertThat(rest.get("/metrics").body()).contains("nomadshell_pool_claims_total{profile=\"default\"} 0.0",
+                "nomadshell_pool_misses_total{profile=\"default\"} 0.0",
+                "nomadshell_pool_misses_total{profile=\"cpu=1000,memory=768,disk=4096,egress=none\"} 0.0");
+    }
+
+    private static String schedule(Rest rest, int memoryMb) throws Exception {
+        var response = rest.post("/schedule", "application/json", Rest.JSON.createObjectNode()
+                .put("task", "Probe the workspace").put("memory_mb", memoryMb).toString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return Rest.json(response).path("job_id").asText();
     }
 
     /** A member idle past the TTL is replaced by a fresh one; the old one's processes and workspace are gone. */

@@ -21,6 +21,9 @@ public interface PoolSandbox extends Sandbox {
      */
     void claim(String jobId, Path workspace) throws LaunchException;
 
-    /** Memory the idle sandbox uses now (proportional set size of its processes), in bytes; 0 when unknown. */
+    /**
+     * Memory the idle sandbox holds now, in bytes: what its processes use (proportional set size), or its
+     * reservation where the launcher reserves memory (Nomad); 0 when unknown.
+     */
     long memoryBytes();
 }

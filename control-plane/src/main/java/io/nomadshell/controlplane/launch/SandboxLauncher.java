@@ -1,5 +1,6 @@
 package io.nomadshell.controlplane.launch;
 
+import io.nomadshell.controlplane.job.SandboxResources;
 import java.nio.file.Path;
 
 /**
@@ -24,6 +25,14 @@ public interface SandboxLauncher {
      */
     default PoolSandbox startMember(MemberSpec spec) throws LaunchException {
         throw new LaunchException("this launcher keeps no warm pool");
+    }
+
+    /**
+     * What a warm-pool sandbox of {@code resources} holds against the pool's memory budget from its
+     * start, before it has used anything: 0 by default, where a member counts what it is measured to use.
+     */
+    default long memberMemoryBytes(SandboxResources resources) {
+        return 0;
     }
 
     /**

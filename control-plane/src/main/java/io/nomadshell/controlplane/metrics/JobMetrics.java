@@ -29,7 +29,7 @@ public final class JobMetrics implements JobStoreListener, MeterBinder {
     private final ConcurrentHashMap<String, Long> startingSinceMillis = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, String> toolByCall = new ConcurrentHashMap<>();
     private volatile @Nullable MeterRegistry registry;
-    private volatile IntSupplier poolSize = () -> 0;
+    private final ConcurrentHashMap<String, IntSupplier> poolSizes = new ConcurrentHashMap<>();
 
     @Override
     public void bindTo(MeterRegistry registry) {
@@ -42,33 +42,44 @@ public final class JobMetrics implements JobStoreListener, MeterBinder {
         tokens(registry, "prompt");
         tokens(registry, "completion");
         modelCalls(registry);
-        Gauge.builder("nomadshell.pool.size", () -> poolSize.getAsInt())
-                .description("Warm-pool sandboxes started, attached and waiting for a job")
-                .register(registry);
-        poolClaims(registry);
-        poolMisses(registry);
-        poolClaimLatency(registry);
+        poolSizes.forEach((profile, size) -> pool(registry, profile, size));
     }
 
-    /** Where the warm pool's size is read from. */
-    public void watchPool(IntSupplier size) {
-        this.poolSize = requireNonNull(size, "size");
-    }
-
-    /** A job took a warm-pool sandbox, in {@code latency} from asking to its daemon being the job's. */
-    public void poolClaimed(Duration latency) {
+    /** Where the size of the warm pool of {@code profile} is read from; its meters start at zero. */
+    public void watchPool(String profile, IntSupplier size) {
+        requireNonNull(profile, "profile");
+        requireNonNull(size, "size");
+        poolSizes.put(profile, size);
         var registry = this.registry;
         if (registry != null) {
-            poolClaims(registry).increment();
-            poolClaimLatency(registry).record(latency);
+            pool(registry, profile, size);
         }
     }
 
-    /** A job of the pool's profile found no warm sandbox ready and launches cold. */
-    public void poolMissed() {
+    private static void pool(MeterRegistry registry, String profile, IntSupplier size) {
+        Gauge.builder("nomadshell.pool.size", size::getAsInt)
+                .description("Warm-pool sandboxes started, attached and waiting for a job")
+                .tag("profile", profile)
+                .register(registry);
+        poolClaims(registry, profile);
+        poolMisses(registry, profile);
+        poolClaimLatency(registry, profile);
+    }
+
+    /** A job took a warm-pool sandbox of {@code profile}, in {@code latency} from asking to its daemon being the job's. */
+    public void poolClaimed(String profile, Duration latency) {
         var registry = this.registry;
         if (registry != null) {
-            poolMisses(registry).increment();
+            poolClaims(registry, profile).increment();
+            poolClaimLatency(registry, profile).record(latency);
+        }
+    }
+
+    /** A job of {@code profile}, whose pool is kept, found no warm sandbox ready and launches cold. */
+    public void poolMissed(String profile) {
+        var registry = this.registry;
+        if (registry != null) {
+            poolMisses(registry, profile).increment();
         }
     }
 
@@ -147,21 +158,24 @@ public final class JobMetrics implements JobStoreListener, MeterBinder {
                 .register(registry);
     }
 
-    private static Counter poolClaims(MeterRegistry registry) {
+    private static Counter poolClaims(MeterRegistry registry, String profile) {
         return Counter.builder("nomadshell.pool.claims")
                 .description("Jobs that got a warm-pool sandbox")
+                .tag("profile", profile)
                 .register(registry);
     }
 
-    private static Counter poolMisses(MeterRegistry registry) {
+    private static Counter poolMisses(MeterRegistry registry, String profile) {
         return Counter.builder("nomadshell.pool.misses")
-                .description("Jobs of the pool's profile that found no warm sandbox and launched cold")
+                .description("Jobs of a pool's profile that found no warm sandbox and launched cold")
+                .tag("profile", profile)
                 .register(registry);
     }
 
-    private static Timer poolClaimLatency(MeterRegistry registry) {
+    private static Timer poolClaimLatency(MeterRegistry registry, String profile) {
         return Timer.builder("nomadshell.pool.claim")
                 .description("From a job asking for a warm-pool sandbox to its daemon being the job's")
+                .tag("profile", profile)
                 .publishPercentileHistogram()
                 .register(registry);
     }

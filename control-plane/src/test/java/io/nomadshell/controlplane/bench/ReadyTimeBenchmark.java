@@ -40,13 +40,17 @@ class ReadyTimeBenchmark {
     void scheduleToFirstToolCallDone() throws Exception {
         var scenario = Scenario.load(Path.of(getClass().getResource("/scenarios/exec-true.json").toURI()));
         try (var model = ScriptedModelServer.builder().scenario(scenario).build().start()) {
-            var cold = measure(model.baseUrl(), dataDir.resolve("cold"), WarmPoolOptions.NONE);
-            var warm = measure(model.baseUrl(), dataDir.resolve("warm"),
+            var cold = measure(model.baseUrl(), dataDir.resolve("cold"), WarmPoolOptions.NONE).total();
+            var phases = measure(model.baseUrl(), dataDir.resolve("warm"),
                     new WarmPoolOptions(POOL, WarmPoolOptions.DEFAULT_TTL, 4L << 30));
+            var warm = phases.total();
             var bare = SandboxFixture.bwrapTrue(dataDir.resolve("bare"),
                     Files.createDirectories(dataDir.resolve("bare/attach")).resolve("attach.sock"), JOBS);
             System.out.println("ready time (schedule accepted -> first tool call done), local launcher, cold: " + cold);
             System.out.println("ready time (schedule accepted -> first tool call done), local launcher, warm pool: " + warm);
+            System.out.println("  warm, schedule accepted -> running (queue, dispatch, claim): " + phases.toRunning());
+            System.out.println("  warm, running -> first tool started (the first model call): " + phases.toTool());
+            System.out.println("  warm, first tool started -> done (exec true in the member): " + phases.tool());
             System.out.println("bwrap ... /bin/true, the same sandbox, start to exit: " + bare);
             System.out.printf("warm / bwrap true: p50 %.2fx, p99 %.2fx; cold / warm: p50 %.1fx%n",
                     warm.millis(50) / bare.millis(50), warm.millis(99) / bare.millis(99),
@@ -54,8 +58,11 @@ class ReadyTimeBenchmark {
         }
     }
 
+    /** The ready time and its three phases: to running, then to the first tool's start, then to its end. */
+    private record Phases(Percentiles total, Percentiles toRunning, Percentiles toTool, Percentiles tool) {}
+
     /** One job to warm the control plane up, then {@link #JOBS} one after the other, each on a full pool when there is one. */
-    private static Percentiles measure(String modelUrl, Path home, WarmPoolOptions pool) throws Exception {
+    private static Phases measure(String modelUrl, Path home, WarmPoolOptions pool) throws Exception {
         var socket = home.resolve("attach/attach.sock");
         var meters = new SimpleMeterRegistry();
         try (var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
@@ -69,6 +76,9 @@ class ReadyTimeBenchmark {
             controlPlane.metrics().bindTo(meters);
             var samples = new long[JOBS];
             String previous = null;
+            var toRunning = new long[JOBS];
+            var toTool = new long[JOBS];
+            var tool = new long[JOBS];
             for (int i = -1; i < JOBS; i++) {
                 if (previous != null) {
                     awaitTornDown(home.resolve("workspaces").resolve(previous));
@@ -77,21 +87,35 @@ class ReadyTimeBenchmark {
                 long start = System.nanoTime();
                 var job = controlPlane.jobs().schedule("bench", "run true", null);
                 var firstToolDone = new AtomicLong();
+                var running = new AtomicLong();
+                var firstToolStarted = new AtomicLong();
                 controlPlane.jobs().watch("bench", job.id(), 0, event -> {
-                    if (event.getKindCase() == JobEvent.KindCase.TOOL_FINISHED && firstToolDone.get() == 0) {
-                        firstToolDone.set(System.nanoTime());
+                    long now = System.nanoTime();
+                    switch (event.getKindCase()) {
+                        case STATUS_CHANGED -> {
+                            if (event.getStatusChanged().getStatus().equals("running")) {
+                                running.compareAndSet(0, now);
+                            }
+                        }
+                        case TOOL_STARTED -> firstToolStarted.compareAndSet(0, now);
+                        case TOOL_FINISHED -> firstToolDone.compareAndSet(0, now);
+                        default -> {}
                     }
                 }, () -> false);
                 assertThat(controlPlane.jobs().get("bench", job.id()).status().wireName()).isEqualTo("complete");
                 if (i >= 0) {
                     samples[i] = firstToolDone.get() - start;
+                    toRunning[i] = running.get() - start;
+                    toTool[i] = firstToolStarted.get() - running.get();
+                    tool[i] = firstToolDone.get() - firstToolStarted.get();
                 }
                 previous = job.id();
             }
             if (pool.size() > 0) {
-                assertThat(meters.get("nomadshell.pool.claims").counter().count()).as("jobs that claimed").isEqualTo(JOBS + 1);
+                assertThat(meters.get("nomadshell.pool.claims").tag("profile", "default").counter().count()).as("jobs that claimed").isEqualTo(JOBS + 1);
             }
-            return new Percentiles(samples);
+            return new Phases(new Percentiles(samples), new Percentiles(toRunning), new Percentiles(toTool),
+                    new Percentiles(tool));
         }
     }
 
@@ -109,7 +133,7 @@ class ReadyTimeBenchmark {
 
     private static void awaitPool(SimpleMeterRegistry meters, int size) {
         var deadline = System.nanoTime() + POOL_WAIT.toNanos();
-        while (meters.get("nomadshell.pool.size").gauge().value() < size) {
+        while (meters.get("nomadshell.pool.size").tag("profile", "default").gauge().value() < size) {
             assertThat(System.nanoTime()).as("the pool refilled in time").isLessThan(deadline);
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }

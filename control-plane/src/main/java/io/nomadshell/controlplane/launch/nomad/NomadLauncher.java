@@ -90,12 +90,18 @@ public final class NomadLauncher implements ReconcilingLauncher {
             meta.put(SandboxJanitor.OWNER_META, owners.ownerId());
             var startedAt = Instant.now();
             var member = new NomadPoolMember(dispatch(spec.memberId(), spec.resources(), spec.token(), meta), startedAt,
-                    owners);
+                    memberMemoryBytes(spec.resources()), owners);
             owners.started(member);
             return member;
         } catch (NomadApiException e) {
             throw new LaunchException("Nomad did not take the warm-pool sandbox: " + e.getMessage(), e);
         }
+    }
+
+    /** A member holds its job's memory reservation on a Nomad client from its dispatch, idle or not. */
+    @Override
+    public long memberMemoryBytes(SandboxResources resources) {
+        return (long) resources.memoryMb() << 20;
     }
 
     /** Dispatches the sandbox job of {@code id} (a job, or a pool member) and follows it. */

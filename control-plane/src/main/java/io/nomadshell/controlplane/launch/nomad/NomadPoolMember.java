@@ -16,12 +16,14 @@ import org.jspecify.annotations.Nullable;
 final class NomadPoolMember implements PoolSandbox {
     private final NomadSandbox sandbox;
     private final Instant startedAt;
+    private final long reservedBytes;
     private final PoolOwners owners;
     private volatile @Nullable String claimedBy;
 
-    NomadPoolMember(NomadSandbox sandbox, Instant startedAt, PoolOwners owners) {
+    NomadPoolMember(NomadSandbox sandbox, Instant startedAt, long reservedBytes, PoolOwners owners) {
         this.sandbox = requireNonNull(sandbox, "sandbox");
         this.startedAt = requireNonNull(startedAt, "startedAt");
+        this.reservedBytes = reservedBytes;
         this.owners = requireNonNull(owners, "owners");
     }
 
@@ -54,10 +56,10 @@ final class NomadPoolMember implements PoolSandbox {
         claimedBy = jobId;
     }
 
-    /** Unknown from here: the containers' memory is the Nomad client's to account. */
+    /** Its memory reservation: what it holds on its Nomad client, whatever its processes use. */
     @Override
     public long memoryBytes() {
-        return 0;
+        return reservedBytes;
     }
 
     @Override
