@@ -31,6 +31,8 @@ public final class Dispatcher implements AutoCloseable {
     /** A third of the TTL: a lease survives two renewals that fail or come late. */
     private static final Duration RENEW_EVERY = LEASE_TTL.dividedBy(3);
     private static final Duration HOUSEKEEPING_EVERY = Duration.ofSeconds(5);
+    /** For all running jobs together to stop at close; a server's whole stop must fit a supervisor's 20 s or so. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(8);
 
     private final JobQueue queue;
     private final JobStore store;
@@ -200,14 +202,23 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Stops taking jobs, interrupts the running ones and waits for their sandboxes to be gone. */
+    /**
+     * Stops taking jobs, interrupts the running ones and waits, {@link #CLOSE_WAIT} for all of them
+     * together, for their sandboxes to be gone; the launcher stops what is still running after that.
+     */
     @Override
     public void close() {
         stopTaking();
         running.values().forEach(Thread::interrupt);
+        var deadline = Instant.now().plus(CLOSE_WAIT);
         for (var thread : running.values()) {
+            var left = Duration.between(Instant.now(), deadline);
             try {
-                thread.join(Duration.ofSeconds(20));
+                if (!left.isPositive() || !thread.join(left)) {
+                    log.warn("{} jobs were still stopping after {}; the launcher stops their sandboxes", running.size(),
+                            CLOSE_WAIT);
+                    break;
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
