@@ -199,19 +199,17 @@ public final class LocalLauncher implements SandboxLauncher {
     /**
      * Closes the sandboxes still running, {@value #STOPPERS} at a time (each close waits on the kernel
      * and forks {@code umount}: hundreds at once only queue on two cores), and waits for closes already
-     * under way. Then unmounts, lazily if still busy, any workspace a failed close left mounted.
+     * under way. Each close releases its workspace mount whatever else went wrong.
      */
     @Override
     public void stopEverySandbox() {
         List<LocalSandbox> left = List.copyOf(live.values());
-        if (!left.isEmpty()) {
-            log.info("stopping the {} sandboxes still running", left.size());
-            try (var stoppers = Executors.newFixedThreadPool(STOPPERS, Thread.ofVirtual().name("sandbox-stop-", 0).factory())) {
-                left.forEach(sandbox -> stoppers.execute(sandbox::close));
-            }
+        if (left.isEmpty()) {
+            return;
         }
-        if (WorkspaceDisk.available()) {
-            List.copyOf(mounted).forEach(WorkspaceDisk::unmount);
+        log.info("stopping the {} sandboxes still running", left.size());
+        try (var stoppers = Executors.newFixedThreadPool(STOPPERS, Thread.ofVirtual().name("sandbox-stop-", 0).factory())) {
+            left.forEach(sandbox -> stoppers.execute(sandbox::close));
         }
     }
 

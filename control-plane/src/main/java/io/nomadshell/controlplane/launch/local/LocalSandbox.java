@@ -161,46 +161,43 @@ final class LocalSandbox implements Sandbox {
 
     /**
      * Kills every process of the sandbox, then removes its cgroup and releases what it holds (the
-     * workspace mount among them), the release even when the kill went wrong. A second close, say the
-     * launcher's at server stop, returns once the first has finished.
+     * workspace mount among them), the release even when the kill went wrong. Every caller, the first
+     * and any other (the launcher's at server stop), returns once that is done.
      */
     @Override
     public void close() {
-        // A cancelled job's thread closes its sandbox while interrupted: the waits below must still wait.
-        boolean interrupted = Thread.interrupted();
-        try {
-            if (!closed.compareAndSet(false, true)) {
-                released.join();
-                return;
-            }
-            try {
-                // Its pid 1 (bwrap's child) first: the kernel then kills its whole pid namespace, and bwrap,
-                // our child, reaps that pid 1 and exits. Killed together, that pid 1 would be orphaned to the
-                // host's init, a zombie that keeps the cgroup busy until init gets round to it.
-                List<ProcessHandle> tree = Stream.concat(Stream.of(process.toHandle()), process.descendants()).toList();
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                awaitExit(process.toHandle(), OWN_EXIT_WAIT);
-                process.destroyForcibly();
-                if (cgroup != null) {
-                    killMembers(cgroup);
-                }
-                awaitEnd(tree);
-                exitReason.compareAndSet(null, STOPPED);
-                if (cgroup != null) {
-                    cgroup.remove();
-                }
-            } catch (RuntimeException e) {
-                log.warn("killing the sandbox of job {} failed", jobId, e);
-            } finally {
-                release(jobId, held);
-                released.complete(null);
-            }
-            log.info("closed the sandbox of job {}", jobId);
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+        if (closed.compareAndSet(false, true)) {
+            // On a thread of its own: the job's thread is interrupted when it is cancelled or the server
+            // stops, maybe in the middle of this, and no wait below (for the kill, for umount) may be cut short.
+            Thread.ofVirtual().name("sandbox-close-" + jobId).start(this::tearDown);
         }
+        released.join(); // uninterruptible; the caller keeps its interrupt
+    }
+
+    private void tearDown() {
+        try {
+            // Its pid 1 (bwrap's child) first: the kernel then kills its whole pid namespace, and bwrap,
+            // our child, reaps that pid 1 and exits. Killed together, that pid 1 would be orphaned to the
+            // host's init, a zombie that keeps the cgroup busy until init gets round to it.
+            List<ProcessHandle> tree = Stream.concat(Stream.of(process.toHandle()), process.descendants()).toList();
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            awaitExit(process.toHandle(), OWN_EXIT_WAIT);
+            process.destroyForcibly();
+            if (cgroup != null) {
+                killMembers(cgroup);
+            }
+            awaitEnd(tree);
+            exitReason.compareAndSet(null, STOPPED);
+            if (cgroup != null) {
+                cgroup.remove();
+            }
+        } catch (RuntimeException e) {
+            log.warn("killing the sandbox of job {} failed", jobId, e);
+        } finally {
+            release(jobId, held);
+            released.complete(null);
+        }
+        log.info("closed the sandbox of job {}", jobId);
     }
 
     /** Waits up to {@code wait} for a process to end; false when it has not. */

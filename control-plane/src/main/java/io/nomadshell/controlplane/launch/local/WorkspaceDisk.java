@@ -153,14 +153,6 @@ final class WorkspaceDisk implements AutoCloseable {
         unmountQuietly(workspace);
     }
 
-    /** Unmounts {@code point} if it is still mounted, lazily when busy; never throws. */
-    static void unmount(Path point) {
-        if (mountPoints().contains(point)) {
-            log.warn("unmounting the workspace {}, left mounted by its sandbox's close", point);
-            unmountQuietly(point);
-        }
-    }
-
     private static void unmountQuietly(Path point) {
         try {
             HostCommand.run("umount", point.toString());
