@@ -15,6 +15,7 @@ import io.nomadshell.controlplane.dispatch.Dispatcher;
 import io.nomadshell.controlplane.egress.EgressDialer;
 import io.nomadshell.controlplane.dispatch.JobRunner;
 import io.nomadshell.controlplane.launch.ReconcilingLauncher;
+import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.metrics.JobMetrics;
 import io.nomadshell.controlplane.session.AttachCredentials;
 import io.nomadshell.controlplane.session.AttachService;
@@ -98,6 +99,8 @@ public final class ControlPlane implements AutoCloseable {
         var agent = new AgentLoop(model, store, options.limits(), contexts, options.context(), outputs);
         var workspaces = Files.createDirectories(dataDir.resolve("workspaces"));
         options.launcher().reclaimLeftovers(workspaces);
+        // Closed after the dispatcher and the pool, whose jobs and members close their own sandboxes first.
+        remember(new SandboxStopper(options.launcher()));
         var credentials = new AttachCredentials(tokens, new AttachLedger(redis));
         var pool = remember(new WarmPool(options.warmPool(), options.resources().defaults(),
                 new WarmPool.Members(options.launcher(), sessions, tokens,
@@ -162,6 +165,14 @@ public final class ControlPlane implements AutoCloseable {
     /** Byte streams to ports inside the sandboxes attached to this replica. */
     public JobTunnels tunnels() {
         return requireNonNull(tunnels, "tunnels");
+    }
+
+    /** The launcher's last word at stop; a named closer, for the log should it fail. */
+    private record SandboxStopper(SandboxLauncher launcher) implements AutoCloseable {
+        @Override
+        public void close() {
+            launcher.stopEverySandbox();
+        }
     }
 
     private <T extends AutoCloseable> T remember(T part) {

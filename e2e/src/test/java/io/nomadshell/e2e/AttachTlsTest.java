@@ -15,6 +15,7 @@ import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.launch.LaunchException;
 import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.launch.SandboxSpec;
+import io.nomadshell.controlplane.spawn.ParentBoundSpawner;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.server.AttachServer;
 import io.nomadshell.gateway.server.AttachServerOptions;
@@ -159,7 +160,7 @@ class AttachTlsTest {
         env.put("NOMAD_SHELL_ATTACH_CA", tls.ca().toString());
         env.put("NOMAD_SHELL_WORKSPACE", spec.workspace().toString());
         try {
-            var process = builder.start();
+            var process = ParentBoundSpawner.startKilledWithParent(builder, "the daemon");
             daemons.add(process);
             try (var stdin = process.getOutputStream()) {
                 stdin.write((spec.token() + "\n").getBytes(US_ASCII));

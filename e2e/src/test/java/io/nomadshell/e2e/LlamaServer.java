@@ -49,13 +49,13 @@ final class LlamaServer implements AutoCloseable {
         try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
         }
-        var command = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--", BINARY.toString(),
+        var command = new ArrayList<>(List.of(BINARY.toString(),
                 "-m", SMOLLM2.toString(), "--host", "127.0.0.1", "--port", Integer.toString(port), "--jinja",
                 "-c", Integer.toString(contextTokens), "-t", "2", "--metrics"));
         command.addAll(List.of(extra));
         var log = Files.createDirectories(workDir).resolve("llama-server-" + port + ".log");
         var builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        var process = ParentBoundSpawner.start(builder::start, "llama-server");
+        var process = ParentBoundSpawner.startKilledWithParent(builder, "llama-server");
         var server = new LlamaServer(process, port, log);
         try {
             server.awaitReady();

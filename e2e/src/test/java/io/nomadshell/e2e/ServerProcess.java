@@ -16,11 +16,14 @@ import org.jspecify.annotations.Nullable;
 /**
  * The real server as a user runs it, {@code java -jar nomad-shell.jar server}, in a JVM of its own,
  * so a test can kill it with SIGKILL (nothing runs on the way out) and start another on the same
- * data dir and Redis.
+ * data dir and Redis. It runs with {@code --exit-with-parent}: should the test's JVM die (kill -9 of
+ * surefire), the server stops cleanly, its sandboxes with it, instead of running on.
  */
 final class ServerProcess implements AutoCloseable {
     private static final Pattern SERVING = Pattern.compile("serving on port (\\d+)");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    /** What a clean stop may take before {@link #close()} kills the server. */
+    static final Duration STOP_BOUND = Duration.ofSeconds(20);
 
     private final Process process;
     private final Path log;
@@ -48,7 +51,7 @@ final class ServerProcess implements AutoCloseable {
         command.addAll(List.of("-jar", cliJar().toString(), "server",
                 "--port", "0", "--preview-port", "0", "--data-dir", dataDir.toString(),
                 "--openai-base-url", modelBaseUrl, "--openai-api-key", "test", "--model", "scripted",
-                "--daemon-jar", TestCluster.daemonJar().toString()));
+                "--daemon-jar", TestCluster.daemonJar().toString(), "--exit-with-parent"));
         if (redisUrl != null) {
             command.addAll(List.of("--redis-url", redisUrl));
         }
@@ -100,13 +103,16 @@ final class ServerProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
+    /** SIGTERM, as Ctrl-C: true when the server's own close path ended it within {@link #STOP_BOUND}. */
+    boolean stop() throws InterruptedException {
+        process.destroy();
+        return process.waitFor(STOP_BOUND.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     @Override
     public void close() throws InterruptedException {
-        if (process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(java.util.concurrent.TimeUnit.SECONDS.toMillis(20), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                kill();
-            }
+        if (process.isAlive() && !stop()) {
+            kill();
         }
     }
 }

@@ -3,6 +3,7 @@ package io.nomadshell.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.nomadshell.cli.PortForwarder;
+import io.nomadshell.controlplane.spawn.ParentBoundSpawner;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.io.IOException;
@@ -67,8 +68,10 @@ class TunnelBenchmark {
             try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 port = socket.getLocalPort();
             }
-            var host = new ProcessBuilder("python3", "-m", "http.server", Integer.toString(port), "--bind", "127.0.0.1")
-                    .directory(site.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            var host = ParentBoundSpawner.startKilledWithParent(
+                    new ProcessBuilder("python3", "-m", "http.server", Integer.toString(port), "--bind", "127.0.0.1")
+                            .directory(site.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD),
+                    "the web server");
             try (previews; var forwarder = PortForwarder.start("127.0.0.1:" + cluster.port(), null, id, 18080, 0, System.err)) {
                 var direct = "http://127.0.0.1:" + port;
                 Fetcher plain = TunnelBenchmark::get;

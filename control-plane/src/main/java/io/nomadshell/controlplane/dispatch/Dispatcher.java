@@ -41,6 +41,8 @@ public final class Dispatcher implements AutoCloseable {
      */
     private static final Duration DRIVE_WITHOUT_RENEWAL = LEASE_TTL.minus(RENEW_EVERY);
     private static final Duration HOUSEKEEPING_EVERY = Duration.ofSeconds(5);
+    /** For all running jobs together to stop at close; a server's whole stop must fit a supervisor's 20 s or so. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(8);
 
     private final JobQueue queue;
     private final JobStore store;
@@ -239,14 +241,23 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Stops taking jobs, interrupts the running ones and waits for their sandboxes to be gone. */
+    /**
+     * Stops taking jobs, interrupts the running ones and waits, {@link #CLOSE_WAIT} for all of them
+     * together, for their sandboxes to be gone; the launcher stops what is still running after that.
+     */
     @Override
     public void close() {
         stopTaking();
         running.values().forEach(job -> job.thread().interrupt());
+        var deadline = Instant.now().plus(CLOSE_WAIT);
         for (var job : running.values()) {
+            var left = Duration.between(Instant.now(), deadline);
             try {
-                job.thread().join(Duration.ofSeconds(20));
+                if (!left.isPositive() || !job.thread().join(left)) {
+                    log.warn("{} jobs were still stopping after {}; the launcher stops their sandboxes", running.size(),
+                            CLOSE_WAIT);
+                    break;
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

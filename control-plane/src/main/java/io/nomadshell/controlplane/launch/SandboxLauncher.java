@@ -41,4 +41,11 @@ public interface SandboxLauncher {
      * Nothing to do by default: sandboxes die with their control plane.
      */
     default void reclaimLeftovers(Path workspaces) {}
+
+    /**
+     * Stops every sandbox of this launcher still running and waits until they are gone: the last step
+     * of a server's stop, for what its jobs' own close did not reach in time. Nothing to do by default:
+     * sandboxes that outlive their control plane are a {@link ReconcilingLauncher}'s to stop.
+     */
+    default void stopEverySandbox() {}
 }

@@ -3,6 +3,10 @@ package io.nomadshell.controlplane.spawn;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -22,6 +26,30 @@ public final class ParentBoundSpawner {
             new LinkedBlockingQueue<>(), Thread.ofPlatform().daemon().name("nomad-shell-spawner").factory());
 
     private ParentBoundSpawner() {}
+
+    /**
+     * Starts {@code builder}'s command under {@code setpriv --pdeathsig KILL} on the spawner thread: the
+     * kernel kills it when this JVM dies, even by {@code kill -9}. For children that cannot ask for it
+     * themselves (redis-server, test fixtures' servers); a JVM child rather takes a flag to stop cleanly.
+     *
+     * @param what the child, for the messages when it cannot be started
+     */
+    public static Process startKilledWithParent(ProcessBuilder builder, String what) throws IOException {
+        requireNonNull(builder, "builder");
+        var command = new ArrayList<>(List.of(setpriv().toString(), "--pdeathsig", "KILL", "--"));
+        command.addAll(builder.command());
+        builder.command(command);
+        return start(builder::start, what);
+    }
+
+    private static Path setpriv() throws IOException {
+        for (var dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "setpriv"))) {
+                return Path.of(dir, "setpriv");
+            }
+        }
+        throw new IOException("setpriv was not found on PATH: install util-linux (it makes children die with this process)");
+    }
 
     /**
      * Runs {@code start} (which forks the child and may hand it its first input) on the spawner

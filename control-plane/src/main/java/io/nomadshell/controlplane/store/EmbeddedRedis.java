@@ -54,12 +54,9 @@ public final class EmbeddedRedis implements AutoCloseable {
         var redisServer = onPath("redis-server").orElseThrow(() -> new IOException(
                 "redis-server was not found on PATH: install it (apt-get install redis-server)"
                         + " or point REDIS_URL at a Redis of yours"));
-        var setpriv = onPath("setpriv").orElseThrow(() -> new IOException(
-                "setpriv was not found on PATH: install util-linux, or point REDIS_URL at a Redis of yours"));
         // setsid: a session of its own, so the Ctrl-C a terminal sends to our process group does not stop
         // Redis under the jobs still writing to it; close() stops it last.
-        var command = new ProcessBuilder(setpriv.toString(), "--pdeathsig", "KILL", "--", "setsid",
-                redisServer.toString(),
+        var command = new ProcessBuilder("setsid", redisServer.toString(),
                 "--port", "0", "--unixsocket", socket.toString(), "--unixsocketperm", "700",
                 "--dir", home.toString(), "--appendonly", "yes",
                 "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
@@ -68,7 +65,7 @@ public final class EmbeddedRedis implements AutoCloseable {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("redis.out").toFile()));
-        var redis = new EmbeddedRedis(ParentBoundSpawner.start(command::start, "redis-server"), socket);
+        var redis = new EmbeddedRedis(ParentBoundSpawner.startKilledWithParent(command, "redis-server"), socket);
         redis.awaitReady(home);
         log.info("Embedded Redis on unix socket {} (no TCP port), its data in {}", socket, home);
         return redis;

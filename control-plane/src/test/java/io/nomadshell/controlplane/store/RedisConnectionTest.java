@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lettuce.core.RedisException;
+import io.nomadshell.controlplane.spawn.ParentBoundSpawner;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -86,7 +87,10 @@ class RedisConnectionTest {
     private void start(Path dir, String... args) throws IOException {
         var command = new ArrayList<>(List.of("redis-server", "--dir", dir.toString(), "--save", "", "--appendonly", "no"));
         command.addAll(List.of(args));
-        servers.add(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start());
+        // Killed with this JVM, should it die before the test's cleanup.
+        servers.add(ParentBoundSpawner.startKilledWithParent(
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()),
+                "redis-server"));
     }
 
     private static void awaitSocket(Path socket) throws InterruptedException {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -102,6 +103,13 @@ final class CgroupHost {
         } catch (IOException e) {
             warnOnce(e.toString());
             return null;
+        }
+    }
+
+    /** Removes the empty groups of these jobs and pool members, left by a control plane that died. */
+    void removeLeftovers(Collection<String> ids) {
+        if (own != null) {
+            ids.forEach(id -> SandboxCgroup.removeLeftover(own, id));
         }
     }
 

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -45,12 +46,17 @@ public final class LocalLauncher implements SandboxLauncher {
     /** Where the locks that hold sandbox uids live: one host-wide place for every server on it. */
     private static final Path UID_LOCKS = Path.of("/run/nomad-shell/sandbox-uids");
 
+    /** Sandboxes closed at once when the server stops. */
+    private static final int STOPPERS = 8;
+
     private final LocalLauncherOptions options;
     private final CgroupHost cgroups;
     private final SandboxUids uids;
     private final AtomicBoolean diskWarned = new AtomicBoolean();
     /** Workspaces mounted by this launcher's running sandboxes. */
     private final Set<Path> mounted = ConcurrentHashMap.newKeySet();
+    /** The sandboxes started and not yet closed, by job or pool member id. */
+    private final Map<String, LocalSandbox> live = new ConcurrentHashMap<>();
     private @Nullable Path privateDir;
 
     LocalLauncher(LocalLauncherOptions options, CgroupHost cgroups, SandboxUids uids) {
@@ -148,9 +154,13 @@ public final class LocalLauncher implements SandboxLauncher {
                     slot == null ? "sandbox" : "warm-pool sandbox", id, process.pid(), uid.uid(),
                     cgroup == null ? "without" : "with",
                     disk == null ? "no" : limited.diskLimitBytes() / (1L << 20) + " MiB", logFile);
-            // Released in reverse: the stage and /etc files, the workspace mount, the pool slot, then the uid.
-            return LocalSandbox.watch(id, process, cgroup, held.reversed(), logFile, workspace,
+            held.add(() -> live.remove(id));
+            // Released in reverse: no longer live, the stage and /etc files, the workspace mount, the pool
+            // slot, then the uid.
+            LocalSandbox sandbox = LocalSandbox.watch(id, process, cgroup, held.reversed(), logFile, workspace,
                     limited.memoryLimitBytes());
+            live.put(id, sandbox);
+            return sandbox;
         } catch (IOException e) {
             throw new LaunchException("the sandbox could not be started: " + e.getMessage(), e);
         } finally {
@@ -171,13 +181,47 @@ public final class LocalLauncher implements SandboxLauncher {
         }
     }
 
-    /** Workspace mounts a dead control plane left: its sandboxes died with it, their mounts did not. */
+    /**
+     * Workspace mounts and cgroups a dead control plane left: its sandboxes died with it (bubblewrap's
+     * parent-death signal), their mounts and groups did not. Its jobs and pool members are named by
+     * the workspaces they left.
+     */
     @Override
     public void reclaimLeftovers(Path workspaces) {
+        requireNonNull(workspaces, "workspaces");
         if (WorkspaceDisk.available()) {
-            WorkspaceDisk.unmountStale(requireNonNull(workspaces, "workspaces"), List.copyOf(mounted));
+            WorkspaceDisk.unmountStale(workspaces, List.copyOf(mounted));
         }
         PoolSlot.reclaim(workspaces);
+        cgroups.removeLeftovers(leftIds(workspaces));
+    }
+
+    /**
+     * Closes the sandboxes still running, {@value #STOPPERS} at a time (each close waits on the kernel
+     * and forks {@code umount}: hundreds at once only queue on two cores), and waits for closes already
+     * under way. Each close releases its workspace mount whatever else went wrong.
+     */
+    @Override
+    public void stopEverySandbox() {
+        List<LocalSandbox> left = List.copyOf(live.values());
+        if (left.isEmpty()) {
+            return;
+        }
+        log.info("stopping the {} sandboxes still running", left.size());
+        try (var stoppers = Executors.newFixedThreadPool(STOPPERS, Thread.ofVirtual().name("sandbox-stop-", 0).factory())) {
+            left.forEach(sandbox -> stoppers.execute(sandbox::close));
+        }
+    }
+
+    private static List<String> leftIds(Path workspaces) {
+        try (Stream<Path> entries = Files.list(workspaces)) {
+            return entries.map(entry -> entry.getFileName().toString())
+                    .filter(name -> JOB_ID.matcher(name).matches())
+                    .toList();
+        } catch (IOException e) {
+            log.warn("cannot list the workspaces in {}: {}", workspaces, e.getMessage());
+            return List.of();
+        }
     }
 
     /**

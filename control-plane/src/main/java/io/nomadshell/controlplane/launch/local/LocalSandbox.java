@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -29,6 +30,8 @@ final class LocalSandbox implements Sandbox {
     private static final int KILL_ATTEMPTS = 100;
     private static final long PAUSE_MILLIS = 20;
     private static final Duration EXIT_WAIT = Duration.ofSeconds(5);
+    /** For bwrap to reap its pid 1 and exit by itself, before it is killed too. */
+    private static final Duration OWN_EXIT_WAIT = Duration.ofSeconds(2);
     private static final int LOG_TAIL_LINES = 5;
     private static final int LOG_TAIL_BYTES = 4096;
 
@@ -41,6 +44,8 @@ final class LocalSandbox implements Sandbox {
     private final long memoryLimitBytes;
     private final AtomicReference<@Nullable String> exitReason = new AtomicReference<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Completes once the first close has released everything: a second close waits for it. */
+    private final CompletableFuture<Void> released = new CompletableFuture<>();
     private final Thread watcher;
 
     private LocalSandbox(
@@ -154,18 +159,30 @@ final class LocalSandbox implements Sandbox {
         }
     }
 
+    /**
+     * Kills every process of the sandbox, then removes its cgroup and releases what it holds (the
+     * workspace mount among them), the release even when the kill went wrong. Every caller, the first
+     * and any other (the launcher's at server stop), returns once that is done.
+     */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
+        if (closed.compareAndSet(false, true)) {
+            // On a thread of its own: the job's thread is interrupted when it is cancelled or the server
+            // stops, maybe in the middle of this, and no wait below (for the kill, for umount) may be cut short.
+            Thread.ofVirtual().name("sandbox-close-" + jobId).start(this::tearDown);
         }
-        // A cancelled job's thread closes its sandbox while interrupted: the waits below must still wait.
-        boolean interrupted = Thread.interrupted();
+        released.join(); // uninterruptible; the caller keeps its interrupt
+    }
+
+    private void tearDown() {
         try {
-            // Killing the sandbox's pid 1 (bwrap's child) makes the kernel kill its whole pid namespace,
-            // and that pid 1 ends only after every other process in it.
+            // Its pid 1 (bwrap's child) first: the kernel then kills its whole pid namespace, and bwrap,
+            // our child, reaps that pid 1 and exits. Killed together, that pid 1 would be orphaned to the
+            // host's init, a zombie that keeps the cgroup busy until init gets round to it.
             List<ProcessHandle> tree = Stream.concat(Stream.of(process.toHandle()), process.descendants()).toList();
-            tree.forEach(ProcessHandle::destroyForcibly);
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            awaitExit(process.toHandle(), OWN_EXIT_WAIT);
+            process.destroyForcibly();
             if (cgroup != null) {
                 killMembers(cgroup);
             }
@@ -174,15 +191,24 @@ final class LocalSandbox implements Sandbox {
             if (cgroup != null) {
                 cgroup.remove();
             }
-            release(jobId, held);
-            log.info("closed the sandbox of job {}", jobId);
         } catch (RuntimeException e) {
-            log.warn("closing the sandbox of job {} failed", jobId, e);
+            log.warn("killing the sandbox of job {} failed", jobId, e);
         } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
+            release(jobId, held);
+            released.complete(null);
+        }
+        log.info("closed the sandbox of job {}", jobId);
+    }
+
+    /** Waits up to {@code wait} for a process to end; false when it has not. */
+    private static boolean awaitExit(ProcessHandle process, Duration wait) {
+        Instant deadline = Instant.now().plus(wait);
+        while (!ended(process)) {
+            if (Instant.now().isAfter(deadline) || !pause()) {
+                return false;
             }
         }
+        return true;
     }
 
     /** Releases each of {@code held} in order; never throws. */

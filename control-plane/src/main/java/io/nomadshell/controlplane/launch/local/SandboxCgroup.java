@@ -18,7 +18,11 @@ final class SandboxCgroup {
 
     static final String PARENT = "nomad-shell";
     private static final long CPU_PERIOD_US = 100_000;
-    private static final int REMOVE_ATTEMPTS = 50;
+    /**
+     * A killed process leaves cgroup.procs before the kernel has let go of it (rmdir says EBUSY until
+     * then), which on a loaded host takes seconds.
+     */
+    private static final int REMOVE_ATTEMPTS = 250;
 
     private final Dirs dirs;
 
@@ -162,6 +166,18 @@ final class SandboxCgroup {
         } catch (IOException | NumberFormatException e) {
             log.debug("cannot read {}", file, e);
             return 0;
+        }
+    }
+
+    /**
+     * Removes the group of {@code id} that a control plane which died left behind (its sandboxes died
+     * with it, their groups did not), unless a process is still in it.
+     */
+    static void removeLeftover(Dirs own, String id) {
+        SandboxCgroup group = new SandboxCgroup(own.resolve(PARENT).resolve(id));
+        if (group.dirs.distinct().stream().anyMatch(Files::isDirectory) && group.members().isEmpty()) {
+            log.info("removing the cgroup of {}, left by a control plane that stopped", id);
+            group.remove();
         }
     }
 

@@ -218,6 +218,38 @@ class LocalLauncherTest {
     }
 
     @Test
+    void stopEverySandboxClosesTheSandboxesStillRunning() throws Exception {
+        String marker = marker();
+        LocalLauncher launcher = LocalLauncher.of(options(escapingProcesses(marker)).build());
+        Sandbox sandbox = launcher.launch(new SandboxSpec(jobId("stop"), token, workspace));
+        awaitEscapingProcesses(marker);
+        Map<String, Path> cgroups = cgroupDirs(hostPidsWith(marker).getFirst());
+
+        launcher.stopEverySandbox();
+
+        assertThat(hostPidsWith(marker)).as("processes left after the launcher's stop").isEmpty();
+        assertThat(cgroups.values()).allSatisfy(dir -> assertThat(dir).doesNotExist());
+        assertThat(sandbox.exitReason()).contains(LocalSandbox.STOPPED);
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(" " + workspace + " ");
+    }
+
+    @Test
+    void reclaimRemovesTheEmptyCgroupOfAWorkspaceLeftBehind() throws Exception {
+        String id = jobId("left");
+        Path workspaces = Files.createDirectories(tmp.resolve("workspaces"));
+        Files.createDirectories(workspaces.resolve(id));
+        LocalLauncherOptions options = options("true").build();
+        SandboxCgroup left = CgroupHost.detect().create(id, options);
+        assertThat(left).as("this test needs cgroups").isNotNull();
+        List<Path> dirs = left.procsFiles().stream().map(Path::getParent).toList();
+        assertThat(dirs).allSatisfy(dir -> assertThat(dir).isDirectory());
+
+        LocalLauncher.of(options).reclaimLeftovers(workspaces);
+
+        assertThat(dirs).allSatisfy(dir -> assertThat(dir).doesNotExist());
+    }
+
+    @Test
     void withoutCgroupsCloseStillKillsEveryProcess() throws Exception {
         String marker = marker();
         LocalLauncher launcher =
