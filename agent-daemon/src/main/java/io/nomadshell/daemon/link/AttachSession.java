@@ -39,8 +39,6 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
      * (gRPC's 32 KiB would make every large frame wait for the one before it to be written out).
      */
     private static final int ON_READY_BYTES = 512 * 1024;
-    /** Messages from the control plane decoded ahead of the one being handled. */
-    private static final int PREFETCH = 8;
 
     private static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
@@ -97,14 +95,10 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
     public void beforeStart(ClientCallStreamObserver<DaemonMessage> requestStream) {
         requests = requestStream;
         requestStream.setOnReadyHandler(outbox::readyChanged);
-        // A few messages asked for ahead, so the transport decodes the next (a tunnel's credit, say)
-        // while this one is handled instead of waiting to be asked after it.
-        requestStream.disableAutoRequestWithInitial(PREFETCH);
     }
 
     @Override
     public void onNext(ControlMessage message) {
-        stream().request(1);
         lastHeardNanos = System.nanoTime();
         switch (message.getKindCase()) {
             case WELCOME -> welcome(message.getWelcome());

@@ -6,7 +6,6 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusException;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.nomadshell.proto.v1.ControlMessage;
 import io.nomadshell.proto.v1.DaemonMessage;
@@ -25,8 +24,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class AttachService extends SandboxServiceGrpc.SandboxServiceImplBase {
     private static final Logger log = LoggerFactory.getLogger(AttachService.class);
-    /** Messages decoded ahead of the one being handled. */
-    private static final int PREFETCH = 8;
 
     private final AttachCredentials credentials;
     private final SessionRegistry sessions;
@@ -49,19 +46,12 @@ public final class AttachService extends SandboxServiceGrpc.SandboxServiceImplBa
     public StreamObserver<DaemonMessage> attach(StreamObserver<ControlMessage> outbound) {
         // Read here, on the call's own context: the observer's methods may run elsewhere.
         var presented = AttachCredentials.PRESENTED.get();
-        var call = (ServerCallStreamObserver<ControlMessage>) outbound;
-        // A few messages asked for ahead: the transport decodes the next while this one is handled, and
-        // a burst (a tunnel's frames) is handled in one go rather than one hop to the transport and back
-        // for each. Still bounded: a daemon cannot make us hold more than these few.
-        call.disableAutoRequest();
-        call.request(PREFETCH);
         return new StreamObserver<>() {
             private @Nullable DaemonSession session;
             private boolean refused;
 
             @Override
             public void onNext(DaemonMessage message) {
-                call.request(1);
                 if (refused) {
                     return;
                 }

@@ -3,7 +3,6 @@ package io.nomadshell.proto.tunnel;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import io.nomadshell.proto.v1.TunnelClose;
 import io.nomadshell.proto.v1.TunnelFrame;
 import io.nomadshell.proto.v1.TunnelOpened;
@@ -207,7 +206,7 @@ public final class ByteTunnel {
                 if (allowed <= 0) {
                     return;
                 }
-                int read = fill(from, buffer, Math.min(allowed, buffer.length));
+                int read = from.read(buffer, 0, Math.min(allowed, buffer.length));
                 if (read < 0) {
                     end("");
                     return;
@@ -215,15 +214,7 @@ public final class ByteTunnel {
                 synchronized (creditLock) {
                     credit -= read;
                 }
-                ByteString data;
-                if (read >= buffer.length / 2) {
-                    // A bulk transfer: the frame takes the buffer, uncopied, and the next read gets a fresh one.
-                    data = UnsafeByteOperations.unsafeWrap(buffer, 0, read);
-                    buffer = new byte[MAX_FRAME_BYTES];
-                } else {
-                    data = ByteString.copyFrom(buffer, 0, read);
-                }
-                out.accept(frame().setData(data).build());
+                out.accept(frame().setData(ByteString.copyFrom(buffer, 0, read)).build());
             }
         } catch (IOException e) {
             end(ended.get() ? "" : "the connection broke: " + e.getMessage());
@@ -231,24 +222,6 @@ public final class ByteTunnel {
             Thread.currentThread().interrupt();
             end("");
         }
-    }
-
-    /**
-     * Reads what is there into {@code buffer}, up to {@code limit} bytes: blocks for the first bytes,
-     * then takes whatever else has arrived already, so a sender writing in small pieces still makes
-     * few, full frames (each costs a message on the Attach stream and a hop on each side). -1 at the
-     * end of the stream.
-     */
-    private static int fill(InputStream from, byte[] buffer, int limit) throws IOException {
-        int filled = from.read(buffer, 0, limit);
-        while (filled > 0 && filled < limit && from.available() > 0) {
-            int more = from.read(buffer, filled, limit - filled);
-            if (more < 0) {
-                break;
-            }
-            filled += more;
-        }
-        return filled;
     }
 
     private int awaitCredit() throws InterruptedException {

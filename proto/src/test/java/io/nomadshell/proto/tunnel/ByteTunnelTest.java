@@ -8,8 +8,6 @@ import io.nomadshell.proto.v1.TunnelFrame;
 import io.nomadshell.proto.v1.TunnelOpened;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.FilterInputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
@@ -63,29 +61,6 @@ class ByteTunnelTest {
         assertThat(tunnel.opened().get(1, TimeUnit.SECONDS)).isEmpty();
         Thread.sleep(200); // nothing more may follow: the opened frame granted nothing twice
         assertThat(dataSent()).isEqualTo(24);
-    }
-
-    @Test
-    void whatArrivedInSmallPiecesGoesOutInFullFrames() throws Exception {
-        // 600 KiB, given out at most 64 KiB a read (as a server writing 64 KiB at a time is read), all there already.
-        var bytes = new byte[600 * 1024];
-        for (int i = 0; i < bytes.length; i++) {
-            bytes[i] = (byte) (i * 31);
-        }
-        var pieces = new FilterInputStream(new ByteArrayInputStream(bytes)) {
-            @Override
-            public int read(byte[] buffer, int offset, int length) throws IOException {
-                return super.read(buffer, offset, Math.min(length, 64 * 1024));
-            }
-        };
-        var tunnel = new ByteTunnel(6, ByteTunnel.WINDOW, sent::add, () -> {});
-        tunnel.sendEarly();
-        tunnel.pump(pieces, OutputStream.nullOutputStream(), () -> {});
-
-        awaitDataSent(bytes.length);
-        var data = sent.stream().filter(TunnelFrame::hasData).map(TunnelFrame::getData).toList();
-        assertThat(data).extracting(ByteString::size).containsExactly(256 * 1024, 256 * 1024, 88 * 1024);
-        assertThat(ByteString.copyFrom(data).toByteArray()).isEqualTo(bytes);
     }
 
     @Test
