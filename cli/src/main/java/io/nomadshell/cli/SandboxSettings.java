@@ -31,6 +31,11 @@ final class SandboxSettings {
             description = "Nomad: the container runtime, runc or runsc (gVisor) (env NOMAD_SHELL_SANDBOX_RUNTIME; default ${DEFAULT-VALUE}).")
     String runtime = "runc";
 
+    @Option(names = "--nomad-job-prefix", defaultValue = "${env:NOMAD_SHELL_NOMAD_JOB_PREFIX:-nomad-shell-sandbox}",
+            description = "Nomad: the name of this deployment's sandbox jobs and the start of every job it dispatches; "
+                    + "deployments that share a cluster each need their own (env NOMAD_SHELL_NOMAD_JOB_PREFIX; default ${DEFAULT-VALUE}).")
+    String jobPrefix = "nomad-shell-sandbox";
+
     @Option(names = "--attach-address", defaultValue = "${env:NOMAD_SHELL_ATTACH_ADDRESS}",
             description = "Nomad: host:port at which sandboxes reach this server's --attach-listen over TLS (env NOMAD_SHELL_ATTACH_ADDRESS). "
                     + "Without it they use this server's Unix socket, mounted into them: the Nomad client must run on this host.")
@@ -97,7 +102,7 @@ final class SandboxSettings {
      */
     NomadLauncher nomadLauncher(Path attachSocket, @Nullable Path attachCa, boolean attachOverTls,
             SandboxResources defaults) throws IOException {
-        var options = NomadOptions.fromEnv(System.getenv()).image(image).runtime(runtime);
+        var options = NomadOptions.fromEnv(System.getenv()).image(image).runtime(runtime).jobPrefix(jobPrefix);
         if (attachAddress != null && !attachAddress.isBlank()) {
             if (!attachOverTls) {
                 throw new UserError("--attach-address needs --attach-listen: sandboxes dial Attach over TLS, "
@@ -107,7 +112,12 @@ final class SandboxSettings {
         } else {
             options.attachSocket(attachSocket);
         }
-        var built = options.build();
+        NomadOptions built;
+        try {
+            built = options.build();
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
         try {
             return NomadLauncher.start(built, defaults);
         } catch (IOException e) {

@@ -66,7 +66,8 @@ public record NomadOptions(
         requireNonNull(orphanGrace, "orphanGrace");
         requireNonNull(attachCa, "attachCa");
         if (!jobPrefix.matches("[a-z0-9][a-z0-9-]{0,40}")) {
-            throw new IllegalArgumentException("jobPrefix must be lowercase letters, digits and dashes: " + jobPrefix);
+            throw new IllegalArgumentException("the Nomad job prefix must be 1 to 41 lowercase letters, digits and dashes,"
+                    + " starting with a letter or digit, not \"" + jobPrefix + "\"");
         }
     }
 

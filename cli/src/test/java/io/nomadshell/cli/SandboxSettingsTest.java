@@ -1,0 +1,22 @@
+package io.nomadshell.cli;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.nomadshell.controlplane.job.SandboxResources;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The Nomad launcher's settings refuse what Nomad would not take, in words, before Nomad is asked anything. */
+class SandboxSettingsTest {
+    @Test
+    void aJobPrefixNomadCannotNameJobsWithIsRefusedInWords() {
+        var settings = new SandboxSettings();
+        settings.jobPrefix = "Team A";
+
+        assertThatThrownBy(() -> settings.nomadLauncher(Path.of("/nonexistent/attach.sock"), null, false,
+                SandboxResources.DEFAULT))
+                .isInstanceOf(UserError.class)
+                .hasMessage("the Nomad job prefix must be 1 to 41 lowercase letters, digits and dashes,"
+                        + " starting with a letter or digit, not \"Team A\"");
+    }
+}
