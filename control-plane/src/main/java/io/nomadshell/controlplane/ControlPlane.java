@@ -32,13 +32,13 @@ import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.Leases;
 import io.nomadshell.controlplane.store.RedisConnection;
 import io.nomadshell.controlplane.store.RetentionSweeper;
+import io.nomadshell.controlplane.store.SharedSecrets;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
 import io.nomadshell.controlplane.tunnel.JupyterTokens;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControlPlane implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
+    /** The name of the Attach credentials' key among the {@link SharedSecrets}. */
+    private static final String ATTACH_KEY = "attach-credentials";
 
     private final Deque<AutoCloseable> closeInOrder = new ArrayDeque<>();
     private @Nullable JobManager jobs;
@@ -87,7 +89,7 @@ public final class ControlPlane implements AutoCloseable {
         var signals = remember(new JobSignals(redis));
         var queue = remember(new JobQueue(redis, options.replicaId()));
         var sessions = remember(new SessionRegistry(options.heartbeatInterval()));
-        var secret = tokenSecret(options.tokenSecret(), dataDir);
+        var secret = tokenSecret(options.tokenSecret(), new SharedSecrets(redis), dataDir);
         var tokens = new JobTokens(secret, Clock.systemUTC());
         var jupyterTokens = new JupyterTokens(secret);
         var artifacts = new ArtifactStore(dataDir.resolve("artifacts"));
@@ -180,19 +182,16 @@ public final class ControlPlane implements AutoCloseable {
         return part;
     }
 
-    private static byte[] tokenSecret(byte @Nullable [] given, Path dataDir) throws IOException {
+    /**
+     * The Attach credentials' key: the configured one, else the deployment's shared one (seeded with
+     * the key an earlier server kept in its data dir, so the credentials it issued stay valid).
+     */
+    private static byte[] tokenSecret(byte @Nullable [] given, SharedSecrets shared, Path dataDir) throws IOException {
         if (given != null) {
             return given;
         }
         var file = dataDir.resolve("token.key");
-        if (Files.exists(file)) {
-            return Files.readAllBytes(file);
-        }
-        var secret = new byte[32];
-        new SecureRandom().nextBytes(secret);
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.write(file, secret);
-        return secret;
+        return Files.exists(file) ? shared.get(ATTACH_KEY, Files.readAllBytes(file)) : shared.get(ATTACH_KEY);
     }
 
     @Override

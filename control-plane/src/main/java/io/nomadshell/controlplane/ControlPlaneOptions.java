@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
  * @param redisUrl a Redis of the operator's; null starts a private redis-server under dataDir
  * @param replicaId this replica's name in the queue's consumer group and in leases
  * @param maxRunning jobs this replica runs at once; more wait in the queue
- * @param tokenSecret the HMAC key of Attach tokens (shared by replicas); null keeps one in dataDir
+ * @param tokenSecret the HMAC key of Attach tokens (shared by replicas); null takes the deployment's, kept in Redis
  * @param readyTimeout how long a sandbox's daemon may take to attach
  * @param heartbeatInterval how often each side of an Attach stream proves it is alive
  * @param context the prompt's token budget and what a job may spend

@@ -21,7 +21,10 @@ import org.jspecify.annotations.Nullable;
 final class Rest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final Set<String> ENDED = Set.of("complete", "error", "cancelled");
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    // HTTP/1.1, as curl and browsers speak to a plain-http origin: over h2c the server's reset of an
+    // upload it answered early (a 400 before the body was read) can reach the Java client before the answer.
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
 
     private final String base;
     private final @Nullable String apiKey;

@@ -9,6 +9,8 @@ final class Keys {
     static final String ENDED = "ns:ended";
     static final String EVENTS_CHANNEL = "ns:events";
     static final String CANCEL_CHANNEL = "ns:cancel";
+    /** The deployment's shared keys, one field a key ({@link SharedSecrets}). */
+    static final String SECRETS = "ns:secrets";
 
     private Keys() {}
 
