@@ -10,7 +10,6 @@ import com.linecorp.armeria.common.websocket.WebSocketFrameType;
 import io.nomadshell.cli.PortForwarder;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
-import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -82,7 +81,7 @@ class TunnelTest {
         // 5 MB: many windows' worth, so credit must flow back for it to arrive whole and in order.
         var big = previews.get(preview(18080, "/big.bin"), "Cookie", cookie);
         assertThat(big.status().code()).isEqualTo(200);
-        assertThat(big.content().array()).isEqualTo(bigFile());
+        assertThat(big.content().array()).isEqualTo(Fixtures.bigFile());
     }
 
     @Test
@@ -134,7 +133,7 @@ class TunnelTest {
             var page = get(url + "/hello.txt", null);
             assertThat(page.statusCode()).isEqualTo(200);
             assertThat(new String(page.body())).isEqualTo("hello through the tunnel " + marker + "\n");
-            assertThat(get(url + "/big.bin", null).body()).isEqualTo(bigFile());
+            assertThat(get(url + "/big.bin", null).body()).isEqualTo(Fixtures.bigFile());
         }
     }
 
@@ -307,18 +306,6 @@ class TunnelTest {
 
     private String preview(int port, String pathAndQuery) {
         return origin(port) + pathAndQuery;
-    }
-
-    private static byte[] bigFile() {
-        var out = new ByteArrayOutputStream();
-        var block = new byte[256];
-        for (int i = 0; i < 256; i++) {
-            block[i] = (byte) i;
-        }
-        for (int i = 0; i < 20_000; i++) {
-            out.writeBytes(block);
-        }
-        return out.toByteArray();
     }
 
     private static HttpResponse<byte[]> get(String url, @Nullable String authorization) {
