@@ -3,8 +3,6 @@ package io.nomadshell.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.linecorp.armeria.common.websocket.WebSocket;
-import com.linecorp.armeria.common.websocket.WebSocketFrame;
-import com.linecorp.armeria.common.websocket.WebSocketFrameType;
 import io.nomadshell.cli.PortForwarder;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.RedisConnection;
@@ -24,7 +22,6 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -36,8 +33,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-import org.reactivestreams.Subscriber;
-import org.reactivestreams.Subscription;
 
 /**
  * Two replicas on one Redis; the first runs a job whose sandbox serves HTTP (18080) and a WebSocket
@@ -113,26 +108,7 @@ class LivePartsTest {
     void aWebSocketEchoesThroughTheSecondReplica() throws Exception {
         var cookie = secondPreviews.enter(link(second, 18081, "/"));
         var session = secondPreviews.webSocket(previewOnSecond(18081, "/echo"), cookie);
-        var replies = new LinkedBlockingQueue<WebSocketFrame>();
-        session.inbound().subscribe(new Subscriber<>() {
-            @Override
-            public void onSubscribe(Subscription subscription) {
-                subscription.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            public void onNext(WebSocketFrame frame) {
-                if (frame.type() == WebSocketFrameType.TEXT) {
-                    replies.add(frame);
-                }
-            }
-
-            @Override
-            public void onError(Throwable t) {}
-
-            @Override
-            public void onComplete() {}
-        });
+        var replies = PreviewClient.dataFrames(session);
         var outbound = WebSocket.streaming();
         session.setOutbound(outbound);
         outbound.write("ping " + marker);

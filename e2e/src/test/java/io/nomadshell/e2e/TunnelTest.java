@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.fail;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.websocket.WebSocket;
 import com.linecorp.armeria.common.websocket.WebSocketFrame;
-import com.linecorp.armeria.common.websocket.WebSocketFrameType;
 import io.nomadshell.cli.PortForwarder;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
@@ -23,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
@@ -31,8 +29,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import org.reactivestreams.Subscriber;
-import org.reactivestreams.Subscription;
 
 /**
  * Tunnels over Attach: servers started inside a sandbox (HTTP on 18080, a WebSocket echo on 18081,
@@ -179,26 +175,7 @@ class TunnelTest {
     void webSocketEchoThroughThePreviewOrigin() throws Exception {
         var cookie = previews.enter(link(18081, "/"));
         var session = previews.webSocket(preview(18081, "/echo"), cookie);
-        var replies = new LinkedBlockingQueue<WebSocketFrame>();
-        session.inbound().subscribe(new Subscriber<>() {
-            @Override
-            public void onSubscribe(Subscription subscription) {
-                subscription.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            public void onNext(WebSocketFrame frame) {
-                if (frame.type() == WebSocketFrameType.TEXT || frame.type() == WebSocketFrameType.BINARY) {
-                    replies.add(frame);
-                }
-            }
-
-            @Override
-            public void onError(Throwable t) {}
-
-            @Override
-            public void onComplete() {}
-        });
+        var replies = PreviewClient.dataFrames(session);
         var outbound = WebSocket.streaming();
         session.setOutbound(outbound);
         outbound.write("ping " + marker);
