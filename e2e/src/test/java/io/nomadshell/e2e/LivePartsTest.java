@@ -38,8 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Two replicas on one Redis; the first runs a job whose sandbox serves HTTP (18080) and a WebSocket
  * echo (18081). Everything live about the job works through the second replica, which does not hold
  * the sandbox: a link made by the first opens on the second's preview origin, the page and the echo
- * answer there, port-forward through the second's API reaches the port, and the desktop starts on
- * the second's request. The second carries each to the first over the first's peer listener, which
+ * answer there, port-forward through the second's API reaches the port, and the desktop and Jupyter
+ * start on the second's request. The second carries each to the first over the first's peer listener, which
  * takes only requests signed with the deployment's peer key, for itself, fresh and never seen
  * before. Last, links outlive the replica that made them: after the first restarts, its old link
  * still lets its holder in.
@@ -152,6 +152,20 @@ class LivePartsTest {
 
     @Test
     @Order(5)
+    void jupyterStartsThroughTheSecondReplicaWhichAddsItsToken() throws Exception {
+        var redirect = HTTP.send(HttpRequest.newBuilder(URI.create(second.baseUrl() + "/v1/jobs/" + jobId + "/jupyter"))
+                .timeout(Duration.ofSeconds(150)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(redirect.statusCode()).as(redirect.body()).isEqualTo(302);
+        var origin = "http://p8888-" + jobId + ".localhost:" + second.previewPort();
+        var cookie = secondPreviews.enter(redirect.headers().firstValue("location").orElseThrow());
+        var status = secondPreviews.get(origin + "/api/status", "Cookie", cookie);
+        // Jupyter's own status document: it answers only with its token, which the second replica adds.
+        assertThat(status.status().code()).as(status.contentUtf8()).isEqualTo(200);
+        assertThat(Rest.JSON.readTree(status.contentUtf8()).has("started")).as(status.contentUtf8()).isTrue();
+    }
+
+    @Test
+    @Order(6)
     void thePeerListenerTakesOnlySignedFreshRequestsForItselfOnce() throws Exception {
         try (var connection = RedisConnection.connect(redis.url(), "test")) {
             var redisCommands = connection.commands();
@@ -191,7 +205,7 @@ class LivePartsTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void linksStillOpenAfterTheReplicaThatMadeThemRestarts() throws Exception {
         var url = link(first, 18080, "/");
         firstPreviews.close();
