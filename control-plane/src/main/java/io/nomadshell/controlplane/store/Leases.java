@@ -82,6 +82,14 @@ public final class Leases {
         }
     }
 
+    /** The replica that holds the job's lease now (and so its sandbox), if anyone does. */
+    public Optional<String> holder(String jobId) {
+        var token = redis.get(Keys.lease(requireNonNull(jobId, "jobId")));
+        // A token is holder/epoch; a replica's name may itself hold a slash.
+        return token == null || token.lastIndexOf('/') < 1 ? Optional.empty()
+                : Optional.of(token.substring(0, token.lastIndexOf('/')));
+    }
+
     public boolean isHeld(String jobId) {
         return redis.exists(Keys.lease(jobId)) == 1L;
     }
