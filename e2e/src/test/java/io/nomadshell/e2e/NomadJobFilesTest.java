@@ -49,12 +49,48 @@ class NomadJobFilesTest {
     }
 
     @Test
-    void theServerJobRunsTheServerWithItsRedis() throws Exception {
+    void theServerJobRunsTwoReplicasOfTheImageThatFindTheirRedisThroughNomadServices() throws Exception {
         var job = parseAndValidate("control-plane.nomad.hcl");
 
         assertThat(job.path("Type").asText()).isEqualTo("service");
-        var tasks = job.path("TaskGroups").get(0).path("Tasks");
-        assertThat(tasks.findValuesAsText("Name")).contains("server", "redis");
+        var server = group(job, "server");
+        assertThat(server.path("Count").asInt()).isEqualTo(2);
+        var task = server.path("Tasks").get(0);
+        assertThat(task.path("Config").path("image").asText()).isEqualTo("nomad-shell:local");
+        assertThat(task.path("Config").path("args").toString()).contains("\"server\"", "\"--launcher\"", "\"nomad\"");
+        assertThat(task.path("Services").findValuesAsText("Name")).containsExactlyInAnyOrder("nomad-shell", "nomad-shell-attach");
+        assertThat(task.path("Services").get(0).path("Provider").asText()).isEqualTo("nomad");
+        assertThat(task.path("Services").get(0).path("Checks").get(0).path("Path").asText()).isEqualTo("/internal/healthcheck");
+        assertThat(task.path("Templates").get(0).path("EmbeddedTmpl").asText())
+                .contains("nomadService \"nomad-shell-redis\"", "REDIS_URL=");
+        assertThat(task.path("Env").path("NOMAD_SHELL_NOMAD_JOB_PREFIX").asText()).isEqualTo("nomad-shell-sandbox");
+
+        var redis = group(job, "redis");
+        assertThat(redis.path("Count").asInt()).isEqualTo(1);
+        assertThat(redis.path("Volumes").path("redis").path("Type").asText()).isEqualTo("host");
+        assertThat(redis.path("Tasks").get(0).path("VolumeMounts").get(0).path("Destination").asText()).isEqualTo("/data");
+        assertThat(redis.path("Tasks").get(0).path("Config").path("image").asText()).isEqualTo("nomad-shell-redis:local");
+        assertThat(redis.path("Tasks").get(0).path("Services").get(0).path("Name").asText()).isEqualTo("nomad-shell-redis");
+    }
+
+    @Test
+    void aDeploymentNameRenamesTheServicesAndTheSandboxJobs() throws Exception {
+        var job = parseAndValidate("control-plane.nomad.hcl", "deployment = \"team-a\"\nreplicas = 3\n");
+
+        var task = group(job, "server").path("Tasks").get(0);
+        assertThat(group(job, "server").path("Count").asInt()).isEqualTo(3);
+        assertThat(task.path("Services").findValuesAsText("Name")).containsExactlyInAnyOrder("team-a", "team-a-attach");
+        assertThat(task.path("Env").path("NOMAD_SHELL_NOMAD_JOB_PREFIX").asText()).isEqualTo("team-a-sandbox");
+        assertThat(task.path("Templates").get(0).path("EmbeddedTmpl").asText()).contains("nomadService \"team-a-redis\"");
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode group(com.fasterxml.jackson.databind.JsonNode job, String name) {
+        for (var group : job.path("TaskGroups")) {
+            if (group.path("Name").asText().equals(name)) {
+                return group;
+            }
+        }
+        throw new AssertionError("no group " + name + " in " + job);
     }
 
     private static com.fasterxml.jackson.databind.JsonNode parseAndValidate(String file) throws Exception {
