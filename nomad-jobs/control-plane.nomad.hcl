@@ -144,11 +144,13 @@ job "nomad-shell" {
       config {
         image        = var.server_image
         network_mode = "host"
-        args = ["server", "--launcher", "nomad", "--port", "${NOMAD_PORT_http}",
-        "--preview-port", "${NOMAD_PORT_preview}"]
+        args         = ["server", "--launcher", "nomad"]
       }
 
+      # Ports through the environment, which the image's health check reads too.
       env {
+        NOMAD_SHELL_PORT             = "${NOMAD_PORT_http}"
+        NOMAD_SHELL_PREVIEW_PORT     = "${NOMAD_PORT_preview}"
         NOMAD_ADDR                   = "http://${attr.unique.network.ip-address}:4646"
         NOMAD_SHELL_NOMAD_JOB_PREFIX = "${var.deployment}-sandbox"
         NOMAD_SHELL_SANDBOX_IMAGE    = var.sandbox_image

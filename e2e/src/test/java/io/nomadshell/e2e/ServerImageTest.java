@@ -76,7 +76,7 @@ class ServerImageTest {
         var server = start("local", localLauncherPrivileges(), "-p", "127.0.0.1:" + port + ":8080",
                 "-e", "NOMAD_SHELL_API_KEYS=" + API_KEY, "-e", "OPENAI_BASE_URL=http://127.0.0.1:8082/v1", IMAGE);
         // The scripted model on the server's own loopback: nothing else is reached.
-        start("model", "--network", "container:" + server, IMAGE, "mock-llm", "--port", "8082");
+        start("model", "--network", "container:" + server, "--no-healthcheck", IMAGE, "mock-llm", "--port", "8082");
         awaitHealthy(server);
         assertThat(docker("port", server, "8080/tcp").strip()).isEqualTo("127.0.0.1:" + port);
 
