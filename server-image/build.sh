@@ -34,11 +34,8 @@ while (($#)); do
 done
 
 log() { printf '[server-image] %s\n' "$*" >&2; }
-# docker build, its output shown only when it fails (BuildKit is not installed here).
-docker_build() {
-  docker build -q --network host "$@" >/dev/null 2>"$context/docker-build.log" \
-    || { cat "$context/docker-build.log" >&2; log "docker build failed"; exit 1; }
-}
+# docker_build, cached_jre, train_daemon_aot
+source "$REPO/scripts/image-build.sh"
 
 CLI_JAR="$REPO/cli/target/nomad-shell.jar"
 DAEMON_JAR="$REPO/agent-daemon/target/agent-daemon.jar"
@@ -61,16 +58,8 @@ context=$(mktemp -d /tmp/nomad-shell-server-image.XXXXXX)
 trap 'rm -rf "$context"' EXIT
 cp "$HERE/Dockerfile" "$HERE/nomad-shell" "$context/"
 
-jdk_version=$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p')
-jre="$CACHE_DIR/server-jre-$jdk_version-$(printf '%s' "$MODULES" | sha256sum | cut -c1-12)"
-if [[ ! -x "$jre/bin/java" ]]; then
-  log "making a Java runtime with jlink"
-  mkdir -p "$CACHE_DIR"
-  rm -rf "$jre.tmp"
-  "$JAVA_HOME/bin/jlink" --add-modules "$MODULES" --strip-debug --no-man-pages --no-header-files \
-    --generate-cds-archive --output "$jre.tmp"
-  mv "$jre.tmp" "$jre"
-fi
+# With the JDK's class data sharing archive: the server starts faster.
+jre=$(cached_jre "$MODULES" --generate-cds-archive)
 # -p: the same modification times every build, so Docker reuses the runtime's layer.
 cp -rp "$jre" "$context/jre"
 
@@ -91,13 +80,8 @@ split_lib "$context/cli"
 daemon="$context/daemon"
 cp -p "$DAEMON_JAR" "$REPO/agent-daemon/target/agent-daemon.jvm-options" "$daemon/"
 cp -rp "$(dirname "$DAEMON_JAR")/lib" "$daemon/lib"
-# Local sandboxes run the daemon with the server's runtime: its AOT cache must be made by that runtime,
-# from these very files (a training run of the daemon against a control plane of its own).
-log "making the daemon's AOT cache"
-(cd "$daemon" && "$context/jre/bin/java" --enable-native-access=ALL-UNNAMED -cp agent-daemon.jar \
-  io.nomadshell.daemon.training.AotTraining \
-  "$context/jre/bin/java" @agent-daemon.jvm-options -XX:AOTCacheOutput=agent-daemon.aot -jar agent-daemon.jar \
-  >"$context/aot-training.log" 2>&1) || { cat "$context/aot-training.log" >&2; log "the AOT training run failed"; exit 1; }
+# Local sandboxes run the daemon with the server's runtime, so the cache is that runtime's.
+train_daemon_aot "$daemon" "$context/jre"
 split_lib "$daemon"
 
 log "building $REDIS_TAG"

@@ -2,8 +2,11 @@ package io.nomadshell.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -58,7 +61,7 @@ class NomadJobFilesTest {
         var task = server.path("Tasks").get(0);
         assertThat(task.path("Config").path("image").asText()).isEqualTo("nomad-shell:local");
         assertThat(task.path("Config").path("args").toString()).contains("\"server\"", "\"--launcher\"", "\"nomad\"");
-        assertThat(task.path("Services").findValuesAsText("Name")).containsExactlyInAnyOrder("nomad-shell", "nomad-shell-attach");
+        assertThat(serviceNames(task)).containsExactlyInAnyOrder("nomad-shell", "nomad-shell-attach");
         assertThat(task.path("Services").get(0).path("Provider").asText()).isEqualTo("nomad");
         assertThat(task.path("Services").get(0).path("Checks").get(0).path("Path").asText()).isEqualTo("/internal/healthcheck");
         assertThat(task.path("Templates").get(0).path("EmbeddedTmpl").asText())
@@ -79,12 +82,18 @@ class NomadJobFilesTest {
 
         var task = group(job, "server").path("Tasks").get(0);
         assertThat(group(job, "server").path("Count").asInt()).isEqualTo(3);
-        assertThat(task.path("Services").findValuesAsText("Name")).containsExactlyInAnyOrder("team-a", "team-a-attach");
+        assertThat(serviceNames(task)).containsExactlyInAnyOrder("team-a", "team-a-attach");
         assertThat(task.path("Env").path("NOMAD_SHELL_NOMAD_JOB_PREFIX").asText()).isEqualTo("team-a-sandbox");
         assertThat(task.path("Templates").get(0).path("EmbeddedTmpl").asText()).contains("nomadService \"team-a-redis\"");
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode group(com.fasterxml.jackson.databind.JsonNode job, String name) {
+    private static List<String> serviceNames(JsonNode task) {
+        var names = new ArrayList<String>();
+        task.path("Services").forEach(service -> names.add(service.path("Name").asText()));
+        return names;
+    }
+
+    private static JsonNode group(JsonNode job, String name) {
         for (var group : job.path("TaskGroups")) {
             if (group.path("Name").asText().equals(name)) {
                 return group;
@@ -93,11 +102,11 @@ class NomadJobFilesTest {
         throw new AssertionError("no group " + name + " in " + job);
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode parseAndValidate(String file) throws Exception {
+    private static JsonNode parseAndValidate(String file) throws Exception {
         return parseAndValidate(file, "");
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode parseAndValidate(String file, String variables) throws Exception {
+    private static JsonNode parseAndValidate(String file, String variables) throws Exception {
         var project = Path.of(System.getProperty("nomadshell.projectDir", "..")).toAbsolutePath().normalize();
         var hcl = Files.readString(project.resolve("nomad-jobs").resolve(file));
         var job = NomadTestbed.post("/v1/jobs/parse", NomadTestbed.JSON.createObjectNode().put("JobHCL", hcl)
