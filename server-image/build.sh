@@ -4,9 +4,10 @@
 #
 #   server-image/build.sh [--tag nomad-shell:local] [--redis-tag nomad-shell-redis:local] [--toolset]
 #
-#   --toolset   build on the sandbox image's package layers (sandbox-image/build.sh --base-only) instead
-#               of bare Debian: local sandboxes see the server's /usr, so this gives them the sandbox
-#               image's tools (compilers, Jupyter, a desktop). Only the local launcher needs it.
+#   --toolset   build on the sandbox image's package layers (sandbox-image/build.sh --base-only)
+#               instead of bare Debian, tagged nomad-shell:toolset unless --tag says otherwise: local
+#               sandboxes see the server's /usr, so this gives them the sandbox image's tools
+#               (compilers, Jupyter, a desktop). Only the local launcher needs it.
 #
 # The Java runtime is made here with jlink from a JDK found as ./nomad-shell finds one
 # (scripts/find-jdk.sh), cached by JDK version. The daemon's AOT cache is made with that runtime.
@@ -14,7 +15,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$HERE")
-TAG=nomad-shell:local
+TAG=
 REDIS_TAG=nomad-shell-redis:local
 BASE=debian:bookworm-slim
 CACHE_DIR=${NOMAD_SHELL_CACHE_DIR:-/var/cache/nomad-shell}
@@ -32,6 +33,10 @@ while (($#)); do
     *) echo "usage: $0 [--tag NAME:TAG] [--redis-tag NAME:TAG] [--toolset]" >&2; exit 2 ;;
   esac
 done
+if [[ -z "$TAG" ]]; then
+  TAG=nomad-shell:local
+  [[ "$BASE" == debian:* ]] || TAG=nomad-shell:toolset
+fi
 
 log() { printf '[server-image] %s\n' "$*" >&2; }
 # docker_build, cached_jre, train_daemon_aot
