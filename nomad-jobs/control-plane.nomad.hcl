@@ -136,6 +136,8 @@ job "nomad-shell" {
       port "http" {}
       port "preview" {}
       port "attach" {}
+      # Where the other replicas carry tunnels and previews of jobs whose sandbox is attached here.
+      port "peer" {}
     }
 
     task "server" {
@@ -156,6 +158,7 @@ job "nomad-shell" {
         NOMAD_SHELL_SANDBOX_IMAGE    = var.sandbox_image
         NOMAD_SHELL_ATTACH_LISTEN    = "${NOMAD_ADDR_attach}"
         NOMAD_SHELL_ATTACH_ADDRESS   = "${NOMAD_ADDR_attach}"
+        NOMAD_SHELL_PEER_ADDRESS     = "${NOMAD_ADDR_peer}"
         NOMAD_SHELL_DATA_DIR         = "${NOMAD_ALLOC_DIR}/data"
         OPENAI_BASE_URL              = var.openai_base_url
       }
