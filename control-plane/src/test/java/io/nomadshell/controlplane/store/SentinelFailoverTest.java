@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -65,12 +66,12 @@ class SentinelFailoverTest {
                 }
                 return null;
             });
-            awaitCount(acknowledged, 50);
+            awaitCount(acknowledged, 50, writing);
             long started = System.nanoTime();
             redis.failover();
             redis.awaitPrimary(replica, Duration.ofSeconds(30));
             int atSwitch = acknowledged.size();
-            awaitCount(acknowledged, atSwitch + 50);
+            awaitCount(acknowledged, atSwitch + 50, writing);
             long tookMillis = (System.nanoTime() - started) / 1_000_000;
             stop.set(true);
             writing.get(30, TimeUnit.SECONDS);
@@ -109,9 +110,12 @@ class SentinelFailoverTest {
                 .hasMessageStartingWith("no Sentinel at 127.0.0.1:1, 127.0.0.1:2 named a reachable primary 'mymaster'");
     }
 
-    private static void awaitCount(List<Integer> acknowledged, int count) throws InterruptedException {
+    private static void awaitCount(List<Integer> acknowledged, int count, Future<?> writing) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (acknowledged.size() < count) {
+            if (writing.isDone()) {
+                writing.get(); // the writer's failure, if it failed
+            }
             assertThat(System.nanoTime()).as("%d events acknowledged in time", count).isLessThan(deadline);
             Thread.sleep(20);
         }

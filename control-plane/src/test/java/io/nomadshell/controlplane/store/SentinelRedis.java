@@ -18,12 +18,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * A real Redis that can fail over, on free loopback ports: a primary, one replica and three Sentinels
  * (quorum 2), each a redis-server child in a directory of its own, killed with this JVM should the test
- * die before {@link #close}. The data nodes take writes only while a replica is attached
- * ({@code min-replicas-to-write 1}), as docs/cluster/redis.md asks.
+ * die before {@link #close}. Configured as docs/cluster/redis.md asks: the data nodes take writes only
+ * while a replica is attached ({@code min-replicas-to-write 1}), but for a newly promoted primary
+ * until its first replica is back ({@code scripts/sentinel-reconfig.sh}).
  */
 public final class SentinelRedis implements AutoCloseable {
     public static final String PRIMARY_NAME = "nsprimary";
     private static final Duration READY = Duration.ofSeconds(20);
+    /** The script docs/cluster/redis.md gives operators (tests run in their module's directory). */
+    private static final Path RECONFIG_SCRIPT = Path.of("..", "scripts", "sentinel-reconfig.sh");
 
     private final List<Process> processes = new ArrayList<>();
     private final List<Integer> sentinelPorts = new ArrayList<>();
@@ -44,6 +47,9 @@ public final class SentinelRedis implements AutoCloseable {
     }
 
     private void startAll(Path directory) throws IOException, InterruptedException {
+        if (!Files.isExecutable(RECONFIG_SCRIPT)) {
+            throw new IOException("no executable " + RECONFIG_SCRIPT.toAbsolutePath());
+        }
         primaryPort = freePort();
         replicaPort = freePort();
         startDataNode(directory.resolve("primary"), primaryPort);
@@ -56,7 +62,8 @@ public final class SentinelRedis implements AutoCloseable {
                     "port " + port, "bind 127.0.0.1", "dir " + dir,
                     "sentinel monitor " + PRIMARY_NAME + " 127.0.0.1 " + primaryPort + " 2",
                     "sentinel down-after-milliseconds " + PRIMARY_NAME + " 2000",
-                    "sentinel failover-timeout " + PRIMARY_NAME + " 10000", ""));
+                    "sentinel failover-timeout " + PRIMARY_NAME + " 10000",
+                    "sentinel client-reconfig-script " + PRIMARY_NAME + " " + RECONFIG_SCRIPT.toAbsolutePath(), ""));
             spawn(dir, List.of("redis-server", config.toString(), "--sentinel"));
             sentinelPorts.add(port);
         }
