@@ -74,6 +74,19 @@ class SentinelFailoverJobTest {
         }
     }
 
+    @Test
+    void aSentinelUrlThatNamesNoPrimaryOrNoLiveSentinelStopsTheServerInWords(@TempDir Path tmp) throws Exception {
+        var noName = Cli.run(tmp, "server", "--data-dir", tmp.resolve("a").toString(), "--port", "0",
+                "--openai-base-url", "http://127.0.0.1:1/v1", "--redis-url", "redis-sentinel://127.0.0.1:1");
+        assertThat(noName.exitCode()).isEqualTo(1);
+        assertThat(noName.err()).contains("error: the redis-sentinel:// URL names no primary").doesNotContain("\tat ");
+        var nobody = Cli.run(tmp, "server", "--data-dir", tmp.resolve("b").toString(), "--port", "0",
+                "--openai-base-url", "http://127.0.0.1:1/v1", "--redis-url", "redis-sentinel://127.0.0.1:1,127.0.0.1:2#nsprimary");
+        assertThat(nobody.exitCode()).isEqualTo(1);
+        assertThat(nobody.err()).contains("error: no Sentinel at 127.0.0.1:1, 127.0.0.1:2 named a reachable primary 'nsprimary'")
+                .doesNotContain("\tat ");
+    }
+
     /** The numbers of the lines in the job's output events, in the order they were stored. */
     private static ArrayList<Integer> printed(java.util.List<JobEvent> events) {
         var text = new StringBuilder();
