@@ -32,7 +32,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class RedisConnection implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisConnection.class);
-    /** How long a write waits for a primary that takes it: with one replica, until the old primary rejoins as its replica (about 12 s). */
+    /**
+     * How long a write waits for a primary that takes it: about 2 s with the Sentinels set up as
+     * docs/cluster/redis.md says; without their reconfig script, until the old primary is back as the
+     * new one's replica (about 12 s).
+     */
     static final Duration FAILOVER_WAIT = Duration.ofSeconds(20);
     private static final String NO_PRIMARY = "the redis-sentinel:// URL names no primary: add the name the "
             + "Sentinels monitor it under after '#', as in redis-sentinel://host1:26379,host2:26379#mymaster";
