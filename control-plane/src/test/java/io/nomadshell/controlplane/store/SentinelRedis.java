@@ -6,7 +6,9 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.nomadshell.controlplane.spawn.ParentBoundSpawner;
 import java.io.IOException;
+import io.lettuce.core.sentinel.api.sync.RedisSentinelCommands;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * A real Redis that can fail over, on free loopback ports: a primary, one replica and three Sentinels
@@ -96,7 +99,7 @@ public final class SentinelRedis implements AutoCloseable {
 
     /** The port of the data node the Sentinels name the primary now. */
     public int primaryPort() {
-        return Integer.parseInt(sentinel(sentinelPorts.getFirst(), "SENTINEL", "GET-MASTER-ADDR-BY-NAME", PRIMARY_NAME).get(1));
+        return sentinel(sentinel -> ((InetSocketAddress) sentinel.getMasterAddrByName(PRIMARY_NAME)).getPort());
     }
 
     public int replicaPort() {
@@ -105,14 +108,14 @@ public final class SentinelRedis implements AutoCloseable {
 
     /** Asks the Sentinels to promote the replica, as an operator would: {@code SENTINEL FAILOVER}. */
     public void failover() {
-        sentinel(sentinelPorts.getFirst(), "SENTINEL", "FAILOVER", PRIMARY_NAME);
+        sentinel(sentinel -> sentinel.failover(PRIMARY_NAME));
     }
 
     /** Waits until the Sentinels name {@code port} the primary and it takes writes again. */
     public void awaitPrimary(int port, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (primaryPort() == port && "OK".equals(ask(port, "SET", "ns:failover:probe", "1"))) {
+            if (primaryPort() == port && takesWrites(port)) {
                 return;
             }
             Thread.sleep(100);
@@ -120,35 +123,25 @@ public final class SentinelRedis implements AutoCloseable {
         throw new AssertionError("the data node on " + port + " did not become a primary taking writes within " + timeout);
     }
 
-    /** One command to a data node on {@code port}; its reply as text (an error's message too). */
-    public static String ask(int port, String... command) {
+    private static boolean takesWrites(int port) {
         var client = RedisClient.create(RedisURI.create("127.0.0.1", port));
         try (var connection = client.connect()) {
-            return String.valueOf(connection.sync().dispatch(io.lettuce.core.protocol.CommandType.valueOf(command[0]),
-                    new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
-                    new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8)
-                            .addValues(List.of(command).subList(1, command.length))));
-        } catch (RuntimeException e) {
-            return e.getMessage();
+            return "OK".equals(connection.sync().set("ns:failover:probe", "1"));
+        } catch (RuntimeException refused) {
+            return false;
         } finally {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
         }
     }
 
-    private static List<String> sentinel(int port, String... command) {
+    private <T> T sentinel(Function<RedisSentinelCommands<String, String>, T> command) {
+        return sentinel(sentinelPorts.getFirst(), command);
+    }
+
+    private static <T> T sentinel(int port, Function<RedisSentinelCommands<String, String>, T> command) {
         var client = RedisClient.create(RedisURI.create("127.0.0.1", port));
-        try (var connection = client.connect()) {
-            var args = new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8)
-                    .addValues(List.of(command).subList(1, command.length));
-            Object reply = connection.sync().dispatch(io.lettuce.core.protocol.CommandType.valueOf(command[0]),
-                    new io.lettuce.core.output.ArrayOutput<>(io.lettuce.core.codec.StringCodec.UTF8), args);
-            var values = new ArrayList<String>();
-            if (reply instanceof List<?> list) {
-                list.forEach(item -> values.add(String.valueOf(item)));
-            } else {
-                values.add(String.valueOf(reply));
-            }
-            return values;
+        try (var connection = client.connectSentinel()) {
+            return command.apply(connection.sync());
         } finally {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
         }
@@ -157,7 +150,7 @@ public final class SentinelRedis implements AutoCloseable {
     private void awaitReplicaInSync() throws InterruptedException {
         long deadline = System.nanoTime() + READY.toNanos();
         while (System.nanoTime() < deadline) {
-            if ("OK".equals(ask(primaryPort, "SET", "ns:failover:probe", "1"))) {
+            if (takesWrites(primaryPort)) {
                 return; // min-replicas-to-write: the primary takes writes once its replica is attached
             }
             Thread.sleep(50);
@@ -169,10 +162,8 @@ public final class SentinelRedis implements AutoCloseable {
         long deadline = System.nanoTime() + READY.toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                var info = sentinel(port, "SENTINEL", "MASTER", PRIMARY_NAME);
-                int replicas = Integer.parseInt(info.get(info.indexOf("num-slaves") + 1));
-                int others = Integer.parseInt(info.get(info.indexOf("num-other-sentinels") + 1));
-                if (replicas == 1 && others == 2) {
+                var primary = sentinel(port, sentinel -> sentinel.master(PRIMARY_NAME));
+                if ("1".equals(primary.get("num-slaves")) && "2".equals(primary.get("num-other-sentinels"))) {
                     return;
                 }
             } catch (RuntimeException notYet) {
