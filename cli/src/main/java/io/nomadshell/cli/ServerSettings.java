@@ -55,7 +55,7 @@ final class ServerSettings {
     Path dataDir = Path.of(System.getProperty("user.home"), ".nomad-shell");
 
     @Option(names = "--redis-url", defaultValue = "${env:REDIS_URL}",
-            description = "Redis to keep jobs in (env REDIS_URL); without it a private redis-server runs under the data dir.")
+            description = "Redis to keep jobs in (env REDIS_URL): redis://, rediss://, redis-socket:// or redis-sentinel://host1:26379,host2:26379#primary; without it a private redis-server runs under the data dir.")
     @Nullable String redisUrl;
 
     @Option(names = "--api-keys", split = ",", defaultValue = "${env:NOMAD_SHELL_API_KEYS}",
