@@ -13,23 +13,26 @@ import java.util.Optional;
  * requests already spent, so that none is taken twice.
  */
 public final class PeerDirectory {
+    private final RedisConnection connection;
     private final RedisCommands<String, String> redis;
 
     public PeerDirectory(RedisConnection connection) {
-        this.redis = requireNonNull(connection, "connection").commands();
+        this.connection = requireNonNull(connection, "connection");
+        this.redis = connection.commands();
     }
 
     /** Says that {@code replicaId} takes peer requests at {@code address} ({@code host:port}) for {@code ttl}. */
     public void advertise(String replicaId, String address, Duration ttl) {
-        redis.set(Keys.peer(requireNonNull(replicaId, "replicaId")), requireNonNull(address, "address"),
-                SetArgs.Builder.px(ttl.toMillis()));
+        var key = Keys.peer(requireNonNull(replicaId, "replicaId"));
+        requireNonNull(address, "address");
+        connection.write(redis -> redis.set(key, address, SetArgs.Builder.px(ttl.toMillis())));
     }
 
     /** Takes {@code replicaId}'s advertisement back, if it is still {@code address}. */
     public void withdraw(String replicaId, String address) {
         var key = Keys.peer(replicaId);
         if (address.equals(redis.get(key))) {
-            redis.del(key);
+            connection.write(redis -> redis.del(key));
         }
     }
 
@@ -40,7 +43,7 @@ public final class PeerDirectory {
 
     /** Spends {@code nonce}: true the first time, false ever after (for {@code ttl}, longer than a request stays fresh). */
     public boolean spend(String nonce, Duration ttl) {
-        return "OK".equals(redis.set(Keys.peerNonce(requireNonNull(nonce, "nonce")), "1",
-                SetArgs.Builder.nx().px(ttl.toMillis())));
+        var key = Keys.peerNonce(requireNonNull(nonce, "nonce"));
+        return "OK".equals(connection.write(redis -> redis.set(key, "1", SetArgs.Builder.nx().px(ttl.toMillis()))));
     }
 }
