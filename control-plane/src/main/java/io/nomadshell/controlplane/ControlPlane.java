@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
 public final class ControlPlane implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     /** The name of the Attach credentials' key among the {@link SharedSecrets}. */
-    private static final String ATTACH_KEY = "attach-credentials";
+    public static final String ATTACH_KEY = "attach-credentials";
     /** The name of the key replicas sign their requests to each other with. */
     private static final String PEER_KEY = "peers";
 

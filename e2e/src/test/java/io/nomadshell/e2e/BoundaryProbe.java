@@ -10,7 +10,10 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.session.JobTokens;
+import io.nomadshell.controlplane.store.RedisConnection;
+import io.nomadshell.controlplane.store.SharedSecrets;
 import io.nomadshell.proto.v1.ControlMessage;
 import io.nomadshell.proto.v1.DaemonMessage;
 import io.nomadshell.proto.v1.Hello;
@@ -170,7 +173,7 @@ final class BoundaryProbe {
 
     /**
      * Replays {@code token} on the host's Attach socket, then attaches with a second valid credential
-     * for the same job made with the control plane's own key (what no sandbox has): the first is spent,
+     * for the same job made with the control plane's own key, read from its embedded Redis (what no sandbox has): the first is spent,
      * the second finds the live stream and is refused. Both leave that stream alone.
      */
     static void assertReplayRefused(Path socket, Path dataDir, String jobId, String token) throws Exception {
@@ -178,8 +181,11 @@ final class BoundaryProbe {
         assertThat(replay.getCode()).as("%s", replay).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(replay.getDescription()).isEqualTo("this launch credential was already used");
 
-        var fresh = new JobTokens(Files.readAllBytes(dataDir.resolve("token.key")), Clock.systemUTC())
-                .issue(jobId, Instant.now().plusSeconds(600));
+        byte[] key;
+        try (var redis = RedisConnection.connect("redis-socket://" + dataDir.resolve("redis/sock/redis.sock"), "probe")) {
+            key = new SharedSecrets(redis).get(ControlPlane.ATTACH_KEY);
+        }
+        var fresh = new JobTokens(key, Clock.systemUTC()).issue(jobId, Instant.now().plusSeconds(600));
         var second = attach(socket, "Bearer " + fresh);
         assertThat(second.getCode()).as("%s", second).isEqualTo(Status.Code.ALREADY_EXISTS);
     }
