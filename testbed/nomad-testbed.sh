@@ -180,6 +180,8 @@ acl {
 server {
   enabled          = true
   bootstrap_expect = 1
+  # A stopped client's allocations are lost within about 15 s (the default grace is 10 s).
+  heartbeat_grace  = "5s"
 }
 HCL
 }

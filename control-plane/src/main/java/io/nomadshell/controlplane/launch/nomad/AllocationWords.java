@@ -36,8 +36,8 @@ final class AllocationWords {
             return Optional.empty();
         }
         if ("lost".equals(allocation.getClientStatus())) {
-            return Optional.of("the Nomad node running the sandbox (" + orUnknown(allocation.getNodeName())
-                    + ") was lost" + detail(allocation.getClientDescription()));
+            // Nomad's own description ("alloc is lost since its node is down") says nothing more.
+            return Optional.of("the node running the sandbox (" + orUnknown(allocation.getNodeName()) + ") was lost");
         }
         var state = task(allocation);
         List<TaskEvent> events = state == null || state.getEvents() == null ? List.of() : state.getEvents();

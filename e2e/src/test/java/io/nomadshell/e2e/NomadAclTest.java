@@ -1,0 +1,101 @@
+package io.nomadshell.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.nomadshell.scriptedmodel.ScriptedModelServer;
+import java.net.http.HttpRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Nomad as its operators run it: ACLs on, and two deployments of Nomad Shell on one cluster, each in
+ * a namespace of its own with a token that holds only {@code nomad-jobs/control-plane.policy.hcl}.
+ * Both run sandboxes side by side; with one deployment's token, Nomad refuses to read or stop the
+ * other's sandbox job (403), either way round.
+ */
+class NomadAclTest {
+    private static final Duration WAIT = Duration.ofSeconds(180);
+
+    private final String prefixA = NomadCluster.newJobPrefix();
+    private final String prefixB = NomadCluster.newJobPrefix();
+    private NomadDeployment deploymentA;
+    private NomadDeployment deploymentB;
+    private ScriptedModelServer model;
+    private NomadCluster a;
+    private NomadCluster b;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (a != null) a.close();
+        if (b != null) b.close();
+        if (model != null) model.close();
+        if (deploymentA != null) {
+            NomadTestbed.assertNothingLeftAndPurge(prefixA, deploymentA.namespace());
+            deploymentA.close();
+        }
+        if (deploymentB != null) {
+            NomadTestbed.assertNothingLeftAndPurge(prefixB, deploymentB.namespace());
+            deploymentB.close();
+        }
+    }
+
+    @Test
+    void eachDeploymentsTokenRunsItsOwnSandboxesAndCanNeitherReadNorStopTheOthers(@TempDir Path tmp) throws Exception {
+        NomadTestbed.require();
+        deploymentA = NomadDeployment.create("nstest-a-" + UUID.randomUUID().toString().substring(0, 8));
+        deploymentB = NomadDeployment.create("nstest-b-" + UUID.randomUUID().toString().substring(0, 8));
+        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("sleep-forever", tmp, "acl")).build().start();
+        a = NomadCluster.start(tmp.resolve("a"), model.baseUrl(), prefixA,
+                options -> options.token(deploymentA.token()).namespace(deploymentA.namespace()));
+        b = NomadCluster.start(tmp.resolve("b"), model.baseUrl(), prefixB,
+                options -> options.token(deploymentB.token()).namespace(deploymentB.namespace()));
+
+        var jobA = a.rest().schedule("Sleep for ten minutes");
+        var jobB = b.rest().schedule("Sleep for ten minutes");
+        a.rest().awaitStatus(jobA, Set.of("running"), WAIT);
+        b.rest().awaitStatus(jobB, Set.of("running"), WAIT);
+        var sandboxA = sandboxJob(prefixA, deploymentA.namespace());
+        var sandboxB = sandboxJob(prefixB, deploymentB.namespace());
+
+        // Each token reads its own sandbox job: the refusals below are its policy's, not a broken token.
+        assertThat(status("GET", sandboxA, deploymentA, deploymentA)).as("A reads its own sandbox job").isEqualTo(200);
+        assertThat(status("GET", sandboxB, deploymentB, deploymentB)).as("B reads its own sandbox job").isEqualTo(200);
+        assertThat(status("GET", sandboxB, deploymentB, deploymentA)).as("A reads B's sandbox job").isEqualTo(403);
+        assertThat(status("DELETE", sandboxB, deploymentB, deploymentA)).as("A stops B's sandbox job").isEqualTo(403);
+        assertThat(status("GET", sandboxA, deploymentA, deploymentB)).as("B reads A's sandbox job").isEqualTo(403);
+        assertThat(status("DELETE", sandboxA, deploymentA, deploymentB)).as("B stops A's sandbox job").isEqualTo(403);
+
+        // Both still run side by side.
+        assertThat(a.rest().status(jobA).path("status").asText()).as("job A").isEqualTo("running");
+        assertThat(b.rest().status(jobB).path("status").asText()).as("job B").isEqualTo("running");
+        assertThat(NomadTestbed.get("/v1/job/" + sandboxA + "?namespace=" + deploymentA.namespace())
+                .path("Status").asText()).as("A's sandbox job").isEqualTo("running");
+        assertThat(NomadTestbed.get("/v1/job/" + sandboxB + "?namespace=" + deploymentB.namespace())
+                .path("Status").asText()).as("B's sandbox job").isEqualTo("running");
+
+        for (var cancel : new Object[][] {{a, jobA}, {b, jobB}}) {
+            var response = ((NomadCluster) cancel[0]).rest().post("/v1/jobs/" + cancel[1] + ":cancel", "application/json", "{}");
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        }
+    }
+
+    /** The one dispatched sandbox job under {@code prefix}, as the management token sees it. */
+    private static String sandboxJob(String prefix, String namespace) throws Exception {
+        var jobs = NomadTestbed.dispatchedJobs(prefix, namespace);
+        assertThat(jobs).as("the sandbox jobs of %s in %s", prefix, namespace).hasSize(1);
+        return jobs.getFirst().path("ID").asText();
+    }
+
+    /** The status Nomad answers {@code caller}'s token for {@code method} on the job {@code jobId} of {@code owner}. */
+    private static int status(String method, String jobId, NomadDeployment owner, NomadDeployment caller)
+            throws Exception {
+        var request = NomadTestbed.request("/v1/job/" + jobId + "?namespace=" + owner.namespace(), caller.token())
+                .method(method, HttpRequest.BodyPublishers.noBody()).build();
+        return NomadTestbed.send(request).statusCode();
+    }
+}
