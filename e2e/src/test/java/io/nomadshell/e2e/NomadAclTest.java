@@ -1,7 +1,11 @@
 package io.nomadshell.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.nomadshell.controlplane.launch.nomad.NomadApiException;
+import io.nomadshell.controlplane.launch.nomad.NomadLauncher;
+import io.nomadshell.controlplane.launch.nomad.NomadOptions;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.net.http.HttpRequest;
 import java.nio.file.Path;
@@ -16,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Nomad as its operators run it: ACLs on, and two deployments of Nomad Shell on one cluster, each in
  * a namespace of its own with a token that holds only {@code nomad-jobs/control-plane.policy.hcl}.
  * Both run sandboxes side by side; with one deployment's token, Nomad refuses to read or stop the
- * other's sandbox job (403), either way round.
+ * other's sandbox job (403), either way round; and a control plane whose token does not reach its
+ * namespace says so in words.
  */
 class NomadAclTest {
     private static final Duration WAIT = Duration.ofSeconds(180);
@@ -49,6 +54,14 @@ class NomadAclTest {
         NomadTestbed.require();
         deploymentA = NomadDeployment.create("nstest-a-" + UUID.randomUUID().toString().substring(0, 8));
         deploymentB = NomadDeployment.create("nstest-b-" + UUID.randomUUID().toString().substring(0, 8));
+        // A token used outside its namespace is refused in words that name what it may not do, and where.
+        var wrongNamespace = NomadOptions.builder().address(NomadTestbed.NOMAD).token(deploymentA.token())
+                .namespace(deploymentB.namespace()).attachSocket(tmp.resolve("attach.sock")).jobPrefix(prefixA).build();
+        assertThatThrownBy(() -> NomadLauncher.start(wrongNamespace, NomadCluster.RESOURCES.defaults()))
+                .isInstanceOf(NomadApiException.class)
+                .hasMessageStartingWith("the Nomad token may not parse jobs in namespace " + deploymentB.namespace()
+                        + ": POST /v1/jobs/parse answered 403 ");
+
         model = ScriptedModelServer.builder().scenario(Fixtures.scenario("sleep-forever", tmp, "acl")).build().start();
         a = NomadCluster.start(tmp.resolve("a"), model.baseUrl(), prefixA,
                 options -> options.token(deploymentA.token()).namespace(deploymentA.namespace()));
