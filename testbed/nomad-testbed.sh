@@ -157,42 +157,13 @@ sys.exit(0 if len(healthy) >= int(sys.argv[2]) else 1)' "$nodes" "${1:-${#CLIENT
 
 nomad_answers() { curl -sf "$NOMAD_HTTP/v1/status/leader" 2>/dev/null | grep -q :; }
 
-# Writes the server's configuration: ACLs on, one server that elects itself, on loopback.
-server_config() {
-  cat > "$STATE_DIR/nomad-server.hcl" <<HCL
-# Written by testbed/nomad-testbed.sh: the testbed's one Nomad server, on loopback, ACLs on.
-name      = "testbed-server"
-data_dir  = "$STATE_DIR/nomad-server"
-bind_addr = "127.0.0.1"
-ports {
-  http = $PORT
-  rpc  = $((PORT + 1))
-  serf = $((PORT + 2))
-}
-advertise {
-  http = "127.0.0.1"
-  rpc  = "127.0.0.1"
-  serf = "127.0.0.1"
-}
-acl {
-  enabled = true
-}
-server {
-  enabled          = true
-  bootstrap_expect = 1
-  # A stopped client's allocations are lost within about 15 s (the default grace is 10 s).
-  heartbeat_grace  = "5s"
-}
-HCL
-}
-
-# Writes client N's configuration: its own data dir, ports, node name, meta and cgroup parent.
-client_config() {
-  local n=$1 http=$((PORT + 10 * $1))
-  cat > "$STATE_DIR/nomad-client-$n.hcl" <<HCL
-# Written by testbed/nomad-testbed.sh: testbed client $n, sharing this machine's Docker engine.
-name      = "testbed-client-$n"
-data_dir  = "$STATE_DIR/nomad-client-$n"
+# What every agent's configuration says: its name, data dir and ports (HTTP, then RPC and serf
+# above it), all on loopback, and ACLs on.
+agent_config() {
+  local name=$1 dir=$2 http=$3
+  cat <<HCL
+name      = "$name"
+data_dir  = "$STATE_DIR/$dir"
 bind_addr = "127.0.0.1"
 ports {
   http = $http
@@ -207,6 +178,29 @@ advertise {
 acl {
   enabled = true
 }
+HCL
+}
+
+# Writes the server's configuration: ACLs on, one server that elects itself, on loopback.
+server_config() {
+  cat > "$STATE_DIR/nomad-server.hcl" <<HCL
+# Written by testbed/nomad-testbed.sh: the testbed's one Nomad server, on loopback, ACLs on.
+$(agent_config testbed-server nomad-server "$PORT")
+server {
+  enabled          = true
+  bootstrap_expect = 1
+  # A stopped client's allocations are lost within about 15 s (the default grace is 10 s).
+  heartbeat_grace  = "5s"
+}
+HCL
+}
+
+# Writes client N's configuration: its own data dir, ports, node name, meta and cgroup parent.
+client_config() {
+  local n=$1 http=$((PORT + 10 * $1))
+  cat > "$STATE_DIR/nomad-client-$n.hcl" <<HCL
+# Written by testbed/nomad-testbed.sh: testbed client $n, sharing this machine's Docker engine.
+$(agent_config "testbed-client-$n" "nomad-client-$n" "$http")
 client {
   enabled           = true
   servers           = ["127.0.0.1:$((PORT + 1))"]
