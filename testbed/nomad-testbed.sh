@@ -293,6 +293,14 @@ wait_for() {
   die "$what did not come up within $WAIT_SECONDS s (logs in $STATE_DIR)"
 }
 
+stop_nomad() {
+  local n
+  for n in "${CLIENTS[@]}"; do stop_pid "nomad-client-$n"; done
+  stop_pid nomad-server
+  # The single dev agent of earlier versions of this script.
+  stop_pid nomad
+}
+
 stop_pid() {
   local name=$1 file="$STATE_DIR/$1.pid" pid i
   [[ -f "$file" ]] || return 0
@@ -331,10 +339,9 @@ status() {
 
 case "${1:-}" in
   start) start ;;
-  # nomad: the single dev agent of earlier versions of this script.
-  stop) for n in "${CLIENTS[@]}"; do stop_pid "nomad-client-$n"; done; stop_pid nomad-server; stop_pid nomad; stop_pid dockerd ;;
+  stop) stop_nomad; stop_pid dockerd ;;
   start-nomad) start_nomad ;;
-  stop-nomad) for n in "${CLIENTS[@]}"; do stop_pid "nomad-client-$n"; done; stop_pid nomad-server ;;
+  stop-nomad) stop_nomad ;;
   stop-client) stop_pid "nomad-client-${2:?which client}" ;;
   start-client) start_client "${2:?which client}" ;;
   status) status ;;
