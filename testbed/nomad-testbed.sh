@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
-# Nomad Shell testbed: a real Docker engine and a real single-node Nomad agent on this machine,
-# for the Nomad launcher's tests and benchmarks, and for trying `--launcher nomad` by hand.
+# Nomad Shell testbed: a real Docker engine and a real Nomad cluster on this machine (one server,
+# two client agents, ACLs on), for the Nomad launcher's tests and benchmarks, and for trying
+# `--launcher nomad` by hand.
 #
-#   testbed/nomad-testbed.sh start        install what is missing, build Nomad once (cached), start
-#                                         dockerd and `nomad agent -dev`, make the base image and
-#                                         warm the sandbox image's layers; waits until all answer
-#   testbed/nomad-testbed.sh status       say what runs
-#   testbed/nomad-testbed.sh stop         stop the Nomad agent and dockerd that `start` started
-#   testbed/nomad-testbed.sh build-nomad  only build (or find) the pinned Nomad binary
+#   testbed/nomad-testbed.sh start           install what is missing, build Nomad once (cached), start
+#                                            dockerd, the Nomad server and both clients, bootstrap the
+#                                            ACL system once, make the base image and warm the sandbox
+#                                            image's layers; waits until all answer
+#   testbed/nomad-testbed.sh status          say what runs
+#   testbed/nomad-testbed.sh stop            stop the Nomad agents and dockerd that `start` started
+#   testbed/nomad-testbed.sh start-nomad     start only the Nomad agents (dockerd and Nomad's binary ready)
+#   testbed/nomad-testbed.sh stop-nomad      stop only the Nomad agents
+#   testbed/nomad-testbed.sh stop-client N   stop client agent N (1 or 2): its allocations become lost
+#   testbed/nomad-testbed.sh start-client N  start it again
+#   testbed/nomad-testbed.sh build-nomad     only build (or find) the pinned Nomad binary
+#
+# The server listens on 127.0.0.1:4646 (RPC 4647, serf 4648); client N's HTTP port is 4646 + 10 N.
+# NOMAD_SHELL_TESTBED_PORT moves them all (a second testbed beside the first), and
+# NOMAD_SHELL_TESTBED_DIR the state (data dirs, logs, configurations). The management token is
+# written once, at bootstrap, to $NOMAD_SHELL_TESTBED_DIR/nomad-management.token (root only):
+#   export NOMAD_ADDR=http://127.0.0.1:4646 NOMAD_TOKEN=$(cat /var/lib/nomad-shell-testbed/nomad-management.token)
+# The clients are testbed-client-1 and -2 (node meta testbed_client = 1 or 2), each with a cgroup
+# parent of its own; they share the one Docker engine, so their docker plugins reap no "dangling"
+# containers (each would take the other's for its own leftovers).
 #
 # Nomad is not packaged by Debian and nothing can be downloaded but from package registries, so
 # the pinned release (the last line under the MPL) is built from the Go module proxy with the
@@ -26,7 +41,12 @@ REPO=$(dirname "$HERE")
 CACHE_DIR=${NOMAD_SHELL_CACHE_DIR:-/var/cache/nomad-shell}
 STATE_DIR=${NOMAD_SHELL_TESTBED_DIR:-/var/lib/nomad-shell-testbed}
 NOMAD_BIN="$CACHE_DIR/nomad-$NOMAD_VERSION/nomad"
-NOMAD_HTTP=http://127.0.0.1:4646
+# Another instance beside the usual one: NOMAD_SHELL_TESTBED_DIR and NOMAD_SHELL_TESTBED_PORT.
+PORT=${NOMAD_SHELL_TESTBED_PORT:-4646}
+NOMAD_HTTP=http://127.0.0.1:$PORT
+# The ACL management token, readable by root only.
+TOKEN_FILE="$STATE_DIR/nomad-management.token"
+CLIENTS=(1 2)
 BASE_IMAGE=debian:bookworm-slim
 WAIT_SECONDS=120
 
@@ -117,42 +137,147 @@ make_base_image() {
   rm -rf "$root"
 }
 
-# Up when a ready node has a healthy docker driver.
+# The server's token for the readiness checks (empty before the ACL system is bootstrapped).
+nomad_curl() {
+  local token=''
+  [[ -r "$TOKEN_FILE" ]] && token=$(cat "$TOKEN_FILE")
+  curl -sf -H "X-Nomad-Token: $token" "$@"
+}
+
+# Up when both clients are ready with a healthy docker driver.
 nomad_up() {
   local nodes
-  nodes=$(curl -sf "$NOMAD_HTTP/v1/nodes" 2>/dev/null) || return 1
+  nodes=$(nomad_curl "$NOMAD_HTTP/v1/nodes" 2>/dev/null) || return 1
   python3 -c '
 import json, sys
 nodes = [n for n in json.loads(sys.argv[1]) if n["Status"] == "ready"]
-sys.exit(0 if any(n.get("Drivers", {}).get("docker", {}).get("Healthy") for n in nodes) else 1)' "$nodes"
+healthy = [n for n in nodes if n.get("Drivers", {}).get("docker", {}).get("Healthy")]
+sys.exit(0 if len(healthy) >= int(sys.argv[2]) else 1)' "$nodes" "${1:-${#CLIENTS[@]}}"
 }
 
-nomad_answers() { curl -sf "$NOMAD_HTTP/v1/agent/self" >/dev/null 2>&1; }
+nomad_answers() { curl -sf "$NOMAD_HTTP/v1/status/leader" 2>/dev/null | grep -q :; }
 
-start_nomad() {
-  if nomad_answers; then
-    log "nomad agent: already running at $NOMAD_HTTP"
-    wait_for "nomad agent with a healthy docker driver" nomad_up
-    return
-  fi
-  mkdir -p "$STATE_DIR"
-  cat > "$STATE_DIR/nomad.hcl" <<HCL
-# Written by testbed/nomad-testbed.sh: a single-node dev agent on loopback.
+# What every agent's configuration says: its name, data dir and ports (HTTP, then RPC and serf
+# above it), all on loopback, and ACLs on.
+agent_config() {
+  local name=$1 dir=$2 http=$3
+  cat <<HCL
+name      = "$name"
+data_dir  = "$STATE_DIR/$dir"
 bind_addr = "127.0.0.1"
+ports {
+  http = $http
+  rpc  = $((http + 1))
+  serf = $((http + 2))
+}
+advertise {
+  http = "127.0.0.1"
+  rpc  = "127.0.0.1"
+  serf = "127.0.0.1"
+}
+acl {
+  enabled = true
+}
+HCL
+}
+
+# Writes the server's configuration: ACLs on, one server that elects itself, on loopback.
+server_config() {
+  cat > "$STATE_DIR/nomad-server.hcl" <<HCL
+# Written by testbed/nomad-testbed.sh: the testbed's one Nomad server, on loopback, ACLs on.
+$(agent_config testbed-server nomad-server "$PORT")
+server {
+  enabled          = true
+  bootstrap_expect = 1
+  # A stopped client's allocations are lost within about 15 s (the default grace is 10 s).
+  heartbeat_grace  = "5s"
+}
+HCL
+}
+
+# Writes client N's configuration: its own data dir, ports, node name, meta and cgroup parent.
+client_config() {
+  local n=$1 http=$((PORT + 10 * $1))
+  cat > "$STATE_DIR/nomad-client-$n.hcl" <<HCL
+# Written by testbed/nomad-testbed.sh: testbed client $n, sharing this machine's Docker engine.
+$(agent_config "testbed-client-$n" "nomad-client-$n" "$http")
+client {
+  enabled           = true
+  servers           = ["127.0.0.1:$((PORT + 1))"]
+  network_interface = "lo"
+  # Two clients on one machine: each its own cgroup tree, or one's cleanup takes the other's tasks.
+  cgroup_parent     = "/nomad-testbed-client-$n"
+  meta {
+    testbed_client = "$n"
+  }
+}
 plugin "docker" {
   config {
     # Sandboxes reach the control plane through its Attach socket directory, bind-mounted.
     volumes { enabled = true }
     allow_runtimes = ["runc", "runsc"]
-    # Keep the locally built images: nothing can be pulled here.
-    gc { image = false }
+    gc {
+      # Keep the locally built images: nothing can be pulled here.
+      image = false
+      # Both clients share one Docker engine: each would reap the other's containers as dangling.
+      dangling_containers { enabled = false }
+    }
   }
 }
 HCL
-  log "starting nomad agent -dev (log $STATE_DIR/nomad.log)"
-  setsid "$NOMAD_BIN" agent -dev -config "$STATE_DIR/nomad.hcl" >"$STATE_DIR/nomad.log" 2>&1 < /dev/null &
-  echo $! > "$STATE_DIR/nomad.pid"
-  wait_for "nomad agent with a healthy docker driver" nomad_up
+}
+
+start_agent() {
+  local name=$1
+  log "starting $name (log $STATE_DIR/$name.log)"
+  setsid "$NOMAD_BIN" agent -config "$STATE_DIR/$name.hcl" >>"$STATE_DIR/$name.log" 2>&1 < /dev/null &
+  echo $! > "$STATE_DIR/$name.pid"
+}
+
+# Runs the check "$2..." while agent $1 runs; gives up at once when it has exited.
+agent_answers() {
+  local name=$1; shift
+  running "$name" || die "$name exited: see $STATE_DIR/$name.log"
+  "$@"
+}
+
+running() { [[ -f "$STATE_DIR/$1.pid" ]] && kill -0 "$(cat "$STATE_DIR/$1.pid")" 2>/dev/null; }
+
+# Bootstraps the ACL system once and keeps the management token in a file only root reads; a
+# server that was bootstrapped before keeps the token it gave then.
+bootstrap_acl() {
+  local answer
+  if answer=$(curl -sf -X POST "$NOMAD_HTTP/v1/acl/bootstrap" 2>/dev/null); then
+    (umask 077 && python3 -c 'import json, sys; print(json.loads(sys.argv[1])["SecretID"])' "$answer" > "$TOKEN_FILE")
+    log "ACLs bootstrapped: the management token is in $TOKEN_FILE"
+  fi
+  [[ -r "$TOKEN_FILE" ]] && nomad_curl "$NOMAD_HTTP/v1/acl/token/self" >/dev/null \
+    || die "the ACL system was bootstrapped before, and $TOKEN_FILE does not hold its management token: stop the testbed, remove $STATE_DIR/nomad-server and start again"
+}
+
+start_nomad() {
+  mkdir -p "$STATE_DIR"
+  if ! running nomad-server; then
+    nomad_answers && die "something else answers at $NOMAD_HTTP (an older testbed's dev agent? stop it with: $0 stop)"
+    server_config
+    start_agent nomad-server
+  fi
+  wait_for "nomad server" agent_answers nomad-server nomad_answers
+  bootstrap_acl
+  local n
+  for n in "${CLIENTS[@]}"; do start_client "$n" quiet; done
+  wait_for "nomad clients with a healthy docker driver" nomad_up
+}
+
+# Starts client N unless it runs; "quiet" skips waiting for it.
+start_client() {
+  local n=$1
+  [[ " ${CLIENTS[*]} " == *" $n "* ]] || die "no client $n (there are ${CLIENTS[*]})"
+  if ! running "nomad-client-$n"; then
+    client_config "$n"
+    start_agent "nomad-client-$n"
+  fi
+  [[ "${2:-}" == quiet ]] || wait_for "nomad client $n" nomad_up "${#CLIENTS[@]}"
 }
 
 wait_for() {
@@ -166,6 +291,14 @@ wait_for() {
     sleep 0.5
   done
   die "$what did not come up within $WAIT_SECONDS s (logs in $STATE_DIR)"
+}
+
+stop_nomad() {
+  local n
+  for n in "${CLIENTS[@]}"; do stop_pid "nomad-client-$n"; done
+  stop_pid nomad-server
+  # The single dev agent of earlier versions of this script.
+  stop_pid nomad
 }
 
 stop_pid() {
@@ -193,12 +326,12 @@ start() {
   "$REPO/sandbox-image/build.sh" --base-only
   wait "$build" || die "building Nomad failed: see $STATE_DIR/build-nomad.log"
   start_nomad
-  log "ready in $((SECONDS - started)) s: NOMAD_ADDR=$NOMAD_HTTP"
+  log "ready in $((SECONDS - started)) s: NOMAD_ADDR=$NOMAD_HTTP NOMAD_TOKEN=\$(cat $TOKEN_FILE)"
 }
 
 status() {
   if docker_up; then log "dockerd: running"; else log "dockerd: not running"; fi
-  if nomad_up; then log "nomad: running at $NOMAD_HTTP"; else log "nomad: not running"; fi
+  if nomad_up; then log "nomad: a server and ${#CLIENTS[@]} clients at $NOMAD_HTTP (token: $TOKEN_FILE)"; else log "nomad: not running"; fi
   if [[ -x "$NOMAD_BIN" ]]; then log "nomad $NOMAD_VERSION binary: $NOMAD_BIN"; else log "nomad binary: not built"; fi
   if docker_up && docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then log "$BASE_IMAGE: present"; fi
   docker_up && nomad_up
@@ -206,8 +339,12 @@ status() {
 
 case "${1:-}" in
   start) start ;;
-  stop) stop_pid nomad; stop_pid dockerd ;;
+  stop) stop_nomad; stop_pid dockerd ;;
+  start-nomad) start_nomad ;;
+  stop-nomad) stop_nomad ;;
+  stop-client) stop_pid "nomad-client-${2:?which client}" ;;
+  start-client) start_client "${2:?which client}" ;;
   status) status ;;
   build-nomad) build_nomad ;;
-  *) echo "usage: $0 start|status|stop|build-nomad" >&2; exit 2 ;;
+  *) echo "usage: $0 start|status|stop|start-nomad|stop-nomad|stop-client N|start-client N|build-nomad" >&2; exit 2 ;;
 esac

@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 final class SandboxSettings {
     @Option(names = "--launcher", defaultValue = "${env:NOMAD_SHELL_LAUNCHER:-local}",
             description = "Where sandboxes run: local (bubblewrap on this machine) or nomad (a Nomad cluster, "
-                    + "from NOMAD_ADDR, NOMAD_TOKEN, NOMAD_REGION, NOMAD_NAMESPACE) (env NOMAD_SHELL_LAUNCHER; default ${DEFAULT-VALUE}).")
+                    + "from NOMAD_ADDR, NOMAD_REGION, --nomad-token, --nomad-namespace) (env NOMAD_SHELL_LAUNCHER; default ${DEFAULT-VALUE}).")
     String launcher = "local";
 
     @Option(names = "--sandbox-image", defaultValue = "${env:NOMAD_SHELL_SANDBOX_IMAGE:-" + NomadOptions.DEFAULT_IMAGE + "}",
@@ -35,6 +35,16 @@ final class SandboxSettings {
             description = "Nomad: the name of this deployment's sandbox jobs and the start of every job it dispatches; "
                     + "deployments that share a cluster each need their own (env NOMAD_SHELL_NOMAD_JOB_PREFIX; default ${DEFAULT-VALUE}).")
     String jobPrefix = "nomad-shell-sandbox";
+
+    @Option(names = "--nomad-token", defaultValue = "${env:NOMAD_TOKEN}",
+            description = "Nomad: the ACL token every call to Nomad carries; its policy needs only "
+                    + "nomad-jobs/control-plane.policy.hcl in this server's namespace (env NOMAD_TOKEN, better than the flag: "
+                    + "a command line is visible to every local user).")
+    @Nullable String nomadToken;
+
+    @Option(names = "--nomad-namespace", defaultValue = "${env:NOMAD_NAMESPACE}",
+            description = "Nomad: the namespace this server's sandbox jobs run in (env NOMAD_NAMESPACE; default: Nomad's default).")
+    @Nullable String nomadNamespace;
 
     @Option(names = "--attach-address", defaultValue = "${env:NOMAD_SHELL_ATTACH_ADDRESS}",
             description = "Nomad: host:port at which sandboxes reach this server's --attach-listen over TLS (env NOMAD_SHELL_ATTACH_ADDRESS). "
@@ -66,6 +76,10 @@ final class SandboxSettings {
             description = "Local: the first host uid sandboxes run as, one each while they run; no local user may "
                     + "have one of the 65536 from here (env NOMAD_SHELL_SANDBOX_UID_BASE; default ${DEFAULT-VALUE}).")
     int uidBase = 1_100_000;
+
+    private static @Nullable String blankToNull(@Nullable String value) {
+        return value == null || value.isBlank() ? null : value.strip();
+    }
 
     /** The host of --attach-address, or null when sandboxes use the Unix socket. */
     @Nullable String attachHost() {
@@ -102,7 +116,8 @@ final class SandboxSettings {
      */
     NomadLauncher nomadLauncher(Path attachSocket, @Nullable Path attachCa, boolean attachOverTls,
             SandboxResources defaults) throws IOException {
-        var options = NomadOptions.fromEnv(System.getenv()).image(image).runtime(runtime).jobPrefix(jobPrefix);
+        var options = NomadOptions.fromEnv(System.getenv()).image(image).runtime(runtime).jobPrefix(jobPrefix)
+                .token(blankToNull(nomadToken)).namespace(blankToNull(nomadNamespace));
         if (attachAddress != null && !attachAddress.isBlank()) {
             if (!attachOverTls) {
                 throw new UserError("--attach-address needs --attach-listen: sandboxes dial Attach over TLS, "

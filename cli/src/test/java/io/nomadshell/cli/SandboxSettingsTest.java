@@ -19,4 +19,15 @@ class SandboxSettingsTest {
                 .hasMessage("the Nomad job prefix must be 1 to 41 lowercase letters, digits and dashes,"
                         + " starting with a letter or digit, not \"Team A\"");
     }
+
+    @Test
+    void aNamespaceNomadCannotHaveIsRefusedInWords() {
+        var settings = new SandboxSettings();
+        settings.nomadNamespace = "team a";
+
+        assertThatThrownBy(() -> settings.nomadLauncher(Path.of("/nonexistent/attach.sock"), null, false,
+                SandboxResources.DEFAULT))
+                .isInstanceOf(UserError.class)
+                .hasMessage("a Nomad namespace is 1 to 128 letters, digits and dashes, not \"team a\"");
+    }
 }

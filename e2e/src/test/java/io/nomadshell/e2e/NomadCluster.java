@@ -80,6 +80,7 @@ final class NomadCluster implements AutoCloseable {
         var home = Files.createDirectories(dataDir.toAbsolutePath());
         var socket = home.resolve("attach").resolve("attach.sock");
         var options = customize.apply(NomadOptions.fromEnv(System.getenv())
+                .token(NomadTestbed.TOKEN)
                 .image(NomadTestbed.IMAGE)
                 .attachSocket(socket)
                 .jobPrefix(jobPrefix)

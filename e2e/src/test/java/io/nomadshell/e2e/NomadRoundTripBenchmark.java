@@ -65,7 +65,7 @@ class NomadRoundTripBenchmark {
                             new JupyterTokens(secret)))
                     .build().start();
             try {
-                var launcher = NomadLauncher.start(NomadOptions.fromEnv(System.getenv()).image(NomadTestbed.IMAGE)
+                var launcher = NomadLauncher.start(NomadOptions.fromEnv(System.getenv()).token(NomadTestbed.TOKEN).image(NomadTestbed.IMAGE)
                         .attachSocket(socket).jobPrefix(prefix).build(), NomadCluster.RESOURCES.defaults());
                 var jobId = "jbenchbenchbenchbench";
                 sessions.expect(jobId);

@@ -42,7 +42,7 @@ class NomadSandboxFailureTest {
 
     @Test
     void aSandboxNoNodeHasRoomForFailsTheJobAfterThePlacementDeadline(@TempDir Path dataDir) throws Exception {
-        // Caps far above what this one node has (24 GiB), so Nomad takes the job but cannot place it.
+        // Caps far above what a node has (24 GiB), so Nomad takes the job but cannot place it.
         var generous = new ResourcePolicy(NomadCluster.RESOURCES.defaults(), 2000, 256, 1 << 20, Duration.ofMinutes(10),
                 NomadCluster.RESOURCES.egress());
         model = ScriptedModelServer.builder().scenario(Scenario.bundled("hello-world")).build().start();
@@ -56,8 +56,9 @@ class NomadSandboxFailureTest {
         var job = cluster.rest().awaitEnd(id, Duration.ofSeconds(60)).last(); // the deadline
 
         assertThat(job.path("status").asText()).as("job %s", job).isEqualTo("error");
-        assertThat(job.path("error").asText()).isEqualTo(
-                "the sandbox was lost: no Nomad node could run the sandbox within 5 s: not enough memory on 1 node");
+        // Every client of the testbed (one or two) lacks the memory.
+        assertThat(job.path("error").asText()).matches(
+                "the sandbox was lost: no Nomad node could run the sandbox within 5 s: not enough memory on (1 node|2 nodes)");
     }
 
     @Test

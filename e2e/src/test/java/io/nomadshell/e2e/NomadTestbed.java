@@ -6,31 +6,77 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assertions;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * The real Nomad agent and Docker engine that {@code testbed/nomad-testbed.sh start} runs, and the
- * sandbox image built from this build's agent daemon. Without them the tests fail under CI
- * ({@code CI=true}) and are skipped elsewhere.
+ * The real Nomad cluster (a server and two clients, ACLs on) and Docker engine that
+ * {@code testbed/nomad-testbed.sh start} runs, and the sandbox image built from this build's agent
+ * daemon. Without them the tests fail under CI ({@code CI=true}) and are skipped elsewhere. Every
+ * call carries the testbed's management token: {@code NOMAD_TOKEN}, or the file the testbed wrote
+ * it to ({@code $NOMAD_SHELL_TESTBED_DIR/nomad-management.token}).
  */
 final class NomadTestbed {
     static final URI NOMAD = URI.create(System.getenv().getOrDefault("NOMAD_ADDR", "http://127.0.0.1:4646"));
+    /** The management token; null for a Nomad without ACLs. */
+    static final @Nullable String TOKEN = token();
     static final String IMAGE = "nomad-shell-sandbox:e2e";
+    static final String DEFAULT_NAMESPACE = "default";
     static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static boolean imageBuilt;
 
     private NomadTestbed() {}
+
+    private static @Nullable String token() {
+        var token = System.getenv("NOMAD_TOKEN");
+        if (token != null && !token.isBlank()) {
+            return token.strip();
+        }
+        var file = Path.of(System.getenv().getOrDefault("NOMAD_SHELL_TESTBED_DIR", "/var/lib/nomad-shell-testbed"),
+                "nomad-management.token");
+        try {
+            return Files.isReadable(file) ? Files.readString(file).strip() : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The testbed's script ({@code testbed/nomad-testbed.sh}) with {@code arguments}, as the tests' environment says. */
+    static Result script(Duration timeout, String... arguments) throws IOException {
+        var command = new ArrayList<String>(List.of("bash", projectDir().resolve("testbed/nomad-testbed.sh").toString()));
+        command.addAll(List.of(arguments));
+        return run(command, timeout);
+    }
+
+    private static Path projectDir() {
+        return Path.of(System.getProperty("nomadshell.projectDir", "..")).toAbsolutePath().normalize();
+    }
+
+    /** A request to the Nomad API at {@code pathAndQuery} with {@code token} (none when null). */
+    static HttpRequest.Builder request(String pathAndQuery, @Nullable String token) {
+        var request = HttpRequest.newBuilder(URI.create(NOMAD + pathAndQuery)).timeout(Duration.ofSeconds(30));
+        if (token != null) {
+            request.header("X-Nomad-Token", token);
+        }
+        return request;
+    }
+
+    static HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
+        return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+    }
 
     /** Checks the agent and the engine answer, and builds the sandbox image once per test JVM. */
     static synchronized void require() throws Exception {
@@ -69,7 +115,7 @@ final class NomadTestbed {
     }
 
     private static void buildImage() throws IOException {
-        var project = Path.of(System.getProperty("nomadshell.projectDir", "..")).toAbsolutePath().normalize();
+        var project = projectDir();
         var jar = Path.of(System.getProperty("nomadshell.daemonJar")).toAbsolutePath().normalize();
         var result = run(List.of("bash", project.resolve("sandbox-image/build.sh").toString(),
                 "--jar", jar.toString(), "--tag", IMAGE), Duration.ofMinutes(10));
@@ -78,8 +124,7 @@ final class NomadTestbed {
 
     /** GET a Nomad API path as JSON; null when Nomad answers 404. */
     static JsonNode get(String pathAndQuery) throws IOException, InterruptedException {
-        var response = HTTP.send(HttpRequest.newBuilder(URI.create(NOMAD + pathAndQuery)).timeout(Duration.ofSeconds(30))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        var response = send(request(pathAndQuery, TOKEN).build());
         if (response.statusCode() == 404) {
             return null;
         }
@@ -88,31 +133,33 @@ final class NomadTestbed {
     }
 
     static void delete(String pathAndQuery) throws IOException, InterruptedException {
-        HTTP.send(HttpRequest.newBuilder(URI.create(NOMAD + pathAndQuery)).DELETE().timeout(Duration.ofSeconds(30))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        send(request(pathAndQuery, TOKEN).DELETE().build());
     }
 
     /** PUT a JSON body to a Nomad API path. */
     static void put(String path, JsonNode body) throws IOException, InterruptedException {
-        var response = HTTP.send(HttpRequest.newBuilder(URI.create(NOMAD + path)).timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
+        var response = send(request(path, TOKEN).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(body.toString())).build());
         assertThat(response.statusCode()).as("PUT %s: %s", path, response.body()).isEqualTo(200);
     }
 
     /** POST a JSON body to a Nomad API path. */
     static JsonNode post(String path, JsonNode body) throws IOException, InterruptedException {
-        var response = HTTP.send(HttpRequest.newBuilder(URI.create(NOMAD + path)).timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
+        var response = send(request(path, TOKEN).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build());
         assertThat(response.statusCode()).as("POST %s: %s", path, response.body()).isEqualTo(200);
         return JSON.readTree(response.body());
     }
 
     /** The dispatched (child) jobs under {@code prefix}, with their meta. */
     static List<JsonNode> dispatchedJobs(String prefix) throws IOException, InterruptedException {
+        return dispatchedJobs(prefix, DEFAULT_NAMESPACE);
+    }
+
+    /** The dispatched (child) jobs under {@code prefix} in {@code namespace}, with their meta. */
+    static List<JsonNode> dispatchedJobs(String prefix, String namespace) throws IOException, InterruptedException {
         var jobs = new ArrayList<JsonNode>();
-        get("/v1/jobs?meta=true&prefix=" + prefix).forEach(job -> {
+        get("/v1/jobs?meta=true&prefix=" + prefix + "&namespace=" + namespace).forEach(job -> {
             if (!job.path("ParentID").asText("").isEmpty()) {
                 jobs.add(job);
             }
@@ -122,9 +169,13 @@ final class NomadTestbed {
 
     /** Ids of containers (running or not) that Nomad started for the dispatched jobs under {@code prefix}. */
     static List<String> containers(String prefix) throws IOException, InterruptedException {
+        return containers(prefix, DEFAULT_NAMESPACE);
+    }
+
+    static List<String> containers(String prefix, String namespace) throws IOException, InterruptedException {
         var found = new ArrayList<String>();
-        for (var job : dispatchedJobs(prefix)) {
-            var allocations = get("/v1/job/" + job.path("ID").asText() + "/allocations");
+        for (var job : dispatchedJobs(prefix, namespace)) {
+            var allocations = get("/v1/job/" + job.path("ID").asText() + "/allocations?namespace=" + namespace);
             if (allocations == null) {
                 continue; // purged meanwhile
             }
@@ -144,12 +195,18 @@ final class NomadTestbed {
      * of theirs; then purges them and their parent jobs from Nomad.
      */
     static void assertNothingLeftAndPurge(String prefix) throws Exception {
+        assertNothingLeftAndPurge(prefix, DEFAULT_NAMESPACE);
+    }
+
+    /** As {@link #assertNothingLeftAndPurge(String)}, for the jobs in {@code namespace}. */
+    static void assertNothingLeftAndPurge(String prefix, String namespace) throws Exception {
         var deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         List<JsonNode> running;
         List<String> containers;
         do {
-            running = dispatchedJobs(prefix).stream().filter(job -> !"dead".equals(job.path("Status").asText())).toList();
-            containers = containers(prefix);
+            running = dispatchedJobs(prefix, namespace).stream()
+                    .filter(job -> !"dead".equals(job.path("Status").asText())).toList();
+            containers = containers(prefix, namespace);
             if (running.isEmpty() && containers.isEmpty()) {
                 break;
             }
@@ -157,10 +214,11 @@ final class NomadTestbed {
         } while (System.nanoTime() < deadline);
         assertThat(running).as("dispatched Nomad jobs still running").isEmpty();
         assertThat(containers).as("containers left by Nomad jobs " + prefix + "*").isEmpty();
-        for (var job : get("/v1/jobs?prefix=" + prefix)) {
-            delete("/v1/job/" + job.path("ID").asText() + "?purge=true");
+        var jobs = "/v1/jobs?prefix=" + prefix + "&namespace=" + namespace;
+        for (var job : get(jobs)) {
+            delete("/v1/job/" + job.path("ID").asText() + "?purge=true&namespace=" + namespace);
         }
-        assertThat(get("/v1/jobs?prefix=" + prefix)).as("Nomad jobs " + prefix + "* after purging").isEmpty();
+        assertThat(get(jobs)).as("Nomad jobs " + prefix + "* after purging").isEmpty();
     }
 
     record Result(int exit, String output) {}

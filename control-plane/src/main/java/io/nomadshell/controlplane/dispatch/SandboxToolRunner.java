@@ -9,6 +9,7 @@ import io.nomadshell.proto.v1.ToolCall;
 import io.nomadshell.proto.v1.ToolEvent;
 import io.nomadshell.proto.v1.ToolResult;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -16,11 +17,14 @@ import java.util.function.Consumer;
 
 /**
  * Runs tool calls through whichever Attach stream the job's daemon has open. A stream that breaks
- * mid-call fails only that call (the daemon reconnects); a sandbox that has exited, or a daemon that
- * does not come back in time, is fatal.
+ * mid-call fails only that call (the daemon reconnects); a sandbox that has exited (or that its
+ * launcher lost, even while its stream is still open), or a daemon that does not come back in time,
+ * is fatal.
  */
 final class SandboxToolRunner implements ToolRunner {
     private static final Duration REATTACH_TIMEOUT = Duration.ofSeconds(30);
+    /** How often a running call looks whether its sandbox has ended under it. */
+    private static final Duration LOST_CHECK = Duration.ofSeconds(1);
 
     private final String jobId;
     private final Sandbox sandbox;
@@ -45,7 +49,7 @@ final class SandboxToolRunner implements ToolRunner {
         var session = DaemonWait.await(jobId, sandbox::exitReason, sessions, reattachTimeout);
         var pending = session.call(call, events);
         try {
-            return pending.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return result(pending, timeout);
         } catch (ExecutionException e) {
             var exitReason = sandbox.exitReason();
             if (exitReason.isPresent()) {
@@ -58,6 +62,29 @@ final class SandboxToolRunner implements ToolRunner {
                     .build();
         } finally {
             pending.cancel(false);
+        }
+    }
+
+    /**
+     * The call's result. A sandbox its launcher says has ended (Nomad lost its node, say) ends the wait
+     * at once, though its stream may still be open: what still runs there is being taken away.
+     */
+    private ToolResult result(CompletableFuture<ToolResult> pending, Duration timeout)
+            throws ExecutionException, TimeoutException, InterruptedException, SandboxLostException {
+        var deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            var left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new TimeoutException();
+            }
+            try {
+                return pending.get(Math.min(left, LOST_CHECK.toNanos()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException notYet) {
+                var ended = sandbox.exitReason();
+                if (ended.isPresent()) {
+                    throw new SandboxLostException(ended.get());
+                }
+            }
         }
     }
 }

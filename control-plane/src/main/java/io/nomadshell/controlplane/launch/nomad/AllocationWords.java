@@ -30,14 +30,19 @@ final class AllocationWords {
         return "complete".equals(status) || "failed".equals(status) || "lost".equals(status);
     }
 
+    /** Whether Nomad lost the allocation with its node. */
+    static boolean lost(AllocationListStub allocation) {
+        return "lost".equals(allocation.getClientStatus());
+    }
+
     /** Why the sandbox ended, once its allocation has; empty while it runs or is about to. */
     static Optional<String> endReason(AllocationListStub allocation, int memoryMb) {
         if (!ended(allocation)) {
             return Optional.empty();
         }
-        if ("lost".equals(allocation.getClientStatus())) {
-            return Optional.of("the Nomad node running the sandbox (" + orUnknown(allocation.getNodeName())
-                    + ") was lost" + detail(allocation.getClientDescription()));
+        if (lost(allocation)) {
+            // Nomad's own description ("alloc is lost since its node is down") says nothing more.
+            return Optional.of("the node running the sandbox (" + orUnknown(allocation.getNodeName()) + ") was lost");
         }
         var state = task(allocation);
         List<TaskEvent> events = state == null || state.getEvents() == null ? List.of() : state.getEvents();

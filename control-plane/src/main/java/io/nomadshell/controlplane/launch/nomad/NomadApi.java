@@ -55,33 +55,33 @@ final class NomadApi {
 
     /** Nomad's leader's address; proves the agent answers and has a leader. */
     String leader() throws NomadApiException {
-        return read(send("GET", "/v1/status/leader", Map.of(), null, REQUEST_TIMEOUT).body(),
+        return read(send("read the cluster's leader", "GET", "/v1/status/leader", Map.of(), null, REQUEST_TIMEOUT).body(),
                 JSON.constructType(String.class));
     }
 
     /** The job in {@code hcl}, with {@code variables} (a variables file's content), as Nomad parses it. */
     ObjectNode parse(String hcl, String variables) throws NomadApiException {
         var body = JSON.createObjectNode().put("JobHCL", hcl).put("Variables", variables).put("Canonicalize", false);
-        return read(send("POST", "/v1/jobs/parse", Map.of(), body, REQUEST_TIMEOUT).body(),
+        return read(send("parse jobs", "POST", "/v1/jobs/parse", Map.of(), body, REQUEST_TIMEOUT).body(),
                 JSON.constructType(ObjectNode.class));
     }
 
     /** Registers (or updates) a job. */
     void register(ObjectNode job) throws NomadApiException {
-        send("POST", "/v1/jobs", Map.of(), JSON.createObjectNode().set("Job", job), REQUEST_TIMEOUT);
+        send("register jobs", "POST", "/v1/jobs", Map.of(), JSON.createObjectNode().set("Job", job), REQUEST_TIMEOUT);
     }
 
     /** Dispatches an instance of a parameterized job. */
     JobDispatchResponse dispatch(String parentId, byte[] payload, Map<String, String> meta) throws NomadApiException {
         var body = JSON.createObjectNode().put("Payload", Base64.getEncoder().encodeToString(payload));
         body.set("Meta", JSON.valueToTree(meta));
-        return read(send("POST", "/v1/job/" + parentId + "/dispatch", Map.of(), body, REQUEST_TIMEOUT).body(),
+        return read(send("dispatch jobs", "POST", "/v1/job/" + parentId + "/dispatch", Map.of(), body, REQUEST_TIMEOUT).body(),
                 JSON.constructType(JobDispatchResponse.class));
     }
 
     /** The job's allocations once they changed after {@code index}, or after {@code wait} anyway. */
     Indexed<List<AllocationListStub>> allocations(String jobId, long index, Duration wait) throws NomadApiException {
-        var response = send("GET", "/v1/job/" + jobId + "/allocations",
+        var response = send("read jobs", "GET", "/v1/job/" + jobId + "/allocations",
                 Map.of("index", Long.toString(index), "wait", wait.toMillis() + "ms"), null, wait.plus(BLOCKING_SLACK));
         List<AllocationListStub> allocations = read(response.body(),
                 JSON.getTypeFactory().constructCollectionType(List.class, AllocationListStub.class));
@@ -90,20 +90,20 @@ final class NomadApi {
     }
 
     Evaluation evaluation(String evalId) throws NomadApiException {
-        return read(send("GET", "/v1/evaluation/" + evalId, Map.of(), null, REQUEST_TIMEOUT).body(),
+        return read(send("read jobs", "GET", "/v1/evaluation/" + evalId, Map.of(), null, REQUEST_TIMEOUT).body(),
                 JSON.constructType(Evaluation.class));
     }
 
     /** Jobs whose id starts with {@code prefix}, with their meta. */
     List<JobListStub> jobs(String prefix) throws NomadApiException {
-        return read(send("GET", "/v1/jobs", Map.of("prefix", prefix, "meta", "true"), null, REQUEST_TIMEOUT).body(),
+        return read(send("list jobs", "GET", "/v1/jobs", Map.of("prefix", prefix, "meta", "true"), null, REQUEST_TIMEOUT).body(),
                 JSON.getTypeFactory().constructCollectionType(List.class, JobListStub.class));
     }
 
     /** Stops a job (its allocations are told to stop), keeping it for inspection; or purges it. */
     void stop(String jobId, boolean purge) throws NomadApiException {
         try {
-            send("DELETE", "/v1/job/" + jobId, purge ? Map.of("purge", "true") : Map.of(), null, REQUEST_TIMEOUT);
+            send("stop jobs", "DELETE", "/v1/job/" + jobId, purge ? Map.of("purge", "true") : Map.of(), null, REQUEST_TIMEOUT);
         } catch (NomadApiException e) {
             if (e.status() != 404) {
                 throw e;
@@ -115,13 +115,13 @@ final class NomadApi {
     void putVariable(String path, Map<String, String> items) throws NomadApiException {
         var body = JSON.createObjectNode().put("Path", path);
         body.set("Items", JSON.valueToTree(items));
-        send("PUT", "/v1/var/" + path, Map.of(), body, REQUEST_TIMEOUT);
+        send("write variables", "PUT", "/v1/var/" + path, Map.of(), body, REQUEST_TIMEOUT);
     }
 
     /** The index of the variable's last change, or empty when there is no such variable. */
     OptionalLong variableIndex(String path) throws NomadApiException {
         try {
-            ObjectNode variable = read(send("GET", "/v1/var/" + path, Map.of(), null, REQUEST_TIMEOUT).body(),
+            ObjectNode variable = read(send("read variables", "GET", "/v1/var/" + path, Map.of(), null, REQUEST_TIMEOUT).body(),
                     JSON.constructType(ObjectNode.class));
             return OptionalLong.of(variable.path("ModifyIndex").asLong());
         } catch (NomadApiException e) {
@@ -133,7 +133,16 @@ final class NomadApi {
     }
 
     void deleteVariable(String path) throws NomadApiException {
-        send("DELETE", "/v1/var/" + path, Map.of(), null, REQUEST_TIMEOUT);
+        send("delete variables", "DELETE", "/v1/var/" + path, Map.of(), null, REQUEST_TIMEOUT);
+    }
+
+    /** Nomad's ACLs refused the call: say which capability the token lacks, and where. */
+    private NomadApiException refused(String action, String call, String answer) {
+        var namespace = options.namespace() == null ? "default" : options.namespace();
+        var who = options.token() == null ? "without a token (--nomad-token, NOMAD_TOKEN), this server"
+                : "the Nomad token";
+        return new NomadApiException(403, who + " may not " + action + " in namespace " + namespace + ": " + call
+                + " answered 403 " + answer + " (nomad-jobs/control-plane.policy.hcl grants what the server needs)");
     }
 
     /** Reads a captured or received answer; for tests of what the launcher makes of Nomad's JSON. */
@@ -149,7 +158,11 @@ final class NomadApi {
         }
     }
 
-    private HttpResponse<String> send(String method, String path, Map<String, String> query, @Nullable Object body,
+    /**
+     * @param action what the call does, as a refusal names it ("the Nomad token may not dispatch jobs
+     *     in namespace ...")
+     */
+    private HttpResponse<String> send(String action, String method, String path, Map<String, String> query, @Nullable Object body,
             Duration timeout) throws NomadApiException {
         var parameters = new ArrayList<String>();
         query.forEach((name, value) -> parameters.add(name + "=" + URLEncoder.encode(value, UTF_8)));
@@ -172,6 +185,9 @@ final class NomadApi {
                 request.header("Content-Type", "application/json");
             }
             var response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(UTF_8));
+            if (response.statusCode() == 403) {
+                throw refused(action, method + " " + path, response.body().strip());
+            }
             if (response.statusCode() / 100 != 2) {
                 throw new NomadApiException(response.statusCode(), "Nomad answered " + method + " " + path + " with "
                         + response.statusCode() + ": " + response.body().strip());

@@ -69,6 +69,10 @@ public record NomadOptions(
             throw new IllegalArgumentException("the Nomad job prefix must be 1 to 41 lowercase letters, digits and dashes,"
                     + " starting with a letter or digit, not \"" + jobPrefix + "\"");
         }
+        if (namespace != null && !namespace.matches("[a-zA-Z0-9-]{1,128}")) {
+            throw new IllegalArgumentException("a Nomad namespace is 1 to 128 letters, digits and dashes, not \""
+                    + namespace + "\"");
+        }
     }
 
     /** Options from {@code NOMAD_ADDR}, {@code NOMAD_TOKEN}, {@code NOMAD_REGION} and {@code NOMAD_NAMESPACE}. */

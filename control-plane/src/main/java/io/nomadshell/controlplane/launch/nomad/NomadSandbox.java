@@ -79,9 +79,14 @@ final class NomadSandbox implements Sandbox {
             try {
                 var answer = api.allocations(dispatchedJobId, index, WAIT);
                 index = answer.index();
-                var current = newest(answer.value());
+                var current = lostOrNewest(answer.value());
                 if (current != null) {
                     AllocationWords.endReason(current, memoryMb).ifPresent(this::ended);
+                    if (AllocationWords.lost(current)) {
+                        // Nomad replaces a lost allocation whatever the reschedule policy; the replacement's
+                        // launch credential is spent, so it could never attach: stop it.
+                        stopQuietly();
+                    }
                 } else if (Instant.now().isAfter(placementDeadline)) {
                     ended(AllocationWords.notPlaced(blockedEvaluation(), placementTimeout));
                     stopQuietly();
@@ -115,6 +120,11 @@ final class NomadSandbox implements Sandbox {
             log.warn("reading the evaluation of job {}: {}", jobId, e.getMessage());
             return null;
         }
+    }
+
+    /** The allocation that was lost, if one was (the sandbox with it), else the newest. */
+    private static @Nullable AllocationListStub lostOrNewest(List<AllocationListStub> allocations) {
+        return allocations.stream().filter(AllocationWords::lost).findFirst().orElseGet(() -> newest(allocations));
     }
 
     private static @Nullable AllocationListStub newest(List<AllocationListStub> allocations) {

@@ -47,7 +47,7 @@ class AllocationWordsTest {
                 .setClientDescription("alloc is lost since its node is down");
 
         assertThat(AllocationWords.endReason(lost, 64))
-                .hasValue("the Nomad node running the sandbox (vm) was lost: alloc is lost since its node is down");
+                .hasValue("the node running the sandbox (vm) was lost");
     }
 
     @Test
