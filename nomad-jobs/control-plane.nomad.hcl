@@ -11,7 +11,8 @@
 # Before the first run: a host volume named `nomad-shell-redis` in the client configuration of the node
 # that is to hold Redis (e.g. host_volume "nomad-shell-redis" { path = "/srv/nomad-shell-redis" }),
 # writable by the image's redis user (uid 100), and the secrets in Nomad Variables:
-#   nomad var put nomad/jobs/nomad-shell openai_api_key=sk-... api_keys=key1,key2 redis_password=$(openssl rand -hex 24)
+#   nomad var put nomad/jobs/nomad-shell openai_api_key=sk-... api_keys=key1,key2 redis_password=$(openssl rand -hex 24) \
+#     nomad_token=<secret id of a token with nomad-jobs/control-plane.policy.hcl in sandbox_namespace>
 #   nomad job run -var server_image=registry.example/nomad-shell:0.1.0 \
 #     -var redis_image=registry.example/nomad-shell-redis:0.1.0 nomad-jobs/control-plane.nomad.hcl
 
@@ -19,6 +20,12 @@ variable "deployment" {
   description = "This deployment's name: its Nomad services, and the prefix of its sandbox jobs (several deployments may share a cluster)."
   type        = string
   default     = "nomad-shell"
+}
+
+variable "sandbox_namespace" {
+  description = "The Nomad namespace of this deployment's sandboxes; its token (nomad_token in the Nomad Variables the server task reads) carries nomad-jobs/control-plane.policy.hcl there."
+  type        = string
+  default     = "default"
 }
 
 variable "replicas" {
@@ -155,6 +162,7 @@ job "nomad-shell" {
         NOMAD_SHELL_PREVIEW_PORT     = "${NOMAD_PORT_preview}"
         NOMAD_ADDR                   = "http://${attr.unique.network.ip-address}:4646"
         NOMAD_SHELL_NOMAD_JOB_PREFIX = "${var.deployment}-sandbox"
+        NOMAD_NAMESPACE              = var.sandbox_namespace
         NOMAD_SHELL_SANDBOX_IMAGE    = var.sandbox_image
         NOMAD_SHELL_ATTACH_LISTEN    = "${NOMAD_ADDR_attach}"
         NOMAD_SHELL_ATTACH_ADDRESS   = "${NOMAD_ADDR_attach}"
@@ -173,6 +181,7 @@ job "nomad-shell" {
           {{ with nomadVar "nomad/jobs/nomad-shell" }}
           OPENAI_API_KEY={{ .openai_api_key }}
           NOMAD_SHELL_API_KEYS={{ .api_keys }}
+          NOMAD_TOKEN={{ .nomad_token }}
           {{ $password := .redis_password }}{{ range nomadService "${var.deployment}-redis" }}
           REDIS_URL=redis://:{{ $password }}@{{ .Address }}:{{ .Port }}
           {{ end }}{{ end }}
