@@ -99,6 +99,8 @@ public final class NomadLauncher implements ReconcilingLauncher {
                 return Optional.empty();
             }
             log.info("adopting the sandbox of job {}: Nomad job {}, allocation {}", jobId, reference, current.getId());
+            // Its daemon dials this replica's socket from now on, which may be newer than the sandbox.
+            openAttachSocket();
             return Optional.of(NomadSandbox.follow(api, jobId, reference, current.getEvalId(), resources.memoryMb(),
                     options));
         } catch (NomadApiException e) {
