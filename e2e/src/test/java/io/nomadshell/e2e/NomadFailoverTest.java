@@ -63,13 +63,14 @@ class NomadFailoverTest {
         b = replica(tmp, "b", sockets, "a");
 
         var job = a.rest().schedule("Write before, slowly in the middle, and after");
+        ServerProcess survivor;
         try (var connection = RedisConnection.connect(redis.url(), "test")) {
             var store = new JobStore(connection);
             awaitEvent(store, job, event -> event.hasToolStarted() && event.getToolStarted().getCallId().equals(SLOW_CALL),
                     "the slow command started");
             var holder = connection.commands().get("ns:lease:" + job);
             var driver = holder.contains("-" + a.pid() + "-") ? a : b;
-            var survivor = driver == a ? b : a;
+            survivor = driver == a ? b : a;
             assertThat(store.eventsAfter(job, 0, 1_000)).as("the slow command still runs at the kill")
                     .noneMatch(event -> event.hasToolFinished() && event.getToolFinished().getCallId().equals(SLOW_CALL));
             var sandbox = connection.commands().hget("ns:job:" + job, "sandbox_ref");
@@ -90,7 +91,7 @@ class NomadFailoverTest {
                     .filter(event -> event.hasToolStarted() && event.getToolStarted().getCallId().equals(SLOW_CALL)))
                     .as("the slow command started once").hasSize(1);
         }
-        var zip = survivor(a, b).rest().getBytes("/download/" + job);
+        var zip = survivor.rest().getBytes("/download/" + job);
         assertThat(zip.statusCode()).isEqualTo(200);
         var files = Fixtures.unzip(zip.body());
         assertThat(files).containsEntry("before.txt", "before\n")
@@ -105,10 +106,6 @@ class NomadFailoverTest {
                 "--sandbox-memory-mb", "512", "--sandbox-disk-mb", "256",
                 "--attach-socket", sockets.resolve(name + ".sock").toString(),
                 "--attach-peers", "unix:///run/nomad-shell/" + peer + ".sock");
-    }
-
-    private ServerProcess survivor(ServerProcess first, ServerProcess second) {
-        return first.isAlive() ? first : second;
     }
 
     private static List<String> allocationIds(String nomadJob) throws Exception {

@@ -89,10 +89,6 @@ final class ServerProcess implements AutoCloseable {
         return new Rest("http://127.0.0.1:" + port, null);
     }
 
-    boolean isAlive() {
-        return process.isAlive();
-    }
-
     long pid() {
         return process.pid();
     }

@@ -122,12 +122,17 @@ public final class JobRunner {
         }
         var sandbox = sandboxes.get(jobId);
         if (sandbox != null && sandbox.reference().isPresent()) {
-            sessions.drop(jobId, "this control plane no longer drives job " + jobId + "; another takes it over");
-            sandbox.leave();
+            leaveToNextOwner(jobId, sandbox);
         } else if (sandbox != null) {
             Thread.ofVirtual().name("hand-over-" + jobId).start(sandbox::close);
         }
         return true;
+    }
+
+    /** Leaves a sandbox that outlives this replica running: its daemon's stream is dropped, it is not told to stop. */
+    private void leaveToNextOwner(String jobId, Sandbox sandbox) {
+        sessions.drop(jobId, "this control plane no longer drives job " + jobId + "; another takes it over");
+        sandbox.leave();
     }
 
     private boolean leaving(String jobId) {
@@ -255,9 +260,7 @@ public final class JobRunner {
             }
             sandboxes.remove(jobId);
             if (handedOver.contains(jobId) && sandbox != null && sandbox.reference().isPresent()) {
-                // Another replica adopts it: its daemon is not told to stop, only this replica's stream is dropped.
-                sessions.drop(jobId, "this control plane no longer drives job " + jobId);
-                sandbox.leave();
+                leaveToNextOwner(jobId, sandbox);
             } else {
                 sessions.forget(jobId, "the job has ended");
                 if (sandbox != null) {
