@@ -8,12 +8,14 @@ import io.nomadshell.controlplane.store.RedisConnection;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,7 +69,7 @@ class NomadFailoverTest {
         try (var connection = RedisConnection.connect(redis.url(), "test")) {
             var store = new JobStore(connection);
             awaitEvent(store, job, event -> event.hasToolStarted() && event.getToolStarted().getCallId().equals(SLOW_CALL),
-                    "the slow command started");
+                    () -> "the slow command started\na:\n" + tail(a) + "\nb:\n" + tail(b));
             var holder = connection.commands().get("ns:lease:" + job);
             var driver = holder.contains("-" + a.pid() + "-") ? a : b;
             survivor = driver == a ? b : a;
@@ -108,6 +110,16 @@ class NomadFailoverTest {
                 "--attach-peers", "unix:///run/nomad-shell/" + peer + ".sock");
     }
 
+    /** The end of a server's log, for a failure's message. */
+    private static String tail(ServerProcess server) {
+        try {
+            var log = server.log();
+            return log.substring(Math.max(0, log.length() - 4_000));
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
+    }
+
     private static List<String> allocationIds(String nomadJob) throws Exception {
         var allocations = NomadTestbed.get("/v1/job/" + nomadJob + "/allocations");
         assertThat(allocations).as("the allocations of %s", nomadJob).isNotNull();
@@ -116,7 +128,7 @@ class NomadFailoverTest {
         return ids;
     }
 
-    private static void awaitEvent(JobStore store, String job, Predicate<JobEvent> wanted, String what) {
+    private static void awaitEvent(JobStore store, String job, Predicate<JobEvent> wanted, Supplier<String> what) {
         var deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         while (store.eventsAfter(job, 0, 1_000).stream().noneMatch(wanted) && System.nanoTime() < deadline) {
             Rest.sleep(100);
