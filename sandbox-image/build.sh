@@ -30,12 +30,8 @@ while (($#)); do
 done
 
 log() { printf '[sandbox-image] %s\n' "$*" >&2; }
-# docker build, its output shown only when it fails (on success the legacy builder's deprecation
-# notice is all it says; BuildKit is not installed here).
-docker_build() {
-  docker build -q --network host "$@" >/dev/null 2>"$context/docker-build.log" \
-    || { cat "$context/docker-build.log" >&2; log "docker build failed"; exit 1; }
-}
+# docker_build, cached_jre, train_daemon_aot
+source "$REPO/scripts/image-build.sh"
 
 # Before anything is built: an image whose daemon cannot start (UnsupportedClassVersionError) is worse
 # than none.
@@ -58,7 +54,6 @@ find /usr/local/share/ca-certificates -maxdepth 1 -name '*.crt' -exec cp {} "$co
 
 if [[ -n "$BASE_ONLY" ]]; then
   log "building the package layers"
-  # Host network: dockerd here has no bridge, and apt must reach the package registry.
   docker_build --target base -t nomad-shell-sandbox-base:local "$context"
   exit 0
 fi
@@ -71,16 +66,7 @@ lib=$(dirname "$JAR")/lib
 modules=$("$JAVA_HOME/bin/jdeps" --multi-release 21 --ignore-missing-deps --print-module-deps --recursive \
   --class-path "$lib/*" "$JAR" 2>/dev/null | tail -n1),jdk.unsupported
 [[ "$modules" == java.base* ]] || { log "jdeps could not list the daemon's modules"; exit 1; }
-jdk_version=$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.runtime.version = //p')
-jre="$CACHE_DIR/jre-$jdk_version-$(printf '%s' "$modules" | sha256sum | cut -c1-12)"
-if [[ ! -x "$jre/bin/java" ]]; then
-  log "making a Java runtime with jlink ($modules)"
-  mkdir -p "$CACHE_DIR"
-  rm -rf "$jre.tmp"
-  "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
-    --output "$jre.tmp"
-  mv "$jre.tmp" "$jre"
-fi
+jre=$(cached_jre "$modules")
 cp -r "$jre" "$context/jre"
 options=$(dirname "$JAR")/agent-daemon.jvm-options
 [[ -f "$options" ]] || { log "no agent-daemon.jvm-options beside $JAR: build agent-daemon again"; exit 1; }
@@ -89,13 +75,8 @@ mkdir -p "$daemon"
 cp "$JAR" "$daemon/agent-daemon.jar"
 cp -r "$lib" "$daemon/lib"
 cp "$options" "$daemon/agent-daemon.jvm-options"
-# The AOT cache must be made by the runtime that uses it (the Maven build's cache is its JDK's), from
-# the very files the image holds: a training run of the daemon against a control plane of its own.
-log "making the daemon's AOT cache"
-(cd "$daemon" && "$context/jre/bin/java" --enable-native-access=ALL-UNNAMED -cp agent-daemon.jar \
-  io.nomadshell.daemon.training.AotTraining \
-  "$context/jre/bin/java" @agent-daemon.jvm-options -XX:AOTCacheOutput=agent-daemon.aot -jar agent-daemon.jar \
-  >"$context/aot-training.log" 2>&1) || { cat "$context/aot-training.log" >&2; log "the AOT training run failed"; exit 1; }
+# Not the Maven build's AOT cache: that one is its JDK's.
+train_daemon_aot "$daemon" "$context/jre"
 
 version=$(unzip -p "$JAR" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Implementation-Version: *//p' | tr -d '\r')
 log "building $TAG"

@@ -3,7 +3,6 @@ package io.nomadshell.cli;
 import io.nomadshell.gateway.server.AttachServerOptions;
 import io.nomadshell.gateway.server.AttachTls;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -39,31 +38,10 @@ final class AttachSettings {
             }
             return AttachServerOptions.socketOnly(socket);
         }
-        var address = hostPort(listen.strip());
+        var address = HostPorts.parse("--attach-listen", listen.strip());
         var tls = tlsCert != null && tlsKey != null ? AttachTls.operator(tlsCert, tlsKey)
                 : AttachTls.generated(dataDir.resolve("tls"), dialedAs == null ? List.of(address.getHostString())
                         : List.of(address.getHostString(), dialedAs));
         return new AttachServerOptions(socket, address, tls);
-    }
-
-    private static InetSocketAddress hostPort(String value) {
-        int colon = value.lastIndexOf(':');
-        if (colon <= 0 || colon == value.length() - 1) {
-            throw new UserError("--attach-listen must be HOST:PORT, not '" + value + "'");
-        }
-        var host = value.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(value.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new UserError("--attach-listen must be HOST:PORT, not '" + value + "'");
-        }
-        if (port < 0 || port > 65535) {
-            throw new UserError("--attach-listen's port must be between 0 and 65535, not " + port);
-        }
-        return new InetSocketAddress(host, port);
     }
 }

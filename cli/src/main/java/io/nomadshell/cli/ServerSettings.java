@@ -21,6 +21,7 @@ import io.nomadshell.gateway.server.AttachServer;
 import io.nomadshell.gateway.server.GatewayOptions;
 import io.nomadshell.gateway.server.GatewayServer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,7 +55,7 @@ final class ServerSettings {
     Path dataDir = Path.of(System.getProperty("user.home"), ".nomad-shell");
 
     @Option(names = "--redis-url", defaultValue = "${env:REDIS_URL}",
-            description = "Redis to keep jobs in (env REDIS_URL); without it a private redis-server runs under the data dir.")
+            description = "Redis to keep jobs in (env REDIS_URL): redis://, rediss://, redis-socket:// or redis-sentinel://host1:26379,host2:26379#primary; without it a private redis-server runs under the data dir.")
     @Nullable String redisUrl;
 
     @Option(names = "--api-keys", split = ",", defaultValue = "${env:NOMAD_SHELL_API_KEYS}",
@@ -168,6 +169,13 @@ final class ServerSettings {
     @Mixin
     AttachSettings attach = new AttachSettings();
 
+    @Option(names = "--peer-address", defaultValue = "${env:NOMAD_SHELL_PEER_ADDRESS:-127.0.0.1:0}",
+            description = "HOST:PORT where the other replicas of this deployment reach the sandboxes attached to this one, "
+                    + "to carry previews, desktops and port-forwards that reach them (env NOMAD_SHELL_PEER_ADDRESS; default "
+                    + "${DEFAULT-VALUE}, a free loopback port: replicas on one machine). Listened on and advertised in Redis; "
+                    + "with replicas on several hosts, an address of this host on their private network.")
+    String peerAddress = "127.0.0.1:0";
+
     @Option(names = "--daemon-jar", defaultValue = "${env:NOMAD_SHELL_DAEMON_JAR}",
             description = "The agent daemon's jar, with its lib/ beside it (env NOMAD_SHELL_DAEMON_JAR).")
     @Nullable Path daemonJar;
@@ -210,6 +218,7 @@ final class ServerSettings {
                 .resources(policy)
                 .retention(retention)
                 .warmPool(poolOptions)
+                .peerAddress(peerAddress())
                 .build());
         AttachServer attachServer = null;
         try {
@@ -243,6 +252,11 @@ final class ServerSettings {
         } catch (IllegalArgumentException e) {
             throw new UserError("--warm-pool-profile: " + e.getMessage());
         }
+    }
+
+    /** Parsed here; what the address may be is the control plane's to say. */
+    private InetSocketAddress peerAddress() {
+        return HostPorts.parse("--peer-address", peerAddress.strip());
     }
 
     private ModelOptions modelOptions() {

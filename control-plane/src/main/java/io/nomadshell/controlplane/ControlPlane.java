@@ -30,11 +30,14 @@ import io.nomadshell.controlplane.store.JobQueue;
 import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.Leases;
+import io.nomadshell.controlplane.store.PeerDirectory;
 import io.nomadshell.controlplane.store.RedisConnection;
 import io.nomadshell.controlplane.store.RetentionSweeper;
 import io.nomadshell.controlplane.store.SharedSecrets;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
 import io.nomadshell.controlplane.tunnel.JupyterTokens;
+import io.nomadshell.controlplane.tunnel.PeerListener;
+import io.nomadshell.controlplane.tunnel.Peering;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,11 +57,14 @@ public final class ControlPlane implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     /** The name of the Attach credentials' key among the {@link SharedSecrets}. */
     private static final String ATTACH_KEY = "attach-credentials";
+    /** The name of the key replicas sign their requests to each other with. */
+    private static final String PEER_KEY = "peers";
 
     private final Deque<AutoCloseable> closeInOrder = new ArrayDeque<>();
     private @Nullable JobManager jobs;
     private @Nullable ServerServiceDefinition attach;
     private @Nullable JobTunnels tunnels;
+    private @Nullable SharedSecrets secrets;
     private final JobMetrics metrics = new JobMetrics();
     private final Dispatcher dispatcher;
 
@@ -89,7 +95,9 @@ public final class ControlPlane implements AutoCloseable {
         var signals = remember(new JobSignals(redis));
         var queue = remember(new JobQueue(redis, options.replicaId()));
         var sessions = remember(new SessionRegistry(options.heartbeatInterval()));
-        var secret = tokenSecret(options.tokenSecret(), new SharedSecrets(redis), dataDir);
+        var secrets = new SharedSecrets(redis);
+        this.secrets = secrets;
+        var secret = tokenSecret(options.tokenSecret(), secrets, dataDir);
         var tokens = new JobTokens(secret, Clock.systemUTC());
         var jupyterTokens = new JupyterTokens(secret);
         var artifacts = new ArtifactStore(dataDir.resolve("artifacts"));
@@ -118,10 +126,12 @@ public final class ControlPlane implements AutoCloseable {
                     jobId -> store.find(jobId).map(job -> !job.status().isTerminal()).orElse(false)));
         }
         this.attach = AttachService.definition(credentials, sessions, jupyterTokens);
+        var peering = new Peering(leases, new PeerDirectory(redis), secrets.get(PEER_KEY), options.replicaId());
         var tunnels = remember(new JobTunnels(sessions, jupyterTokens,
-                new EgressDialer(options.resources().egress(), store)));
+                new EgressDialer(options.resources().egress(), store), peering));
         sessions.onAttach(tunnels::attached);
         this.tunnels = tunnels;
+        remember(PeerListener.start(options.peerAddress(), tunnels, peering));
         var dispatcher = remember(new Dispatcher(queue, store, leases, signals, runner,
                 options.replicaId(), options.maxRunning()));
         pool.start(dispatcher::running, options.maxRunning());
@@ -157,6 +167,11 @@ public final class ControlPlane implements AutoCloseable {
      */
     public ServerServiceDefinition attachService() {
         return requireNonNull(attach, "attach");
+    }
+
+    /** The keys every replica of this deployment holds alike (kept in Redis), by name. */
+    public SharedSecrets sharedSecrets() {
+        return requireNonNull(secrets, "secrets");
     }
 
     /** Meters of this replica's jobs (states, ready time, tool latency, model usage); bind them to a registry. */

@@ -10,6 +10,8 @@ import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.pool.WarmPoolOptions;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -29,6 +31,8 @@ import org.jspecify.annotations.Nullable;
  * @param retention how long an ended job's keys, zip and screenshots are kept
  * @param outputWindow how long a call's live output may wait to be written with what follows (zero: every chunk at once)
  * @param warmPool sandboxes of the default profile kept started for jobs to claim
+ * @param peerAddress where other replicas reach this one's sandboxes (port 0: a free one); its host is
+ *     what they dial, so it must be one they can reach
  */
 public record ControlPlaneOptions(
         Path dataDir,
@@ -45,7 +49,8 @@ public record ControlPlaneOptions(
         ResourcePolicy resources,
         Duration retention,
         Duration outputWindow,
-        WarmPoolOptions warmPool) {
+        WarmPoolOptions warmPool,
+        InetSocketAddress peerAddress) {
 
     public ControlPlaneOptions {
         requireNonNull(dataDir, "dataDir");
@@ -63,10 +68,22 @@ public record ControlPlaneOptions(
             throw new IllegalArgumentException("retention must be positive");
         }
         requireNonNull(warmPool, "warmPool");
+        requireNonNull(peerAddress, "peerAddress");
+        if (peerAddress.isUnresolved()) {
+            throw new IllegalArgumentException("the peer address's host " + peerAddress.getHostString()
+                    + " does not resolve (--peer-address)");
+        }
+        if (peerAddress.getAddress().isAnyLocalAddress()) {
+            throw new IllegalArgumentException("the peer address (--peer-address) is what other replicas dial: "
+                    + "name this host's address on their network, not " + peerAddress.getHostString());
+        }
         if (maxRunning < 1) {
             throw new IllegalArgumentException("maxRunning must be at least 1");
         }
     }
+
+    /** Replicas on one machine: loopback, on a free port. */
+    public static final InetSocketAddress DEFAULT_PEER_ADDRESS = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
     public static Builder builder() {
         return new Builder();
@@ -78,7 +95,7 @@ public record ControlPlaneOptions(
                 .launcher(launcher).model(model).limits(limits).tokenSecret(tokenSecret)
                 .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).context(context)
                 .resources(resources).retention(retention).outputWindow(outputWindow)
-                .warmPool(warmPool);
+                .warmPool(warmPool).peerAddress(peerAddress);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -98,6 +115,7 @@ public record ControlPlaneOptions(
         private Duration retention = JobStore.DEFAULT_RETENTION;
         private Duration outputWindow = CallOutputs.DEFAULT_WINDOW;
         private WarmPoolOptions warmPool = WarmPoolOptions.NONE;
+        private InetSocketAddress peerAddress = DEFAULT_PEER_ADDRESS;
 
         private Builder() {}
 
@@ -180,11 +198,17 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        /** Where other replicas reach this one's sandboxes; default {@link #DEFAULT_PEER_ADDRESS}. */
+        public Builder peerAddress(InetSocketAddress peerAddress) {
+            this.peerAddress = peerAddress;
+            return this;
+        }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
                     readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources, retention,
-                    outputWindow, warmPool);
+                    outputWindow, warmPool, peerAddress);
         }
 
         private static String defaultReplicaId() {

@@ -1,6 +1,7 @@
 package io.nomadshell.e2e;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -34,6 +35,19 @@ final class Fixtures {
         var file = Files.createTempFile(tempDir, name, ".json");
         Files.writeString(file, text.replace("MARKER", marker));
         return Scenario.load(file);
+    }
+
+    /** What the serve-ports scenario's big.bin holds: 5 MB of 0..255 over and over. */
+    static byte[] bigFile() {
+        var out = new ByteArrayOutputStream();
+        var block = new byte[256];
+        for (int i = 0; i < 256; i++) {
+            block[i] = (byte) i;
+        }
+        for (int i = 0; i < 20_000; i++) {
+            out.writeBytes(block);
+        }
+        return out.toByteArray();
     }
 
     /** File name → content of every file entry in a zip. */

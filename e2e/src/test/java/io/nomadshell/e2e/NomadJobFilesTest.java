@@ -2,8 +2,11 @@ package io.nomadshell.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -49,19 +52,61 @@ class NomadJobFilesTest {
     }
 
     @Test
-    void theServerJobRunsTheServerWithItsRedis() throws Exception {
+    void theServerJobRunsTwoReplicasOfTheImageThatFindTheirRedisThroughNomadServices() throws Exception {
         var job = parseAndValidate("control-plane.nomad.hcl");
 
         assertThat(job.path("Type").asText()).isEqualTo("service");
-        var tasks = job.path("TaskGroups").get(0).path("Tasks");
-        assertThat(tasks.findValuesAsText("Name")).contains("server", "redis");
+        var server = group(job, "server");
+        assertThat(server.path("Count").asInt()).isEqualTo(2);
+        var task = server.path("Tasks").get(0);
+        assertThat(task.path("Config").path("image").asText()).isEqualTo("nomad-shell:local");
+        assertThat(task.path("Config").path("args").toString()).contains("\"server\"", "\"--launcher\"", "\"nomad\"");
+        assertThat(serviceNames(task)).containsExactlyInAnyOrder("nomad-shell", "nomad-shell-attach");
+        assertThat(task.path("Services").get(0).path("Provider").asText()).isEqualTo("nomad");
+        assertThat(task.path("Services").get(0).path("Checks").get(0).path("Path").asText()).isEqualTo("/internal/healthcheck");
+        assertThat(task.path("Templates").get(0).path("EmbeddedTmpl").asText())
+                .contains("nomadService \"nomad-shell-redis\"", "REDIS_URL=");
+        assertThat(task.path("Env").path("NOMAD_SHELL_NOMAD_JOB_PREFIX").asText()).isEqualTo("nomad-shell-sandbox");
+
+        var redis = group(job, "redis");
+        assertThat(redis.path("Count").asInt()).isEqualTo(1);
+        assertThat(redis.path("Volumes").path("redis").path("Type").asText()).isEqualTo("host");
+        assertThat(redis.path("Tasks").get(0).path("VolumeMounts").get(0).path("Destination").asText()).isEqualTo("/data");
+        assertThat(redis.path("Tasks").get(0).path("Config").path("image").asText()).isEqualTo("nomad-shell-redis:local");
+        assertThat(redis.path("Tasks").get(0).path("Services").get(0).path("Name").asText()).isEqualTo("nomad-shell-redis");
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode parseAndValidate(String file) throws Exception {
+    @Test
+    void aDeploymentNameRenamesTheServicesAndTheSandboxJobs() throws Exception {
+        var job = parseAndValidate("control-plane.nomad.hcl", "deployment = \"team-a\"\nreplicas = 3\n");
+
+        var task = group(job, "server").path("Tasks").get(0);
+        assertThat(group(job, "server").path("Count").asInt()).isEqualTo(3);
+        assertThat(serviceNames(task)).containsExactlyInAnyOrder("team-a", "team-a-attach");
+        assertThat(task.path("Env").path("NOMAD_SHELL_NOMAD_JOB_PREFIX").asText()).isEqualTo("team-a-sandbox");
+        assertThat(task.path("Templates").get(0).path("EmbeddedTmpl").asText()).contains("nomadService \"team-a-redis\"");
+    }
+
+    private static List<String> serviceNames(JsonNode task) {
+        var names = new ArrayList<String>();
+        task.path("Services").forEach(service -> names.add(service.path("Name").asText()));
+        return names;
+    }
+
+    private static JsonNode group(JsonNode job, String name) {
+        for (var group : job.path("TaskGroups")) {
+            if (group.path("Name").asText().equals(name)) {
+                return group;
+            }
+        }
+        throw new AssertionError("no group " + name + " in " + job);
+    }
+
+    private static JsonNode parseAndValidate(String file) throws Exception {
         return parseAndValidate(file, "");
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode parseAndValidate(String file, String variables) throws Exception {
+    private static JsonNode parseAndValidate(String file, String variables) throws Exception {
         var project = Path.of(System.getProperty("nomadshell.projectDir", "..")).toAbsolutePath().normalize();
         var hcl = Files.readString(project.resolve("nomad-jobs").resolve(file));
         var job = NomadTestbed.post("/v1/jobs/parse", NomadTestbed.JSON.createObjectNode().put("JobHCL", hcl)

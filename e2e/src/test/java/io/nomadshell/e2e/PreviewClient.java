@@ -12,9 +12,15 @@ import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.common.SessionProtocol;
+import com.linecorp.armeria.common.websocket.WebSocketFrame;
+import com.linecorp.armeria.common.websocket.WebSocketFrameType;
 import java.net.URI;
 import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
 
 /**
  * Talks to the preview listener from outside as a browser would: the {@code Host} names the preview
@@ -76,6 +82,31 @@ final class PreviewClient implements AutoCloseable {
                 .addHeader(HttpHeaderNames.COOKIE, cookie)
                 .build();
         return client.connect(uri.getRawPath()).get(30, TimeUnit.SECONDS);
+    }
+
+    /** The text and binary frames {@code session} receives, in order, as they come. */
+    static BlockingQueue<WebSocketFrame> dataFrames(WebSocketSession session) {
+        var frames = new LinkedBlockingQueue<WebSocketFrame>();
+        session.inbound().subscribe(new Subscriber<>() {
+            @Override
+            public void onSubscribe(Subscription subscription) {
+                subscription.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(WebSocketFrame frame) {
+                if (frame.type() == WebSocketFrameType.TEXT || frame.type() == WebSocketFrameType.BINARY) {
+                    frames.add(frame);
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onComplete() {}
+        });
+        return frames;
     }
 
     /** The preview origin of a link: scheme, host and port. */

@@ -6,11 +6,9 @@ import static org.assertj.core.api.Assertions.fail;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.websocket.WebSocket;
 import com.linecorp.armeria.common.websocket.WebSocketFrame;
-import com.linecorp.armeria.common.websocket.WebSocketFrameType;
 import io.nomadshell.cli.PortForwarder;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
-import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -24,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
@@ -32,8 +29,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import org.reactivestreams.Subscriber;
-import org.reactivestreams.Subscription;
 
 /**
  * Tunnels over Attach: servers started inside a sandbox (HTTP on 18080, a WebSocket echo on 18081,
@@ -82,7 +77,7 @@ class TunnelTest {
         // 5 MB: many windows' worth, so credit must flow back for it to arrive whole and in order.
         var big = previews.get(preview(18080, "/big.bin"), "Cookie", cookie);
         assertThat(big.status().code()).isEqualTo(200);
-        assertThat(big.content().array()).isEqualTo(bigFile());
+        assertThat(big.content().array()).isEqualTo(Fixtures.bigFile());
     }
 
     @Test
@@ -134,7 +129,7 @@ class TunnelTest {
             var page = get(url + "/hello.txt", null);
             assertThat(page.statusCode()).isEqualTo(200);
             assertThat(new String(page.body())).isEqualTo("hello through the tunnel " + marker + "\n");
-            assertThat(get(url + "/big.bin", null).body()).isEqualTo(bigFile());
+            assertThat(get(url + "/big.bin", null).body()).isEqualTo(Fixtures.bigFile());
         }
     }
 
@@ -180,26 +175,7 @@ class TunnelTest {
     void webSocketEchoThroughThePreviewOrigin() throws Exception {
         var cookie = previews.enter(link(18081, "/"));
         var session = previews.webSocket(preview(18081, "/echo"), cookie);
-        var replies = new LinkedBlockingQueue<WebSocketFrame>();
-        session.inbound().subscribe(new Subscriber<>() {
-            @Override
-            public void onSubscribe(Subscription subscription) {
-                subscription.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            public void onNext(WebSocketFrame frame) {
-                if (frame.type() == WebSocketFrameType.TEXT || frame.type() == WebSocketFrameType.BINARY) {
-                    replies.add(frame);
-                }
-            }
-
-            @Override
-            public void onError(Throwable t) {}
-
-            @Override
-            public void onComplete() {}
-        });
+        var replies = PreviewClient.dataFrames(session);
         var outbound = WebSocket.streaming();
         session.setOutbound(outbound);
         outbound.write("ping " + marker);
@@ -307,18 +283,6 @@ class TunnelTest {
 
     private String preview(int port, String pathAndQuery) {
         return origin(port) + pathAndQuery;
-    }
-
-    private static byte[] bigFile() {
-        var out = new ByteArrayOutputStream();
-        var block = new byte[256];
-        for (int i = 0; i < 256; i++) {
-            block[i] = (byte) i;
-        }
-        for (int i = 0; i < 20_000; i++) {
-            out.writeBytes(block);
-        }
-        return out.toByteArray();
     }
 
     private static HttpResponse<byte[]> get(String url, @Nullable String authorization) {

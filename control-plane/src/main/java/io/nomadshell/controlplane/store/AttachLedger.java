@@ -12,19 +12,21 @@ import java.time.Instant;
  * the hash of each job's current resume secret (never the secret itself).
  */
 public final class AttachLedger {
+    private final RedisConnection connection;
     private final RedisCommands<String, String> redis;
     private final LuaScript rotate;
     private final LuaScript spend;
 
     public AttachLedger(RedisConnection connection) {
-        this.redis = requireNonNull(connection, "connection").commands();
-        this.rotate = LuaScript.load(redis, "rotate_resume.lua");
-        this.spend = LuaScript.load(redis, "spend_launch.lua");
+        this.connection = requireNonNull(connection, "connection");
+        this.redis = connection.commands();
+        this.rotate = LuaScript.load(connection, "rotate_resume.lua");
+        this.spend = LuaScript.load(connection, "spend_launch.lua");
     }
 
     /** Spends the launch credential {@code nonce} of {@code jobId}; false if it was spent before. */
     public boolean spendLaunch(String jobId, String nonce, Instant expiry) {
-        long spent = spend.run(redis, ScriptOutputType.INTEGER,
+        long spent = spend.run(ScriptOutputType.INTEGER,
                 new String[] {Keys.spentLaunches(jobId), Keys.spentLaunchBefore(jobId, nonce)},
                 requireNonNull(nonce, "nonce"), Long.toString(keepAtLeastASecond(expiry)),
                 Long.toString(System.currentTimeMillis()));
@@ -38,8 +40,9 @@ public final class AttachLedger {
 
     /** Records the hash of the job's first resume secret, valid until {@code expiry}. */
     public void startResume(String jobId, String secretHash, Instant expiry) {
-        redis.set(Keys.resumeSecret(jobId), requireNonNull(secretHash, "secretHash"),
-                SetArgs.Builder.pxAt(keepAtLeastASecond(expiry)));
+        requireNonNull(secretHash, "secretHash");
+        connection.write(redis -> redis.set(Keys.resumeSecret(jobId), secretHash,
+                SetArgs.Builder.pxAt(keepAtLeastASecond(expiry))));
     }
 
     public boolean resumeMatches(String jobId, String secretHash) {
@@ -48,7 +51,7 @@ public final class AttachLedger {
 
     /** Replaces the resume secret's hash if {@code presentedHash} is the current one; false if not. */
     public boolean rotateResume(String jobId, String presentedHash, String newHash) {
-        long rotated = rotate.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.resumeSecret(jobId)},
+        long rotated = rotate.run(ScriptOutputType.INTEGER, new String[] {Keys.resumeSecret(jobId)},
                 presentedHash, newHash);
         return rotated == 1L;
     }

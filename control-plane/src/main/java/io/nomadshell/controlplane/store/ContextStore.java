@@ -30,8 +30,8 @@ public final class ContextStore {
     public ContextStore(RedisConnection connection, Leases leases) {
         this.leases = requireNonNull(leases, "leases");
         this.redis = requireNonNull(connection, "connection").commands();
-        this.write = LuaScript.load(redis, "job_write.lua");
-        this.putOutput = LuaScript.load(redis, "put_output.lua");
+        this.write = LuaScript.load(connection, "job_write.lua");
+        this.putOutput = LuaScript.load(connection, "put_output.lua");
     }
 
     /** What the context manager saved of a job. */
@@ -39,7 +39,7 @@ public final class ContextStore {
 
     /** Stores a whole tool output; returns its handle ({@code o1}, {@code o2}, ...). */
     public String putOutput(String jobId, String text) {
-        return putOutput.run(redis, ScriptOutputType.VALUE,
+        return putOutput.run(ScriptOutputType.VALUE,
                 new String[] {Keys.job(jobId), Keys.context(jobId), Keys.outputs(jobId), Keys.lease(jobId)}, text,
                 leases.fenceOf(jobId));
     }
@@ -84,6 +84,6 @@ public final class ContextStore {
         args[0] = leases.fenceOf(jobId);
         args[1] = command;
         System.arraycopy(arguments, 0, args, 2, arguments.length);
-        write.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(jobId), key, Keys.lease(jobId)}, args);
+        write.run(ScriptOutputType.INTEGER, new String[] {Keys.job(jobId), key, Keys.lease(jobId)}, args);
     }
 }

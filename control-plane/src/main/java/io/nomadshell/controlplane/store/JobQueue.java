@@ -26,8 +26,8 @@ public final class JobQueue implements AutoCloseable {
         this.connection = requireNonNull(connection, "connection");
         this.consumer = Consumer.from(Keys.QUEUE_GROUP, requireNonNull(consumerName, "consumerName"));
         try {
-            connection.commands().xgroupCreate(XReadArgs.StreamOffset.from(Keys.QUEUE, "0"), Keys.QUEUE_GROUP,
-                    XGroupCreateArgs.Builder.mkstream());
+            connection.write(redis -> redis.xgroupCreate(XReadArgs.StreamOffset.from(Keys.QUEUE, "0"),
+                    Keys.QUEUE_GROUP, XGroupCreateArgs.Builder.mkstream()));
         } catch (RedisBusyException alreadyThere) {
             // Another replica (or an earlier run) created the group.
         }
@@ -43,15 +43,16 @@ public final class JobQueue implements AutoCloseable {
 
     /** Takes over jobs another consumer received but has not acknowledged for {@code minIdle}. */
     public List<QueuedJob> reclaimStale(Duration minIdle) {
-        var claimed = connection.commands().xautoclaim(Keys.QUEUE,
-                XAutoClaimArgs.Builder.xautoclaim(consumer, minIdle, "0-0").count(10));
+        var claimed = connection.write(redis -> redis.xautoclaim(Keys.QUEUE,
+                XAutoClaimArgs.Builder.xautoclaim(consumer, minIdle, "0-0").count(10)));
         return claimed.getMessages().stream().map(JobQueue::toQueuedJob).toList();
     }
 
     public void acknowledge(QueuedJob job) {
-        var redis = connection.commands();
-        redis.xack(Keys.QUEUE, Keys.QUEUE_GROUP, job.entryId());
-        redis.xdel(Keys.QUEUE, job.entryId());
+        connection.write(redis -> {
+            redis.xack(Keys.QUEUE, Keys.QUEUE_GROUP, job.entryId());
+            return redis.xdel(Keys.QUEUE, job.entryId());
+        });
     }
 
     private static QueuedJob toQueuedJob(StreamMessage<String, String> message) {

@@ -75,14 +75,14 @@ public final class JobStore {
             throw new IllegalArgumentException("the retention must be at least a millisecond");
         }
         this.redisAsync = connection.asyncCommands();
-        this.schedule = LuaScript.load(redis, "schedule.lua");
-        this.transition = LuaScript.load(redis, "transition.lua");
-        this.appendEvent = LuaScript.load(redis, "append_event.lua");
-        this.listPage = LuaScript.load(redis, "list_page.lua");
-        this.addUsage = LuaScript.load(redis, "add_usage.lua");
-        this.forget = LuaScript.load(redis, "forget.lua");
-        this.recordKept = LuaScript.load(redis, "record_kept.lua");
-        this.jobWrite = LuaScript.load(redis, "job_write.lua");
+        this.schedule = LuaScript.load(connection, "schedule.lua");
+        this.transition = LuaScript.load(connection, "transition.lua");
+        this.appendEvent = LuaScript.load(connection, "append_event.lua");
+        this.listPage = LuaScript.load(connection, "list_page.lua");
+        this.addUsage = LuaScript.load(connection, "add_usage.lua");
+        this.forget = LuaScript.load(connection, "forget.lua");
+        this.recordKept = LuaScript.load(connection, "record_kept.lua");
+        this.jobWrite = LuaScript.load(connection, "job_write.lua");
     }
 
     /** How long an ended job's keys are kept. */
@@ -104,7 +104,7 @@ public final class JobStore {
         var first = event(id, createdAt).setStatusChanged(
                 StatusChanged.newBuilder().setStatus(JobStatus.PENDING.wireName())).build();
         var idempotency = idempotencyKey == null ? "" : Keys.idempotency(owner, idempotencyKey);
-        String stored = schedule.run(redis, ScriptOutputType.VALUE,
+        String stored = schedule.run(ScriptOutputType.VALUE,
                 new String[] {Keys.job(id), Keys.ownerIndex(owner), Keys.events(id), Keys.QUEUE, idempotency},
                 id, owner, task, Long.toString(createdAt.toEpochMilli()), print(first),
                 Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1", Keys.JOB_PREFIX,
@@ -136,7 +136,7 @@ public final class JobStore {
 
     /** Up to {@code limit} of the owner's jobs from {@code offset} on, newest first, in one round trip. */
     public Page listByOwner(String owner, long offset, int limit) {
-        List<Object> reply = listPage.run(redis, ScriptOutputType.MULTI, new String[] {Keys.ownerIndex(owner)},
+        List<Object> reply = listPage.run(ScriptOutputType.MULTI, new String[] {Keys.ownerIndex(owner)},
                 Long.toString(offset), Integer.toString(limit), Keys.JOB_PREFIX);
         var jobs = new ArrayList<Job>(reply.size() - 1);
         for (var hash : reply.subList(1, reply.size())) {
@@ -165,7 +165,7 @@ public final class JobStore {
         var owner = ended.substring(ended.indexOf(':') + 1);
         var keys = new ArrayList<String>(List.of(Keys.ENDED, Keys.ownerIndex(owner)));
         keys.addAll(List.of(Keys.ofJob(id)));
-        long forgotten = forget.run(redis, ScriptOutputType.INTEGER, keys.toArray(String[]::new), ended, id);
+        long forgotten = forget.run(ScriptOutputType.INTEGER, keys.toArray(String[]::new), ended, id);
         return forgotten == 1L;
     }
 
@@ -216,7 +216,7 @@ public final class JobStore {
         var jobKeys = Keys.ofJob(id);
         var keys = new ArrayList<String>(List.of(jobKeys[0], jobKeys[1], Keys.ACTIVE, Keys.ENDED, Keys.lease(id)));
         List.of(jobKeys).subList(2, jobKeys.length).stream().filter(key -> !key.equals(Keys.lease(id))).forEach(keys::add);
-        List<Object> result = transition.run(redis, ScriptOutputType.MULTI,
+        List<Object> result = transition.run(ScriptOutputType.MULTI,
                 keys.toArray(String[]::new), args.toArray(String[]::new));
         var previous = (String) result.get(1);
         boolean applied = (Long) result.get(0) == 1L;
@@ -232,7 +232,7 @@ public final class JobStore {
      */
     public long appendEvent(String id, JobEvent.Builder event) {
         var full = event.setJobId(id).setTime(Timestamps.fromMillis(System.currentTimeMillis())).build();
-        long sequence = appendEvent.<Long>run(redis, ScriptOutputType.INTEGER,
+        long sequence = appendEvent.<Long>run(ScriptOutputType.INTEGER,
                 new String[] {Keys.job(id), Keys.events(id), Keys.lease(id)}, print(full), STREAM_CAP,
                 leases.fenceOf(id));
         if (sequence > 0) {
@@ -274,7 +274,7 @@ public final class JobStore {
             args.add(value);
         });
         // Also wakes watchers waiting for the zip (pub/sub is their hint that something changed).
-        recordKept.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(id), Keys.lease(id)},
+        recordKept.run(ScriptOutputType.INTEGER, new String[] {Keys.job(id), Keys.lease(id)},
                 args.toArray(String[]::new));
     }
 
@@ -283,7 +283,7 @@ public final class JobStore {
      * so that a replica taking the job over adopts it; fenced like every write of the job's owner.
      */
     public void recordSandbox(String id, String reference) {
-        jobWrite.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(id), Keys.job(id), Keys.lease(id)},
+        jobWrite.run(ScriptOutputType.INTEGER, new String[] {Keys.job(id), Keys.job(id), Keys.lease(id)},
                 leases.fenceOf(id), "HSET", SANDBOX_FIELD, requireNonNull(reference, "reference"));
     }
 
@@ -294,7 +294,7 @@ public final class JobStore {
 
     /** Counts model usage (and what it cost, in US dollars) toward the job's totals. */
     public void addUsage(String id, int steps, long promptTokens, long completionTokens, double costUsd) {
-        addUsage.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.job(id), Keys.lease(id)},
+        addUsage.run(ScriptOutputType.INTEGER, new String[] {Keys.job(id), Keys.lease(id)},
                 Integer.toString(steps), Long.toString(promptTokens), Long.toString(completionTokens),
                 Double.toString(costUsd), leases.fenceOf(id));
         listener.onUsage(steps, promptTokens, completionTokens);

@@ -41,6 +41,16 @@ final class Keys {
         return "ns:lease:" + id;
     }
 
+    /** Where replica {@code replicaId} takes requests of other replicas ({@link PeerDirectory}). */
+    static String peer(String replicaId) {
+        return "ns:peer:" + replicaId;
+    }
+
+    /** A replica-to-replica request's nonce, once spent. */
+    static String peerNonce(String nonce) {
+        return "ns:peer-nonce:" + nonce;
+    }
+
     static String ownerIndex(String owner) {
         return "ns:owner:" + owner + ":jobs";
     }

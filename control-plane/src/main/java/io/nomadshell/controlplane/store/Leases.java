@@ -3,7 +3,6 @@ package io.nomadshell.controlplane.store;
 import static java.util.Objects.requireNonNull;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +21,6 @@ import java.util.concurrent.TimeoutException;
  */
 public final class Leases {
     private final RedisCommands<String, String> redis;
-    private final RedisAsyncCommands<String, String> redisAsync;
     private final LuaScript acquire;
     private final LuaScript renew;
     private final LuaScript release;
@@ -31,15 +29,14 @@ public final class Leases {
 
     public Leases(RedisConnection connection) {
         this.redis = requireNonNull(connection, "connection").commands();
-        this.redisAsync = connection.asyncCommands();
-        this.acquire = LuaScript.load(redis, "acquire_lease.lua");
-        this.renew = LuaScript.load(redis, "renew_lease.lua");
-        this.release = LuaScript.load(redis, "release_lease.lua");
+        this.acquire = LuaScript.load(connection, "acquire_lease.lua");
+        this.renew = LuaScript.load(connection, "renew_lease.lua");
+        this.release = LuaScript.load(connection, "release_lease.lua");
     }
 
     /** Takes the lease of a stored job if nobody holds it, under the job's next epoch. */
     public Optional<Lease> acquire(String jobId, String holder, Duration ttl) {
-        String token = acquire.run(redis, ScriptOutputType.VALUE, new String[] {Keys.lease(jobId), Keys.job(jobId)},
+        String token = acquire.run(ScriptOutputType.VALUE, new String[] {Keys.lease(jobId), Keys.job(jobId)},
                 holder, Long.toString(ttl.toMillis()));
         if (token == null) {
             return Optional.empty();
@@ -61,7 +58,7 @@ public final class Leases {
         var args = new ArrayList<String>(leases.size() + 1);
         args.add(Long.toString(ttl.toMillis()));
         leases.forEach(lease -> args.add(lease.token()));
-        List<Long> renewed = renew.run(redisAsync, timeout, ScriptOutputType.MULTI,
+        List<Long> renewed = renew.run(timeout, ScriptOutputType.MULTI,
                 leases.stream().map(lease -> Keys.lease(lease.jobId())).toArray(String[]::new),
                 args.toArray(String[]::new));
         var lost = new ArrayList<Lease>();
@@ -76,10 +73,18 @@ public final class Leases {
     /** Gives the lease up (if it is still the job's) and stops fencing the job's writes with it. */
     public void release(Lease lease) {
         try {
-            release.run(redis, ScriptOutputType.INTEGER, new String[] {Keys.lease(lease.jobId())}, lease.token());
+            release.run(ScriptOutputType.INTEGER, new String[] {Keys.lease(lease.jobId())}, lease.token());
         } finally {
             taken.remove(lease.jobId(), lease);
         }
+    }
+
+    /** The replica that holds the job's lease now (and so its sandbox), if anyone does. */
+    public Optional<String> holder(String jobId) {
+        var token = redis.get(Keys.lease(requireNonNull(jobId, "jobId")));
+        // A token is holder/epoch; a replica's name may itself hold a slash.
+        return token == null || token.lastIndexOf('/') < 1 ? Optional.empty()
+                : Optional.of(token.substring(0, token.lastIndexOf('/')));
     }
 
     public boolean isHeld(String jobId) {

@@ -3,8 +3,6 @@ package io.nomadshell.controlplane.store;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.api.sync.RedisCommands;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -14,40 +12,49 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** A Lua script from this package's resources, run by digest and re-sent when Redis lost it. */
+/**
+ * A Lua script from this package's resources, run by digest and re-sent when Redis lost it (a restart,
+ * a flush, or a failover: scripts are not replicated, so a promoted replica has none).
+ */
 final class LuaScript {
     /** What a fenced script answers to a write made under a lease that is no longer the job's. */
     private static final String FENCED = "FENCED";
 
+    private final RedisConnection connection;
     private final String source;
     private final String digest;
 
-    private LuaScript(String source, String digest) {
+    private LuaScript(RedisConnection connection, String source, String digest) {
+        this.connection = connection;
         this.source = source;
         this.digest = digest;
     }
 
-    static LuaScript load(RedisCommands<String, String> redis, String resource) {
+    static LuaScript load(RedisConnection connection, String resource) {
         try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("missing Lua script " + resource);
             }
             var source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return new LuaScript(source, redis.scriptLoad(source));
+            return new LuaScript(connection, source, connection.commands().scriptLoad(source));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** Runs the script; a fenced write it refused (see {@link Lease}) throws {@link LeaseLostException}. */
-    <T> T run(RedisCommands<String, String> redis, ScriptOutputType type, String[] keys, String... args) {
+    /**
+     * Runs the script, on the primary (see {@link RedisConnection#write}); a fenced write it refused
+     * (see {@link Lease}) throws {@link LeaseLostException}.
+     */
+    <T> T run(ScriptOutputType type, String[] keys, String... args) {
         try {
-            try {
-                return redis.evalsha(digest, type, keys, args);
-            } catch (RedisNoScriptException e) {
-                // A restarted or flushed Redis forgets loaded scripts.
-                return redis.eval(source, type, keys, args);
-            }
+            return connection.write(redis -> {
+                try {
+                    return redis.<T>evalsha(digest, type, keys, args);
+                } catch (RedisNoScriptException e) {
+                    return redis.<T>eval(source, type, keys, args);
+                }
+            });
         } catch (RedisCommandExecutionException e) {
             if (e.getMessage() != null && e.getMessage().endsWith(FENCED)) { // Redis may prefix "ERR ".
                 throw new LeaseLostException("the job's lease is no longer this control plane's (it lapsed or "
@@ -59,11 +66,13 @@ final class LuaScript {
 
     /**
      * Like {@link #run}, but waits for the answer no longer than {@code timeout} (shorter than the
-     * connection's own command timeout), for callers that must act before then.
+     * connection's own command timeout), for callers that must act before then, and tries once: a
+     * server that is no longer the primary is left for the next call.
      */
-    <T> T run(RedisAsyncCommands<String, String> redis, Duration timeout, ScriptOutputType type, String[] keys,
-            String... args) throws TimeoutException, InterruptedException {
+    <T> T run(Duration timeout, ScriptOutputType type, String[] keys, String... args)
+            throws TimeoutException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        var redis = connection.asyncCommands();
         try {
             try {
                 return redis.<T>evalsha(digest, type, keys, args).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -75,6 +84,9 @@ final class LuaScript {
                         .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             }
         } catch (ExecutionException e) {
+            if (RedisConnection.isNotPrimary(e.getCause())) {
+                connection.leaveOldPrimary(e.getCause());
+            }
             if (e.getCause() instanceof RuntimeException cause) {
                 throw cause;
             }

@@ -2,7 +2,6 @@ package io.nomadshell.controlplane.store;
 
 import static java.util.Objects.requireNonNull;
 
-import io.lettuce.core.api.sync.RedisCommands;
 import java.security.SecureRandom;
 import java.util.Base64;
 
@@ -16,10 +15,10 @@ public final class SharedSecrets {
     /** Long enough for HMAC-SHA256 (its block's worth of entropy is more than enough). */
     public static final int LENGTH = 32;
     private static final SecureRandom RANDOM = new SecureRandom();
-    private final RedisCommands<String, String> redis;
+    private final RedisConnection connection;
 
     public SharedSecrets(RedisConnection connection) {
-        this.redis = requireNonNull(connection, "connection").commands();
+        this.connection = requireNonNull(connection, "connection");
     }
 
     /** The secret called {@code name}: the stored one, or else fresh random bytes, stored by whoever came first. */
@@ -39,7 +38,8 @@ public final class SharedSecrets {
             throw new IllegalArgumentException("a shared secret must be at least " + LENGTH + " bytes");
         }
         var encoder = Base64.getEncoder();
-        redis.hsetnx(Keys.SECRETS, requireNonNull(name, "name"), encoder.encodeToString(proposed));
-        return Base64.getDecoder().decode(redis.hget(Keys.SECRETS, name));
+        requireNonNull(name, "name");
+        connection.write(redis -> redis.hsetnx(Keys.SECRETS, name, encoder.encodeToString(proposed)));
+        return Base64.getDecoder().decode(connection.commands().hget(Keys.SECRETS, name));
     }
 }

@@ -4,7 +4,10 @@
  * daemon's Attach stream with per-tunnel credit. Port-forwarding and the HTTP/WebSocket proxy both
  * connect to a bridge, so they need no tunnel code of their own. The daemon opens tunnels too, for
  * its egress proxy; the {@link io.nomadshell.controlplane.egress.EgressDialer} decides those. The
- * byte pump itself ({@link io.nomadshell.proto.tunnel.ByteTunnel}) is shared with the daemon.
+ * byte pump itself ({@link io.nomadshell.proto.tunnel.ByteTunnel}) is shared with the daemon. A
+ * bridge to a sandbox attached to another replica carries each connection to that replica's
+ * {@link io.nomadshell.controlplane.tunnel.PeerListener} instead (one signed request line, then the
+ * bytes), which serves it from its own streams and never passes it on.
  */
 @NullMarked
 package io.nomadshell.controlplane.tunnel;

@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
@@ -16,8 +15,9 @@ import javax.crypto.spec.SecretKeySpec;
  * Short-lived signed links that open one port of one job's sandbox on its preview origin, for
  * browsers, which cannot send an API key with a page, an iframe or a WebSocket:
  * {@code l2.<job id>.<port>.<owner>.<expiry epoch seconds>.<HMAC-SHA256>}. A link opens exactly that
- * job and port for its owner until it expires. The key is made at start-up and never leaves the
- * process, so links end with the server; daemon tokens are signed with another key and are never links.
+ * job and port for its owner until it expires. The key is the deployment's (one of the control plane's
+ * shared secrets, kept in Redis), so a link made by one replica opens on every replica and still opens
+ * after a restart; daemon tokens are signed with another key and are never links.
  */
 public final class LinkTokens {
     private static final String ALGORITHM = "HmacSHA256";
@@ -26,10 +26,12 @@ public final class LinkTokens {
     private final SecretKeySpec key;
     private final Clock clock;
 
-    public LinkTokens(Clock clock) {
-        var secret = new byte[32];
-        new SecureRandom().nextBytes(secret);
-        this.key = new SecretKeySpec(secret, ALGORITHM);
+    /** Links signed with {@code key} (at least 32 bytes), expiring by {@code clock}. */
+    public LinkTokens(byte[] key, Clock clock) {
+        if (requireNonNull(key, "key").length < 32) {
+            throw new IllegalArgumentException("a link key must be at least 32 bytes");
+        }
+        this.key = new SecretKeySpec(key, ALGORITHM);
         this.clock = requireNonNull(clock, "clock");
     }
 

@@ -34,14 +34,16 @@ public final class PreviewServer implements AutoCloseable {
 
     /**
      * Starts listening on {@code options.port()}, on loopback only when {@code loopbackOnly} (as the
-     * API does without keys).
+     * API does without keys), signing links with {@code linkKey} (the deployment's, so that they open
+     * on every replica).
      */
-    public static PreviewServer start(JobManager jobs, JobTunnels tunnels, PreviewOptions options, boolean loopbackOnly) {
+    public static PreviewServer start(JobManager jobs, JobTunnels tunnels, PreviewOptions options, boolean loopbackOnly,
+            byte[] linkKey) {
         requireNonNull(jobs, "jobs");
         requireNonNull(tunnels, "tunnels");
         requireNonNull(options, "options");
         var clock = Clock.systemUTC();
-        var tokens = new LinkTokens(clock);
+        var tokens = new LinkTokens(linkKey, clock);
         var clients = new BridgeClients();
         var builder = Server.builder();
         if (loopbackOnly) {

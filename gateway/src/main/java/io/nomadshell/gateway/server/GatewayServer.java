@@ -39,6 +39,8 @@ public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
     /** Threads that read zips from disk for REST downloads: each holds one only for one chunk's read. */
     private static final int DOWNLOAD_READERS = 8;
+    /** The name of the preview links' key among the control plane's shared secrets. */
+    private static final String LINK_KEY = "links";
 
     private final Server server;
     private final PreviewServer preview;
@@ -72,7 +74,8 @@ public final class GatewayServer implements AutoCloseable {
         } else {
             builder.port(new ServerPort(new InetSocketAddress("127.0.0.1", options.port()), SessionProtocol.HTTP));
         }
-        var preview = PreviewServer.start(jobs, controlPlane.tunnels(), options.preview(), !options.apiKeys().enabled());
+        var preview = PreviewServer.start(jobs, controlPlane.tunnels(), options.preview(), !options.apiKeys().enabled(),
+                controlPlane.sharedSecrets().get(LINK_KEY));
         var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), preview.links());
         Operations.install(builder, jobs, controlPlane.metrics(), controlPlane.tunnels(), live);
         var server = builder

@@ -1,0 +1,49 @@
+package io.nomadshell.controlplane.store;
+
+import static java.util.Objects.requireNonNull;
+
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Where each replica takes requests of other replicas (its peer address), advertised with a TTL that
+ * the replica keeps renewing, so a dead replica's address lapses; and the nonces of replica-to-replica
+ * requests already spent, so that none is taken twice.
+ */
+public final class PeerDirectory {
+    private final RedisConnection connection;
+    private final RedisCommands<String, String> redis;
+
+    public PeerDirectory(RedisConnection connection) {
+        this.connection = requireNonNull(connection, "connection");
+        this.redis = connection.commands();
+    }
+
+    /** Says that {@code replicaId} takes peer requests at {@code address} ({@code host:port}) for {@code ttl}. */
+    public void advertise(String replicaId, String address, Duration ttl) {
+        var key = Keys.peer(requireNonNull(replicaId, "replicaId"));
+        requireNonNull(address, "address");
+        connection.write(redis -> redis.set(key, address, SetArgs.Builder.px(ttl.toMillis())));
+    }
+
+    /** Takes {@code replicaId}'s advertisement back, if it is still {@code address}. */
+    public void withdraw(String replicaId, String address) {
+        var key = Keys.peer(replicaId);
+        if (address.equals(redis.get(key))) {
+            connection.write(redis -> redis.del(key));
+        }
+    }
+
+    /** The peer address {@code replicaId} advertises, if it is alive to renew it. */
+    public Optional<String> addressOf(String replicaId) {
+        return Optional.ofNullable(redis.get(Keys.peer(requireNonNull(replicaId, "replicaId"))));
+    }
+
+    /** Spends {@code nonce}: true the first time, false ever after (for {@code ttl}, longer than a request stays fresh). */
+    public boolean spend(String nonce, Duration ttl) {
+        var key = Keys.peerNonce(requireNonNull(nonce, "nonce"));
+        return "OK".equals(connection.write(redis -> redis.set(key, "1", SetArgs.Builder.nx().px(ttl.toMillis()))));
+    }
+}

@@ -1,0 +1,150 @@
+package io.nomadshell.controlplane.tunnel;
+
+import static java.util.Objects.requireNonNull;
+
+import io.nomadshell.controlplane.job.JobException;
+import io.nomadshell.controlplane.job.JobException.Reason;
+import io.nomadshell.controlplane.store.Leases;
+import io.nomadshell.controlplane.store.PeerDirectory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.security.SecureRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This replica's side of asking another one, the holder of a job's sandbox (its lease's holder), for
+ * a way into that sandbox: each request is one TCP connection to the holder's advertised peer
+ * address, opened with a signed {@link PeerRequest} and answered with one line ({@code ok ...} or
+ * {@code no <why>}). The holder serves it from its own sandboxes only, never asking on, so a request
+ * crosses at most one replica.
+ */
+final class PeerClient {
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** For a tunnel's opening; a service may take {@link JobTunnels#ENSURE_TIMEOUT} and a margin. */
+    static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(10);
+    private static final Logger log = LoggerFactory.getLogger(PeerClient.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Leases leases;
+    private final PeerDirectory directory;
+    private final PeerSigner signer;
+    private final String me;
+    private final Clock clock;
+
+    PeerClient(Leases leases, PeerDirectory directory, PeerSigner signer, String me, Clock clock) {
+        this.leases = requireNonNull(leases, "leases");
+        this.directory = requireNonNull(directory, "directory");
+        this.signer = requireNonNull(signer, "signer");
+        this.me = requireNonNull(me, "me");
+        this.clock = requireNonNull(clock, "clock");
+    }
+
+    /**
+     * The replica holding the job's sandbox, elsewhere, and where it takes peer requests.
+     *
+     * @throws JobException UNAVAILABLE when no other replica holds it, or it advertises no address
+     */
+    Holder holderOf(String jobId) {
+        var holder = leases.holder(jobId).orElseThrow(() -> new JobException(Reason.UNAVAILABLE,
+                "job " + jobId + " has no running sandbox (it has not started, has ended, or is being taken over "
+                        + "by another control plane)"));
+        if (holder.equals(me)) {
+            // Its sandbox is between streams (reconnecting): asking on would only come back here.
+            throw new JobException(Reason.UNAVAILABLE, "the sandbox of job " + jobId
+                    + " is not attached at the moment; try again in a few seconds");
+        }
+        var address = directory.addressOf(holder).orElseThrow(() -> new JobException(Reason.UNAVAILABLE,
+                "job " + jobId + " runs on control plane " + holder + ", which is not reachable from here "
+                        + "(it advertises no peer address: it may have stopped)"));
+        return new Holder(holder, address);
+    }
+
+    /** Carries {@code client} to {@code port} in the job's sandbox on {@code holder}; closes it if the holder refuses. */
+    void carry(Holder holder, String jobId, int port, SocketChannel client) {
+        try {
+            var peer = open(holder, new PeerRequest(PeerRequest.TUNNEL, jobId, Integer.toString(port), holder.replica(),
+                    clock.millis(), nonce()), ANSWER_TIMEOUT);
+            Splice.join(client, peer.channel(), "peer-" + jobId + "-" + port);
+        } catch (JobException e) {
+            log.warn("Could not carry a connection to port {} of job {}: {}", port, jobId, e.getMessage());
+            try {
+                client.close();
+            } catch (IOException ignored) {
+                // It is gone either way.
+            }
+        }
+    }
+
+    /** Asks {@code holder} to make sure {@code service} runs in the job's sandbox; returns its port there. */
+    int ensureService(Holder holder, String jobId, String service, Duration timeout) {
+        var request = new PeerRequest(PeerRequest.ENSURE, jobId, service, holder.replica(), clock.millis(), nonce());
+        try (var peer = open(holder, request, timeout.plus(ANSWER_TIMEOUT))) {
+            return Integer.parseInt(peer.answer());
+        } catch (IOException | NumberFormatException e) {
+            throw new JobException(Reason.UNAVAILABLE, "control plane " + holder.replica()
+                    + " gave no port for the " + service + " of job " + jobId);
+        }
+    }
+
+    /**
+     * A connection to {@code holder} that took {@code request}.
+     *
+     * @throws JobException UNAVAILABLE, in words, when the holder is unreachable, silent or refuses
+     */
+    private PeerChannel open(Holder holder, PeerRequest request, Duration answerTimeout) {
+        SocketChannel channel = null;
+        try {
+            channel = SocketChannel.open();
+            channel.socket().connect(holder.socketAddress(), (int) CONNECT_TIMEOUT.toMillis());
+            PeerLines.write(channel, signer.sign(request));
+            var answer = PeerLines.read(channel, answerTimeout);
+            if (answer.equals("ok") || answer.startsWith("ok ")) {
+                return new PeerChannel(channel, answer.substring(2).strip());
+            }
+            throw new JobException(Reason.UNAVAILABLE, "control plane " + holder.replica() + ", which holds job "
+                    + request.jobId() + "'s sandbox, refused: " + answer.replaceFirst("^no ", ""));
+        } catch (IOException | RuntimeException e) {
+            if (channel != null) {
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // It is gone either way.
+                }
+            }
+            if (e instanceof JobException refused) {
+                throw refused;
+            }
+            throw new JobException(Reason.UNAVAILABLE, "control plane " + holder.replica() + " at " + holder.address()
+                    + ", which holds job " + request.jobId() + "'s sandbox, could not be reached: " + e.getMessage());
+        }
+    }
+
+    private static String nonce() {
+        var bytes = new byte[16];
+        RANDOM.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+
+    /** A replica that holds a job's sandbox, and its peer address ({@code host:port}). */
+    record Holder(String replica, String address) {
+        InetSocketAddress socketAddress() {
+            int colon = address.lastIndexOf(':');
+            var host = address.substring(0, colon);
+            return new InetSocketAddress(host.startsWith("[") ? host.substring(1, host.length() - 1) : host,
+                    Integer.parseInt(address.substring(colon + 1)));
+        }
+    }
+
+    /** A connection a holder took, with what it answered after {@code ok}. */
+    private record PeerChannel(SocketChannel channel, String answer) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package io.nomadshell.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.nomadshell.controlplane.store.JobStore;
+import io.nomadshell.controlplane.store.RedisConnection;
+import io.nomadshell.controlplane.store.SentinelRedis;
+import io.nomadshell.proto.v1.JobEvent;
+import io.nomadshell.scriptedmodel.Scenario;
+import io.nomadshell.scriptedmodel.ScriptedModelServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A server on a {@code redis-sentinel://} URL runs a job (scripted model, local sandbox) whose command
+ * prints a numbered line every 50 ms; while it prints, the Sentinels promote the replica
+ * ({@code SENTINEL FAILOVER}). The job completes, and its events, read from the new primary, run
+ * 1, 2, 3... with no gap and no duplicate, and hold every line the command printed, once.
+ */
+class SentinelFailoverJobTest {
+    private static final int LINES = 400;
+    private SentinelRedis redis;
+    private ScriptedModelServer model;
+    private TestCluster server;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null) server.close();
+        if (model != null) model.close();
+        if (redis != null) redis.close();
+    }
+
+    @Test
+    void aJobRunningThroughAFailoverCompletesWithNoGapAndNoDuplicateInItsEvents(@TempDir Path tmp) throws Exception {
+        redis = SentinelRedis.start(tmp.resolve("redis"));
+        int replica = redis.replicaPort();
+        model = ScriptedModelServer.builder().scenario(Scenario.load(Files.writeString(tmp.resolve("lines.json"), """
+                {"name": "lines",
+                 "turns": [
+                   {"tool_calls": [{"name": "exec", "arguments":
+                     {"command": "for i in $(seq 1 %d); do echo line-$i; sleep 0.05; done"}}]},
+                   {"tool_calls": [{"name": "finish", "arguments": {"summary": "Printed the lines."}}]}
+                 ]}
+                """.formatted(LINES)))).build().start();
+        server = TestCluster.start(tmp.resolve("server"), model.baseUrl(), options -> options.redisUrl(redis.url()));
+        var job = server.rest().schedule("Print numbered lines");
+        server.rest().awaitStatus(job, Set.of("running"), Duration.ofSeconds(60));
+        try (var connection = RedisConnection.connect(redis.url(), "test")) {
+            var store = new JobStore(connection);
+            awaitLine(store, job, 20);
+            long started = System.nanoTime();
+            redis.failover();
+            redis.awaitPrimary(replica, Duration.ofSeconds(30));
+            System.out.printf("failover: the new primary took writes %d ms after SENTINEL FAILOVER%n",
+                    (System.nanoTime() - started) / 1_000_000);
+
+            var last = server.rest().awaitEnd(job, Duration.ofSeconds(180)).last();
+            var events = store.eventsAfter(job, 0, 100_000);
+            var history = Fixtures.history(server.port(), job);
+            assertThat(last.path("status").asText()).as("%s\n%s", last, history).isEqualTo("complete");
+            for (int i = 0; i < events.size(); i++) {
+                assertThat(events.get(i).getSequence()).as("no gap, no duplicate\n%s", history).isEqualTo(i + 1L);
+            }
+            assertThat(printed(events)).as("every line once, in order\n%s", history)
+                    .isEqualTo(java.util.stream.IntStream.rangeClosed(1, LINES).boxed().toList());
+            assertThat(events.stream().filter(JobEvent::hasToolStarted)).as("the command ran once").hasSize(1);
+        }
+    }
+
+    @Test
+    void aSentinelUrlThatNamesNoPrimaryOrNoLiveSentinelStopsTheServerInWords(@TempDir Path tmp) throws Exception {
+        var noName = Cli.run(tmp, "server", "--data-dir", tmp.resolve("a").toString(), "--port", "0",
+                "--openai-base-url", "http://127.0.0.1:1/v1", "--redis-url", "redis-sentinel://127.0.0.1:1");
+        assertThat(noName.exitCode()).isEqualTo(1);
+        assertThat(noName.err()).contains("error: the redis-sentinel:// URL names no primary").doesNotContain("\tat ");
+        var nobody = Cli.run(tmp, "server", "--data-dir", tmp.resolve("b").toString(), "--port", "0",
+                "--openai-base-url", "http://127.0.0.1:1/v1", "--redis-url", "redis-sentinel://127.0.0.1:1,127.0.0.1:2#nsprimary");
+        assertThat(nobody.exitCode()).isEqualTo(1);
+        assertThat(nobody.err()).contains("error: no Sentinel at 127.0.0.1:1, 127.0.0.1:2 named a reachable primary 'nsprimary'")
+                .doesNotContain("\tat ");
+    }
+
+    /** The numbers of the lines in the job's output events, in the order they were stored. */
+    private static ArrayList<Integer> printed(java.util.List<JobEvent> events) {
+        var text = new StringBuilder();
+        events.stream().filter(JobEvent::hasToolOutput).forEach(event -> text.append(event.getToolOutput().getText()));
+        var numbers = new ArrayList<Integer>();
+        var matcher = Pattern.compile("line-(\\d+)").matcher(text);
+        while (matcher.find()) {
+            numbers.add(Integer.parseInt(matcher.group(1)));
+        }
+        return numbers;
+    }
+
+    private static void awaitLine(JobStore store, String job, int line) {
+        var deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!printed(store.eventsAfter(job, 0, 100_000)).contains(line) && System.nanoTime() < deadline) {
+            Rest.sleep(50);
+        }
+        assertThat(printed(store.eventsAfter(job, 0, 100_000))).as("the command's output").contains(line);
+    }
+}
