@@ -49,7 +49,7 @@ variable "network_mode" {
 }
 
 variable "attach" {
-  description = "The control plane's Attach address as the daemon dials it: unix:///run/nomad-shell/<socket> or host:port."
+  description = "The control plane's Attach address as the daemon dials it: unix:///run/nomad-shell/<socket> or host:port; or every replica's, comma-separated, the launching one first (the daemon redials the next when its stream breaks)."
   type        = string
   default     = "unix:///run/nomad-shell/attach.sock"
 }

@@ -85,7 +85,7 @@ public final class AgentDaemon {
         // Screenshots are scaled with java.awt images; there is no display for the daemon itself.
         System.setProperty("java.awt.headless", "true");
         log.info("agent-daemon {} dialing {} for workspace {}", version(), config.attachTarget(), workspace.root());
-        AttachClient client = new AttachClient(config.attachTarget(), config.attachCa(),
+        AttachClient client = new AttachClient(config.attachTargets(), config.attachCa(),
                 AttachCredential.launch(config.token()), version(),
                 new ToolDispatcher(workspace, ToolOptions.inSandbox(scratch)), config.link());
         // Always up, so a tool's request out gets an answer: the connection, or why not.

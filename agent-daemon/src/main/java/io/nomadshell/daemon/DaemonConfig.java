@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -20,7 +22,8 @@ import org.jspecify.annotations.Nullable;
  * (the Nomad dispatch payload). It is never printed, {@link #toString()} included.
  *
  * @param attachTarget the control plane's Attach address: {@code unix:///path/to.sock} or
- *     {@code host:port} (then TLS)
+ *     {@code host:port} (then TLS); or several, comma-separated, one per control-plane replica, which
+ *     the daemon tries in turn (its job may be taken over by any of them)
  * @param token the job's single-use launch credential
  * @param workspace the directory the tools work in
  * @param link the timing of the link to the control plane
@@ -30,7 +33,7 @@ import org.jspecify.annotations.Nullable;
 public record DaemonConfig(String attachTarget, String token, Path workspace, LinkOptions link,
                            @Nullable Path attachCa) {
 
-    /** The control plane's Attach address; required. */
+    /** The control plane's Attach address (or the replicas' addresses, comma-separated); required. */
     public static final String ATTACH_ENV = "NOMAD_SHELL_ATTACH";
     /** The CA certificate file to trust for Attach over TCP (a public certificate). */
     public static final String ATTACH_CA_ENV = "NOMAD_SHELL_ATTACH_CA";
@@ -131,17 +134,30 @@ public record DaemonConfig(String attachTarget, String token, Path workspace, Li
         return line.toString(StandardCharsets.US_ASCII).strip();
     }
 
+    /** The Attach addresses, in the order to try them. */
+    public List<String> attachTargets() {
+        return targets(attachTarget);
+    }
+
+    private static List<String> targets(String attachTarget) {
+        return Arrays.stream(attachTarget.split(",")).map(String::strip).filter(target -> !target.isEmpty()).toList();
+    }
+
     @Override
     public String toString() {
         return "DaemonConfig[attachTarget=" + attachTarget + ", token=(redacted), workspace=" + workspace
                 + ", link=" + link + ", attachCa=" + attachCa + "]";
     }
 
-    private static void checkTarget(String target) {
-        if (target.isBlank()) {
+    private static void checkTarget(String targets) {
+        if (targets(targets).isEmpty()) {
             throw new IllegalArgumentException(ATTACH_ENV
                     + " is not set; give the control plane's address as unix:///path/to/attach.sock or host:port");
         }
+        targets(targets).forEach(DaemonConfig::checkOneTarget);
+    }
+
+    private static void checkOneTarget(String target) {
         boolean valid;
         if (target.startsWith("unix:")) {
             valid = target.replaceFirst("^unix:(//)?", "").length() > 0;

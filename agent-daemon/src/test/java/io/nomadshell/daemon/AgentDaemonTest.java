@@ -218,6 +218,42 @@ class AgentDaemonTest {
     }
 
     @Test
+    void redialsTheNextReplicaAndACallAskedAgainThereIsAnsweredWithoutRunningTwice() throws Exception {
+        try (TestControlPlane other = new TestControlPlane(temp.resolve("other.sock"))) {
+            CompletableFuture<Integer> exit = startDaemon(plane.target() + "," + other.target(), FAST);
+            PeerStream first = plane.nextStream();
+            first.awaitHello();
+            first.welcome(5000, "secret-1");
+            first.call(exec("s2c0", "sleep 0.3; echo ran >> once.log"));
+            first.fail(Status.UNAVAILABLE.withDescription("replica killed"));
+
+            // The other replica does not drive the job yet; the first is gone: each refuses in turn.
+            PeerStream notYet = other.nextStream();
+            notYet.awaitHello();
+            assertThat(notYet.authorization).isEqualTo("Resume job-1.secret-1");
+            notYet.fail(Status.FAILED_PRECONDITION.withDescription("job job-1 is not waiting for a sandbox here"));
+            PeerStream gone = plane.nextStream();
+            gone.awaitHello();
+            gone.fail(Status.UNAVAILABLE.withDescription("nobody listens"));
+
+            PeerStream adopter = other.nextStream();
+            adopter.awaitHello();
+            Thread.sleep(1000); // The call ends before the new owner asks for it again.
+            adopter.welcome(5000, "secret-2");
+            adopter.call(exec("s2c0", "sleep 0.3; echo ran >> once.log"));
+            // Two answers: the result held while no stream was attached, then the one to the repeated call.
+            assertThat(adopter.awaitResult("s2c0", new ArrayList<>()).getExec().getExitCode()).isZero();
+            assertThat(adopter.awaitResult("s2c0", new ArrayList<>()).getExec().getExitCode()).isZero();
+            adopter.call(exec("s3c0", "cat once.log"));
+            assertThat(adopter.awaitResult("s3c0", new ArrayList<>()).getExec().getOutput())
+                    .as("the call ran once").isEqualTo("ran\n");
+
+            adopter.shutdown("done");
+            assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(AgentDaemon.EXIT_SHUTDOWN);
+        }
+    }
+
+    @Test
     void givesUpWithExitFourWhenNoControlPlaneAnswers() throws Exception {
         LinkOptions quickGiveUp = new LinkOptions(
                 Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(400), Duration.ofSeconds(1));

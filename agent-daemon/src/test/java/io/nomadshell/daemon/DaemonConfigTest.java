@@ -46,6 +46,18 @@ class DaemonConfigTest {
     }
 
     @Test
+    void takesSeveralAttachAddressesCommaSeparatedAndChecksEach() {
+        DaemonConfig config = DaemonConfig.fromEnv(Map.of("NOMAD_SHELL_ATTACH",
+                "unix:///run/nomad-shell/a.sock, cp-2.example:7443"), stdin("t"));
+
+        assertThat(config.attachTargets()).containsExactly("unix:///run/nomad-shell/a.sock", "cp-2.example:7443");
+        assertThatThrownBy(() -> DaemonConfig.fromEnv(Map.of("NOMAD_SHELL_ATTACH", "unix:///a.sock,nonsense"),
+                stdin("t")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("NOMAD_SHELL_ATTACH must be unix:///path/to/attach.sock or host:port, not 'nonsense'");
+    }
+
+    @Test
     void requiresTheAttachAddressAndAToken() {
         assertThatThrownBy(() -> DaemonConfig.fromEnv(Map.of(), stdin("t\n")))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -51,6 +51,19 @@ final class SandboxSettings {
                     + "Without it they use this server's Unix socket, mounted into them: the Nomad client must run on this host.")
     @Nullable String attachAddress;
 
+    @Option(names = "--attach-socket", defaultValue = "${env:NOMAD_SHELL_ATTACH_SOCKET}",
+            description = "The Unix socket sandboxes on this host attach to (env NOMAD_SHELL_ATTACH_SOCKET; default "
+                    + "<data-dir>/attach/attach.sock). Nomad replicas on one host that share a socket directory, each "
+                    + "with its own socket in it, let a sandbox re-attach to any of them.")
+    @Nullable Path attachSocket;
+
+    @Option(names = "--attach-peers", defaultValue = "${env:NOMAD_SHELL_ATTACH_PEERS}", split = ",",
+            description = "Nomad: the other replicas' Attach addresses as sandboxes dial them, comma-separated "
+                    + "(unix:///run/nomad-shell/<socket> for a socket in the shared directory, or host:port); a "
+                    + "sandbox's daemon tries them in turn when the replica driving its job is gone "
+                    + "(env NOMAD_SHELL_ATTACH_PEERS; default none).")
+    @Nullable List<String> attachPeers;
+
     @Option(names = "--sandbox-cpu-mhz", defaultValue = "${env:NOMAD_SHELL_SANDBOX_CPU_MHZ:-1000}",
             description = "Nomad: CPU of a sandbox unless the job asks (default ${DEFAULT-VALUE}).")
     int cpuMhz = 1000;
@@ -79,6 +92,11 @@ final class SandboxSettings {
 
     private static @Nullable String blankToNull(@Nullable String value) {
         return value == null || value.isBlank() ? null : value.strip();
+    }
+
+    /** The Attach socket: --attach-socket, or {@code attach/attach.sock} in the data dir. */
+    Path attachSocket(Path dataDir) {
+        return attachSocket != null ? attachSocket.toAbsolutePath() : dataDir.resolve("attach").resolve("attach.sock");
     }
 
     /** The host of --attach-address, or null when sandboxes use the Unix socket. */
@@ -127,6 +145,16 @@ final class SandboxSettings {
         } else {
             options.attachSocket(attachSocket);
         }
+        var peers = attachPeers == null ? List.<String>of()
+                : attachPeers.stream().map(String::strip).filter(peer -> !peer.isEmpty()).toList();
+        for (var peer : peers) {
+            if (peer.chars().anyMatch(Character::isWhitespace)
+                    || !(peer.startsWith("unix:///") || peer.matches("[^/]+:[0-9]{1,5}"))) {
+                throw new UserError("--attach-peers: '" + peer + "' is not an Attach address as sandboxes dial it "
+                        + "(unix:///run/nomad-shell/<socket> or host:port)");
+            }
+        }
+        options.attachPeers(peers);
         NomadOptions built;
         try {
             built = options.build();

@@ -197,7 +197,7 @@ final class ServerSettings {
     Running start() throws IOException {
         var model = modelOptions();
         var home = Files.createDirectories(dataDir.toAbsolutePath());
-        var socket = home.resolve("attach").resolve("attach.sock");
+        var socket = sandboxes.attachSocket(home);
         var maxDuration = Duration.ofMinutes(maxJobMinutes);
         var policy = sandboxes.policy((int) sandboxMemoryMb, maxDuration, egressPolicy());
         var poolOptions = warmPoolOptions(policy);

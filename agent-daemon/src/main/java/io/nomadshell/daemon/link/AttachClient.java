@@ -15,6 +15,8 @@ import io.nomadshell.proto.v1.SandboxServiceGrpc;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +31,10 @@ import org.slf4j.LoggerFactory;
  * yet dropped the stream that broke) is redialed with exponential backoff and the latest resume secret;
  * a refused credential or a control plane gone for too long ends the link.
  *
+ * <p>Given several addresses (one per control-plane replica), each redial goes to the next one: when
+ * the replica driving the job dies or loses its lease, another takes the job over and lets the daemon
+ * in, while a replica that does not drive the job refuses it (FAILED_PRECONDITION), a break like any.
+ *
  * <p>Whatever the outcome, the processes the tools started are killed and the channel is closed
  * before {@link #run()} returns.
  */
@@ -39,7 +45,7 @@ public final class AttachClient {
     private static final int MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
-    private final String target;
+    private final List<String> targets;
     private final @Nullable Path trustedCa;
     private final AttachCredential credential;
     private final Hello hello;
@@ -50,13 +56,16 @@ public final class AttachClient {
             new SandboxTunnels(frame -> outbox.send(DaemonMessage.newBuilder().setTunnel(frame).build()));
 
     /**
-     * A client for the control plane at {@code target}: {@code unix:///path} in plaintext, anything
-     * else ({@code host:port}) over TLS, trusting {@code trustedCa} (a PEM file) or, when null, the
-     * system's certificate authorities.
+     * A client for the control plane at {@code targets}, tried in turn: {@code unix:///path} in
+     * plaintext, anything else ({@code host:port}) over TLS, trusting {@code trustedCa} (a PEM file)
+     * or, when null, the system's certificate authorities.
      */
-    public AttachClient(String target, @Nullable Path trustedCa, AttachCredential credential, String daemonVersion,
-                        ToolDispatcher tools, LinkOptions options) {
-        this.target = requireNonNull(target, "target");
+    public AttachClient(List<String> targets, @Nullable Path trustedCa, AttachCredential credential,
+                        String daemonVersion, ToolDispatcher tools, LinkOptions options) {
+        this.targets = List.copyOf(requireNonNull(targets, "targets"));
+        if (this.targets.isEmpty()) {
+            throw new IllegalArgumentException("no Attach address");
+        }
         this.trustedCa = trustedCa;
         this.credential = requireNonNull(credential, "credential");
         this.hello = Hello.newBuilder()
@@ -77,36 +86,44 @@ public final class AttachClient {
 
     /** Runs the link until it ends for good; blocks the calling thread. */
     public LinkOutcome run() throws InterruptedException {
-        ChannelCredentials channelCredentials;
-        try {
-            channelCredentials = channelCredentials(target, trustedCa);
-        } catch (IOException e) {
-            return new LinkOutcome.GaveUp("the Attach CA certificate " + trustedCa + " cannot be read: " + e.getMessage());
-        }
-        ManagedChannel channel = Grpc.newChannelBuilder(target, channelCredentials)
-                .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
-                .build();
+        var channels = new ArrayList<ManagedChannel>();
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("attach-heartbeat").daemon().factory());
         try {
-            return serve(channel, timer);
+            for (String target : targets) {
+                ChannelCredentials channelCredentials;
+                try {
+                    channelCredentials = channelCredentials(target, trustedCa);
+                } catch (IOException e) {
+                    return new LinkOutcome.GaveUp("the Attach CA certificate " + trustedCa + " cannot be read: "
+                            + e.getMessage());
+                }
+                channels.add(Grpc.newChannelBuilder(target, channelCredentials)
+                        .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+                        .build());
+            }
+            return serve(channels, timer);
         } finally {
             tools.stopAll();
             timer.shutdownNow();
-            close(channel);
+            for (ManagedChannel channel : channels) {
+                close(channel);
+            }
         }
     }
 
-    private LinkOutcome serve(ManagedChannel channel, ScheduledExecutorService timer)
+    private LinkOutcome serve(List<ManagedChannel> channels, ScheduledExecutorService timer)
             throws InterruptedException {
-        SandboxServiceGrpc.SandboxServiceStub stub = SandboxServiceGrpc.newStub(channel);
         ToolCalls calls = new ToolCalls(tools, outbox);
         Backoff backoff = new Backoff(options.initialBackoff(), options.maxBackoff());
         long unattachedSince = System.nanoTime();
+        int next = 0;
         while (true) {
+            int current = next;
+            ManagedChannel channel = channels.get(current);
             SessionEnd end = new AttachSession(hello, credential, outbox, calls, tunnels, timer,
                     options.defaultHeartbeat())
-                    .run(stub);
+                    .run(SandboxServiceGrpc.newStub(channel));
             switch (end) {
                 case SessionEnd.Shutdown shutdown -> {
                     return new LinkOutcome.ShutdownRequested(shutdown.reason());
@@ -122,11 +139,13 @@ public final class AttachClient {
                     if (System.nanoTime() - unattachedSince >= options.giveUpAfter().toNanos()) {
                         return new LinkOutcome.GaveUp(broken.reason());
                     }
+                    next = (current + 1) % channels.size();
                     Duration pause = backoff.next();
-                    log.warn("link to {} lost ({}); redialing in {} ms", target, broken.reason(), pause.toMillis());
+                    log.warn("link to {} lost ({}); dialing {} in {} ms", targets.get(current), broken.reason(),
+                            targets.get(next), pause.toMillis());
                     Thread.sleep(pause);
                     // The channel has its own, slower reconnect backoff; ours decides when to try.
-                    channel.resetConnectBackoff();
+                    channels.get(next).resetConnectBackoff();
                 }
             }
         }

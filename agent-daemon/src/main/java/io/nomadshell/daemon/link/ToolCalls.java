@@ -8,15 +8,21 @@ import io.nomadshell.proto.v1.DaemonMessage;
 import io.nomadshell.proto.v1.ToolCall;
 import io.nomadshell.proto.v1.ToolResult;
 import io.nomadshell.proto.v1.Welcome;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs each tool call on its own virtual thread and sends its events and result through the
  * outbox. Calls outlive the stream that brought them. A call id that is already running is not
- * started twice, so a control plane that repeats its calls after a reconnect is harmless.
+ * started twice, and one that has finished is answered with its result again (the newest
+ * {@value #REMEMBERED} are kept; an archive, whose zip travels as events and changes nothing, runs
+ * again instead): a control plane that repeats its calls after a reconnect, or a
+ * replica that took the job over and asks for the call its dead predecessor was waiting on, gets the
+ * one result, and nothing runs twice.
  */
 final class ToolCalls {
 
@@ -24,7 +30,15 @@ final class ToolCalls {
 
     private final ToolDispatcher tools;
     private final Outbox outbox;
-    private final Set<String> running = ConcurrentHashMap.newKeySet();
+    private static final int REMEMBERED = 64;
+
+    private final Set<String> running = new HashSet<>();
+    private final Map<String, ToolResult> finished = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, ToolResult> eldest) {
+            return size() > REMEMBERED;
+        }
+    };
 
     ToolCalls(ToolDispatcher tools, Outbox outbox) {
         this.tools = requireNonNull(tools, "tools");
@@ -47,18 +61,33 @@ final class ToolCalls {
 
     void start(ToolCall call) {
         String id = call.getCallId();
-        if (!running.add(id)) {
-            log.warn("call {} is already running; ignoring the repeat", id);
+        ToolResult done;
+        synchronized (this) {
+            done = finished.get(id);
+            if (done == null && !running.add(id)) {
+                log.warn("call {} is already running; its result comes when it ends", id);
+                return;
+            }
+        }
+        if (done != null) {
+            log.info("call {} has run already; sending its result again", id);
+            outbox.send(DaemonMessage.newBuilder().setToolResult(done).build());
             return;
         }
         Thread.ofVirtual().name("call-" + id).start(() -> {
+            ToolResult result = null;
             try {
-                ToolResult result = tools.dispatch(call,
+                result = tools.dispatch(call,
                         event -> outbox.send(DaemonMessage.newBuilder().setToolEvent(event).build()));
-                outbox.send(DaemonMessage.newBuilder().setToolResult(result).build());
             } finally {
-                running.remove(id);
+                synchronized (this) {
+                    if (result != null && call.getActionCase() != ToolCall.ActionCase.ARCHIVE) {
+                        finished.put(id, result);
+                    }
+                    running.remove(id);
+                }
             }
+            outbox.send(DaemonMessage.newBuilder().setToolResult(result).build());
         });
     }
 }

@@ -96,6 +96,7 @@ public final class AgentLoop {
             if (finishedBefore.isPresent()) {
                 return new Outcome.Finished(finishedBefore.get());
             }
+            answerOpenCalls(job, tools, context, deadline);
             return loop(job, tools, context, deadline);
         } catch (JobFailed e) {
             return new Outcome.Failed(e.getMessage());
@@ -184,7 +185,8 @@ public final class AgentLoop {
                     }
                     case ToolCatalogue.Action.Invalid refused ->
                             refuse(job.id(), callId, name, call.function().arguments(), refused.message());
-                    case ToolCatalogue.Action.Sandbox sandbox -> runInSandbox(job.id(), callId, call, sandbox, tools, deadline, images);
+                    case ToolCatalogue.Action.Sandbox sandbox ->
+                            runInSandbox(job.id(), callId, call, sandbox, tools, deadline, images, true);
                     case ToolCatalogue.Action.Context own -> {
                         if (own.call() instanceof ContextCall.Search) {
                             WorkspaceFiles.refresh(context, tools, callId);
@@ -203,6 +205,32 @@ public final class AgentLoop {
             }
         }
         return new Outcome.Failed("the job reached its limit of " + limits.maxSteps() + " steps without finishing");
+    }
+
+    /**
+     * Answers the calls a resumed transcript's last turn left open (its replica stopped while they
+     * ran). In the sandbox they ran in, each sandbox call is asked again by its call id: the daemon
+     * gives the result of a call that ran, waits for one still running, and never runs one twice.
+     * Elsewhere each is reported lost, as running it again could do its work twice.
+     */
+    private void answerOpenCalls(Job job, ToolRunner tools, JobContext context, Instant deadline)
+            throws InterruptedException, SandboxLostException {
+        var open = context.unanswered();
+        if (open.isEmpty()) {
+            return;
+        }
+        int step = context.lastStep();
+        var images = new ToolImages(profile.acceptsImages());
+        for (var call : open) {
+            var action = tools.keptCalls()
+                    ? ToolCatalogue.parse(call.function().name(), call.function().arguments(), limits) : null;
+            var result = action instanceof ToolCatalogue.Action.Sandbox sandbox
+                    ? runInSandbox(job.id(), "s" + step + "c" + context.positionInLastTurn(call), call, sandbox, tools,
+                            deadline, images, false)
+                    : JobContext.LOST;
+            context.addResult(step, call, result);
+        }
+        images.message().ifPresent(context::addImages);
     }
 
     /** An answer and the request it answers. */
@@ -329,12 +357,15 @@ public final class AgentLoop {
         };
     }
 
+    /** Runs one sandbox call; {@code announce} false for a call asked again, whose start watchers saw already. */
     private String runInSandbox(String jobId, String callId, ChatCompletionMessageFunctionToolCall call,
-            ToolCatalogue.Action.Sandbox action, ToolRunner tools, Instant deadline, ToolImages images)
+            ToolCatalogue.Action.Sandbox action, ToolRunner tools, Instant deadline, ToolImages images, boolean announce)
             throws InterruptedException, SandboxLostException {
         tools.awaitSandbox();
-        store.appendEvent(jobId, JobEvent.newBuilder().setToolStarted(ToolStarted.newBuilder()
-                .setCallId(callId).setTool(call.function().name()).setArguments(call.function().arguments())));
+        if (announce) {
+            store.appendEvent(jobId, JobEvent.newBuilder().setToolStarted(ToolStarted.newBuilder()
+                    .setCallId(callId).setTool(call.function().name()).setArguments(call.function().arguments())));
+        }
         var started = System.nanoTime();
         String answer;
         boolean ok;

@@ -16,4 +16,13 @@ public interface ToolRunner {
 
     ToolResult run(ToolCall call, Duration timeout, Consumer<ToolEvent> events)
             throws SandboxLostException, TimeoutException, InterruptedException;
+
+    /**
+     * Whether the sandbox is the one the job's calls ran in before this replica took it over: its
+     * daemon still knows them by call id, so a call left unanswered is asked again (the daemon gives
+     * its result, or waits for it, and never runs it twice) instead of being reported lost.
+     */
+    default boolean keptCalls() {
+        return false;
+    }
 }

@@ -36,7 +36,7 @@ public final class JobContext implements AutoCloseable {
             Your context is managed: older steps are condensed into a summary, long outputs are shown \
             as head and tail with a handle, and the recall tool searches everything you have seen, \
             word for word. Keep what you must not forget in your notes (the notes tool).""";
-    static final String LOST = "error: the control plane running this job stopped while this call ran, so its result is lost."
+    public static final String LOST = "error: the control plane running this job stopped while this call ran, so its result is lost."
             + " It was not run again: check the workspace to see whether it took effect.";
     private static final String SHORTENED = "\n[... %d characters not shown: print less at a time, e.g. with head, tail or grep ...]\n";
     private static final String OUT_OF_LINE = "\n[... %d characters not shown. The whole output is stored as %s:"
@@ -132,13 +132,31 @@ public final class JobContext implements AutoCloseable {
                 default -> { }
             }
         }
-        if (!turns.isEmpty()) {
-            var last = turns.get(turns.size() - 1);
-            for (var open : last.unanswered()) {
-                var call = last.calls().stream().filter(c -> c.id().equals(open)).findFirst().orElseThrow();
-                addResult(last.step(), call, LOST);
+    }
+
+    /**
+     * The calls of the transcript's last turn that have no result: its replica stopped while they ran
+     * (or before they started), in the order the model made them. The loop answers each before it goes
+     * on, with {@link #LOST} or with its result asked again of the same sandbox.
+     */
+    public List<ChatCompletionMessageFunctionToolCall> unanswered() {
+        if (turns.isEmpty()) {
+            return List.of();
+        }
+        var last = turns.get(turns.size() - 1);
+        var open = last.unanswered();
+        return last.calls().stream().filter(call -> open.contains(call.id())).toList();
+    }
+
+    /** Where {@code call} stands among the calls of the last turn (its index, for its call id). */
+    public int positionInLastTurn(ChatCompletionMessageFunctionToolCall call) {
+        var calls = turns.get(turns.size() - 1).calls();
+        for (int i = 0; i < calls.size(); i++) {
+            if (calls.get(i).id().equals(call.id())) {
+                return i;
             }
         }
+        throw new IllegalArgumentException("call " + call.id() + " is not in the last turn");
     }
 
     /** The step the transcript ends with; 0 for a new job. */

@@ -50,9 +50,11 @@ import org.slf4j.LoggerFactory;
  * ended, removes its workspace. A job that fails or is cancelled keeps what its workspace holds as a
  * partial zip, made within a bound.
  *
- * <p>A job found {@code running} is one whose control plane stopped: it gets a new sandbox on the
- * same workspace and its loop goes on from the transcript. When this control plane stops, the jobs
- * it runs are left as they are (workspace kept) for the next one to resume.
+ * <p>A job found {@code running} is one whose control plane stopped: if its sandbox outlives that
+ * replica (a Nomad job) and still runs, this replica adopts it and waits for its daemon to attach
+ * here; otherwise it gets a new sandbox on the same workspace. Either way its loop goes on from the
+ * transcript. When this control plane stops, the jobs it runs are left as they are (workspace kept)
+ * for the next one to resume.
  *
  * <p>The loop starts as soon as the sandbox is launched: its first model call overlaps the daemon's
  * start ({@link SandboxStart}), and the job turns {@code running} when the daemon has attached.
@@ -109,19 +111,28 @@ public final class JobRunner {
 
     /**
      * This replica lost the job's lease: the job is another's now; stop it here without failing it.
-     * Its sandbox is killed at once, not when the job's thread gets to it (it may be waiting for a
-     * Redis that does not answer): the next owner starts one of its own. Returns false if it was
-     * handed over already.
+     * At once, not when the job's thread gets to it (it may be waiting for a Redis that does not
+     * answer): a sandbox the next owner can adopt is left running and its daemon's stream dropped
+     * (it redials another replica); any other is killed, and the next owner starts one of its own.
+     * Returns false if it was handed over already.
      */
     boolean handOver(String jobId) {
         if (!handedOver.add(jobId)) {
             return false;
         }
         var sandbox = sandboxes.get(jobId);
-        if (sandbox != null) {
+        if (sandbox != null && sandbox.reference().isPresent()) {
+            leaveToNextOwner(jobId, sandbox);
+        } else if (sandbox != null) {
             Thread.ofVirtual().name("hand-over-" + jobId).start(sandbox::close);
         }
         return true;
+    }
+
+    /** Leaves a sandbox that outlives this replica running: its daemon's stream is dropped, it is not told to stop. */
+    private void leaveToNextOwner(String jobId, Sandbox sandbox) {
+        sessions.drop(jobId, "this control plane no longer drives job " + jobId + "; another takes it over");
+        sandbox.leave();
     }
 
     private boolean leaving(String jobId) {
@@ -138,18 +149,19 @@ public final class JobRunner {
         try {
             var job = store.find(jobId).orElseThrow();
             var resuming = job.status() == JobStatus.RUNNING;
-            if (resuming && !Files.isDirectory(workspace)) {
+            var adopted = resuming ? adopt(job) : null;
+            if (resuming && adopted == null && !Files.isDirectory(workspace)) {
                 fail(jobId, "the job's workspace is gone, so it cannot be resumed after its control plane stopped",
                         KeptWorkspace.Nothing.lost("its workspace was gone"));
                 return;
             }
             if (resuming) {
-                log.info("Resuming job {} from its transcript", jobId);
+                log.info("Resuming job {} from its transcript{}", jobId, adopted != null ? ", in its own sandbox" : "");
             }
             Files.createDirectories(workspace);
             var expiry = Instant.now().plus(tokenLifetime);
             // A resumed job's sandbox starts on its workspace as it was; a new one's may be warm already.
-            sandbox = resuming ? null : pool.claim(jobId, workspace, job.sandbox(), expiry).orElse(null);
+            sandbox = resuming ? adopted : pool.claim(jobId, workspace, job.sandbox(), expiry).orElse(null);
             BooleanSupplier toRunning = () -> resuming
                     || store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied();
             // The daemon is awaited beside the loop: the model's first answer comes while a cold daemon starts.
@@ -172,8 +184,14 @@ public final class JobRunner {
                 sandboxes.put(jobId, sandbox);
                 start = SandboxStart.await(jobId, sandbox, sessions, readyTimeout, () -> { }, toRunning);
             }
+            if (adopted == null) {
+                // Whoever takes the job over adopts this sandbox by it, if it outlives this replica.
+                var started = sandbox;
+                started.reference().ifPresent(reference -> store.recordSandbox(jobId, reference));
+            }
             var inSandbox = new SandboxToolRunner(jobId, sandbox, sessions);
             var starting = start;
+            var sameSandbox = adopted != null;
             // Once this control plane stops, a result may be the stop's doing (a broken stream): it is
             // not recorded, and the call counts as interrupted for the next start to resume.
             ToolRunner tools = new ToolRunner() {
@@ -191,6 +209,11 @@ public final class JobRunner {
                         throw new InterruptedException("the job is leaving this control plane");
                     }
                     return result;
+                }
+
+                @Override
+                public boolean keptCalls() {
+                    return sameSandbox;
                 }
             };
             deadline = JobDeadline.start(job.sandbox().timeout(), job.startedAt() != null ? job.startedAt() : Instant.now());
@@ -235,16 +258,36 @@ public final class JobRunner {
             if (start != null) {
                 start.close();
             }
-            sessions.forget(jobId, "the job has ended");
             sandboxes.remove(jobId);
-            if (sandbox != null) {
-                sandbox.close();
+            if (handedOver.contains(jobId) && sandbox != null && sandbox.reference().isPresent()) {
+                leaveToNextOwner(jobId, sandbox);
+            } else {
+                sessions.forget(jobId, "the job has ended");
+                if (sandbox != null) {
+                    sandbox.close();
+                }
             }
             if (ended(jobId)) {
                 deleteRecursively(workspace);
             }
             handedOver.remove(jobId);
         }
+    }
+
+    /**
+     * The sandbox of a job taken over from another replica, if it outlives that replica and still
+     * runs; null for a new one (a local sandbox died with its replica, or the recorded one has ended).
+     */
+    private @Nullable Sandbox adopt(Job job) {
+        var reference = store.sandboxOf(job.id());
+        if (reference.isEmpty()) {
+            return null;
+        }
+        var adopted = launcher.adopt(job.id(), reference.get(), job.sandbox()).orElse(null);
+        if (adopted == null) {
+            log.info("Job {}: its sandbox {} has ended; it resumes in a new one", job.id(), reference.get());
+        }
+        return adopted;
     }
 
     /** Whether the job has ended (or is gone); a job whose state Redis does not tell keeps its workspace. */

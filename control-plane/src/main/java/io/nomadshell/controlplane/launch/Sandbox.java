@@ -19,6 +19,22 @@ public interface Sandbox extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * What another replica finds this sandbox by to adopt it ({@link SandboxLauncher#adopt}) when this
+     * one stops driving its job; empty for a sandbox that dies with the replica that started it.
+     */
+    default Optional<String> reference() {
+        return Optional.empty();
+    }
+
+    /**
+     * Stops watching the sandbox from this replica and leaves it running, for the replica that takes
+     * its job over to adopt; a sandbox that cannot be adopted ({@link #reference()} empty) is closed.
+     */
+    default void leave() {
+        close();
+    }
+
     /** Kills every process of the sandbox and frees what it held. Idempotent; never throws. */
     @Override
     void close();

@@ -2,6 +2,7 @@ package io.nomadshell.controlplane.launch;
 
 import io.nomadshell.controlplane.job.SandboxResources;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Starts the sandbox a job runs in. The sandbox's agent daemon then dials back over Attach with the
@@ -16,6 +17,17 @@ public interface SandboxLauncher {
      * @throws LaunchException when the sandbox could not be started, with a message for the user
      */
     Sandbox launch(SandboxSpec spec) throws LaunchException;
+
+    /**
+     * The running sandbox of {@code jobId} that another replica started, found by its
+     * {@link Sandbox#reference()}, to be watched and stopped from here from now on; empty when it has
+     * ended (or this launcher's sandboxes die with their replica).
+     *
+     * @param resources what the job's sandbox was given, for the words of its end
+     */
+    default Optional<Sandbox> adopt(String jobId, String reference, SandboxResources resources) {
+        return Optional.empty();
+    }
 
     /**
      * Starts a warm-pool sandbox for {@code spec}, to be claimed by a job later. Returns once it has been

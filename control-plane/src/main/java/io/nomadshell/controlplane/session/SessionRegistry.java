@@ -99,6 +99,21 @@ public final class SessionRegistry implements AutoCloseable {
     }
 
     /**
+     * Stops expecting the job and drops its stream without telling the daemon to stop: this replica
+     * no longer drives the job, and the daemon redials another replica, which takes the job over.
+     */
+    public void drop(String jobId, String reason) {
+        var slot = slots.remove(requireNonNull(jobId, "jobId"));
+        if (slot != null) {
+            synchronized (slot) {
+                if (slot.current != null) {
+                    slot.current.abort(Status.UNAVAILABLE.withDescription(reason));
+                }
+            }
+        }
+    }
+
+    /**
      * Moves a warm-pool member's live session to {@code jobId}, which must be expected: from now on it
      * is the job's session (and {@link #onAttach} runs for it), the member is no longer expected.
      *

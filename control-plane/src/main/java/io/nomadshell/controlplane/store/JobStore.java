@@ -37,6 +37,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class JobStore {
     /** How long an ended job's keys (and its files) are kept unless the server is told otherwise. */
+    private static final String SANDBOX_FIELD = "sandbox_ref";
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
     private static final String STREAM_CAP = "100000";
     private static final Duration IDEMPOTENCY_TTL = Duration.ofHours(24);
@@ -52,6 +53,7 @@ public final class JobStore {
     private final LuaScript addUsage;
     private final LuaScript forget;
     private final LuaScript recordKept;
+    private final LuaScript jobWrite;
     private final Duration retention;
     private final Leases leases;
     private volatile JobStoreListener listener = JobStoreListener.NONE;
@@ -80,6 +82,7 @@ public final class JobStore {
         this.addUsage = LuaScript.load(connection, "add_usage.lua");
         this.forget = LuaScript.load(connection, "forget.lua");
         this.recordKept = LuaScript.load(connection, "record_kept.lua");
+        this.jobWrite = LuaScript.load(connection, "job_write.lua");
     }
 
     /** How long an ended job's keys are kept. */
@@ -273,6 +276,20 @@ public final class JobStore {
         // Also wakes watchers waiting for the zip (pub/sub is their hint that something changed).
         recordKept.run(ScriptOutputType.INTEGER, new String[] {Keys.job(id), Keys.lease(id)},
                 args.toArray(String[]::new));
+    }
+
+    /**
+     * Records what the job's sandbox is found by ({@link io.nomadshell.controlplane.launch.Sandbox#reference()}),
+     * so that a replica taking the job over adopts it; fenced like every write of the job's owner.
+     */
+    public void recordSandbox(String id, String reference) {
+        jobWrite.run(ScriptOutputType.INTEGER, new String[] {Keys.job(id), Keys.job(id), Keys.lease(id)},
+                leases.fenceOf(id), "HSET", SANDBOX_FIELD, requireNonNull(reference, "reference"));
+    }
+
+    /** What the job's sandbox is found by, if one that outlives its replica was recorded. */
+    public Optional<String> sandboxOf(String id) {
+        return Optional.ofNullable(redis.hget(Keys.job(id), SANDBOX_FIELD));
     }
 
     /** Counts model usage (and what it cost, in US dollars) toward the job's totals. */

@@ -1,6 +1,7 @@
 package io.nomadshell.controlplane.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,17 +22,20 @@ import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.RedisConnection;
 import io.nomadshell.proto.v1.ExecResult;
 import io.nomadshell.proto.v1.ToolCall;
+import io.nomadshell.proto.v1.ToolEvent;
 import io.nomadshell.proto.v1.ToolResult;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -128,7 +132,57 @@ class AgentLoopTest {
         assertThat(store.find(id).orElseThrow().promptTokens()).as("every answer's tokens count").isEqualTo(3 * 100);
     }
 
+    @Test
+    void aCallLeftOpenByADeadReplicaIsAskedAgainByItsIdInTheSameSandboxAndReportedLostInANewOne() throws Exception {
+        for (boolean sameSandbox : new boolean[] {true, false}) {
+            answers.add(answer(null, "tool_calls", call("exec", "{\"command\": \"make\"}")));
+            answers.add(answer(null, "tool_calls", call("finish", "{\"summary\": \"built\"}")));
+            var store = new JobStore(connection);
+            var id = store.create(JobIds.next(), "alice", "build", SandboxResources.DEFAULT, Instant.now(), null);
+            ran.clear();
+            // The replica dies while the call runs: the transcript ends with the call, unanswered.
+            assertThatThrownBy(() -> run(store, id, (call, timeout, events) -> {
+                throw new InterruptedException("the replica died");
+            })).isInstanceOf(InterruptedException.class);
+
+            var outcome = run(store, id, new ToolRunner() {
+                @Override
+                public ToolResult run(ToolCall call, Duration timeout, Consumer<ToolEvent> events) {
+                    ran.add(call);
+                    return ToolResult.newBuilder().setCallId(call.getCallId())
+                            .setExec(ExecResult.newBuilder().setExitCode(0).setOutput("built once")).build();
+                }
+
+                @Override
+                public boolean keptCalls() {
+                    return sameSandbox;
+                }
+            });
+
+            assertThat(outcome).isEqualTo(new Outcome.Finished("built"));
+            var answered = requests.getLast().path("messages");
+            var result = answered.get(answered.size() - 1);
+            assertThat(result.path("role").asText()).isEqualTo("tool");
+            if (sameSandbox) {
+                assertThat(ran).as("asked again by the same id").extracting(ToolCall::getCallId).containsExactly("s1c0");
+                assertThat(result.path("content").asText()).contains("built once");
+                assertThat(store.eventsAfter(id, 0, 100).stream().filter(event -> event.hasToolStarted()))
+                        .as("announced once, when it started").hasSize(1);
+            } else {
+                assertThat(ran).as("never run again in a new sandbox").isEmpty();
+                assertThat(result.path("content").asText()).startsWith("error: the control plane running this job stopped");
+            }
+        }
+    }
+
     private Outcome run(JobStore store, String id) throws Exception {
+        return run(store, id, (call, timeout, events) -> {
+            ran.add(call);
+            return ToolResult.newBuilder().setCallId(call.getCallId()).setExec(ExecResult.newBuilder().setExitCode(0)).build();
+        });
+    }
+
+    private Outcome run(JobStore store, String id, ToolRunner tools) throws Exception {
         var options = new ModelOptions("http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "key", "fake-model", 0);
         try (var model = ModelClient.connect(options, 8_192);
                 var outputs = new CallOutputs(store, new ArtifactStore(dir.resolve("artifacts")), CallOutputs.DEFAULT_WINDOW)) {
@@ -136,10 +190,7 @@ class AgentLoopTest {
                     ContextOptions.promptBudget(model.profile().window(), options.maxOutputTokens()), model.profile(),
                     ToolCatalogue.definitions(), AgentLoop.SYSTEM_PROMPT);
             var loop = new AgentLoop(model, store, AgentLimits.DEFAULT, contexts, ContextOptions.DEFAULT, outputs);
-            return loop.run(store.find(id).orElseThrow(), (call, timeout, events) -> {
-                ran.add(call);
-                return ToolResult.newBuilder().setCallId(call.getCallId()).setExec(ExecResult.newBuilder().setExitCode(0)).build();
-            });
+            return loop.run(store.find(id).orElseThrow(), tools);
         }
     }
 

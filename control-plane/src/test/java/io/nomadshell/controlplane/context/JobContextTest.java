@@ -160,7 +160,7 @@ class JobContextTest {
     }
 
     @Test
-    void aReopenedContextGoesOnFromItsTranscriptAndAnswersAnInterruptedCallAsLost() throws Exception {
+    void aReopenedContextGoesOnFromItsTranscriptAndListsAnInterruptedCallAsUnanswered() throws Exception {
         var jobId = JobIds.next();
         var done = call("a", "exec", "{\"command\":\"echo done\"}");
         var interrupted = call("b", "exec", "{\"command\":\"sleep 100\"}");
@@ -173,6 +173,10 @@ class JobContextTest {
         try (var reopened = open(jobId)) {
             assertThat(reopened.lastStep()).isEqualTo(2);
             assertThat(reopened.finished()).isEmpty();
+            assertThat(reopened.unanswered()).as("the call the stop interrupted").extracting(c -> c.id())
+                    .containsExactly("b");
+            assertThat(reopened.positionInLastTurn(interrupted)).as("its place, for its call id").isEqualTo(1);
+            reopened.addResult(2, interrupted, JobContext.LOST);
             var messages = reopened.prompt().messages();
             assertPaired(messages);
             assertThat(text(messages.get(messages.size() - 1))).isEqualTo(JobContext.LOST);

@@ -219,6 +219,7 @@ class JobStoreTest {
         assertThat(storeA.transition(id, JobStatus.STARTING, null, Map.of()).applied()).isTrue();
         assertThat(storeA.transition(id, JobStatus.RUNNING, null, Map.of()).applied()).isTrue();
         contextA.appendTranscript(id, "{\"role\":\"user\"}");
+        storeA.recordSandbox(id, "nomad-shell-sandbox-c1000-m1024-none/dispatch-1");
 
         assertThat(connection.commands().del("ns:lease:" + id)).isEqualTo(1L);
         var leaseB = leasesB.acquire(id, "b", Duration.ofSeconds(10)).orElseThrow();
@@ -234,7 +235,8 @@ class JobStoreTest {
                 () -> contextA.appendTranscript(id, "{\"role\":\"assistant\"}"),
                 () -> contextA.putOutput(id, "stale output"),
                 () -> contextA.saveNotes(id, "stale notes"),
-                () -> contextA.saveSummary(id, "stale summary", 3));
+                () -> contextA.saveSummary(id, "stale summary", 3),
+                () -> storeA.recordSandbox(id, "nomad-shell-sandbox-c1000-m1024-none/dispatch-stale"));
         for (var write : writesOfA) {
             assertThatThrownBy(write).isInstanceOf(LeaseLostException.class).hasMessageContaining("refused");
         }
@@ -245,6 +247,8 @@ class JobStoreTest {
         assertThat(contextB.transcript(id)).containsExactly("{\"role\":\"user\"}");
         assertThat(contextB.state(id)).isEqualTo(new ContextStore.State("", 0, ""));
         assertThat(contextB.output(id, "o1")).isEmpty();
+        assertThat(storeB.sandboxOf(id)).as("the sandbox the next owner adopts")
+                .contains("nomad-shell-sandbox-c1000-m1024-none/dispatch-1");
         assertThat(leasesA.renew(List.of(new Lease(id, "a/1")), Duration.ofSeconds(10), WAIT)).hasSize(1);
 
         assertThat(storeB.appendEvent(id, step)).isEqualTo(eventsBefore.size() + 1L);

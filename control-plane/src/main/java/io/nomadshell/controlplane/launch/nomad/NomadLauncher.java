@@ -14,9 +14,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
@@ -32,6 +34,7 @@ import org.slf4j.LoggerFactory;
 public final class NomadLauncher implements ReconcilingLauncher {
     private static final Logger log = LoggerFactory.getLogger(NomadLauncher.class);
     private static final int TASK_SUMMARY_CHARS = 80;
+    private static final Duration ADOPT_WAIT = Duration.ofSeconds(1);
 
     private final NomadOptions options;
     private final NomadApi api;
@@ -73,6 +76,36 @@ public final class NomadLauncher implements ReconcilingLauncher {
             return dispatch(spec.jobId(), resources, spec.token(), meta);
         } catch (NomadApiException e) {
             throw new LaunchException("Nomad did not take the sandbox: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Follows the dispatched job {@code reference} that another replica started for {@code jobId}, if
+     * it belongs to this deployment and its allocation still runs (or is about to).
+     */
+    @Override
+    public Optional<Sandbox> adopt(String jobId, String reference, SandboxResources resources) {
+        requireNonNull(jobId, "jobId");
+        requireNonNull(reference, "reference");
+        requireNonNull(resources, "resources");
+        if (!reference.startsWith(options.jobPrefix() + "-")) {
+            log.warn("not adopting {} for job {}: it is not a sandbox of this deployment", reference, jobId);
+            return Optional.empty();
+        }
+        try {
+            var current = NomadSandbox.lostOrNewest(api.allocations(reference, 0, ADOPT_WAIT).value());
+            if (current == null || AllocationWords.ended(current)) {
+                log.info("the sandbox {} of job {} has ended: nothing to adopt", reference, jobId);
+                return Optional.empty();
+            }
+            log.info("adopting the sandbox of job {}: Nomad job {}, allocation {}", jobId, reference, current.getId());
+            // Its daemon dials this replica's socket from now on, which may be newer than the sandbox.
+            openAttachSocket();
+            return Optional.of(NomadSandbox.follow(api, jobId, reference, current.getEvalId(), resources.memoryMb(),
+                    options));
+        } catch (NomadApiException e) {
+            log.warn("could not read the sandbox {} of job {} to adopt it: {}", reference, jobId, e.getMessage());
+            return Optional.empty();
         }
     }
 

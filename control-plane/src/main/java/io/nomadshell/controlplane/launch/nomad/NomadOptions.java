@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -30,6 +32,8 @@ import org.jspecify.annotations.Nullable;
  *     own control plane closes it sooner, letting the daemon exit by itself first)
  * @param attachCa the CA certificate (PEM) daemons trust for Attach over TLS at a TCP address;
  *     empty for the Unix socket, or to trust the image's system authorities
+ * @param attachPeers the other replicas' Attach addresses as daemons dial them, which a daemon tries
+ *     after {@code attachTarget} when its stream breaks: whichever replica takes its job over lets it in
  */
 public record NomadOptions(
         URI address,
@@ -46,7 +50,8 @@ public record NomadOptions(
         Duration retention,
         Duration reconcileInterval,
         Duration orphanGrace,
-        String attachCa) {
+        String attachCa,
+        List<String> attachPeers) {
 
     public static final String DEFAULT_ADDRESS = "http://127.0.0.1:4646";
     public static final String DEFAULT_IMAGE = "nomad-shell-sandbox:local";
@@ -65,6 +70,7 @@ public record NomadOptions(
         requireNonNull(reconcileInterval, "reconcileInterval");
         requireNonNull(orphanGrace, "orphanGrace");
         requireNonNull(attachCa, "attachCa");
+        attachPeers = List.copyOf(requireNonNull(attachPeers, "attachPeers"));
         if (!jobPrefix.matches("[a-z0-9][a-z0-9-]{0,40}")) {
             throw new IllegalArgumentException("the Nomad job prefix must be 1 to 41 lowercase letters, digits and dashes,"
                     + " starting with a letter or digit, not \"" + jobPrefix + "\"");
@@ -73,6 +79,14 @@ public record NomadOptions(
             throw new IllegalArgumentException("a Nomad namespace is 1 to 128 letters, digits and dashes, not \""
                     + namespace + "\"");
         }
+    }
+
+    /** Every Attach address a daemon may dial, this replica's first, as one comma-separated value. */
+    public String attachTargets() {
+        var targets = new ArrayList<String>();
+        targets.add(attachTarget);
+        attachPeers.stream().filter(peer -> !peer.equals(attachTarget)).forEach(targets::add);
+        return String.join(",", targets);
     }
 
     /** Options from {@code NOMAD_ADDR}, {@code NOMAD_TOKEN}, {@code NOMAD_REGION} and {@code NOMAD_NAMESPACE}. */
@@ -116,6 +130,7 @@ public record NomadOptions(
         private @Nullable String attachTarget;
         private @Nullable Path attachSocketDirectory;
         private String attachCa = "";
+        private List<String> attachPeers = List.of();
         private String jobPrefix = "nomad-shell-sandbox";
         private Duration placementTimeout = Duration.ofSeconds(60);
         private Duration stopTimeout = Duration.ofSeconds(15);
@@ -177,6 +192,12 @@ public record NomadOptions(
             return this;
         }
 
+        /** The other replicas' Attach addresses as daemons dial them; none by default. */
+        public Builder attachPeers(List<String> attachPeers) {
+            this.attachPeers = List.copyOf(requireNonNull(attachPeers, "attachPeers"));
+            return this;
+        }
+
         public Builder jobPrefix(String jobPrefix) {
             this.jobPrefix = requireNonNull(jobPrefix, "jobPrefix");
             return this;
@@ -211,7 +232,7 @@ public record NomadOptions(
             return new NomadOptions(address, token, region, namespace, image, runtime,
                     requireNonNull(attachTarget, "attach target: call attachSocket or attachAddress"),
                     attachSocketDirectory, jobPrefix, placementTimeout, stopTimeout, retention, reconcileInterval,
-                    orphanGrace, attachCa);
+                    orphanGrace, attachCa, attachPeers);
         }
     }
 }

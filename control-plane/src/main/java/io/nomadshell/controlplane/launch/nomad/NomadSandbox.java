@@ -73,6 +73,22 @@ final class NomadSandbox implements Sandbox {
         return Optional.ofNullable(exitReason.get());
     }
 
+    /** The dispatched Nomad job: it outlives this replica, and another adopts it by this id. */
+    @Override
+    public Optional<String> reference() {
+        return Optional.of(dispatchedJobId);
+    }
+
+    /** Stops following the dispatched job; the job runs on for the replica that adopts it. */
+    @Override
+    public void leave() {
+        if (closed.compareAndSet(false, true)) {
+            follower.interrupt();
+            log.info("left the sandbox of job {} ({}) running for the replica that takes the job over", jobId,
+                    dispatchedJobId);
+        }
+    }
+
     private void follow() {
         long index = 0;
         while (!closed.get() && exitReason.get() == null) {
@@ -123,7 +139,7 @@ final class NomadSandbox implements Sandbox {
     }
 
     /** The allocation that was lost, if one was (the sandbox with it), else the newest. */
-    private static @Nullable AllocationListStub lostOrNewest(List<AllocationListStub> allocations) {
+    static @Nullable AllocationListStub lostOrNewest(List<AllocationListStub> allocations) {
         return allocations.stream().filter(AllocationWords::lost).findFirst().orElseGet(() -> newest(allocations));
     }
 

@@ -64,7 +64,8 @@ final class SandboxJobTemplate {
         // No network: the daemon dials the mounted Attach socket, and egress rides on Attach. Only a
         // daemon told to dial a TCP address needs an interface (Docker's bridge) to reach it.
         values.put("network_mode", options.attachSocketDirectory() == null ? "bridge" : "none");
-        values.put("attach", options.attachTarget());
+        // This replica's address first, then its peers': the daemon redials the next when a stream breaks.
+        values.put("attach", options.attachTargets());
         values.put("attach_socket_dir",
                 options.attachSocketDirectory() == null ? "" : options.attachSocketDirectory().toString());
         values.put("attach_ca", options.attachCa());

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +30,17 @@ class NomadOptionsTest {
         assertThat(options.token()).isNull();
         assertThat(options.attachTarget()).isEqualTo("unix:///run/nomad-shell/attach.sock");
         assertThat(options.attachSocketDirectory()).isEqualTo(Path.of("/srv/ns/attach"));
+        assertThat(options.attachTargets()).as("no peers: this replica alone").isEqualTo(options.attachTarget());
+    }
+
+    @Test
+    void daemonsDialThisReplicaFirstThenItsPeers() {
+        var options = NomadOptions.fromEnv(Map.of()).attachSocket(Path.of("/srv/ns/attach/a.sock"))
+                .attachPeers(List.of("unix:///run/nomad-shell/b.sock", "unix:///run/nomad-shell/a.sock", "cp-3:7443"))
+                .build();
+
+        assertThat(options.attachTargets())
+                .isEqualTo("unix:///run/nomad-shell/a.sock,unix:///run/nomad-shell/b.sock,cp-3:7443");
     }
 
     @Test
