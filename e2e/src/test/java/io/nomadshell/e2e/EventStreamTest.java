@@ -161,7 +161,7 @@ class EventStreamTest {
         cluster.rest(KEY).awaitEnd(id, TIMEOUT);
         var response = cluster.rest(KEY).get("/v1/jobs/" + id + "/ports/8080/");
         assertThat(response.statusCode()).isEqualTo(503);
-        assertThat(response.body()).contains("has no running sandbox here");
+        assertThat(response.body()).contains("job " + id + " has no running sandbox").contains("ended");
     }
 
     @Test

@@ -54,9 +54,10 @@ final class PeerClient {
                 "job " + jobId + " has no running sandbox (it has not started, has ended, or is being taken over "
                         + "by another control plane)"));
         if (holder.equals(me)) {
-            // Its sandbox is between streams (reconnecting): asking on would only come back here.
-            throw new JobException(Reason.UNAVAILABLE, "the sandbox of job " + jobId
-                    + " is not attached at the moment; try again in a few seconds");
+            // Its sandbox is between streams, or the job has just ended and the lease is about to be given
+            // up: asking on would only come back here.
+            throw new JobException(Reason.UNAVAILABLE, "job " + jobId + " has no running sandbox attached at the "
+                    + "moment (it has just ended, or its sandbox is reconnecting: then try again in a few seconds)");
         }
         var address = directory.addressOf(holder).orElseThrow(() -> new JobException(Reason.UNAVAILABLE,
                 "job " + jobId + " runs on control plane " + holder + ", which is not reachable from here "

@@ -63,7 +63,8 @@ class PeerClientTest {
         connection.commands().set("ns:lease:j2", "me/1");
         directory.advertise("me", "127.0.0.1:7001", Duration.ofSeconds(30));
         assertThatThrownBy(() -> client.holderOf("j2")).isInstanceOf(JobException.class)
-                .hasMessage("the sandbox of job j2 is not attached at the moment; try again in a few seconds");
+                .hasMessage("job j2 has no running sandbox attached at the moment (it has just ended, or its sandbox is "
+                        + "reconnecting: then try again in a few seconds)");
     }
 
     @Test
