@@ -103,11 +103,15 @@ class NomadFailoverTest {
 
     /** A server with the Nomad launcher whose Attach socket is {@code name}.sock in {@code sockets}, with {@code peer}'s as its peer. */
     private ServerProcess replica(Path tmp, String name, Path sockets, String peer) throws Exception {
-        return ServerProcess.start(tmp.resolve(name), redis.url(), model.baseUrl(), tmp.resolve(name + ".log"),
-                "--launcher", "nomad", "--sandbox-image", NomadTestbed.IMAGE, "--nomad-job-prefix", prefix,
-                "--sandbox-memory-mb", "512", "--sandbox-disk-mb", "256",
+        var args = new ArrayList<>(List.of("--launcher", "nomad", "--sandbox-image", NomadTestbed.IMAGE,
+                "--nomad-job-prefix", prefix, "--sandbox-memory-mb", "512", "--sandbox-disk-mb", "256",
                 "--attach-socket", sockets.resolve(name + ".sock").toString(),
-                "--attach-peers", "unix:///run/nomad-shell/" + peer + ".sock");
+                "--attach-peers", "unix:///run/nomad-shell/" + peer + ".sock"));
+        if (NomadTestbed.TOKEN != null) {
+            args.addAll(List.of("--nomad-token", NomadTestbed.TOKEN));
+        }
+        return ServerProcess.start(tmp.resolve(name), redis.url(), model.baseUrl(), tmp.resolve(name + ".log"),
+                args.toArray(String[]::new));
     }
 
     /** The end of a server's log, for a failure's message. */
