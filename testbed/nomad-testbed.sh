@@ -299,6 +299,9 @@ stop_nomad() {
   stop_pid nomad-server
   # The single dev agent of earlier versions of this script.
   stop_pid nomad
+  # A client unmounts an allocation's secrets and private dirs only when it collects the allocation,
+  # so a stopped client leaves them mounted: take them down with it (deepest first).
+  awk -v dir="$STATE_DIR/" 'index($2, dir) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r -n1 umount -l
 }
 
 stop_pid() {
