@@ -12,7 +12,7 @@
 #   testbed/nomad-testbed.sh start-nomad     start only the Nomad agents (dockerd and Nomad's binary ready)
 #   testbed/nomad-testbed.sh stop-nomad      stop only the Nomad agents
 #   testbed/nomad-testbed.sh stop-client N   stop client agent N (1 or 2): its allocations become lost
-#   testbed/nomad-testbed.sh start-client N  start it again
+#   testbed/nomad-testbed.sh start-client N  start it again, as a new machine would (see below)
 #   testbed/nomad-testbed.sh build-nomad     only build (or find) the pinned Nomad binary
 #
 # The server listens on 127.0.0.1:4646 (RPC 4647, serf 4648); client N's HTTP port is 4646 + 10 N.
@@ -23,6 +23,12 @@
 # The clients are testbed-client-1 and -2 (node meta testbed_client = 1 or 2), each with a cgroup
 # parent of its own; they share the one Docker engine, so their docker plugins reap no "dangling"
 # containers (each would take the other's for its own leftovers).
+#
+# Each agent starts with no state: a server that was not running starts a new, empty cluster (a
+# new management token, no jobs), and a client forgets its allocations and has their containers
+# removed. A client that restores allocations reattaches to their log plugins by the pids it saved,
+# and kills a saved pid it cannot reach: after a restart of the machine, or just many processes
+# later, that pid may be anyone's (it was a test's JVM once).
 #
 # Nomad is not packaged by Debian and nothing can be downloaded but from package registries, so
 # the pinned release (the last line under the MPL) is built from the Go module proxy with the
@@ -241,7 +247,13 @@ agent_answers() {
   "$@"
 }
 
-running() { [[ -f "$STATE_DIR/$1.pid" ]] && kill -0 "$(cat "$STATE_DIR/$1.pid")" 2>/dev/null; }
+# Whether the process that $1's pid file names runs and is still $1: a pid file outlives its
+# process when the machine restarts, and its pid goes to another process sooner or later.
+running() {
+  local file="$STATE_DIR/$1.pid" config="$STATE_DIR/$1.hcl"
+  [[ "$1" == dockerd ]] && config="$STATE_DIR/daemon.json"
+  [[ -f "$file" ]] && tr '\0' ' ' 2>/dev/null < "/proc/$(cat "$file")/cmdline" | grep -qF -- " $config"
+}
 
 # Bootstraps the ACL system once and keeps the management token in a file only root reads; a
 # server that was bootstrapped before keeps the token it gave then.
@@ -259,6 +271,9 @@ start_nomad() {
   mkdir -p "$STATE_DIR"
   if ! running nomad-server; then
     nomad_answers && die "something else answers at $NOMAD_HTTP (an older testbed's dev agent? stop it with: $0 stop)"
+    stop_nomad
+    log "a new cluster: the server's state of an earlier start is dropped"
+    rm -rf "$STATE_DIR/nomad-server"
     server_config
     start_agent nomad-server
   fi
@@ -274,10 +289,33 @@ start_client() {
   local n=$1
   [[ " ${CLIENTS[*]} " == *" $n "* ]] || die "no client $n (there are ${CLIENTS[*]})"
   if ! running "nomad-client-$n"; then
+    forget_client "$n"
     client_config "$n"
     start_agent "nomad-client-$n"
   fi
   [[ "${2:-}" == quiet ]] || wait_for "nomad client $n" nomad_up "${#CLIENTS[@]}"
+}
+
+# Drops what stopped client N kept of its allocations (its node identity stays), and removes their
+# containers: it starts as a machine that lost its disk would, and restores nothing.
+forget_client() {
+  local dir="$STATE_DIR/nomad-client-$1" allocations
+  unmount_under "$dir/"
+  if [[ -d "$dir/alloc" ]]; then
+    allocations=$(find "$dir/alloc" -mindepth 1 -maxdepth 1 -type d -printf '%f\n')
+    if [[ -n "$allocations" ]] && docker_up; then
+      local alloc
+      for alloc in $allocations; do
+        docker ps -aq --filter "label=com.hashicorp.nomad.alloc_id=$alloc"
+      done | xargs -r docker rm -f >/dev/null
+    fi
+  fi
+  rm -rf "$dir/alloc" "$dir/client/state.db"
+}
+
+# Lazily unmounts every mount under directory $1 (deepest first).
+unmount_under() {
+  awk -v dir="$1" 'index($2, dir) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r -n1 umount -l
 }
 
 wait_for() {
@@ -300,19 +338,18 @@ stop_nomad() {
   # The single dev agent of earlier versions of this script.
   stop_pid nomad
   # A client unmounts an allocation's secrets and private dirs only when it collects the allocation,
-  # so a stopped client leaves them mounted: take them down with it (deepest first).
-  awk -v dir="$STATE_DIR/" 'index($2, dir) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r -n1 umount -l
+  # so a stopped client leaves them mounted: take them down with it.
+  unmount_under "$STATE_DIR/"
 }
 
 stop_pid() {
   local name=$1 file="$STATE_DIR/$1.pid" pid i
-  [[ -f "$file" ]] || return 0
-  pid=$(cat "$file")
-  if kill -0 "$pid" 2>/dev/null; then
+  if running "$name"; then
+    pid=$(cat "$file")
     log "stopping $name (pid $pid)"
     kill -INT "$pid" 2>/dev/null || true
-    for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 60; i++)); do running "$name" || break; sleep 0.5; done
+    if running "$name"; then kill -KILL "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$file"
 }

@@ -78,6 +78,11 @@ if ! find_jdk >/dev/null 2>&1; then
   find_jdk >/dev/null || die "no JDK $JDK_MIN or newer, and Debian offers none here"
 fi
 
+# Nomad clients, and pid files, name processes by pid. With Linux's default of 32768 pids a test run
+# goes round them in minutes, and a saved pid soon names another process: give pids room.
+if (($(cat /proc/sys/kernel/pid_max) < 4194304)); then
+  echo 4194304 2>/dev/null > /proc/sys/kernel/pid_max || log "could not raise kernel.pid_max (it stays $(cat /proc/sys/kernel/pid_max))"
+fi
 "$HERE/nomad-testbed.sh" start
 "$HERE/llama-testbed.sh" build >/dev/null
 "$HERE/ollama-testbed.sh" build >/dev/null

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A Nomad client that goes away under a running sandbox: its client agent stops, Nomad marks the
  * node down and the allocation lost, and the job ends saying so in plain words, though its tool call
  * still runs in the orphaned container; the replacement Nomad places on the other node is stopped and
- * leaves nothing there. The client agent starts again afterwards, and removes the lost container.
+ * leaves nothing there. The client agent starts again afterwards as a new machine would: the testbed
+ * removes the lost container, and the client restores nothing (see testbed/nomad-testbed.sh).
  */
 class NomadNodeLossTest {
     private static final Duration WAIT = Duration.ofSeconds(180);
