@@ -211,8 +211,9 @@ client {
   enabled           = true
   servers           = ["127.0.0.1:$((PORT + 1))"]
   network_interface = "lo"
-  # Two clients on one machine: each its own cgroup tree, or one's cleanup takes the other's tasks.
-  cgroup_parent     = "/nomad-testbed-client-$n"
+  # Two clients on one machine (and other testbeds beside this one): each its own cgroup tree, or
+  # one's cleanup takes the other's tasks.
+  cgroup_parent     = "/nomad-testbed-$PORT-client-$n"
   meta {
     testbed_client = "$n"
   }
