@@ -39,9 +39,10 @@
 # Sandboxes that dial Attach over TCP run in Nomad's bridge network mode (CNI plugins from Debian's
 # containernetworking-plugins). Each client has a bridge and a subnet of its own (bridge_name,
 # bridge_subnet below), and scripts/sandbox-firewall.sh lets a sandbox on them reach one address
-# only: the testbed's Attach address ($STATE_DIR/sandbox-attach, ADDRESS:PORT), which the firewall
-# carries to a control plane listening on 127.0.0.1:PORT (--attach-listen 127.0.0.1:PORT
-# --attach-address ADDRESS:PORT). Everything else from the bridges is dropped.
+# only: the testbed's Attach address ADDRESS:PORT, which the firewall carries to a control plane
+# listening on 127.0.0.1:PORT (--attach-listen 127.0.0.1:PORT --attach-address ADDRESS:PORT).
+# Everything else from the bridges is dropped. $STATE_DIR/sandbox-network says the address
+# (attach=ADDRESS:PORT) and the bridges (bridge.N=NAME), for the tests.
 set -euo pipefail
 
 NOMAD_VERSION=1.6.1
@@ -70,7 +71,7 @@ PAUSE_IMAGE=nomad-shell-pause:local
 # 172.26.<block + N>.0/24.
 BRIDGE_BLOCK=$(((PORT % 60) * 4))
 ATTACH_ADDRESS=172.26.$BRIDGE_BLOCK.1:$((PORT + 30))
-ATTACH_FILE="$STATE_DIR/sandbox-attach"
+NETWORK_FILE="$STATE_DIR/sandbox-network"
 
 log() { printf '[nomad-testbed] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -308,11 +309,12 @@ start_nomad() {
   bootstrap_acl
   make_pause_image
   local n
+  echo "attach=$ATTACH_ADDRESS" > "$NETWORK_FILE"
   for n in "${CLIENTS[@]}"; do
     sandbox_firewall apply "$n"
+    echo "bridge.$n=$(bridge_name "$n")" >> "$NETWORK_FILE"
     start_client "$n" quiet
   done
-  echo "$ATTACH_ADDRESS" > "$ATTACH_FILE"
   wait_for "nomad clients with a healthy docker driver" nomad_up
 }
 
@@ -387,7 +389,7 @@ stop_nomad() {
   # The single dev agent of earlier versions of this script.
   stop_pid nomad
   for n in "${CLIENTS[@]}"; do sandbox_firewall remove "$n"; done
-  rm -f "$ATTACH_FILE"
+  rm -f "$NETWORK_FILE"
   # A client unmounts an allocation's secrets and private dirs only when it collects the allocation,
   # so a stopped client leaves them mounted: take them down with it.
   unmount_under "$STATE_DIR/"
