@@ -309,12 +309,18 @@ start_nomad() {
   bootstrap_acl
   make_pause_image
   local n
-  echo "attach=$ATTACH_ADDRESS" > "$NETWORK_FILE"
-  for n in "${CLIENTS[@]}"; do
-    sandbox_firewall apply "$n"
-    echo "bridge.$n=$(bridge_name "$n")" >> "$NETWORK_FILE"
-    start_client "$n" quiet
-  done
+  rm -f "$NETWORK_FILE"
+  if bridge_filtering; then
+    echo "attach=$ATTACH_ADDRESS" > "$NETWORK_FILE.new"
+    for n in "${CLIENTS[@]}"; do
+      sandbox_firewall apply "$n"
+      echo "bridge.$n=$(bridge_name "$n")" >> "$NETWORK_FILE.new"
+    done
+    mv "$NETWORK_FILE.new" "$NETWORK_FILE"
+  else
+    log "WARNING: no br_netfilter here: no sandbox firewall, so no sandboxes in bridge mode ($NETWORK_FILE not written)"
+  fi
+  for n in "${CLIENTS[@]}"; do start_client "$n" quiet; done
   wait_for "nomad clients with a healthy docker driver" nomad_up
 }
 
@@ -323,6 +329,12 @@ make_pause_image() {
   log "making $PAUSE_IMAGE"
   printf 'FROM %s\nCMD ["sleep", "infinity"]\n' "$BASE_IMAGE" | docker build -q -t "$PAUSE_IMAGE" - >/dev/null 2>&1 \
     || die "could not build $PAUSE_IMAGE from $BASE_IMAGE"
+}
+
+# Whether packets bridged between sandboxes pass iptables (br_netfilter), which the firewall needs.
+bridge_filtering() {
+  [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] || modprobe br_netfilter 2>/dev/null || true
+  sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1 2>/dev/null
 }
 
 # Applies ($1 = apply) or removes ($1 = remove) the sandbox firewall of client $2's bridge.

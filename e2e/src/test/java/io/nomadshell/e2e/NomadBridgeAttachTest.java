@@ -17,7 +17,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -44,7 +43,8 @@ class NomadBridgeAttachTest {
     private static final String OUTSIDE_HOST = "198.51.100.2";
 
     private final String prefix = NomadCluster.newJobPrefix();
-    private final String outsideName = "nsb" + UUID.randomUUID().toString().substring(0, 8);
+    /** The outside host's network namespace (one at a time: a run killed before its end leaves it to the next). */
+    private static final String OUTSIDE = "nst-outside";
     private NomadTestbed.SandboxNetwork network;
     private HttpServer loopbackService;
     private ScriptedModelServer model;
@@ -95,7 +95,7 @@ class NomadBridgeAttachTest {
             if (cluster != null) cluster.close();
             if (model != null) model.close();
             if (loopbackService != null) loopbackService.stop(0);
-            if (outsideMade) NomadTestbed.run(List.of("ip", "netns", "del", outsideName), Duration.ofSeconds(30));
+            if (outsideMade) NomadTestbed.run(List.of("ip", "netns", "del", OUTSIDE), Duration.ofSeconds(30));
         } finally {
             NomadTestbed.delete("/v1/job/" + prefix + "-victims?purge=true");
             NomadTestbed.assertNothingLeftAndPurge(prefix);
@@ -198,11 +198,20 @@ class NomadBridgeAttachTest {
                         network {
                           mode = "bridge"
                         }
+                        restart {
+                          attempts = 0
+                          mode     = "fail"
+                        }
+                        reschedule {
+                          attempts  = 0
+                          unlimited = false
+                        }
                         task "listen" {
                           driver = "docker"
                           config {
                             image      = "%s"
-                            entrypoint = ["python3", "-m", "http.server", "8080"]
+                            # Gone by itself after 5 minutes, should the test never stop it.
+                            entrypoint = ["timeout", "300", "python3", "-m", "http.server", "8080"]
                           }
                           resources {
                             cpu    = 100
@@ -212,7 +221,7 @@ class NomadBridgeAttachTest {
                       }
                     """.formatted(client, client, NomadTestbed.IMAGE));
         }
-        var hcl = "job \"" + prefix + "-victims\" {\n  datacenters = [\"*\"]\n" + groups + "}\n";
+        var hcl = "job \"" + prefix + "-victims\" {\n  type = \"batch\"\n  datacenters = [\"*\"]\n" + groups + "}\n";
         var job = NomadTestbed.post("/v1/jobs/parse", NomadTestbed.JSON.createObjectNode().put("JobHCL", hcl));
         var register = NomadTestbed.JSON.createObjectNode();
         register.set("Job", job);
@@ -240,17 +249,19 @@ class NomadBridgeAttachTest {
      * whose kernel refuses what reaches it (nothing listens), so only a dropped attempt times out.
      */
     private void makeOutsideHost() throws Exception {
-        var inside = outsideName + "i";
-        var outside = outsideName + "o";
+        var inside = OUTSIDE + "-i";
+        var outside = OUTSIDE + "-o";
+        // Deleting the namespace deletes the link pair with it.
+        NomadTestbed.run(List.of("ip", "netns", "del", OUTSIDE), Duration.ofSeconds(30));
         for (var command : List.of(
-                List.of("ip", "netns", "add", outsideName),
+                List.of("ip", "netns", "add", OUTSIDE),
                 List.of("ip", "link", "add", outside, "type", "veth", "peer", "name", inside),
-                List.of("ip", "link", "set", inside, "netns", outsideName),
+                List.of("ip", "link", "set", inside, "netns", OUTSIDE),
                 List.of("ip", "addr", "add", "198.51.100.1/30", "dev", outside),
                 List.of("ip", "link", "set", outside, "up"),
-                List.of("ip", "-n", outsideName, "addr", "add", OUTSIDE_HOST + "/30", "dev", inside),
-                List.of("ip", "-n", outsideName, "link", "set", inside, "up"),
-                List.of("ip", "-n", outsideName, "route", "add", "default", "via", "198.51.100.1"))) {
+                List.of("ip", "-n", OUTSIDE, "addr", "add", OUTSIDE_HOST + "/30", "dev", inside),
+                List.of("ip", "-n", OUTSIDE, "link", "set", inside, "up"),
+                List.of("ip", "-n", OUTSIDE, "route", "add", "default", "via", "198.51.100.1"))) {
             var result = NomadTestbed.run(command, Duration.ofSeconds(30));
             outsideMade = true;
             assertThat(result.exit()).as("%s: %s", command, result.output()).isZero();
