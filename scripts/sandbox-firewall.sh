@@ -6,14 +6,14 @@
 # that runs sandboxes, once per bridge (Nomad's client option bridge_network_name, "nomad" by
 # default); running it again replaces the rules, so it is safe to run at every boot.
 #
-#   sandbox-firewall.sh apply  --bridge NAME --attach ADDRESS:PORT [--loopback]
+#   sandbox-firewall.sh apply  --bridge NAME --attach ADDRESS:PORT [--attach ...] [--loopback]
 #   sandbox-firewall.sh remove --bridge NAME
 #   sandbox-firewall.sh drops  --bridge NAME     packets dropped so far (IPv4 + IPv6), one number
 #   sandbox-firewall.sh show   --bridge NAME     the rules with their counters
 #
-# ADDRESS:PORT is the Attach address exactly as sandboxes dial it (the control plane's
-# --attach-address), an IPv4 address: a sandbox cannot resolve names (DNS is one of the things it
-# cannot reach). With --loopback the control plane runs on this node with its Attach listener on
+# ADDRESS:PORT is an Attach address exactly as sandboxes dial it (a replica's --attach-address; give
+# one --attach per replica, as sandboxes redial the others when theirs is gone), an IPv4 address: a
+# sandbox cannot resolve names (DNS is one of the things it cannot reach). With --loopback the control plane runs on this node with its Attach listener on
 # 127.0.0.1:PORT (--attach-listen 127.0.0.1:PORT): ADDRESS:PORT from the bridge is carried to that
 # listener (DNAT, with route_localnet on the bridge), so the listener needs no address that anyone
 # else could reach. ADDRESS then only has to be an address no one else uses (it never leaves this
@@ -28,7 +28,7 @@ set -euo pipefail
 log() { printf '[sandbox-firewall] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 usage() {
-  echo "usage: $0 apply --bridge NAME --attach ADDRESS:PORT [--loopback] | remove|drops|show --bridge NAME" >&2
+  echo "usage: $0 apply --bridge NAME --attach ADDRESS:PORT [--attach ...] [--loopback] | remove|drops|show --bridge NAME" >&2
   exit 2
 }
 
@@ -37,11 +37,12 @@ ip6t() { ip6tables -w 10 "$@"; }
 
 action=${1:-}
 shift || usage
-bridge='' attach='' loopback=''
+bridge='' loopback=''
+attach=()
 while (($#)); do
   case "$1" in
     --bridge) bridge=${2:?--bridge needs a name}; shift 2 ;;
-    --attach) attach=${2:?--attach needs ADDRESS:PORT}; shift 2 ;;
+    --attach) attach+=("${2:?--attach needs ADDRESS:PORT}"); shift 2 ;;
     --loopback) loopback=1; shift ;;
     *) usage ;;
   esac
@@ -80,18 +81,22 @@ remove() {
 }
 
 apply() {
-  [[ "$attach" =~ ^([0-9]{1,3}(\.[0-9]{1,3}){3}):([0-9]{1,5})$ ]] \
-    || die "--attach: \"$attach\" is not IPV4-ADDRESS:PORT (sandboxes dial an address: they cannot resolve names)"
-  local address=${BASH_REMATCH[1]} port=${BASH_REMATCH[3]} setting
-  ((port >= 1 && port <= 65535)) || die "--attach: port $port is out of range"
+  ((${#attach[@]})) || die "apply needs --attach ADDRESS:PORT"
+  local target setting
+  for target in "${attach[@]}"; do
+    [[ "$target" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}:([0-9]{1,5})$ ]] && ((BASH_REMATCH[2] >= 1 && BASH_REMATCH[2] <= 65535)) \
+      || die "--attach: \"$target\" is not IPV4-ADDRESS:PORT (sandboxes dial an address: they cannot resolve names)"
+  done
   for setting in bridge-nf-call-iptables bridge-nf-call-ip6tables; do
     [[ "$(cat "/proc/sys/net/bridge/$setting" 2>/dev/null)" == 1 ]] \
       || die "net.bridge.$setting is not 1: traffic between sandboxes on one bridge would pass unfiltered (modprobe br_netfilter; sysctl -w net.bridge.$setting=1)"
   done
   remove
-  # IPv4: TCP to the Attach address only; everything else (ICMP, UDP, DNS, other ports, other hosts) dropped.
+  # IPv4: TCP to the Attach addresses only; everything else (ICMP, UDP, DNS, other ports, other hosts) dropped.
   hook ipt mangle PREROUTING
-  ipt -t mangle -A "$CHAIN" -p tcp -d "$address" --dport "$port" -m comment --comment "nomad-shell: Attach" -j RETURN
+  for target in "${attach[@]}"; do
+    ipt -t mangle -A "$CHAIN" -p tcp -d "${target%:*}" --dport "${target##*:}" -m comment --comment "nomad-shell: Attach" -j RETURN
+  done
   ipt -t mangle -A "$CHAIN" -m comment --comment "nomad-shell: everything else" -j DROP
   # IPv6: nothing (Nomad's bridge gives sandboxes IPv4 only; link-local addresses exist all the same).
   hook ip6t mangle PREROUTING
@@ -103,10 +108,12 @@ apply() {
     ip link set "$bridge" up
     echo 1 > "/proc/sys/net/ipv4/conf/$bridge/route_localnet"
     hook ipt nat PREROUTING
-    ipt -t nat -A "$CHAIN" -p tcp -d "$address" --dport "$port" -m comment --comment "nomad-shell: Attach on loopback" \
-      -j DNAT --to-destination "127.0.0.1:$port"
+    for target in "${attach[@]}"; do
+      ipt -t nat -A "$CHAIN" -p tcp -d "${target%:*}" --dport "${target##*:}" \
+        -m comment --comment "nomad-shell: Attach on loopback" -j DNAT --to-destination "127.0.0.1:${target##*:}"
+    done
   fi
-  log "$bridge: sandboxes reach $address:$port$([[ -n "$loopback" ]] && echo " (carried to 127.0.0.1:$port)") and nothing else"
+  log "$bridge: sandboxes reach ${attach[*]}$([[ -n "$loopback" ]] && echo " (carried to 127.0.0.1, same port)") and nothing else"
 }
 
 # The packet count of the DROP rule in the mangle chain of $1 (ipt or ip6t); 0 without one.

@@ -198,14 +198,7 @@ class NomadBridgeAttachTest {
                         network {
                           mode = "bridge"
                         }
-                        restart {
-                          attempts = 0
-                          mode     = "fail"
-                        }
-                        reschedule {
-                          attempts  = 0
-                          unlimited = false
-                        }
+                        restart { attempts = 0 }
                         task "listen" {
                           driver = "docker"
                           config {
