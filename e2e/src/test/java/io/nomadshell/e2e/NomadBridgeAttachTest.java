@@ -41,10 +41,10 @@ class NomadBridgeAttachTest {
     /** curl's exit code when the connection attempt timed out: nothing answered, not even a refusal. */
     private static final String DROPPED = "28";
     private static final String OUTSIDE_HOST = "198.51.100.2";
-
-    private final String prefix = NomadCluster.newJobPrefix();
     /** The outside host's network namespace (one at a time: a run killed before its end leaves it to the next). */
     private static final String OUTSIDE = "nst-outside";
+
+    private final String prefix = NomadCluster.newJobPrefix();
     private NomadTestbed.SandboxNetwork network;
     private HttpServer loopbackService;
     private ScriptedModelServer model;
