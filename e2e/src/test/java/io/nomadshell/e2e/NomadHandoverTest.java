@@ -12,13 +12,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * job's command runs: it lets the job go at once (says so in the job's events, and gives the lease back
  * rather than leaving it to lapse), leaves the sandbox running, and the other adopts the same Nomad job
  * and allocation; the command runs once and the job completes with everything written before and after.
- * With no replica left to adopt it, the sandbox does not outlive them for long.
+ * With no replica left to adopt it, the sandbox does not outlive them for long; and a stop whose Redis
+ * stalls still ends within its bound.
  */
 class NomadHandoverTest {
     private static final String SLOW_CALL = "s2c0";
@@ -72,14 +69,14 @@ class NomadHandoverTest {
         try (var connection = RedisConnection.connect(redis.url(), "test")) {
             var store = new JobStore(connection);
             var redisCommands = connection.commands();
-            awaitEvent(store, job, NomadHandoverTest::slowCallStarted,
-                    () -> "the slow command started\na:\n" + tail(a) + "\nb:\n" + tail(b));
+            NomadReplicas.awaitEvent(store, job, NomadHandoverTest::slowCallStarted,
+                    () -> "the slow command started\na:\n" + a.tail() + "\nb:\n" + b.tail());
             var lease = redisCommands.get("ns:lease:" + job);
             var driver = lease.contains("-" + a.pid() + "-") ? a : b;
             survivor = driver == a ? b : a;
             var sandbox = redisCommands.hget("ns:job:" + job, "sandbox_ref");
             assertThat(sandbox).as("the job's record names its sandbox").startsWith(prefix + "-");
-            var allocations = allocationIds(sandbox);
+            var allocations = NomadTestbed.allocationIds(sandbox);
             assertThat(allocations).as("the sandbox's allocation").hasSize(1);
 
             // Had the stopping replica left its lease to lapse, nobody could take it before this.
@@ -92,14 +89,14 @@ class NomadHandoverTest {
             assertThat(stopped.get(ServerProcess.STOP_BOUND.toSeconds() + 5, TimeUnit.SECONDS))
                     .as("the driving replica stopped within %s:\n%s", ServerProcess.STOP_BOUND, driver.log()).isTrue();
             assertThat(nextLease).as("the lease changed hands while the old one had yet to lapse:\nstopped:\n%s\nsurvivor:\n%s",
-                    tail(driver), tail(survivor)).isNotNull().endsWith("/2").contains("-" + survivor.pid() + "-");
+                    driver.tail(), survivor.tail()).isNotNull().endsWith("/2").contains("-" + survivor.pid() + "-");
 
             var last = survivor.rest().awaitEnd(job, Duration.ofMinutes(3)).last();
             assertThat(last.path("status").asText()).as("%s\nsurvivor:\n%s", last, survivor.log()).isEqualTo("complete");
             assertThat(redisCommands.hget("ns:job:" + job, "lease_epoch")).as("taken over once").isEqualTo("2");
             assertThat(NomadTestbed.dispatchedJobs(prefix)).as("one sandbox, never a second")
                     .extracting(dispatched -> dispatched.path("ID").asText()).containsExactly(sandbox);
-            assertThat(allocationIds(sandbox)).as("the same allocation throughout").isEqualTo(allocations);
+            assertThat(NomadTestbed.allocationIds(sandbox)).as("the same allocation throughout").isEqualTo(allocations);
             assertThat(survivor.log()).contains("adopting the sandbox of job " + job + ": Nomad job " + sandbox);
 
             var events = store.eventsAfter(job, 0, 1_000);
@@ -135,7 +132,8 @@ class NomadHandoverTest {
         var job = a.rest().schedule("Write before, slowly in the middle, and after");
         try (var connection = RedisConnection.connect(redis.url(), "test")) {
             var store = new JobStore(connection);
-            awaitEvent(store, job, NomadHandoverTest::slowCallStarted, () -> "the slow command started\na:\n" + tail(a));
+            NomadReplicas.awaitEvent(store, job, NomadHandoverTest::slowCallStarted,
+                    () -> "the slow command started\na:\n" + a.tail());
             var sandbox = connection.commands().hget("ns:job:" + job, "sandbox_ref");
             assertThat(a.stop()).as("stopped within %s:\n%s", ServerProcess.STOP_BOUND, a.log()).isTrue();
             assertThat(store.eventsAfter(job, 0, 1_000)).as("handed over, its sandbox left running")
@@ -143,11 +141,31 @@ class NomadHandoverTest {
             assertThat(connection.commands().get("ns:lease:" + job)).as("the lease given back").isNull();
 
             // Its daemon gives up after a minute without a replica that lets it in; its Nomad job then ends.
-            var deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-            while (!"dead".equals(status(sandbox)) && System.nanoTime() < deadline) {
-                Thread.sleep(1_000);
+            awaitEnded(sandbox);
+        }
+    }
+
+    @Test
+    void aStopWhileRedisStallsStillEndsWithinItsBound(@TempDir Path tmp) throws Exception {
+        NomadTestbed.require();
+        start(tmp);
+        var sockets = Files.createDirectories(tmp.resolve("attach"));
+        try (var cut = StallingProxy.start(tmp.resolve("cut.sock"), redis.socket())) {
+            a = NomadReplicas.start(tmp, "a", sockets, "b", prefix, cut.url(), model.baseUrl());
+            var job = a.rest().schedule("Write before, slowly in the middle, and after");
+            try (var connection = RedisConnection.connect(redis.url(), "test")) {
+                var store = new JobStore(connection);
+                NomadReplicas.awaitEvent(store, job, NomadHandoverTest::slowCallStarted,
+                        () -> "the slow command started\na:\n" + a.tail());
+                var sandbox = connection.commands().hget("ns:job:" + job, "sandbox_ref");
+                // Its handover's writes (the event, the lease's release) now wait on a Redis that never answers.
+                cut.stall();
+                assertThat(a.stop()).as("stopped within %s although Redis stalls:\n%s", ServerProcess.STOP_BOUND,
+                        a.log()).isTrue();
+                cut.resume();
+                // Its sandbox was left for a replica that never comes: its Nomad job ends on its own.
+                awaitEnded(sandbox);
             }
-            assertThat(status(sandbox)).as("the sandbox nobody adopted has ended").isEqualTo("dead");
         }
     }
 
@@ -157,17 +175,8 @@ class NomadHandoverTest {
                 SCENARIO))).build().start();
     }
 
-    /** A server with the Nomad launcher whose Attach socket is {@code name}.sock in {@code sockets}, with {@code peer}'s as its peer. */
     private ServerProcess replica(Path tmp, String name, Path sockets, String peer) throws Exception {
-        var args = new ArrayList<>(List.of("--launcher", "nomad", "--sandbox-image", NomadTestbed.IMAGE,
-                "--nomad-job-prefix", prefix, "--sandbox-memory-mb", "512", "--sandbox-disk-mb", "256",
-                "--attach-socket", sockets.resolve(name + ".sock").toString(),
-                "--attach-peers", "unix:///run/nomad-shell/" + peer + ".sock"));
-        if (NomadTestbed.TOKEN != null) {
-            args.addAll(List.of("--nomad-token", NomadTestbed.TOKEN));
-        }
-        return ServerProcess.start(tmp.resolve(name), redis.url(), model.baseUrl(), tmp.resolve(name + ".log"),
-                args.toArray(String[]::new));
+        return NomadReplicas.start(tmp, name, sockets, peer, prefix, redis.url(), model.baseUrl());
     }
 
     /**
@@ -209,34 +218,18 @@ class NomadHandoverTest {
         return event.hasToolFinished() && event.getToolFinished().getCallId().equals(callId);
     }
 
+    /** Waits (boundedly) until the dispatched Nomad job {@code sandbox} has ended, which it must. */
+    private static void awaitEnded(String sandbox) throws Exception {
+        var deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (!"dead".equals(status(sandbox)) && System.nanoTime() < deadline) {
+            Thread.sleep(1_000);
+        }
+        assertThat(status(sandbox)).as("the sandbox nobody adopted has ended").isEqualTo("dead");
+    }
+
     private static String status(String nomadJob) throws Exception {
         var found = NomadTestbed.get("/v1/job/" + nomadJob);
         return found == null ? "gone" : found.path("Status").asText();
     }
 
-    /** The end of a server's log, for a failure's message. */
-    private static String tail(ServerProcess server) {
-        try {
-            var log = server.log();
-            return log.substring(Math.max(0, log.length() - 4_000));
-        } catch (IOException e) {
-            return "(unreadable: " + e.getMessage() + ")";
-        }
-    }
-
-    private static List<String> allocationIds(String nomadJob) throws Exception {
-        var allocations = NomadTestbed.get("/v1/job/" + nomadJob + "/allocations");
-        assertThat(allocations).as("the allocations of %s", nomadJob).isNotNull();
-        var ids = new ArrayList<String>();
-        allocations.forEach(allocation -> ids.add(allocation.path("ID").asText()));
-        return ids;
-    }
-
-    private static void awaitEvent(JobStore store, String job, Predicate<JobEvent> wanted, Supplier<String> what) {
-        var deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (store.eventsAfter(job, 0, 1_000).stream().noneMatch(wanted) && System.nanoTime() < deadline) {
-            Rest.sleep(100);
-        }
-        assertThat(store.eventsAfter(job, 0, 1_000)).as(what).anyMatch(wanted);
-    }
 }

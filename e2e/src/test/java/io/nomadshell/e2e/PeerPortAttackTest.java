@@ -9,7 +9,6 @@ import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -19,11 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.concurrent.TimeUnit;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * host does reach it (so the probe would see a way through). From the host, requests without a valid
  * signature (absent, forged, made with another key, expired) are each refused in words and the
  * connection closed, with no tunnel opened: the bytes sent after them never reach the sandbox's port,
- * while a request signed as a replica signs one carries them there and back.
+ * while a request signed as a replica signs one carries them there and back. A Nomad sandbox (docker,
+ * network none) cannot reach the peer port either.
  */
 class PeerPortAttackTest {
     private static final int SANDBOX_PORT = 18080;
@@ -44,7 +43,9 @@ class PeerPortAttackTest {
     private final String marker = "marker-" + UUID.randomUUID();
     private EmbeddedRedis redis;
     private ScriptedModelServer model;
+    private final String prefix = NomadCluster.newJobPrefix();
     private TestCluster server;
+    private NomadCluster nomad;
     private String jobId;
 
     @AfterEach
@@ -53,8 +54,10 @@ class PeerPortAttackTest {
             if (jobId != null) server.rest().post("/v1/jobs/" + jobId + ":cancel", "application/json", "{}");
             server.close();
         }
+        if (nomad != null) nomad.close();
         if (model != null) model.close();
         if (redis != null) redis.close();
+        if (nomad != null) NomadTestbed.assertNothingLeftAndPurge(prefix);
     }
 
     @Test
@@ -70,16 +73,7 @@ class PeerPortAttackTest {
 
         try (var connection = RedisConnection.connect(redis.url(), "test")) {
             var redisCommands = connection.commands();
-            var store = new JobStore(connection);
-            var deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-            while (store.eventsAfter(jobId, 0, 1_000).stream().noneMatch(PeerPortAttackTest::probeFinished)
-                    && System.nanoTime() < deadline) {
-                Rest.sleep(200);
-            }
-            var output = store.eventsAfter(jobId, 0, 1_000).stream().filter(JobEvent::hasToolOutput)
-                    .map(event -> event.getToolOutput().getText()).collect(Collectors.joining());
-            assertThat(output).as("the probe from inside the sandbox").contains("peer-127.0.0.1: UNREACHABLE")
-                    .contains("peer-localhost: UNREACHABLE").doesNotContain("CONNECTED");
+            assertUnreachable(new JobStore(connection), "s3c0");
             // The same probe on the host reaches the listener, which refuses its unsigned request.
             assertThat(onHost(probe)).as("the probe on the host")
                     .contains("peer-127.0.0.1: CONNECTED answer=no the request's signature is not valid");
@@ -92,16 +86,16 @@ class PeerPortAttackTest {
             awaitServed(address, key, holder, http);
 
             long now = System.currentTimeMillis();
-            var valid = signed(key, jobId, holder, now, "n-" + UUID.randomUUID());
+            var valid = request(key, holder, now);
             var unsigned = valid.substring(0, valid.lastIndexOf(' '));
             assertThat(exchange(address, unsigned, http)).as("no signature").isEqualTo("no the request is malformed\n");
             assertThat(exchange(address, unsigned + " ", http)).as("an empty signature")
                     .startsWith("no the request").doesNotContain("HTTP/");
             assertThat(exchange(address, unsigned + " AAAA", http)).as("a forged signature")
                     .isEqualTo("no the request's signature is not valid\n");
-            assertThat(exchange(address, signed(new byte[32], jobId, holder, now, "n-" + UUID.randomUUID()), http))
+            assertThat(exchange(address, request(new byte[32], holder, now), http))
                     .as("signed with another key").isEqualTo("no the request's signature is not valid\n");
-            assertThat(exchange(address, signed(key, jobId, holder, now - 120_000, "n-" + UUID.randomUUID()), http))
+            assertThat(exchange(address, request(key, holder, now - 120_000), http))
                     .as("expired").startsWith("no the request is stale").doesNotContain("HTTP/");
             // The line a replica signs still opens the tunnel: the refusals above are the signature's doing.
             assertThat(exchange(address, valid, http)).as("signed").startsWith("ok\nHTTP/1.0 200")
@@ -145,9 +139,43 @@ class PeerPortAttackTest {
                 json.writeValueAsString(probe));
     }
 
-    /** The probe is the third call. */
-    private static boolean probeFinished(JobEvent event) {
-        return event.hasToolFinished() && event.getToolFinished().getCallId().equals("s3c0");
+    @Test
+    void aNomadSandboxCannotReachThePeerPortEither(@TempDir Path tmp) throws Exception {
+        NomadTestbed.require();
+        int peerPort = freePort();
+        redis = EmbeddedRedis.start(tmp.resolve("redis"));
+        model = ScriptedModelServer.builder().scenario(Scenario.load(Files.writeString(tmp.resolve("peer-attack.json"), """
+                {"name": "peer-attack-nomad",
+                 "turns": [
+                   {"tool_calls": [{"name": "exec", "arguments": {"command": %s}}]},
+                   {"tool_calls": [{"name": "finish", "arguments": {"summary": "probed"}}]}
+                 ]}
+                """.formatted(Rest.JSON.writeValueAsString(probe(peerPort)))))).build().start();
+        nomad = NomadCluster.start(tmp.resolve("server"), model.baseUrl(), prefix, UnaryOperator.identity(),
+                NomadCluster.RESOURCES, options -> options.redisUrl(redis.url())
+                        .peerAddress(new InetSocketAddress("127.0.0.1", peerPort)));
+        var job = nomad.rest().schedule("Try the replica's peer port");
+        try (var connection = RedisConnection.connect(redis.url(), "test")) {
+            assertUnreachable(new JobStore(connection), job, "s1c0");
+        }
+        assertThat(nomad.rest().awaitEnd(job, Duration.ofMinutes(2)).last().path("status").asText()).isEqualTo("complete");
+    }
+
+    private void assertUnreachable(JobStore store, String callId) {
+        assertUnreachable(store, jobId, callId);
+    }
+
+    /** What the probe said from inside the sandbox, once its call ({@code callId}) has finished. */
+    private static void assertUnreachable(JobStore store, String job, String callId) {
+        var deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (store.eventsAfter(job, 0, 1_000).stream().noneMatch(event -> event.hasToolFinished()
+                && event.getToolFinished().getCallId().equals(callId)) && System.nanoTime() < deadline) {
+            Rest.sleep(200);
+        }
+        var output = store.eventsAfter(job, 0, 1_000).stream().filter(JobEvent::hasToolOutput)
+                .map(event -> event.getToolOutput().getText()).collect(Collectors.joining());
+        assertThat(output).as("the probe from inside the sandbox").contains("peer-127.0.0.1: UNREACHABLE")
+                .contains("peer-localhost: UNREACHABLE").doesNotContain("CONNECTED");
     }
 
     /** Waits until a signed request reaches the sandbox's page (its server starts in the background). */
@@ -155,7 +183,7 @@ class PeerPortAttackTest {
         var deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         String answer;
         do {
-            answer = exchange(address, signed(key, jobId, holder, System.currentTimeMillis(), "n-" + UUID.randomUUID()),
+            answer = exchange(address, request(key, holder, System.currentTimeMillis()),
                     http);
             if (answer.contains(marker)) {
                 return;
@@ -165,15 +193,9 @@ class PeerPortAttackTest {
         assertThat(answer).as("the sandbox's page through a signed request").contains(marker);
     }
 
-    /** A peer request as a replica signs it (the wire format of the control plane's PeerSigner). */
-    private static String signed(byte[] key, String jobId, String to, long issuedAt, String nonce) throws Exception {
-        var payload = String.join(" ", "np1", "tunnel", jobId, Integer.toString(SANDBOX_PORT),
-                Base64.getUrlEncoder().withoutPadding().encodeToString(to.getBytes(StandardCharsets.UTF_8)),
-                Long.toString(issuedAt), nonce);
-        var mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(key, "HmacSHA256"));
-        return payload + " " + Base64.getUrlEncoder().withoutPadding()
-                .encodeToString(mac.doFinal(payload.getBytes(StandardCharsets.UTF_8)));
+    /** A request for the sandbox's page as {@code holder} would take it, signed with {@code key}, its nonce new. */
+    private String request(byte[] key, String holder, long issuedAt) throws Exception {
+        return PeerRequests.signed(key, jobId, SANDBOX_PORT, holder, issuedAt, "n-" + UUID.randomUUID());
     }
 
     /**
@@ -187,7 +209,7 @@ class PeerPortAttackTest {
                     5_000);
             socket.setSoTimeout(30_000);
             socket.getOutputStream().write((line + "\n").getBytes(StandardCharsets.US_ASCII));
-            var answer = readLine(socket.getInputStream()) + "\n";
+            var answer = PeerRequests.readLine(socket.getInputStream()) + "\n";
             var rest = new ByteArrayOutputStream();
             try {
                 socket.getOutputStream().write(then.getBytes(StandardCharsets.US_ASCII));
@@ -197,14 +219,6 @@ class PeerPortAttackTest {
             }
             return answer + rest.toString(StandardCharsets.UTF_8);
         }
-    }
-
-    private static String readLine(InputStream in) throws Exception {
-        var line = new ByteArrayOutputStream();
-        for (int b = in.read(); b >= 0 && b != '\n'; b = in.read()) {
-            line.write(b);
-        }
-        return line.toString(StandardCharsets.UTF_8);
     }
 
     /** Runs {@code script} with bash on the host, bounded; its output. */
