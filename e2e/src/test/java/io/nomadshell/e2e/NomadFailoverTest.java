@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.RedisConnection;
-import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,15 +44,7 @@ class NomadFailoverTest {
             throws Exception {
         NomadTestbed.require();
         redis = EmbeddedRedis.start(tmp.resolve("redis"));
-        model = ScriptedModelServer.builder().scenario(Scenario.load(Files.writeString(tmp.resolve("failover.json"), """
-                {"name": "failover",
-                 "turns": [
-                   {"tool_calls": [{"name": "exec", "arguments": {"command": "echo before > before.txt"}}]},
-                   {"tool_calls": [{"name": "exec", "arguments": {"command": "sleep 8; echo slow >> slow.log"}}]},
-                   {"tool_calls": [{"name": "exec", "arguments": {"command": "echo after > after.txt"}}]},
-                   {"tool_calls": [{"name": "finish", "arguments": {"summary": "written"}}]}
-                 ]}
-                """))).build().start();
+        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("write-slowly", tmp, "")).build().start();
         var sockets = Files.createDirectories(tmp.resolve("attach"));
         a = replica(tmp, "a", sockets, "b");
         b = replica(tmp, "b", sockets, "a");

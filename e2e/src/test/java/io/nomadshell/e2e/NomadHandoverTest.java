@@ -6,7 +6,6 @@ import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.RedisConnection;
 import io.nomadshell.proto.v1.JobEvent;
-import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,15 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NomadHandoverTest {
     private static final String SLOW_CALL = "s2c0";
-    private static final String SCENARIO = """
-            {"name": "handover",
-             "turns": [
-               {"tool_calls": [{"name": "exec", "arguments": {"command": "echo before > before.txt"}}]},
-               {"tool_calls": [{"name": "exec", "arguments": {"command": "sleep 8; echo slow >> slow.log"}}]},
-               {"tool_calls": [{"name": "exec", "arguments": {"command": "echo after > after.txt"}}]},
-               {"tool_calls": [{"name": "finish", "arguments": {"summary": "written"}}]}
-             ]}
-            """;
 
     private final String prefix = NomadCluster.newJobPrefix();
     private EmbeddedRedis redis;
@@ -171,8 +161,7 @@ class NomadHandoverTest {
 
     private void start(Path tmp) throws IOException {
         redis = EmbeddedRedis.start(tmp.resolve("redis"));
-        model = ScriptedModelServer.builder().scenario(Scenario.load(Files.writeString(tmp.resolve("handover.json"),
-                SCENARIO))).build().start();
+        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("write-slowly", tmp, "")).build().start();
     }
 
     private ServerProcess replica(Path tmp, String name, Path sockets, String peer) throws Exception {
