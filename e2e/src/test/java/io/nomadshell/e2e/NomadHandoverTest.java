@@ -2,6 +2,7 @@ package io.nomadshell.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.lettuce.core.api.sync.RedisCommands;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.RedisConnection;
@@ -172,8 +173,8 @@ class NomadHandoverTest {
      * The job's lease once it is no longer {@code old} (taken again, or given back and not yet taken),
      * polled until {@code lapseNanos}, when the old one would have lapsed on its own; null if it never changed.
      */
-    private static String awaitLeaseOtherThan(io.lettuce.core.api.sync.RedisCommands<String, String> redis, String job,
-            String old, long lapseNanos) {
+    private static String awaitLeaseOtherThan(RedisCommands<String, String> redis, String job, String old,
+            long lapseNanos) {
         while (System.nanoTime() < lapseNanos) {
             var now = redis.get("ns:lease:" + job);
             if (!Objects.equals(now, old)) {
@@ -220,5 +221,4 @@ class NomadHandoverTest {
         var found = NomadTestbed.get("/v1/job/" + nomadJob);
         return found == null ? "gone" : found.path("Status").asText();
     }
-
 }
