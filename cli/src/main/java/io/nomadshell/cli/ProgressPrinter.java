@@ -64,7 +64,11 @@ final class ProgressPrinter {
                 line("  ⇄ egress " + egress.getHost() + ":" + egress.getPort()
                         + (egress.getAllowed() ? " (" + egress.getAddress() + ")" : " refused: " + egress.getReason()));
             }
-            case ASSISTANT_DELTA, KIND_NOT_SET -> {
+            case HANDED_OVER -> {
+                var handedOver = event.getHandedOver();
+                line("● handed over: " + handedOver.getReason() + (handedOver.getSandboxKept() ? " (its sandbox runs on)" : ""));
+            }
+                        case ASSISTANT_DELTA, KIND_NOT_SET -> {
                 // Deltas are handled above; KIND_NOT_SET is a newer server's event this client does not know.
             }
         }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.nomadshell.proto.v1.ArtifactReady;
 import io.nomadshell.proto.v1.AssistantDelta;
 import io.nomadshell.proto.v1.AssistantMessage;
+import io.nomadshell.proto.v1.HandedOver;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.StatusChanged;
 import io.nomadshell.proto.v1.ToolStarted;
@@ -17,6 +18,15 @@ import org.junit.jupiter.api.Test;
 class ProgressPrinterTest {
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     private final ProgressPrinter printer = new ProgressPrinter(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+
+    @Test
+    void aHandoverSaysWhyAndWhetherTheSandboxRunsOn() {
+        printer.print(JobEvent.newBuilder().setHandedOver(HandedOver.newBuilder()
+                .setReason("the control plane driving the job stopped").setSandboxKept(true)).build());
+
+        assertThat(lines()).singleElement().asString()
+                .endsWith("● handed over: the control plane driving the job stopped (its sandbox runs on)");
+    }
 
     @Test
     void deltasGrowOneLineAndTheWholeAnswerIsNotRepeated() {

@@ -7,8 +7,6 @@ import io.nomadshell.cli.PortForwarder;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.RedisConnection;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -23,8 +21,6 @@ import java.util.Base64;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -176,10 +172,11 @@ class LivePartsTest {
                     .filter(name -> !name.equals(holder)).findFirst().orElseThrow();
 
             // What a replica sends: taken once, and the bytes after it reach the sandbox's port.
-            var line = signed(key, jobId, 18080, holder, System.currentTimeMillis(), "nonce-" + UUID.randomUUID());
+            var line = PeerRequests.signed(key, jobId, 18080, holder, System.currentTimeMillis(),
+                    "nonce-" + UUID.randomUUID());
             try (var socket = dial(address)) {
                 socket.getOutputStream().write((line + "\n").getBytes(StandardCharsets.US_ASCII));
-                assertThat(readLine(socket.getInputStream())).isEqualTo("ok");
+                assertThat(PeerRequests.readLine(socket.getInputStream())).isEqualTo("ok");
                 socket.getOutputStream().write("GET /hello.txt HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 assertThat(new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
                         .startsWith("HTTP/1.0 200").endsWith("hello through the tunnel " + marker + "\n");
@@ -190,16 +187,19 @@ class LivePartsTest {
             assertThat(answer(address, line.substring(0, line.lastIndexOf(' ')) + " AAAA")).as("forged")
                     .isEqualTo("no the request's signature is not valid");
             var otherKey = new byte[32];
-            assertThat(answer(address, signed(otherKey, jobId, 18080, holder, now, "n1"))).as("another key")
+            assertThat(answer(address, PeerRequests.signed(otherKey, jobId, 18080, holder, now, "n1")))
+                    .as("another key")
                     .isEqualTo("no the request's signature is not valid");
-            assertThat(answer(address, signed(key, jobId, 18080, otherReplica, now, "n2"))).as("for another replica")
+            assertThat(answer(address, PeerRequests.signed(key, jobId, 18080, otherReplica, now, "n2")))
+                    .as("for another replica")
                     .isEqualTo("no the request is meant for another replica");
-            assertThat(answer(address, signed(key, jobId, 18080, holder, now - 120_000, "n3"))).as("stale")
+            assertThat(answer(address, PeerRequests.signed(key, jobId, 18080, holder, now - 120_000, "n3")))
+                    .as("stale")
                     .startsWith("no the request is stale");
             assertThat(answer(address, "GET / HTTP/1.1")).as("not a peer").isEqualTo("no the request is malformed");
             // A replica asked for a sandbox it does not hold says so, and never asks on.
             var toSecond = redisCommands.get("ns:peer:" + otherReplica);
-            assertThat(answer(toSecond, signed(key, jobId, 18080, otherReplica, now, "n4")))
+            assertThat(answer(toSecond, PeerRequests.signed(key, jobId, 18080, otherReplica, now, "n4")))
                     .startsWith("no job " + jobId + " has no sandbox attached to this control plane");
         }
     }
@@ -247,22 +247,10 @@ class LivePartsTest {
         return "http://p" + port + "-" + jobId + ".localhost:" + second.previewPort() + pathAndQuery;
     }
 
-    /** A peer request as a replica signs it (the wire format of the control plane's PeerSigner). */
-    private static String signed(byte[] key, String jobId, int port, String to, long issuedAt, String nonce)
-            throws Exception {
-        var payload = String.join(" ", "np1", "tunnel", jobId, Integer.toString(port),
-                Base64.getUrlEncoder().withoutPadding().encodeToString(to.getBytes(StandardCharsets.UTF_8)),
-                Long.toString(issuedAt), nonce);
-        var mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(key, "HmacSHA256"));
-        return payload + " " + Base64.getUrlEncoder().withoutPadding()
-                .encodeToString(mac.doFinal(payload.getBytes(StandardCharsets.UTF_8)));
-    }
-
     private static String answer(String address, String line) throws Exception {
         try (var socket = dial(address)) {
             socket.getOutputStream().write((line + "\n").getBytes(StandardCharsets.US_ASCII));
-            return readLine(socket.getInputStream());
+            return PeerRequests.readLine(socket.getInputStream());
         }
     }
 
@@ -273,13 +261,5 @@ class LivePartsTest {
                 5_000);
         socket.setSoTimeout(30_000);
         return socket;
-    }
-
-    private static String readLine(InputStream in) throws Exception {
-        var line = new ByteArrayOutputStream();
-        for (int b = in.read(); b >= 0 && b != '\n'; b = in.read()) {
-            line.write(b);
-        }
-        return line.toString(StandardCharsets.UTF_8);
     }
 }

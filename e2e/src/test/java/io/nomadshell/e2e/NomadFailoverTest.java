@@ -5,17 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.RedisConnection;
-import io.nomadshell.proto.v1.JobEvent;
-import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,15 +44,7 @@ class NomadFailoverTest {
             throws Exception {
         NomadTestbed.require();
         redis = EmbeddedRedis.start(tmp.resolve("redis"));
-        model = ScriptedModelServer.builder().scenario(Scenario.load(Files.writeString(tmp.resolve("failover.json"), """
-                {"name": "failover",
-                 "turns": [
-                   {"tool_calls": [{"name": "exec", "arguments": {"command": "echo before > before.txt"}}]},
-                   {"tool_calls": [{"name": "exec", "arguments": {"command": "sleep 8; echo slow >> slow.log"}}]},
-                   {"tool_calls": [{"name": "exec", "arguments": {"command": "echo after > after.txt"}}]},
-                   {"tool_calls": [{"name": "finish", "arguments": {"summary": "written"}}]}
-                 ]}
-                """))).build().start();
+        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("write-slowly", tmp, "")).build().start();
         var sockets = Files.createDirectories(tmp.resolve("attach"));
         a = replica(tmp, "a", sockets, "b");
         b = replica(tmp, "b", sockets, "a");
@@ -68,8 +53,8 @@ class NomadFailoverTest {
         ServerProcess survivor;
         try (var connection = RedisConnection.connect(redis.url(), "test")) {
             var store = new JobStore(connection);
-            awaitEvent(store, job, event -> event.hasToolStarted() && event.getToolStarted().getCallId().equals(SLOW_CALL),
-                    () -> "the slow command started\na:\n" + tail(a) + "\nb:\n" + tail(b));
+            NomadReplicas.awaitEvent(store, job,
+                    event -> event.hasToolStarted() && event.getToolStarted().getCallId().equals(SLOW_CALL), () -> "the slow command started\na:\n" + a.tail() + "\nb:\n" + b.tail());
             var holder = connection.commands().get("ns:lease:" + job);
             var driver = holder.contains("-" + a.pid() + "-") ? a : b;
             survivor = driver == a ? b : a;
@@ -77,7 +62,7 @@ class NomadFailoverTest {
                     .noneMatch(event -> event.hasToolFinished() && event.getToolFinished().getCallId().equals(SLOW_CALL));
             var sandbox = connection.commands().hget("ns:job:" + job, "sandbox_ref");
             assertThat(sandbox).as("the job's record names its sandbox").startsWith(prefix + "-");
-            var allocations = allocationIds(sandbox);
+            var allocations = NomadTestbed.allocationIds(sandbox);
             assertThat(allocations).as("the sandbox's allocation").hasSize(1);
 
             driver.kill();
@@ -87,7 +72,7 @@ class NomadFailoverTest {
             assertThat(connection.commands().hget("ns:job:" + job, "lease_epoch")).as("taken over once").isEqualTo("2");
             assertThat(NomadTestbed.dispatchedJobs(prefix)).as("one sandbox, never a second")
                     .extracting(dispatched -> dispatched.path("ID").asText()).containsExactly(sandbox);
-            assertThat(allocationIds(sandbox)).as("the same allocation throughout").isEqualTo(allocations);
+            assertThat(NomadTestbed.allocationIds(sandbox)).as("the same allocation throughout").isEqualTo(allocations);
             assertThat(survivor.log()).contains("adopting the sandbox of job " + job + ": Nomad job " + sandbox);
             assertThat(store.eventsAfter(job, 0, 1_000).stream()
                     .filter(event -> event.hasToolStarted() && event.getToolStarted().getCallId().equals(SLOW_CALL)))
@@ -101,42 +86,7 @@ class NomadFailoverTest {
                 .containsEntry("after.txt", "after\n");
     }
 
-    /** A server with the Nomad launcher whose Attach socket is {@code name}.sock in {@code sockets}, with {@code peer}'s as its peer. */
     private ServerProcess replica(Path tmp, String name, Path sockets, String peer) throws Exception {
-        var args = new ArrayList<>(List.of("--launcher", "nomad", "--sandbox-image", NomadTestbed.IMAGE,
-                "--nomad-job-prefix", prefix, "--sandbox-memory-mb", "512", "--sandbox-disk-mb", "256",
-                "--attach-socket", sockets.resolve(name + ".sock").toString(),
-                "--attach-peers", "unix:///run/nomad-shell/" + peer + ".sock"));
-        if (NomadTestbed.TOKEN != null) {
-            args.addAll(List.of("--nomad-token", NomadTestbed.TOKEN));
-        }
-        return ServerProcess.start(tmp.resolve(name), redis.url(), model.baseUrl(), tmp.resolve(name + ".log"),
-                args.toArray(String[]::new));
-    }
-
-    /** The end of a server's log, for a failure's message. */
-    private static String tail(ServerProcess server) {
-        try {
-            var log = server.log();
-            return log.substring(Math.max(0, log.length() - 4_000));
-        } catch (IOException e) {
-            return "(unreadable: " + e.getMessage() + ")";
-        }
-    }
-
-    private static List<String> allocationIds(String nomadJob) throws Exception {
-        var allocations = NomadTestbed.get("/v1/job/" + nomadJob + "/allocations");
-        assertThat(allocations).as("the allocations of %s", nomadJob).isNotNull();
-        var ids = new ArrayList<String>();
-        allocations.forEach(allocation -> ids.add(allocation.path("ID").asText()));
-        return ids;
-    }
-
-    private static void awaitEvent(JobStore store, String job, Predicate<JobEvent> wanted, Supplier<String> what) {
-        var deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (store.eventsAfter(job, 0, 1_000).stream().noneMatch(wanted) && System.nanoTime() < deadline) {
-            Rest.sleep(100);
-        }
-        assertThat(store.eventsAfter(job, 0, 1_000)).as(what).anyMatch(wanted);
+        return NomadReplicas.start(tmp, name, sockets, peer, prefix, redis.url(), model.baseUrl());
     }
 }

@@ -197,6 +197,15 @@ final class NomadTestbed {
         return jobs;
     }
 
+    /** The ids of the allocations of the dispatched job {@code nomadJob}. */
+    static List<String> allocationIds(String nomadJob) throws IOException, InterruptedException {
+        var allocations = get("/v1/job/" + nomadJob + "/allocations");
+        assertThat(allocations).as("the allocations of %s", nomadJob).isNotNull();
+        var ids = new ArrayList<String>();
+        allocations.forEach(allocation -> ids.add(allocation.path("ID").asText()));
+        return ids;
+    }
+
     /** Ids of containers (running or not) that Nomad started for the dispatched jobs under {@code prefix}. */
     static List<String> containers(String prefix) throws IOException, InterruptedException {
         return containers(prefix, DEFAULT_NAMESPACE);

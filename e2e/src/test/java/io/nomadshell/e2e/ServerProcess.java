@@ -103,6 +103,16 @@ final class ServerProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
+    /** The end of the server's log, for a failure's message. */
+    String tail() {
+        try {
+            var text = log();
+            return text.substring(Math.max(0, text.length() - 4_000));
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
+    }
+
     /** SIGTERM, as Ctrl-C: true when the server's own close path ended it within {@link #STOP_BOUND}. */
     boolean stop() throws InterruptedException {
         process.destroy();

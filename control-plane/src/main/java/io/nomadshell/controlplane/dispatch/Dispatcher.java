@@ -79,12 +79,19 @@ public final class Dispatcher implements AutoCloseable {
         return running.size();
     }
 
-    /** Stops taking queued jobs; those already running go on. Shutdown begins here. */
+    /**
+     * Stops taking queued jobs. Shutdown begins here: where another replica can go on with the jobs
+     * running here in their sandboxes, each is handed over at once (its thread then ends and gives its
+     * lease back, so the next owner need not wait for it to lapse); otherwise they run until {@link #close}.
+     */
     public void stopTaking() {
         closed = true;
         runner.stopping();
         loop.interrupt();
         renewer.interrupt();
+        if (runner.handsOverOnStop()) {
+            running.keySet().forEach(jobId -> handOver(jobId, "Stopping: handing job {} over to another replica"));
+        }
     }
 
     private void dispatchLoop() {

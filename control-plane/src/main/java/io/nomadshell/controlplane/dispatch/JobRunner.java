@@ -21,6 +21,7 @@ import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.LeaseLostException;
 import io.nomadshell.controlplane.dispatch.WorkspaceArchiver.Archived;
 import io.nomadshell.proto.v1.ArtifactReady;
+import io.nomadshell.proto.v1.HandedOver;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.ToolCall;
 import io.nomadshell.proto.v1.ToolEvent;
@@ -54,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * replica (a Nomad job) and still runs, this replica adopts it and waits for its daemon to attach
  * here; otherwise it gets a new sandbox on the same workspace. Either way its loop goes on from the
  * transcript. When this control plane stops, the jobs it runs are left as they are (workspace kept)
- * for the next one to resume.
+ * for the next one to resume; where another replica can adopt their sandboxes
+ * ({@link SandboxLauncher#handsOverOnStop()}), those are left running for it, as on a lost lease.
  *
  * <p>The loop starts as soon as the sandbox is launched: its first model call overlaps the daemon's
  * start ({@link SandboxStart}), and the job turns {@code running} when the daemon has attached.
@@ -88,6 +90,11 @@ public final class JobRunner {
     private final Set<String> handedOver = ConcurrentHashMap.newKeySet();
     /** The sandboxes of the jobs running here, so that a job handed over loses its sandbox at once. */
     private final Map<String, Sandbox> sandboxes = new ConcurrentHashMap<>();
+    /**
+     * Jobs whose next owner adopts their sandbox: it outlives this replica, is recorded, and the job
+     * runs. The next owner of a job still starting starts a sandbox of its own, so that one is closed.
+     */
+    private final Set<String> adoptable = ConcurrentHashMap.newKeySet();
 
     public JobRunner(JobStore store, SandboxLauncher launcher, WarmPool pool, SessionRegistry sessions,
             JobTokens tokens, ArtifactStore artifacts, AgentLoop agent, Path workspaces, Duration readyTimeout,
@@ -109,8 +116,14 @@ public final class JobRunner {
         stopping = true;
     }
 
+    /** Whether another replica can go on with this one's jobs in their sandboxes when it stops. */
+    boolean handsOverOnStop() {
+        return launcher.handsOverOnStop();
+    }
+
     /**
-     * This replica lost the job's lease: the job is another's now; stop it here without failing it.
+     * This replica lost the job's lease, or stops and lets the job go: the job is another's now; stop
+     * it here without failing it.
      * At once, not when the job's thread gets to it (it may be waiting for a Redis that does not
      * answer): a sandbox the next owner can adopt is left running and its daemon's stream dropped
      * (it redials another replica); any other is killed, and the next owner starts one of its own.
@@ -121,7 +134,7 @@ public final class JobRunner {
             return false;
         }
         var sandbox = sandboxes.get(jobId);
-        if (sandbox != null && sandbox.reference().isPresent()) {
+        if (sandbox != null && adoptable.contains(jobId)) {
             leaveToNextOwner(jobId, sandbox);
         } else if (sandbox != null) {
             Thread.ofVirtual().name("hand-over-" + jobId).start(sandbox::close);
@@ -162,8 +175,14 @@ public final class JobRunner {
             var expiry = Instant.now().plus(tokenLifetime);
             // A resumed job's sandbox starts on its workspace as it was; a new one's may be warm already.
             sandbox = resuming ? adopted : pool.claim(jobId, workspace, job.sandbox(), expiry).orElse(null);
-            BooleanSupplier toRunning = () -> resuming
-                    || store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied();
+            BooleanSupplier toRunning = () -> {
+                var runs = resuming || store.transition(jobId, JobStatus.RUNNING, null, Map.of()).applied();
+                var tracked = sandboxes.get(jobId);
+                if (runs && tracked != null && tracked.reference().isPresent()) {
+                    adoptable.add(jobId);
+                }
+                return runs;
+            };
             // The daemon is awaited beside the loop: the model's first answer comes while a cold daemon starts.
             if (sandbox == null) {
                 coldStarts.acquire();
@@ -172,7 +191,7 @@ public final class JobRunner {
                     var token = tokens.issue(jobId, expiry);
                     sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace, job.owner(), job.task(),
                             job.sandbox()));
-                    sandboxes.put(jobId, sandbox);
+                    track(jobId, sandbox, adopted != null);
                     start = SandboxStart.await(jobId, sandbox, sessions, readyTimeout, coldStarts::release, toRunning);
                     waiting = true;
                 } finally {
@@ -181,13 +200,8 @@ public final class JobRunner {
                     }
                 }
             } else {
-                sandboxes.put(jobId, sandbox);
+                track(jobId, sandbox, adopted != null);
                 start = SandboxStart.await(jobId, sandbox, sessions, readyTimeout, () -> { }, toRunning);
-            }
-            if (adopted == null) {
-                // Whoever takes the job over adopts this sandbox by it, if it outlives this replica.
-                var started = sandbox;
-                started.reference().ifPresent(reference -> store.recordSandbox(jobId, reference));
             }
             var inSandbox = new SandboxToolRunner(jobId, sandbox, sessions);
             var starting = start;
@@ -259,7 +273,8 @@ public final class JobRunner {
                 start.close();
             }
             sandboxes.remove(jobId);
-            if (handedOver.contains(jobId) && sandbox != null && sandbox.reference().isPresent()) {
+            var kept = handedOver.contains(jobId) && sandbox != null && adoptable.contains(jobId);
+            if (kept) {
                 leaveToNextOwner(jobId, sandbox);
             } else {
                 sessions.forget(jobId, "the job has ended");
@@ -267,10 +282,37 @@ public final class JobRunner {
                     sandbox.close();
                 }
             }
+            if (stopping && handedOver.contains(jobId)) {
+                sayHandedOver(jobId, kept);
+            }
             if (ended(jobId)) {
                 deleteRecursively(workspace);
             }
+            adoptable.remove(jobId);
             handedOver.remove(jobId);
+        }
+    }
+
+    /**
+     * Watches the job's sandbox from here; one that outlives this replica is recorded first (before its
+     * daemon can attach and the job run), so whoever takes the running job over adopts it by that.
+     */
+    private void track(String jobId, Sandbox sandbox, boolean adopted) {
+        if (!adopted) {
+            sandbox.reference().ifPresent(reference -> store.recordSandbox(jobId, reference));
+        }
+        sandboxes.put(jobId, sandbox);
+    }
+
+    /** Tells watchers the job was let go on a clean stop, not lost; written under the lease still held. */
+    private void sayHandedOver(String jobId, boolean sandboxKept) {
+        try {
+            store.appendEvent(jobId, JobEvent.newBuilder().setHandedOver(HandedOver.newBuilder()
+                    .setReason("the control plane driving the job stopped; another replica takes it over")
+                    .setSandboxKept(sandboxKept)));
+            log.info("Job {} handed over{}", jobId, sandboxKept ? " with its sandbox running" : "");
+        } catch (RuntimeException e) {
+            log.warn("Job {} handed over, but that could not be recorded: {}", jobId, e.getMessage());
         }
     }
 

@@ -30,6 +30,15 @@ public interface SandboxLauncher {
     }
 
     /**
+     * Whether the jobs of a replica that stops cleanly can go on under another replica in the sandboxes
+     * they run in: those outlive the replica, and their daemons know another replica's Attach address
+     * to redial. False by default: they die with it, or no other replica could reach them.
+     */
+    default boolean handsOverOnStop() {
+        return false;
+    }
+
+    /**
      * Starts a warm-pool sandbox for {@code spec}, to be claimed by a job later. Returns once it has been
      * started, not once its daemon has attached.
      *

@@ -2,10 +2,12 @@ package io.nomadshell.controlplane.store;
 
 import static java.util.Objects.requireNonNull;
 
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Where each replica takes requests of other replicas (its peer address), advertised with a TTL that
@@ -15,10 +17,13 @@ import java.util.Optional;
 public final class PeerDirectory {
     private final RedisConnection connection;
     private final RedisCommands<String, String> redis;
+    /** Deletes a key only while it holds the given value: a lease's release, and a withdrawal here. */
+    private final LuaScript deleteIfStill;
 
     public PeerDirectory(RedisConnection connection) {
         this.connection = requireNonNull(connection, "connection");
         this.redis = connection.commands();
+        this.deleteIfStill = LuaScript.load(connection, "release_lease.lua");
     }
 
     /** Says that {@code replicaId} takes peer requests at {@code address} ({@code host:port}) for {@code ttl}. */
@@ -28,12 +33,13 @@ public final class PeerDirectory {
         connection.write(redis -> redis.set(key, address, SetArgs.Builder.px(ttl.toMillis())));
     }
 
-    /** Takes {@code replicaId}'s advertisement back, if it is still {@code address}. */
-    public void withdraw(String replicaId, String address) {
-        var key = Keys.peer(replicaId);
-        if (address.equals(redis.get(key))) {
-            connection.write(redis -> redis.del(key));
-        }
+    /**
+     * Takes {@code replicaId}'s advertisement back, if it is still {@code address}, waiting for Redis no
+     * longer than {@code timeout}: a stopping replica does not wait long for what lapses on its own.
+     */
+    public void withdraw(String replicaId, String address, Duration timeout) throws TimeoutException, InterruptedException {
+        deleteIfStill.run(timeout, ScriptOutputType.INTEGER, new String[] {Keys.peer(requireNonNull(replicaId, "replicaId"))},
+                requireNonNull(address, "address"));
     }
 
     /** The peer address {@code replicaId} advertises, if it is alive to renew it. */

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +25,8 @@ import org.slf4j.LoggerFactory;
 public final class PeerListener implements AutoCloseable {
     /** An advertisement outlives a dead replica by at most this; it is renewed three times as often. */
     static final Duration ADVERTISED_FOR = Duration.ofSeconds(30);
+    /** How long a stopping replica waits for Redis to take its advertisement back. */
+    private static final Duration WITHDRAW_WAIT = Duration.ofSeconds(1);
     /** How long a connection may take to say what it wants. */
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     private static final Logger log = LoggerFactory.getLogger(PeerListener.class);
@@ -154,9 +157,11 @@ public final class PeerListener implements AutoCloseable {
     public void close() throws IOException {
         renewer.shutdownNow();
         try {
-            directory.withdraw(me, address);
-        } catch (RuntimeException e) {
-            log.debug("Could not withdraw this replica's peer address: {}", e.toString());
+            directory.withdraw(me, address, WITHDRAW_WAIT);
+        } catch (RuntimeException | TimeoutException e) {
+            log.debug("Could not withdraw this replica's peer address (it lapses on its own): {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             server.close();
         }

@@ -46,11 +46,11 @@ class PeerClientTest {
     }
 
     @Test
-    void theHolderIsTheLeasesAndItsAddressItsAdvertisement() {
+    void theHolderIsTheLeasesAndItsAddressItsAdvertisement() throws Exception {
         connection.commands().set("ns:lease:j1", "cp/a-7/3");
         directory.advertise("cp/a-7", "127.0.0.1:7000", Duration.ofSeconds(30));
         assertThat(client.holderOf("j1")).isEqualTo(new PeerClient.Holder("cp/a-7", "127.0.0.1:7000"));
-        directory.withdraw("cp/a-7", "127.0.0.1:7000");
+        directory.withdraw("cp/a-7", "127.0.0.1:7000", Duration.ofSeconds(5));
         assertThatThrownBy(() -> client.holderOf("j1")).isInstanceOf(JobException.class)
                 .hasMessage("job j1 runs on control plane cp/a-7, which is not reachable from here "
                         + "(it advertises no peer address: it may have stopped)");

@@ -221,6 +221,7 @@ function render(kind, event) {
       ? `● partial zip kept: ${event.artifact_ready?.bytes} bytes, what the job left in its workspace`
       : `● zip ready: ${event.artifact_ready?.bytes} bytes`),
     screenshot: () => `◧ screenshot (${event.screenshot?.call_id})`,
+    handed_over: () => `● handed over: ${event.handed_over?.reason}${event.handed_over?.sandbox_kept ? ' (its sandbox runs on)' : ''}`,
   }[kind];
   const seq = document.createElement('span');
   seq.className = 'seq';

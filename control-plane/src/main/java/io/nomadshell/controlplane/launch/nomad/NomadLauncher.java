@@ -109,6 +109,12 @@ public final class NomadLauncher implements ReconcilingLauncher {
         }
     }
 
+    /** With peers, a daemon whose replica stops redials another, which adopts its sandbox. */
+    @Override
+    public boolean handsOverOnStop() {
+        return !options.attachTargets().equals(options.attachTarget());
+    }
+
     /**
      * Dispatches a warm-pool sandbox: the meta names the member (as the job it attaches as), says it is
      * a pool member, and which launcher owns it, so that janitors keep it while this one lives.
