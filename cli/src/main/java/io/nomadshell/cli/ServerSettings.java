@@ -316,7 +316,7 @@ final class ServerSettings {
     }
 
     /** --listen-address as an IP literal (never a name to resolve); a non-loopback one only with API keys. */
-    private @Nullable InetAddress listenAddress(ApiKeys keys) {
+    @Nullable InetAddress listenAddress(ApiKeys keys) {
         if (listenAddress == null || listenAddress.isBlank()) {
             return null;
         }
