@@ -80,6 +80,7 @@ class NomadServiceJobTest {
     void theShippedJobRunsTwoHealthyReplicasThatEachCompleteATaskOnASandboxNomadPlaced(@TempDir Path tmp)
             throws Exception {
         NomadTestbed.require();
+        requireRedisHostVolume();
         buildServerImage();
         emptyRedisVolumes();
         namespace = NomadDeployment.create(deployment);
@@ -241,6 +242,17 @@ class NomadServiceJobTest {
                     List.of("docker", "logs", "--tail", "40", container), Duration.ofSeconds(30)).output());
         }
         return logs.toString();
+    }
+
+    /** The job's Redis needs the host volume that testbed/nomad-testbed.sh declares on its clients. */
+    private static void requireRedisHostVolume() throws Exception {
+        for (var node : NomadTestbed.get("/v1/nodes")) {
+            var detail = NomadTestbed.get("/v1/node/" + node.path("ID").asText());
+            assertThat(detail.path("HostVolumes").has("nomad-shell-redis"))
+                    .as("client %s declares the host volume nomad-shell-redis (a testbed started before it was added: "
+                            + "testbed/nomad-testbed.sh stop-nomad, then start-nomad)", node.path("Name").asText())
+                    .isTrue();
+        }
     }
 
     private static void buildServerImage() throws Exception {
