@@ -43,9 +43,14 @@ variable "disk" {
 }
 
 variable "network_mode" {
-  description = "none: no network, the daemon dials the mounted Attach socket and egress rides on Attach (its proxy); bridge only for a daemon that dials a TCP attach address. Never host."
+  description = "none: no network, the daemon dials the mounted Attach socket and egress rides on Attach (its proxy). bridge: Nomad's bridge network (CNI), for a daemon that dials a TCP attach address; the node's firewall (scripts/sandbox-firewall.sh) lets it reach that address and nothing else. Never host."
   type        = string
   default     = "none"
+
+  validation {
+    condition     = contains(["none", "bridge"], var.network_mode)
+    error_message = "The network_mode is none (Attach socket mounted) or bridge (Attach over TCP, behind the node's sandbox firewall)."
+  }
 }
 
 variable "attach" {
@@ -93,6 +98,15 @@ job "nomad-shell-sandbox" {
       unlimited = false
     }
 
+    # Bridge: the group's own network namespace on the node's Nomad bridge (docker joins it), whose
+    # firewall passes only the Attach address. None: the container's own, with no interface but lo.
+    dynamic "network" {
+      for_each = var.network_mode == "bridge" ? ["bridge"] : []
+      content {
+        mode = network.value
+      }
+    }
+
     task "sandbox" {
       driver = "docker"
       # The daemon ends at once on SIGTERM; what it ran gets this long before SIGKILL.
@@ -116,7 +130,7 @@ job "nomad-shell-sandbox" {
       config {
         image        = var.image
         runtime      = var.runtime
-        network_mode = var.network_mode
+        network_mode = var.network_mode == "bridge" ? "" : var.network_mode
         volumes      = var.attach_socket_dir == "" ? [] : ["${var.attach_socket_dir}:/run/nomad-shell"]
         # Files in /dev/shm count against the memory limit: let them fill it, not a 64 MiB default.
         shm_size     = (var.memory + var.disk) * 1024 * 1024

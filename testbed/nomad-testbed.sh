@@ -37,6 +37,14 @@
 # machine's `go`, into a cache directory outside the repository, and reused from there.
 # Nomad listens on 127.0.0.1 only; dockerd runs without iptables and without a default bridge
 # (containers use network mode none or host: the network rule of the tests).
+#
+# Sandboxes that dial Attach over TCP run in Nomad's bridge network mode (CNI plugins from Debian's
+# containernetworking-plugins). Each client has a bridge and a subnet of its own (bridge_name,
+# bridge_subnet below), and scripts/sandbox-firewall.sh lets a sandbox on them reach one address
+# only: the testbed's Attach address ADDRESS:PORT, which the firewall carries to a control plane
+# listening on 127.0.0.1:PORT (--attach-listen 127.0.0.1:PORT --attach-address ADDRESS:PORT).
+# Everything else from the bridges is dropped. $STATE_DIR/sandbox-network says the address
+# (attach=ADDRESS:PORT) and the bridges (bridge.N=NAME), for the tests.
 set -euo pipefail
 
 NOMAD_VERSION=1.6.1
@@ -57,6 +65,15 @@ TOKEN_FILE="$STATE_DIR/nomad-management.token"
 CLIENTS=(1 2)
 BASE_IMAGE=debian:bookworm-slim
 WAIT_SECONDS=120
+# Nomad's bridge mode holds each allocation's network namespace in a "pause" container, which
+# nothing can pull here: a local image that only sleeps stands in.
+PAUSE_IMAGE=nomad-shell-pause:local
+# Testbeds beside each other get subnets of their own, from their port: 172.26.<block>.1 is the
+# Attach address (no interface has it: the firewall carries it to loopback), client N's subnet is
+# 172.26.<block + N>.0/24.
+BRIDGE_BLOCK=$(((PORT % 60) * 4))
+ATTACH_ADDRESS=172.26.$BRIDGE_BLOCK.1:$((PORT + 30))
+NETWORK_FILE="$STATE_DIR/sandbox-network"
 
 log() { printf '[nomad-testbed] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -95,6 +112,8 @@ install_packages() {
   command -v runsc >/dev/null || missing+=(runsc)
   command -v curl >/dev/null || missing+=(curl)
   command -v python3 >/dev/null || missing+=(python3)
+  command -v iptables >/dev/null || missing+=(iptables)
+  [[ -x /usr/lib/cni/bridge ]] || missing+=(containernetworking-plugins)
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
@@ -203,7 +222,10 @@ server {
 HCL
 }
 
-# Writes client N's configuration: its own data dir, ports, node name, meta and cgroup parent.
+bridge_name() { echo "nst$PORT-c$1"; }
+bridge_subnet() { echo "172.26.$((BRIDGE_BLOCK + $1)).0/24"; }
+
+# Writes client N's configuration: its own data dir, ports, node name, meta, cgroup parent and bridge.
 client_config() {
   local n=$1 http=$((PORT + 10 * $1))
   cat > "$STATE_DIR/nomad-client-$n.hcl" <<HCL
@@ -216,6 +238,10 @@ client {
   # Two clients on one machine (and other testbeds beside this one): each its own cgroup tree, or
   # one's cleanup takes the other's tasks.
   cgroup_parent     = "/nomad-testbed-$PORT-client-$n"
+  # Bridge mode: the two clients on one machine must not share a bridge or a subnet.
+  cni_path              = "/usr/lib/cni"
+  bridge_network_name   = "$(bridge_name "$n")"
+  bridge_network_subnet = "$(bridge_subnet "$n")"
   meta {
     testbed_client = "$n"
   }
@@ -226,6 +252,7 @@ plugin "docker" {
     # Sandboxes reach the control plane through its Attach socket directory, bind-mounted.
     volumes { enabled = true }
     allow_runtimes = ["runc", "runsc"]
+    infra_image    = "$PAUSE_IMAGE"
     gc {
       # Keep the locally built images: nothing can be pulled here.
       image = false
@@ -295,9 +322,44 @@ start_nomad() {
   fi
   wait_for "nomad server" agent_answers nomad-server nomad_answers
   bootstrap_acl
+  make_pause_image
   local n
+  rm -f "$NETWORK_FILE"
+  if bridge_filtering; then
+    echo "attach=$ATTACH_ADDRESS" > "$NETWORK_FILE.new"
+    for n in "${CLIENTS[@]}"; do
+      sandbox_firewall apply "$n"
+      echo "bridge.$n=$(bridge_name "$n")" >> "$NETWORK_FILE.new"
+    done
+    mv "$NETWORK_FILE.new" "$NETWORK_FILE"
+  else
+    log "WARNING: no br_netfilter here: no sandbox firewall, so no sandboxes in bridge mode ($NETWORK_FILE not written)"
+  fi
   for n in "${CLIENTS[@]}"; do start_client "$n" quiet; done
   wait_for "nomad clients with a healthy docker driver" nomad_up
+}
+
+make_pause_image() {
+  docker image inspect "$PAUSE_IMAGE" >/dev/null 2>&1 && return
+  log "making $PAUSE_IMAGE"
+  printf 'FROM %s\nCMD ["sleep", "infinity"]\n' "$BASE_IMAGE" | docker build -q -t "$PAUSE_IMAGE" - >/dev/null 2>&1 \
+    || die "could not build $PAUSE_IMAGE from $BASE_IMAGE"
+}
+
+# Whether packets bridged between sandboxes pass iptables (br_netfilter), which the firewall needs.
+bridge_filtering() {
+  [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] || modprobe br_netfilter 2>/dev/null || true
+  sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1 2>/dev/null
+}
+
+# Applies ($1 = apply) or removes ($1 = remove) the sandbox firewall of client $2's bridge.
+sandbox_firewall() {
+  if [[ "$1" == apply ]]; then
+    "$REPO/scripts/sandbox-firewall.sh" apply --bridge "$(bridge_name "$2")" --attach "$ATTACH_ADDRESS" --loopback
+  else
+    "$REPO/scripts/sandbox-firewall.sh" remove --bridge "$(bridge_name "$2")"
+    ip link del "$(bridge_name "$2")" 2>/dev/null || true
+  fi
 }
 
 # Starts client N unless it runs; "quiet" skips waiting for it.
@@ -353,6 +415,8 @@ stop_nomad() {
   stop_pid nomad-server
   # The single dev agent of earlier versions of this script.
   stop_pid nomad
+  for n in "${CLIENTS[@]}"; do sandbox_firewall remove "$n"; done
+  rm -f "$NETWORK_FILE"
   # A client unmounts an allocation's secrets and private dirs only when it collects the allocation,
   # so a stopped client leaves them mounted: take them down with it.
   unmount_under "$STATE_DIR/"

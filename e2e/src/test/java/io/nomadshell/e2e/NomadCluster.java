@@ -1,5 +1,7 @@
 package io.nomadshell.e2e;
 
+import static java.util.Objects.requireNonNull;
+
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.model.ModelOptions;
@@ -12,19 +14,23 @@ import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.preview.PreviewOptions;
 import io.nomadshell.gateway.server.AttachServer;
 import io.nomadshell.gateway.server.AttachServerOptions;
+import io.nomadshell.gateway.server.AttachTls;
 import io.nomadshell.gateway.server.GatewayOptions;
 import io.nomadshell.gateway.server.GatewayServer;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A real server with the Nomad launcher against the testbed's agent: embedded Redis, the gateway
  * on a free loopback port, sandboxes dispatched from {@code nomad-jobs/sandbox.nomad.hcl} with
- * network mode none, reaching the server through its Attach socket mounted into them. Sandbox jobs
+ * network mode none, reaching the server through its Attach socket mounted into them (or, with
+ * {@link #startOverTls}, in Nomad's bridge network, over TLS). Sandbox jobs
  * carry a prefix of their own, so a test finds (and cleans) exactly its own.
  */
 final class NomadCluster implements AutoCloseable {
@@ -76,17 +82,42 @@ final class NomadCluster implements AutoCloseable {
     static NomadCluster start(Path dataDir, String modelBaseUrl, String jobPrefix,
             UnaryOperator<NomadOptions.Builder> customize, ResourcePolicy resources,
             UnaryOperator<ControlPlaneOptions.Builder> controlPlaneOptions) throws Exception {
+        return start(dataDir, modelBaseUrl, jobPrefix, customize, resources, controlPlaneOptions, null);
+    }
+
+    /**
+     * Sandboxes in Nomad's bridge network attach over TLS to the testbed's Attach address (see
+     * {@link NomadTestbed#sandboxNetwork()}), which the testbed's firewall carries to this server's
+     * listener on 127.0.0.1; its generated certificate names that address.
+     */
+    static NomadCluster startOverTls(Path dataDir, String modelBaseUrl, String jobPrefix) throws Exception {
+        NomadTestbed.require();
+        return start(dataDir, modelBaseUrl, jobPrefix, UnaryOperator.identity(), RESOURCES, UnaryOperator.identity(),
+                NomadTestbed.sandboxNetwork().attach());
+    }
+
+    private static NomadCluster start(Path dataDir, String modelBaseUrl, String jobPrefix,
+            UnaryOperator<NomadOptions.Builder> customize, ResourcePolicy resources,
+            UnaryOperator<ControlPlaneOptions.Builder> controlPlaneOptions, @Nullable InetSocketAddress attachOverTls)
+            throws Exception {
         NomadTestbed.require();
         var home = Files.createDirectories(dataDir.toAbsolutePath());
         var socket = home.resolve("attach").resolve("attach.sock");
-        var options = customize.apply(NomadOptions.fromEnv(System.getenv())
+        var builder = NomadOptions.fromEnv(System.getenv())
                 .token(NomadTestbed.TOKEN)
                 .image(NomadTestbed.IMAGE)
                 .attachSocket(socket)
                 .jobPrefix(jobPrefix)
                 .placementTimeout(Duration.ofSeconds(20))
-                .reconcileInterval(Duration.ofSeconds(2)))
-                .build();
+                .reconcileInterval(Duration.ofSeconds(2));
+        var attachOptions = AttachServerOptions.socketOnly(socket);
+        if (attachOverTls != null) {
+            var host = attachOverTls.getHostString();
+            var tls = AttachTls.generated(home.resolve("tls"), List.of(host));
+            builder.attachAddress(host + ":" + attachOverTls.getPort(), Files.readString(requireNonNull(tls.ca())));
+            attachOptions = new AttachServerOptions(socket, new InetSocketAddress("127.0.0.1", attachOverTls.getPort()), tls);
+        }
+        var options = customize.apply(builder).build();
         var launcher = NomadLauncher.start(options, resources.defaults());
         var controlPlane = ControlPlane.start(controlPlaneOptions.apply(ControlPlaneOptions.builder()
                 .dataDir(home)
@@ -98,7 +129,7 @@ final class NomadCluster implements AutoCloseable {
                 .build());
         AttachServer attach = null;
         try {
-            attach = AttachServer.start(controlPlane, AttachServerOptions.socketOnly(socket));
+            attach = AttachServer.start(controlPlane, attachOptions);
             return new NomadCluster(controlPlane, GatewayServer.start(controlPlane,
                     new GatewayOptions(0, ApiKeys.none(), new PreviewOptions(0, PreviewOptions.DEFAULT_DOMAIN))),
                     attach, socket, jobPrefix);

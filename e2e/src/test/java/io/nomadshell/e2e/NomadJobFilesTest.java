@@ -3,6 +3,7 @@ package io.nomadshell.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,6 +50,27 @@ class NomadJobFilesTest {
         assertThat(task.path("Templates")).hasSize(1);
         assertThat(task.path("Templates").get(0).path("DestPath").asText()).isEqualTo("local/attach-ca.pem");
         assertThat(task.path("Templates").get(0).path("EmbeddedTmpl").asText()).isEqualTo(pem);
+    }
+
+    @Test
+    void aSandboxDialingTcpJoinsNomadsBridgeNetworkAndNeverTheHosts() throws Exception {
+        var socket = parseAndValidate("sandbox.nomad.hcl").path("TaskGroups").get(0);
+        assertThat(socket.path("Networks").isNull() || socket.path("Networks").isEmpty()).as("no group network").isTrue();
+
+        var group = parseAndValidate("sandbox.nomad.hcl", "network_mode = \"bridge\"\nattach = \"10.0.0.5:7443\"\n")
+                .path("TaskGroups").get(0);
+        assertThat(group.path("Networks")).hasSize(1);
+        assertThat(group.path("Networks").get(0).path("Mode").asText()).isEqualTo("bridge");
+        assertThat(group.path("Tasks").get(0).path("Config").path("network_mode").asText())
+                .as("docker joins the group's namespace").isEmpty();
+
+        var host = NomadTestbed.send(NomadTestbed.request("/v1/jobs/parse", NomadTestbed.TOKEN)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(NomadTestbed.JSON.createObjectNode()
+                        .put("JobHCL", jobFile("sandbox.nomad.hcl")).put("Variables", "network_mode = \"host\"\n").toString()))
+                .build());
+        assertThat(host.statusCode()).isEqualTo(400);
+        assertThat(host.body()).contains("The network_mode is none (Attach socket mounted) or bridge");
     }
 
     @Test
@@ -106,9 +128,13 @@ class NomadJobFilesTest {
         return parseAndValidate(file, "");
     }
 
-    private static JsonNode parseAndValidate(String file, String variables) throws Exception {
+    private static String jobFile(String file) throws Exception {
         var project = Path.of(System.getProperty("nomadshell.projectDir", "..")).toAbsolutePath().normalize();
-        var hcl = Files.readString(project.resolve("nomad-jobs").resolve(file));
+        return Files.readString(project.resolve("nomad-jobs").resolve(file));
+    }
+
+    private static JsonNode parseAndValidate(String file, String variables) throws Exception {
+        var hcl = jobFile(file);
         var job = NomadTestbed.post("/v1/jobs/parse", NomadTestbed.JSON.createObjectNode().put("JobHCL", hcl)
                 .put("Variables", variables));
         var validation = NomadTestbed.post("/v1/validate/job", NomadTestbed.JSON.createObjectNode().set("Job", job));

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assertions;
 import org.jspecify.annotations.Nullable;
@@ -45,13 +47,41 @@ final class NomadTestbed {
         if (token != null && !token.isBlank()) {
             return token.strip();
         }
-        var file = Path.of(System.getenv().getOrDefault("NOMAD_SHELL_TESTBED_DIR", "/var/lib/nomad-shell-testbed"),
-                "nomad-management.token");
+        var file = stateDir().resolve("nomad-management.token");
         try {
             return Files.isReadable(file) ? Files.readString(file).strip() : null;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The testbed's network for sandboxes in Nomad's bridge mode: the Attach address they dial
+     * (carried to 127.0.0.1 on the same port by the testbed's firewall) and each client's bridge.
+     *
+     * @param bridges the bridge of testbed client 1, then 2
+     */
+    record SandboxNetwork(InetSocketAddress attach, List<String> bridges) {}
+
+    /** What the testbed wrote to {@code $NOMAD_SHELL_TESTBED_DIR/sandbox-network} at start. */
+    static SandboxNetwork sandboxNetwork() throws IOException {
+        var file = stateDir().resolve("sandbox-network");
+        if (!Files.isReadable(file)) {
+            throw new IOException(file + " is missing: start the testbed again (testbed/nomad-testbed.sh start-nomad)");
+        }
+        var values = new Properties();
+        try (var in = Files.newBufferedReader(file)) {
+            values.load(in);
+        }
+        var attach = values.getProperty("attach");
+        var colon = attach.lastIndexOf(':');
+        return new SandboxNetwork(
+                InetSocketAddress.createUnresolved(attach.substring(0, colon), Integer.parseInt(attach.substring(colon + 1))),
+                List.of(values.getProperty("bridge.1"), values.getProperty("bridge.2")));
+    }
+
+    private static Path stateDir() {
+        return Path.of(System.getenv().getOrDefault("NOMAD_SHELL_TESTBED_DIR", "/var/lib/nomad-shell-testbed"));
     }
 
     /** The testbed's script ({@code testbed/nomad-testbed.sh}) with {@code arguments}, as the tests' environment says. */

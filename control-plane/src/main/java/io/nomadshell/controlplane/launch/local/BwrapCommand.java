@@ -21,6 +21,8 @@ import java.util.List;
 final class BwrapCommand {
 
     static final String WORKSPACE = "/workspace";
+    /** The sandbox user's home, outside the workspace: tools' caches and settings stay out of the zip. */
+    static final String HOME = "/home/sandbox";
     static final String ATTACH_DIR = "/run/nomad-shell";
     /** The uid and gid of the {@code sandbox} user inside (see {@link SandboxEtc}). */
     static final String INSIDE_ID = "1000";
@@ -94,8 +96,9 @@ final class BwrapCommand {
         }
         // /proc/sys read-only: no sysctl of the host (or of the sandbox's namespaces) is the sandbox's to set.
         c.add("--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev");
-        // A tmpfs counts against the sandbox's memory limit too: /tmp is bounded by both.
+        // A tmpfs counts against the sandbox's memory limit too: /tmp and the home are bounded by both.
         c.add("--size", Long.toString(host.tmpBytes()), "--tmpfs", "/tmp");
+        c.add("--size", Long.toString(host.tmpBytes()), "--tmpfs", HOME);
         c.add("--bind", stage.add("workspace", host.workspace()).toString(), WORKSPACE, "--chdir", WORKSPACE);
         // The directory, not the socket file: a control plane restart re-creates the socket.
         c.roBind(stage.add("attach", options.attachSocket().getParent()), Path.of(ATTACH_DIR));
@@ -104,7 +107,7 @@ final class BwrapCommand {
             c.roBind(stage.add("ro-" + n++, bind.host()), bind.sandbox());
         }
         // The root (a tmpfs bwrap made to hold the mounts above) read-only: what the sandbox writes
-        // goes to its workspace or /tmp, which have a size, not into memory no cap counts.
+        // goes to its workspace, /tmp or its home, which have a size, not into memory no cap counts.
         c.add("--remount-ro", "/");
         c.add("--");
         c.args.addAll(options.command());

@@ -340,7 +340,7 @@ public final class LocalLauncher implements SandboxLauncher {
         Map<String, String> env = builder.environment();
         env.clear();
         env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
-        env.put("HOME", BwrapCommand.WORKSPACE);
+        env.put("HOME", BwrapCommand.HOME);
         env.put("LANG", "C.UTF-8");
         env.put("NOMAD_SHELL_ATTACH",
                 "unix://" + BwrapCommand.ATTACH_DIR + "/" + options.attachSocket().getFileName());

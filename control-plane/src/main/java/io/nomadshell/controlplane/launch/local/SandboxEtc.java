@@ -81,7 +81,7 @@ final class SandboxEtc {
 
     private void write() throws IOException {
         Files.writeString(dir.resolve("passwd"), """
-                sandbox:x:1000:1000:sandbox:/workspace:/bin/sh
+                sandbox:x:1000:1000:sandbox:/home/sandbox:/bin/sh
                 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
                 """);
         Files.writeString(dir.resolve("group"), """

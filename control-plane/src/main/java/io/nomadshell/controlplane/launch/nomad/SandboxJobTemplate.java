@@ -62,7 +62,8 @@ final class SandboxJobTemplate {
         values.put("memory", profile.memoryMb());
         values.put("disk", profile.diskMb());
         // No network: the daemon dials the mounted Attach socket, and egress rides on Attach. Only a
-        // daemon told to dial a TCP address needs an interface (Docker's bridge) to reach it.
+        // daemon told to dial a TCP address needs an interface: Nomad's bridge network, whose firewall on
+        // the node (scripts/sandbox-firewall.sh) lets it reach that address and nothing else.
         values.put("network_mode", options.attachSocketDirectory() == null ? "bridge" : "none");
         // This replica's address first, then its peers': the daemon redials the next when a stream breaks.
         values.put("attach", options.attachTargets());

@@ -70,6 +70,7 @@ class LocalLauncherTest {
                 echo written > /workspace/inside.txt
                 test -e %1$s && echo tmp=shared || echo tmp=private
                 echo private > /tmp/%2$s && echo tmp=writable
+                mkdir -p "$HOME/.cache" && echo cached > "$HOME/.cache/probe" && echo home=writable
                 test -e /etc/shadow && echo shadow=visible || echo shadow=absent
                 test -e /etc/ssl/private && echo ssl-private=visible || echo ssl-private=absent
                 echo "hostname=$(uname -n) pids=$(ls /proc | grep -c '^[0-9]')"
@@ -85,7 +86,9 @@ class LocalLauncherTest {
             awaitFile(workspace.resolve("ready"));
             String log = log(sandbox);
 
-            assertThat(log).contains("uid=1000 user=sandbox home=/workspace pwd=/workspace");
+            assertThat(log).contains("uid=1000 user=sandbox home=/home/sandbox pwd=/workspace");
+            assertThat(log).contains("home=writable");
+            assertThat(workspace.resolve(".cache")).as("the home is not the workspace").doesNotExist();
             assertThat(log).contains("ifaces=lo,");
             assertThat(log).contains("CapEff:\t0000000000000000");
             assertThat(log).contains("usr=read-only");
