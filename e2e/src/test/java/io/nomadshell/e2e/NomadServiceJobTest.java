@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.nomadshell.daemon.tool.SandboxPorts;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * nodes' network; Nomad's deployment marks both replicas healthy by their service checks. A task
  * scheduled through each replica completes in a sandbox job that the containerised replicas dispatched
  * and Nomad placed, attached through the replicas' Unix sockets in a host directory; its zip downloads.
- * Every socket the job's containers listen on is a loopback one (the testbed's nodes have only lo).
+ * Every socket the job's containers listen on is a loopback one (the testbed's nodes have only lo),
+ * and from inside a sandbox, through the model's exec tool, no port of that loopback answers.
  * Stopping the job leaves no allocation, container or sandbox job.
  */
 class NomadServiceJobTest {
@@ -85,7 +87,7 @@ class NomadServiceJobTest {
         emptyRedisVolumes();
         namespace = NomadDeployment.create(deployment);
         var ns = namespace.namespace();
-        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("nomad-pool-probe", tmp, "")).build().start();
+        model = ScriptedModelServer.builder().scenario(Fixtures.scenario("nomad-service-probe", tmp, "")).build().start();
         // The host directory of the replicas' Attach sockets, as the job file asks an operator to make it.
         attachDir = Path.of("/tmp", deployment + "-attach");
         command("install", "-d", "-o", SERVER_UID, "-g", SERVER_UID, "-m", "0755", attachDir.toString());
@@ -141,6 +143,14 @@ class NomadServiceJobTest {
         var zip = download(clients, jobs.getFirst());
         assertThat(zip.get("nomad-job.txt")).as("the Nomad job the sandbox ran in")
                 .startsWith(sandboxPrefix + "-").contains("/dispatch-");
+        // Inside, through the model's own exec tool: both replicas' Attach sockets, and of the ports on
+        // 127.0.0.1 only the daemon's own egress proxy, in the sandbox's own network namespace; none of
+        // the host's loopback, where the replicas' API, previews and peer ports, Redis and Nomad listen.
+        assertThat(zip.get("attach-dir.txt").lines().toList()).as("the sandbox's /run/nomad-shell")
+                .containsExactly("server-0.sock", "server-1.sock");
+        assertThat(zip.get("open-ports.txt").lines().toList())
+                .as("ports on 127.0.0.1 the sandbox could connect to (the replicas' API: %s)", replicas)
+                .containsExactly(Integer.toString(SandboxPorts.EGRESS_PROXY));
     }
 
     /** Waits for Nomad's deployment to mark both replicas healthy; returns their API services' addresses. */
