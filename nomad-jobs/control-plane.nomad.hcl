@@ -4,9 +4,12 @@
 #
 # The replicas run sandboxes on the same cluster with --launcher nomad: each registers sandbox.nomad.hcl
 # (shipped in its jar) under the deployment's prefix and dispatches it per job; sandboxes dial back to
-# a replica's Attach port over TLS, never the API port. Every replica registers two Nomad services,
-# `<deployment>` (the API, with a health check) and `<deployment>-attach`; Redis registers
-# `<deployment>-redis`, which the replicas find through Nomad's service discovery.
+# a replica's Attach port over TLS, never the API port, or, with attach_socket_dir, to its Attach Unix
+# socket in that host directory. Every replica registers the Nomad service `<deployment>` (the API,
+# with a health check), and `<deployment>-attach` for its TLS Attach port; Redis registers
+# `<deployment>-redis`, which the replicas find through Nomad's service discovery. Everything runs on
+# the node's network and listens on the node's address only (on a node whose network_interface is
+# lo, loopback only).
 #
 # Before the first run: a host volume named `nomad-shell-redis` in the client configuration of the node
 # that is to hold Redis (e.g. host_volume "nomad-shell-redis" { path = "/srv/nomad-shell-redis" }),
@@ -15,6 +18,9 @@
 #     nomad_token=<secret id of a token with nomad-jobs/control-plane.policy.hcl in sandbox_namespace>
 #   nomad job run -var server_image=registry.example/nomad-shell:0.1.0 \
 #     -var redis_image=registry.example/nomad-shell-redis:0.1.0 nomad-jobs/control-plane.nomad.hcl
+# Replicas and sandboxes on the nodes' own disks (sandboxes attach through a Unix socket, network none):
+#   install -d -o 10001 -g 10001 -m 0755 /srv/nomad-shell/attach     # on every node, before the first run
+#   nomad job run -var attach_socket_dir=/srv/nomad-shell/attach ... nomad-jobs/control-plane.nomad.hcl
 
 variable "deployment" {
   description = "This deployment's name: its Nomad services, and the prefix of its sandbox jobs (several deployments may share a cluster)."
@@ -50,6 +56,18 @@ variable "sandbox_image" {
   description = "The sandbox image (sandbox-image/) every client node can pull."
   type        = string
   default     = "nomad-shell-sandbox:local"
+}
+
+variable "nomad_addr" {
+  description = "The Nomad API as the replicas reach it; empty for the agent on their own node, http://<node address>:4646."
+  type        = string
+  default     = ""
+}
+
+variable "attach_socket_dir" {
+  description = "A host directory (owned by the image's user, uid 10001) where each replica makes its Attach Unix socket, server-<index>.sock; it is mounted into the replica at the same path and into each sandbox at /run/nomad-shell, and the replicas list each other's sockets for failover. Only where a sandbox's node sees the same directory as the replica's (one node, or a shared disk); empty: Attach over TLS on the attach port."
+  type        = string
+  default     = ""
 }
 
 variable "openai_base_url" {
@@ -88,6 +106,11 @@ job "nomad-shell" {
         network_mode = "host"
         # The node's address and a port Nomad picked; the password from Nomad Variables, in a file.
         entrypoint = ["redis-server", "/secrets/redis.conf"]
+        # The image's own health check asks the default port without the password; Nomad's service
+        # check is the one that counts.
+        healthchecks {
+          disable = true
+        }
       }
 
       template {
@@ -128,6 +151,15 @@ job "nomad-shell" {
   group "server" {
     count = var.replicas
 
+    # A replica that starts before Redis is registered stops at once (no REDIS_URL yet), and is started
+    # again: keep trying rather than fail the allocation.
+    restart {
+      attempts = 10
+      interval = "5m"
+      delay    = "5s"
+      mode     = "delay"
+    }
+
     # One replica per node where there are enough nodes: a lost node then takes one replica, not all.
     spread {
       attribute = "${node.unique.id}"
@@ -149,30 +181,39 @@ job "nomad-shell" {
 
     task "server" {
       driver = "docker"
+      # A replica's clean stop stops its sandboxes and removes its heartbeat variable: more than the
+      # default 5 s before SIGKILL.
+      kill_timeout = "30s"
 
       config {
         image        = var.server_image
         network_mode = "host"
         args         = ["server", "--launcher", "nomad"]
+        # The Attach socket directory at the path Nomad mounts into sandboxes: the host's.
+        volumes = var.attach_socket_dir == "" ? [] : ["${var.attach_socket_dir}:${var.attach_socket_dir}"]
       }
 
-      # Ports through the environment, which the image's health check reads too.
+      # Ports and the node's address through the environment, which the image's health check reads too.
       env {
+        NOMAD_SHELL_LISTEN_ADDRESS   = "${NOMAD_IP_http}"
         NOMAD_SHELL_PORT             = "${NOMAD_PORT_http}"
         NOMAD_SHELL_PREVIEW_PORT     = "${NOMAD_PORT_preview}"
-        NOMAD_ADDR                   = "http://${attr.unique.network.ip-address}:4646"
+        NOMAD_ADDR                   = var.nomad_addr != "" ? var.nomad_addr : "http://${attr.unique.network.ip-address}:4646"
         NOMAD_SHELL_NOMAD_JOB_PREFIX = "${var.deployment}-sandbox"
         NOMAD_NAMESPACE              = var.sandbox_namespace
         NOMAD_SHELL_SANDBOX_IMAGE    = var.sandbox_image
-        NOMAD_SHELL_ATTACH_LISTEN    = "${NOMAD_ADDR_attach}"
-        NOMAD_SHELL_ATTACH_ADDRESS   = "${NOMAD_ADDR_attach}"
+        NOMAD_SHELL_ATTACH_LISTEN    = var.attach_socket_dir == "" ? "${NOMAD_ADDR_attach}" : ""
+        NOMAD_SHELL_ATTACH_ADDRESS   = var.attach_socket_dir == "" ? "${NOMAD_ADDR_attach}" : ""
+        NOMAD_SHELL_ATTACH_SOCKET    = var.attach_socket_dir == "" ? "${NOMAD_ALLOC_DIR}/data/nomad-shell/attach/attach.sock" : "${var.attach_socket_dir}/server-${NOMAD_ALLOC_INDEX}.sock"
+        NOMAD_SHELL_ATTACH_PEERS     = var.attach_socket_dir == "" ? "" : join(",", formatlist("unix:///run/nomad-shell/server-%d.sock", range(var.replicas)))
         NOMAD_SHELL_PEER_ADDRESS     = "${NOMAD_ADDR_peer}"
-        NOMAD_SHELL_DATA_DIR         = "${NOMAD_ALLOC_DIR}/data"
+        NOMAD_SHELL_DATA_DIR         = "${NOMAD_ALLOC_DIR}/data/nomad-shell"
         OPENAI_BASE_URL              = var.openai_base_url
       }
 
       # Secrets from Nomad Variables and Redis's address from Nomad's service discovery, as a file only
-      # this task reads; a Redis that moves restarts the replica with the new address.
+      # this task reads; a Redis that moves (or registers after this replica started, which then
+      # stopped on the empty REDIS_URL) restarts the replica with the new address.
       template {
         destination = "${NOMAD_SECRETS_DIR}/env"
         env         = true
@@ -184,6 +225,8 @@ job "nomad-shell" {
           NOMAD_TOKEN={{ .nomad_token }}
           {{ $password := .redis_password }}{{ range nomadService "${var.deployment}-redis" }}
           REDIS_URL=redis://:{{ $password }}@{{ .Address }}:{{ .Port }}
+          {{ else }}
+          REDIS_URL=
           {{ end }}{{ end }}
         EOT
       }
@@ -206,11 +249,14 @@ job "nomad-shell" {
         }
       }
 
-      # Where sandboxes (and a replica taking over a job) find the replicas' Attach listeners.
-      service {
-        name     = "${var.deployment}-attach"
-        port     = "attach"
-        provider = "nomad"
+      # Where sandboxes (and a replica taking over a job) find the replicas' TLS Attach listeners.
+      dynamic "service" {
+        for_each = var.attach_socket_dir == "" ? ["attach"] : []
+        content {
+          name     = "${var.deployment}-attach"
+          port     = "attach"
+          provider = "nomad"
+        }
       }
     }
   }

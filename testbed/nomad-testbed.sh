@@ -14,6 +14,8 @@
 #   testbed/nomad-testbed.sh stop-client N   stop client agent N (1 or 2): its allocations become lost
 #   testbed/nomad-testbed.sh start-client N  start it again, as a new machine would (see below)
 #   testbed/nomad-testbed.sh build-nomad     only build (or find) the pinned Nomad binary
+#   testbed/nomad-testbed.sh nomad ARGS...   the pinned `nomad` CLI against this testbed, with its
+#                                            management token (e.g. nomad job run FILE)
 #
 # The server listens on 127.0.0.1:4646 (RPC 4647, serf 4648); client N's HTTP port is 4646 + 10 N.
 # NOMAD_SHELL_TESTBED_PORT moves them all (a second testbed beside the first), and
@@ -243,6 +245,7 @@ client {
   meta {
     testbed_client = "$n"
   }
+$(host_volumes "$n")
 }
 plugin "docker" {
   config {
@@ -258,6 +261,18 @@ plugin "docker" {
     }
   }
 }
+HCL
+}
+
+# Client N's host volumes: the Redis of nomad-jobs/control-plane.nomad.hcl, writable by the Redis
+# image's user (uid 100, gid 101); each client its own directory, as each machine its own disk.
+host_volumes() {
+  local dir="$STATE_DIR/nomad-client-$1-volumes/nomad-shell-redis"
+  install -d -o 100 -g 101 -m 0750 "$dir"
+  cat <<HCL
+  host_volume "nomad-shell-redis" {
+    path = "$dir"
+  }
 HCL
 }
 
@@ -451,5 +466,7 @@ case "${1:-}" in
   start-client) start_client "${2:?which client}" ;;
   status) status ;;
   build-nomad) build_nomad ;;
-  *) echo "usage: $0 start|status|stop|start-nomad|stop-nomad|stop-client N|start-client N|build-nomad" >&2; exit 2 ;;
+  nomad) shift; [[ -x "$NOMAD_BIN" ]] || die "no Nomad binary: $0 build-nomad"
+    NOMAD_ADDR=$NOMAD_HTTP NOMAD_TOKEN=$(cat "$TOKEN_FILE") exec "$NOMAD_BIN" "$@" ;;
+  *) echo "usage: $0 start|status|stop|start-nomad|stop-nomad|stop-client N|start-client N|build-nomad|nomad ARGS..." >&2; exit 2 ;;
 esac

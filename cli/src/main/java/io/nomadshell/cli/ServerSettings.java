@@ -21,7 +21,9 @@ import io.nomadshell.gateway.server.AttachServer;
 import io.nomadshell.gateway.server.GatewayOptions;
 import io.nomadshell.gateway.server.GatewayServer;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,6 +63,11 @@ final class ServerSettings {
     @Option(names = "--api-keys", split = ",", defaultValue = "${env:NOMAD_SHELL_API_KEYS}",
             description = "Comma-separated API keys callers must present (env NOMAD_SHELL_API_KEYS). Without keys the server listens on loopback only.")
     String @Nullable [] apiKeys;
+
+    @Option(names = "--listen-address", defaultValue = "${env:NOMAD_SHELL_LISTEN_ADDRESS}",
+            description = "The one IP address the API and the previews listen on, e.g. a node's own address under host "
+                    + "networking (env NOMAD_SHELL_LISTEN_ADDRESS; default: every address with API keys, loopback without).")
+    @Nullable String listenAddress;
 
     @Option(names = "--api-keys-file", defaultValue = "${env:NOMAD_SHELL_API_KEYS_FILE}",
             description = "A file with one API key per line (env NOMAD_SHELL_API_KEYS_FILE).")
@@ -196,6 +203,8 @@ final class ServerSettings {
 
     Running start() throws IOException {
         var model = modelOptions();
+        var keys = apiKeys();
+        var listen = listenAddress(keys);
         var home = Files.createDirectories(dataDir.toAbsolutePath());
         var socket = sandboxes.attachSocket(home);
         var maxDuration = Duration.ofMinutes(maxJobMinutes);
@@ -223,8 +232,8 @@ final class ServerSettings {
         AttachServer attachServer = null;
         try {
             attachServer = AttachServer.start(controlPlane, attachOptions);
-            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, apiKeys(),
-                    new PreviewOptions(previewPort, previewDomain), metricsPublic)), attachServer);
+            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, keys,
+                    new PreviewOptions(previewPort, previewDomain), metricsPublic, listen)), attachServer);
         } catch (IOException | RuntimeException e) {
             if (attachServer != null) {
                 attachServer.close();
@@ -304,6 +313,30 @@ final class ServerSettings {
                 .sandboxUidBase(sandboxes.uidBase)
                 .logDirectory(dataDir.resolve("sandbox-logs"))
                 .build();
+    }
+
+    /** --listen-address as an IP literal (never a name to resolve); a non-loopback one only with API keys. */
+    @Nullable InetAddress listenAddress(ApiKeys keys) {
+        if (listenAddress == null || listenAddress.isBlank()) {
+            return null;
+        }
+        var literal = listenAddress.strip();
+        InetAddress address;
+        try {
+            // Only a literal: getByName then parses it and asks no resolver.
+            if (!literal.matches("[0-9.]{7,15}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*")) {
+                throw new UnknownHostException(literal);
+            }
+            address = InetAddress.getByName(literal);
+        } catch (UnknownHostException e) {
+            throw new UserError("--listen-address must be an IP address such as 10.0.0.5 or 127.0.0.1, not '"
+                    + literal + "'");
+        }
+        if (!keys.enabled() && !address.isLoopbackAddress()) {
+            throw new UserError("--listen-address " + address.getHostAddress() + " needs API keys (--api-keys, "
+                    + "NOMAD_SHELL_API_KEYS): without them the server listens on loopback only");
+        }
+        return address;
     }
 
     private ApiKeys apiKeys() throws IOException {

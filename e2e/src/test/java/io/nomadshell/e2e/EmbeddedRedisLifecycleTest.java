@@ -51,7 +51,7 @@ class EmbeddedRedisLifecycleTest {
         var redis = redisServersIn(home);
         assertThat(redis).as("one embedded redis-server").hasSize(1);
         var pid = redis.iterator().next();
-        assertThat(listeningTcpSockets(pid)).as("TCP sockets redis-server %d listens on", pid).isEmpty();
+        assertThat(ListeningSockets.of(List.of(pid))).as("TCP sockets redis-server %d listens on", pid).isEmpty();
         assertThat(Files.getPosixFilePermissions(home.resolve("sock")))
                 .isEqualTo(PosixFilePermissions.fromString("rwx------"));
         assertThat(Files.getPosixFilePermissions(home.resolve("sock").resolve("redis.sock")))
@@ -116,33 +116,6 @@ class EmbeddedRedisLifecycleTest {
             }
         }
         return found;
-    }
-
-    /** TCP sockets in LISTEN state (IPv4 and IPv6) that the process holds. */
-    static List<String> listeningTcpSockets(long pid) throws IOException {
-        var inodes = new HashSet<String>();
-        try (var fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
-            for (var fd : (Iterable<Path>) fds::iterator) {
-                try {
-                    var target = Files.readSymbolicLink(fd).toString();
-                    if (target.startsWith("socket:[")) {
-                        inodes.add(target.substring(8, target.length() - 1));
-                    }
-                } catch (IOException closed) {
-                    // closed while we looked
-                }
-            }
-        }
-        var listening = new ArrayList<String>();
-        for (var table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-            for (var line : Files.readAllLines(Path.of(table)).stream().skip(1).toList()) {
-                var fields = line.trim().split("\\s+");
-                if (fields.length > 9 && fields[3].equals("0A") && inodes.contains(fields[9])) {
-                    listening.add(table + ": " + line.trim());
-                }
-            }
-        }
-        return listening;
     }
 
     private static List<Path> processDirs() {

@@ -5,13 +5,17 @@ import static java.util.Objects.requireNonNull;
 import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.common.metric.NoopMeterRegistry;
 import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.ServerPort;
 import com.linecorp.armeria.server.websocket.WebSocketService;
 import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
 import io.nomadshell.gateway.auth.LinkTokens;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,12 +37,12 @@ public final class PreviewServer implements AutoCloseable {
     }
 
     /**
-     * Starts listening on {@code options.port()}, on loopback only when {@code loopbackOnly} (as the
-     * API does without keys), signing links with {@code linkKey} (the deployment's, so that they open
+     * Starts listening on {@code options.port()} at {@code address} (null: every address; loopback: both
+     * 127.0.0.1 and ::1, as the API listens without keys), signing links with {@code linkKey} (the deployment's, so that they open
      * on every replica).
      */
-    public static PreviewServer start(JobManager jobs, JobTunnels tunnels, PreviewOptions options, boolean loopbackOnly,
-            byte[] linkKey) {
+    public static PreviewServer start(JobManager jobs, JobTunnels tunnels, PreviewOptions options,
+            @Nullable InetAddress address, byte[] linkKey) {
         requireNonNull(jobs, "jobs");
         requireNonNull(tunnels, "tunnels");
         requireNonNull(options, "options");
@@ -46,11 +50,13 @@ public final class PreviewServer implements AutoCloseable {
         var tokens = new LinkTokens(linkKey, clock);
         var clients = new BridgeClients();
         var builder = Server.builder();
-        if (loopbackOnly) {
+        if (address == null) {
+            builder.http(options.port());
+        } else if (address.isLoopbackAddress()) {
             // 127.0.0.1 and ::1 on one port: browsers may try either for *.localhost.
             builder.localPort(options.port(), SessionProtocol.HTTP);
         } else {
-            builder.http(options.port());
+            builder.port(new ServerPort(new InetSocketAddress(address, options.port()), SessionProtocol.HTTP));
         }
         // Read once requests arrive, when the server (on port 0, a free one) knows its port.
         var started = new AtomicReference<Server>();

@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.preview.PreviewOptions;
+import java.net.InetAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How the gateway listens.
@@ -12,13 +14,21 @@ import io.nomadshell.gateway.preview.PreviewOptions;
  * @param apiKeys with none, the server listens on loopback only
  * @param preview where sandbox ports are served, each on an origin of its own
  * @param metricsPublic whether {@code /metrics} answers without an API key (for a Prometheus scraper)
+ * @param listenAddress the one address the API and the previews listen on; null for every address (with
+ *     API keys; without them the server listens on loopback only, whatever this says)
  */
-public record GatewayOptions(int port, ApiKeys apiKeys, PreviewOptions preview, boolean metricsPublic) {
+public record GatewayOptions(int port, ApiKeys apiKeys, PreviewOptions preview, boolean metricsPublic,
+        @Nullable InetAddress listenAddress) {
     public static final int DEFAULT_PORT = 8080;
 
-    /** With {@code /metrics} behind the API keys. */
+    /** With {@code /metrics} behind the API keys, on every address. */
     public GatewayOptions(int port, ApiKeys apiKeys, PreviewOptions preview) {
-        this(port, apiKeys, preview, false);
+        this(port, apiKeys, preview, false, null);
+    }
+
+    /** Where the API and the previews listen: loopback without API keys, else the listen address (null: every one). */
+    public @Nullable InetAddress bindAddress() {
+        return apiKeys.enabled() ? listenAddress : InetAddress.getLoopbackAddress();
     }
 
     public GatewayOptions {

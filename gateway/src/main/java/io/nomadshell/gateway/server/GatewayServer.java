@@ -69,12 +69,13 @@ public final class GatewayServer implements AutoCloseable {
                 .build();
 
         var builder = Server.builder();
-        if (options.apiKeys().enabled()) {
+        var address = options.bindAddress();
+        if (address == null) {
             builder.http(options.port());
         } else {
-            builder.port(new ServerPort(new InetSocketAddress("127.0.0.1", options.port()), SessionProtocol.HTTP));
+            builder.port(new ServerPort(new InetSocketAddress(address, options.port()), SessionProtocol.HTTP));
         }
-        var preview = PreviewServer.start(jobs, controlPlane.tunnels(), options.preview(), !options.apiKeys().enabled(),
+        var preview = PreviewServer.start(jobs, controlPlane.tunnels(), options.preview(), address,
                 controlPlane.sharedSecrets().get(LINK_KEY));
         var live = LiveRoutes.install(builder, jobs, controlPlane.tunnels(), preview.links());
         Operations.install(builder, jobs, controlPlane.metrics(), controlPlane.tunnels(), live);
@@ -104,7 +105,8 @@ public final class GatewayServer implements AutoCloseable {
         }
         var gateway = new GatewayServer(server, preview);
         if (options.apiKeys().enabled()) {
-            log.info("Nomad Shell listening on port {} (gRPC and REST); API keys required", gateway.port());
+            log.info("Nomad Shell listening on {}port {} (gRPC and REST); API keys required",
+                    address == null ? "" : address.getHostAddress() + " ", gateway.port());
         } else {
             log.warn("No API keys configured: listening on loopback only (127.0.0.1:{}). "
                     + "Set NOMAD_SHELL_API_KEYS to accept other hosts.", gateway.port());
