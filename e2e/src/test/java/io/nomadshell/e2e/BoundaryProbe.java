@@ -103,7 +103,12 @@ final class BoundaryProbe {
             echo "token file: $(cat /secrets/attach-token 2>&1 | head -c 300)"
             # Nomad's task API socket (Nomad sandboxes only): without the task's workload identity it lets no one in.
             V="http://nomad/v1/var/nomad/jobs/${NOMAD_JOB_PARENT_ID:-none}/sandbox/sandbox"
-            echo "task api variable: $(curl -s -m 10 -o /dev/null -w '%{http_code}' --unix-socket /secrets/api.sock "$V" 2>&1)"
+            # (Nomad makes no socket where its path would be too long for one: a long client data dir.)
+            if [ -S /secrets/api.sock ]; then
+              echo "task api variable: $(curl -s -m 10 -o /dev/null -w '%{http_code}' --unix-socket /secrets/api.sock "$V" 2>&1)"
+            else
+              echo "task api variable: no socket"
+            fi
             } > probe-daemon.txt 2>&1
             cat probe-daemon.txt
             echo "env: $(wc -l < probe-env.txt) variables, environ dump: $(wc -c < probe-environ.txt) bytes"

@@ -50,11 +50,9 @@ class NomadReconcileTest {
 
         var stopped = awaitStatus(orphan, "dead");
         assertThat(stopped.path("Stop").asBoolean()).as("stopped by the control plane: %s", stopped).isTrue();
+        assertThat(NomadTestbed.awaitGone("/v1/var/" + credentials, Duration.ofSeconds(60)))
+                .as("the orphan's credential, removed").isTrue();
         var deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline && NomadTestbed.get("/v1/var/" + credentials) != null) {
-            Thread.sleep(500);
-        }
-        assertThat(NomadTestbed.get("/v1/var/" + credentials)).as("the orphan's credential, removed").isNull();
         while (System.nanoTime() < deadline && NomadTestbed.get("/v1/job/" + orphan) != null) {
             Thread.sleep(500);
         }

@@ -133,6 +133,18 @@ final class NomadTestbed {
         return JSON.readTree(response.body());
     }
 
+    /** Whether a GET of {@code pathAndQuery} answers 404 within {@code timeout} (polled). */
+    static boolean awaitGone(String pathAndQuery, Duration timeout) throws IOException, InterruptedException {
+        var deadline = System.nanoTime() + timeout.toNanos();
+        while (get(pathAndQuery) != null) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(250);
+        }
+        return true;
+    }
+
     static void delete(String pathAndQuery) throws IOException, InterruptedException {
         send(request(pathAndQuery, TOKEN).DELETE().build());
     }
