@@ -111,7 +111,7 @@ final class NomadSandbox implements Sandbox {
                     AllocationWords.endReason(current, memoryMb).ifPresent(this::ended);
                     if (AllocationWords.lost(current)) {
                         // Nomad replaces a lost allocation whatever the reschedule policy; the replacement's
-                        // launch credential is spent, so it could never attach: stop it.
+                        // launch credential is spent (and gone from the variable), so it could never attach: stop it.
                         stopQuietly();
                     }
                 } else if (Instant.now().isAfter(placementDeadline)) {
