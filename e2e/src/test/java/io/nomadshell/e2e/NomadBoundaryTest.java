@@ -61,6 +61,8 @@ class NomadBoundaryTest {
                 .contains("token file: cat: /secrets/attach-token: No such file or directory")
                 .as("the variable through Nomad's task API, without the task's identity")
                 .containsPattern("task api variable: (401|no socket)\n");
+        assertThat(zip.get("probe-env.txt") + zip.get("probe-environ.txt"))
+                .as("the task's workload identity, which could read the variable").doesNotContain("NOMAD_TOKEN=");
         assertThat(Rest.json(rest.get("/v1/jobs")).path("jobs").size())
                 .as("the POST /schedule from inside created no job").isEqualTo(1);
     }
