@@ -107,7 +107,7 @@ public final class NomadLauncher implements ReconcilingLauncher {
             // Its daemon dials this replica's socket from now on, which may be newer than the sandbox.
             openAttachSocket();
             // The credential was the launching replica's: whichever is left goes once the task runs.
-            var credential = credentials.remover(reference.substring(0, Math.max(0, reference.indexOf('/'))), jobId, null);
+            var credential = credentials.remover(parentOf(reference), jobId, null);
             return Optional.of(NomadSandbox.follow(api, jobId, reference, current.getEvalId(), resources.memoryMb(),
                     options, credential));
         } catch (NomadApiException e) {
@@ -199,6 +199,12 @@ public final class NomadLauncher implements ReconcilingLauncher {
         } catch (IOException e) {
             log.warn("could not open the Attach socket in {} to sandboxes: {}", directory, e.getMessage());
         }
+    }
+
+    /** The parent job of a dispatched job: Nomad names it {@code <parent>/dispatch-…}. */
+    private static String parentOf(String dispatchedJobId) {
+        int slash = dispatchedJobId.indexOf('/');
+        return slash < 0 ? dispatchedJobId : dispatchedJobId.substring(0, slash);
     }
 
     /** The task's first words, on one line. */
