@@ -191,18 +191,30 @@ class NomadDeploymentsTest {
         // The policy file as an operator might have kept it from before: no variables for the sandboxes' credentials.
         var name = "nstest-a-" + UUID.randomUUID().toString().substring(0, 8);
         var policy = Files.readString(Path.of(System.getProperty("nomadshell.projectDir", ".."))
-                .resolve("nomad-jobs/control-plane.policy.hcl"));
-        deploymentA = NomadDeployment.withRules(name, policy.replace("namespace \"nomad-shell\" {", "namespace \""
-                + name + "\" {").replace(NomadDeployment.SANDBOX_VARIABLES, "nomad/jobs/someone-else-*/sandbox/sandbox"));
+                .resolve("nomad-jobs/control-plane.policy.hcl"))
+                .replace("namespace \"nomad-shell\" {", "namespace \"" + name + "\" {");
+        deploymentA = NomadDeployment.withRules(name, policy.replace(NomadDeployment.SANDBOX_VARIABLES,
+                "nomad/jobs/someone-else-*/sandbox/sandbox"));
         var options = NomadOptions.builder().address(NomadTestbed.NOMAD).token(deploymentA.token())
                 .namespace(name).attachSocket(tmp.resolve("attach.sock")).jobPrefix(prefixA).build();
-
         var path = NomadTestbed.credentialsPath(prefixA + "-c500-m512-d256");
         assertThatThrownBy(() -> NomadLauncher.start(options, NomadCluster.RESOURCES.defaults()))
                 .isInstanceOf(NomadApiException.class)
                 .hasMessageStartingWith("the Nomad token may not use the variable " + path
                         + " (variables capability \"read\" on that path) in namespace " + name + ": GET /v1/var/" + path
                         + " answered 403 ");
+
+        // The path, but only to read and list: the write is refused at start too, and nothing was written.
+        NomadTestbed.post("/v1/acl/policy/" + name, NomadTestbed.JSON.createObjectNode().put("Name", name)
+                .put("Rules", policy.replace(NomadDeployment.SANDBOX_VARIABLES, NomadDeployment.SANDBOX_VARIABLES
+                        .replace("nomad-shell-sandbox", prefixA)).replace("capabilities = [\"read\", \"write\", "
+                        + "\"destroy\", \"list\"]\n    }\n  }", "capabilities = [\"read\", \"list\"]\n    }\n  }")));
+        assertThatThrownBy(() -> NomadLauncher.start(options, NomadCluster.RESOURCES.defaults()))
+                .isInstanceOf(NomadApiException.class)
+                .hasMessageStartingWith("the Nomad token may not use the variable " + path
+                        + " (variables capability \"write\" on that path) in namespace " + name + ": PUT /v1/var/" + path
+                        + " answered 403 ");
+        assertThat(NomadTestbed.get("/v1/var/" + path + "?namespace=" + name)).as("the variable").isNull();
     }
 
     /** The status Nomad answers {@code token} for {@code method} on {@code pathAndQuery}. */

@@ -49,11 +49,17 @@ final class SandboxCredentials {
     }
 
     /**
-     * Fails unless the token may read where the credentials of {@code parentJobId} go, saying which
-     * capability on which path it lacks: at start-up, before any job needs it.
+     * Fails unless the token may read, list, write and remove the credentials of {@code parentJobId},
+     * saying which capability on which path it lacks: at start-up, before any job needs them. The write
+     * and the removal are checks-and-sets at an index no variable has, so Nomad checks the capability,
+     * then refuses them (409) and nothing changes.
      */
     void check(String parentJobId) throws NomadApiException {
-        api.variable(path(parentJobId));
+        var path = path(parentJobId);
+        api.variable(path);
+        api.variablePaths(path);
+        api.putVariable(path, Map.of("check", ""), Long.MAX_VALUE);
+        api.deleteVariable(path, Long.MAX_VALUE);
     }
 
     /** Leaves {@code credential} for the sandbox {@code sandboxId} of {@code parentJobId}, before its dispatch. */
