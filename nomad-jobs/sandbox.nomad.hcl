@@ -1,8 +1,16 @@
 # The sandbox one Nomad Shell job runs in: a parameterized batch job, dispatched once per task.
 #
 # The control plane registers this file at start-up (through the agent's /v1/jobs/parse, with the
-# variables below) and dispatches it for every task, with the job's Attach token as the dispatch
-# payload (a file in the task, never meta or env) and meta that says what each allocation is.
+# variables below) and dispatches it for every task, with meta that says what each allocation is and
+# no payload: whoever may read jobs in the namespace (read-job) reads a dispatched job's payload and
+# meta. The job's Attach token reaches only its task: the control plane writes it, before the dispatch,
+# as the item <nomad_shell_job meta> of the Nomad variable nomad/jobs/<parent job>/sandbox/sandbox, and
+# the template below renders that item into the task's secrets directory. Reading the variable takes
+# the variables capability; the Nomad client renders it with the task's workload identity, which may
+# read nomad/jobs/<job>/<group>/<task> without any policy (a dispatched job's identity carries its
+# parent's id, so every sandbox of one parent renders its own item from the one variable). The control
+# plane removes the item once the task has started or ended. Never give this task its identity
+# (identity { env / file }): its processes, which the model drives, could then read the variable.
 # Per-task resources need their own parent job (Nomad cannot change resources per dispatch): the
 # control plane registers one per resource profile, named nomad-shell-sandbox-<profile>.
 #
@@ -10,7 +18,8 @@
 #   nomad job run -var attach_socket_dir=$HOME/.nomad-shell/attach nomad-jobs/sandbox.nomad.hcl
 # or, for a control plane on another node (its --attach-listen):
 #   nomad job run -var attach=cp.example:7443 -var attach_ca="$(cat ~/.nomad-shell/tls/attach-ca.pem)" nomad-jobs/sandbox.nomad.hcl
-#   echo -n "$TOKEN" | nomad job dispatch -meta nomad_shell_job=j123 nomad-shell-sandbox -
+#   nomad var put nomad/jobs/nomad-shell-sandbox/sandbox/sandbox j123="$TOKEN"
+#   nomad job dispatch -meta nomad_shell_job=j123 nomad-shell-sandbox
 
 variable "image" {
   description = "The sandbox image (sandbox-image/); it must be on the node or pullable."
@@ -81,7 +90,7 @@ job "nomad-shell-sandbox" {
   datacenters = var.datacenters
 
   parameterized {
-    payload       = "required"
+    payload       = "forbidden"
     meta_required = ["nomad_shell_job"]
     meta_optional = ["submitter", "task", "pool", "pool_owner"]
   }
@@ -112,10 +121,22 @@ job "nomad-shell-sandbox" {
       # The daemon ends at once on SIGTERM; what it ran gets this long before SIGKILL.
       kill_timeout = "10s"
 
-      # The job's single-use launch credential, readable only inside the task; the daemon deletes
-      # the file once read (never env: every tool process would inherit it).
-      dispatch_payload {
-        file = "token"
+      # The job's single-use launch credential, from the variable this task alone may read (see the
+      # top of this file), into the secrets directory (a tmpfs that Nomad's file-system API does not
+      # serve), readable by the sandbox user only; the daemon deletes the file once read (never env:
+      # every tool process would inherit it). The template waits until the variable exists. When the
+      # control plane removes the item, the file is rendered again, empty: noop, the daemon has it.
+      template {
+        data        = <<-EOT
+          {{- with nomadVar (printf "nomad/jobs/%s/sandbox/sandbox" (env "NOMAD_JOB_PARENT_ID")) -}}
+          {{- index . (env "NOMAD_META_nomad_shell_job") -}}
+          {{- end -}}
+        EOT
+        destination = "secrets/attach-token"
+        change_mode = "noop"
+        perms       = "0400"
+        uid         = 1000
+        gid         = 1000
       }
 
       # The CA that signed the control plane's Attach certificate (a public certificate).
@@ -176,7 +197,7 @@ job "nomad-shell-sandbox" {
 
       env {
         NOMAD_SHELL_ATTACH     = var.attach
-        NOMAD_SHELL_TOKEN_FILE = "/local/token"
+        NOMAD_SHELL_TOKEN_FILE = "/secrets/attach-token"
         NOMAD_SHELL_ATTACH_CA  = var.attach_ca == "" ? "" : "/local/attach-ca.pem"
       }
 

@@ -19,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  * What the daemon needs to run. Read by {@link #fromEnv}: the launch credential never comes from the
  * environment or the command line (every process of the sandbox could read those), but from one
  * line on standard input (the local launcher's pipe) or from a file the daemon deletes once read
- * (the Nomad dispatch payload). It is never printed, {@link #toString()} included.
+ * (in a Nomad sandbox, rendered into the task's secrets directory). It is never printed, {@link #toString()} included.
  *
  * @param attachTarget the control plane's Attach address: {@code unix:///path/to.sock} or
  *     {@code host:port} (then TLS); or several, comma-separated, one per control-plane replica, which
@@ -37,7 +37,7 @@ public record DaemonConfig(String attachTarget, String token, Path workspace, Li
     public static final String ATTACH_ENV = "NOMAD_SHELL_ATTACH";
     /** The CA certificate file to trust for Attach over TCP (a public certificate). */
     public static final String ATTACH_CA_ENV = "NOMAD_SHELL_ATTACH_CA";
-    /** A file holding the launch credential (a Nomad dispatch payload); without it, standard input gives it. */
+    /** A file holding the launch credential (a Nomad task's rendered secret); without it, standard input gives it. */
     public static final String TOKEN_FILE_ENV = "NOMAD_SHELL_TOKEN_FILE";
     /** The workspace directory; {@value #DEFAULT_WORKSPACE} when unset. */
     public static final String WORKSPACE_ENV = "NOMAD_SHELL_WORKSPACE";

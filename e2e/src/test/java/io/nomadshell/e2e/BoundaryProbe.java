@@ -33,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  * An attack on the boundary from inside a sandbox, through the model's own exec tool: over the
  * mounted Attach socket it tries the public API (REST, gRPC, reflection, metrics, docs, UI); it looks
  * for the daemon's credential in {@code env}, every {@code /proc/<pid>/environ}, the daemon's memory
- * (ptrace, and the JVM's attach mechanism that jcmd uses), and the Nomad token file. The same scenario runs in local and Nomad sandboxes; from
+ * (ptrace, and the JVM's attach mechanism that jcmd uses), the credential file, and (in a Nomad sandbox) the
+ * variable its task renders it from, through Nomad's task API socket. The same scenario runs in local and Nomad sandboxes; from
  * outside, the test replays the launch credential on the host's Attach socket while the stream is live.
  */
 final class BoundaryProbe {
@@ -99,7 +100,15 @@ final class BoundaryProbe {
                 print("jvm attach: refused")' "$pid"
               fi
             done
-            echo "token file: $(cat /local/token 2>&1 | head -c 300)"
+            echo "token file: $(cat /secrets/attach-token 2>&1 | head -c 300)"
+            # Nomad's task API socket (Nomad sandboxes only): without the task's workload identity it lets no one in.
+            V="http://nomad/v1/var/nomad/jobs/${NOMAD_JOB_PARENT_ID:-none}/sandbox/sandbox"
+            # (Nomad makes no socket where its path would be too long for one: a long client data dir.)
+            if [ -S /secrets/api.sock ]; then
+              echo "task api variable: $(curl -s -m 10 -o /dev/null -w '%{http_code}' --unix-socket /secrets/api.sock "$V" 2>&1)"
+            else
+              echo "task api variable: no socket"
+            fi
             } > probe-daemon.txt 2>&1
             cat probe-daemon.txt
             echo "env: $(wc -l < probe-env.txt) variables, environ dump: $(wc -c < probe-environ.txt) bytes"
@@ -191,7 +200,7 @@ final class BoundaryProbe {
     }
 
     /** One Attach call with {@code authorization}: how it ended (OK would mean it was welcomed). */
-    private static Status attach(Path socket, String authorization) throws Exception {
+    static Status attach(Path socket, String authorization) throws Exception {
         var channel = Grpc.newChannelBuilder("unix://" + socket, InsecureChannelCredentials.create()).build();
         try {
             var headers = new Metadata();

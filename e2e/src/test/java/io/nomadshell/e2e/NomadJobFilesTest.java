@@ -24,18 +24,31 @@ class NomadJobFilesTest {
         var job = parseAndValidate("sandbox.nomad.hcl");
 
         assertThat(job.path("Type").asText()).isEqualTo("batch");
-        assertThat(job.path("ParameterizedJob").path("Payload").asText()).isEqualTo("required");
+        // No payload: whoever may read the job reads it. The credential comes from a variable (below).
+        assertThat(job.path("ParameterizedJob").path("Payload").asText()).isEqualTo("forbidden");
         assertThat(job.path("ParameterizedJob").path("MetaRequired").toString()).contains("nomad_shell_job");
         var group = job.path("TaskGroups").get(0);
         assertThat(group.path("RestartPolicy").path("Attempts").asInt()).isZero();
         assertThat(group.path("ReschedulePolicy").path("Attempts").asInt()).isZero();
         var task = group.path("Tasks").get(0);
         assertThat(task.path("Driver").asText()).isEqualTo("docker");
-        assertThat(task.path("DispatchPayload").path("File").asText()).isEqualTo("token");
+        assertThat(task.path("DispatchPayload").isNull() || task.path("DispatchPayload").isMissingNode()).isTrue();
         assertThat(task.path("Config").path("network_mode").asText()).isEqualTo("none");
         assertThat(task.path("Env").path("NOMAD_SHELL_TOKEN").isMissingNode()).as("no token in the environment").isTrue();
         assertThat(task.path("Env").path("NOMAD_SHELL_ATTACH_CA").asText()).as("no CA over the socket").isEmpty();
-        assertThat(task.path("Templates").isNull() || task.path("Templates").isEmpty()).isTrue();
+        assertThat(task.path("Identity").isNull() || task.path("Identity").isMissingNode())
+                .as("the task's processes never get its workload identity").isTrue();
+        // The one template: the launch credential, from the variable the task's identity reads, in secrets/.
+        assertThat(task.path("Templates")).hasSize(1);
+        var credential = task.path("Templates").get(0);
+        assertThat(credential.path("DestPath").asText()).isEqualTo("secrets/attach-token");
+        assertThat(task.path("Env").path("NOMAD_SHELL_TOKEN_FILE").asText()).isEqualTo("/secrets/attach-token");
+        assertThat(credential.path("EmbeddedTmpl").asText()).contains(
+                "nomadVar (printf \"nomad/jobs/%s/sandbox/sandbox\" (env \"NOMAD_JOB_PARENT_ID\"))",
+                "index . (env \"NOMAD_META_nomad_shell_job\")");
+        assertThat(credential.path("ChangeMode").asText()).isEqualTo("noop");
+        assertThat(credential.path("Perms").asText()).isEqualTo("0400");
+        assertThat(credential.path("Uid").asInt()).isEqualTo(1000);
     }
 
     @Test
@@ -47,9 +60,9 @@ class NomadJobFilesTest {
         var task = job.path("TaskGroups").get(0).path("Tasks").get(0);
         assertThat(task.path("Env").path("NOMAD_SHELL_ATTACH").asText()).isEqualTo("cp.example:7443");
         assertThat(task.path("Env").path("NOMAD_SHELL_ATTACH_CA").asText()).isEqualTo("/local/attach-ca.pem");
-        assertThat(task.path("Templates")).hasSize(1);
-        assertThat(task.path("Templates").get(0).path("DestPath").asText()).isEqualTo("local/attach-ca.pem");
-        assertThat(task.path("Templates").get(0).path("EmbeddedTmpl").asText()).isEqualTo(pem);
+        assertThat(task.path("Templates")).hasSize(2);
+        assertThat(task.path("Templates").get(1).path("DestPath").asText()).isEqualTo("local/attach-ca.pem");
+        assertThat(task.path("Templates").get(1).path("EmbeddedTmpl").asText()).isEqualTo(pem);
     }
 
     @Test

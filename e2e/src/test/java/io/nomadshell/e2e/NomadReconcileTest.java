@@ -1,21 +1,19 @@
 package io.nomadshell.e2e;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A control plane that starts finds the sandboxes Nomad still runs for jobs its Redis does not
- * know as active (left by a control plane that died), stops them, and purges them after the
- * retention period.
+ * know as active (left by a control plane that died), stops them, removes their launch credentials,
+ * and purges them after the retention period.
  */
 class NomadReconcileTest {
     private final String prefix = NomadCluster.newJobPrefix();
@@ -35,9 +33,13 @@ class NomadReconcileTest {
         // A first control plane registers the sandbox job and goes away.
         NomadCluster.start(dataDir.resolve("first"), model.baseUrl(), prefix).close();
         // What it would have left had it died mid-job: a dispatched sandbox whose daemon waits for
-        // a control plane that is gone (its socket directory stays empty).
-        var body = NomadTestbed.JSON.createObjectNode()
-                .put("Payload", Base64.getEncoder().encodeToString("no-such-token".getBytes(UTF_8)));
+        // a control plane that is gone (its socket directory stays empty), and its launch credential
+        // in the variable the task renders it from.
+        var credentials = NomadTestbed.credentialsPath(prefix + "-c500-m512-d256");
+        var variable = NomadTestbed.JSON.createObjectNode().put("Path", credentials);
+        variable.putObject("Items").put("jorphanorphanorphan0", "no-such-token");
+        NomadTestbed.put("/v1/var/" + credentials, variable);
+        var body = NomadTestbed.JSON.createObjectNode();
         body.putObject("Meta").put("nomad_shell_job", "jorphanorphanorphan0");
         var orphan = NomadTestbed.post("/v1/job/" + prefix + "-c500-m512-d256/dispatch", body)
                 .path("DispatchedJobID").asText();
@@ -48,6 +50,8 @@ class NomadReconcileTest {
 
         var stopped = awaitStatus(orphan, "dead");
         assertThat(stopped.path("Stop").asBoolean()).as("stopped by the control plane: %s", stopped).isTrue();
+        assertThat(NomadTestbed.awaitGone("/v1/var/" + credentials, Duration.ofSeconds(60)))
+                .as("the orphan's credential, removed").isTrue();
         var deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline && NomadTestbed.get("/v1/job/" + orphan) != null) {
             Thread.sleep(500);

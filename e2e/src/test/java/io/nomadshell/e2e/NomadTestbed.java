@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assertions;
 import org.jspecify.annotations.Nullable;
@@ -162,6 +163,18 @@ final class NomadTestbed {
         return JSON.readTree(response.body());
     }
 
+    /** Whether a GET of {@code pathAndQuery} answers 404 within {@code timeout} (polled). */
+    static boolean awaitGone(String pathAndQuery, Duration timeout) throws IOException, InterruptedException {
+        var deadline = System.nanoTime() + timeout.toNanos();
+        while (get(pathAndQuery) != null) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(250);
+        }
+        return true;
+    }
+
     static void delete(String pathAndQuery) throws IOException, InterruptedException {
         send(request(pathAndQuery, TOKEN).DELETE().build());
     }
@@ -179,6 +192,43 @@ final class NomadTestbed {
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build());
         assertThat(response.statusCode()).as("POST %s: %s", path, response.body()).isEqualTo(200);
         return JSON.readTree(response.body());
+    }
+
+    /** The variable the sandboxes of the parent job {@code parentJobId} render their launch credentials from. */
+    static String credentialsPath(String parentJobId) {
+        return "nomad/jobs/" + parentJobId + "/sandbox/sandbox";
+    }
+
+    /**
+     * The first version of the credentials' variable of {@code parentJobId} that will exist (it may
+     * already), as the management token reads it: blocking queries on it, from now, for up to 3 minutes.
+     */
+    static CompletableFuture<JsonNode> awaitVariable(String parentJobId, String namespace) {
+        var variable = new CompletableFuture<JsonNode>();
+        var path = "/v1/var/" + credentialsPath(parentJobId) + "?namespace=" + namespace;
+        Thread.ofVirtual().name("await-variable").start(() -> {
+            try {
+                long index = 0;
+                var deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+                while (System.nanoTime() < deadline) {
+                    var response = send(request(path + "&wait=10s&index=" + index, TOKEN).build());
+                    if (response.statusCode() == 200) {
+                        variable.complete(JSON.readTree(response.body()));
+                        return;
+                    }
+                    assertThat(response.statusCode()).as("GET %s: %s", path, response.body()).isEqualTo(404);
+                    long next = response.headers().firstValueAsLong("X-Nomad-Index").orElse(0);
+                    if (next <= index) {
+                        Thread.sleep(200); // Nomad gave no index to wait on: poll
+                    }
+                    index = Math.max(index, next);
+                }
+                variable.completeExceptionally(new AssertionError("no variable " + path + " within 3 minutes"));
+            } catch (Throwable e) {
+                variable.completeExceptionally(e);
+            }
+        });
+        return variable;
     }
 
     /** The dispatched (child) jobs under {@code prefix}, with their meta. */

@@ -1,6 +1,5 @@
 package io.nomadshell.e2e;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Set;
@@ -312,8 +310,7 @@ class NomadWarmPoolTest {
     }
 
     private String dispatchMember(String owner) throws Exception {
-        var body = NomadTestbed.JSON.createObjectNode()
-                .put("Payload", Base64.getEncoder().encodeToString("no-such-token".getBytes(UTF_8)));
+        var body = NomadTestbed.JSON.createObjectNode();
         body.putObject("Meta").put("nomad_shell_job", "p" + UUID.randomUUID().toString().replace("-", "").substring(0, 20))
                 .put("pool", "true").put("pool_owner", owner);
         var id = NomadTestbed.post("/v1/job/" + prefix + "-c500-m512-d256/dispatch", body).path("DispatchedJobID")

@@ -22,9 +22,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.jspecify.annotations.Nullable;
 
@@ -71,9 +71,9 @@ final class NomadApi {
         send("register jobs", "POST", "/v1/jobs", Map.of(), JSON.createObjectNode().set("Job", job), REQUEST_TIMEOUT);
     }
 
-    /** Dispatches an instance of a parameterized job. */
-    JobDispatchResponse dispatch(String parentId, byte[] payload, Map<String, String> meta) throws NomadApiException {
-        var body = JSON.createObjectNode().put("Payload", Base64.getEncoder().encodeToString(payload));
+    /** Dispatches an instance of a parameterized job, with no payload: its spec is anyone's who may read jobs. */
+    JobDispatchResponse dispatch(String parentId, Map<String, String> meta) throws NomadApiException {
+        var body = JSON.createObjectNode();
         body.set("Meta", JSON.valueToTree(meta));
         return read(send("dispatch jobs", "POST", "/v1/job/" + parentId + "/dispatch", Map.of(), body, REQUEST_TIMEOUT).body(),
                 JSON.constructType(JobDispatchResponse.class));
@@ -113,23 +113,81 @@ final class NomadApi {
 
     /** Writes (or overwrites) the Nomad variable at {@code path}. */
     void putVariable(String path, Map<String, String> items) throws NomadApiException {
+        send("write variables", "PUT", "/v1/var/" + path, Map.of(), variableBody(path, items), REQUEST_TIMEOUT);
+    }
+
+    /** A Nomad variable's items and the index of its last change. */
+    record Variable(Map<String, String> items, long modifyIndex) {}
+
+    /** The variable at {@code path}, or empty when there is none. */
+    Optional<Variable> variable(String path) throws NomadApiException {
+        try {
+            ObjectNode variable = read(send(onVariable("read", path), "GET", "/v1/var/" + path, Map.of(), null,
+                    REQUEST_TIMEOUT).body(), JSON.constructType(ObjectNode.class));
+            Map<String, String> items = JSON.convertValue(variable.path("Items"), new TypeReference<>() {});
+            return Optional.of(new Variable(items == null ? Map.of() : items, variable.path("ModifyIndex").asLong()));
+        } catch (NomadApiException e) {
+            if (e.status() == 404) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Writes the variable at {@code path} if it was last changed at {@code modifyIndex} (0: if there is
+     * none); false when another writer changed it first.
+     */
+    boolean putVariable(String path, Map<String, String> items, long modifyIndex) throws NomadApiException {
+        return unlessConflict(() -> send(onVariable("write", path), "PUT", "/v1/var/" + path,
+                Map.of("cas", Long.toString(modifyIndex)), variableBody(path, items), REQUEST_TIMEOUT));
+    }
+
+    /** Deletes the variable at {@code path} if it was last changed at {@code modifyIndex}; false when it changed. */
+    boolean deleteVariable(String path, long modifyIndex) throws NomadApiException {
+        return unlessConflict(() -> send(onVariable("destroy", path), "DELETE", "/v1/var/" + path,
+                Map.of("cas", Long.toString(modifyIndex)), null, REQUEST_TIMEOUT));
+    }
+
+    /** The paths of the variables under {@code prefix} that the token may read. */
+    List<String> variablePaths(String prefix) throws NomadApiException {
+        List<ObjectNode> variables = read(send(onVariable("list", prefix + "*"), "GET", "/v1/vars",
+                Map.of("prefix", prefix), null, REQUEST_TIMEOUT).body(),
+                JSON.getTypeFactory().constructCollectionType(List.class, ObjectNode.class));
+        return variables.stream().map(variable -> variable.path("Path").asText()).toList();
+    }
+
+    /** A refused variable call says which capability the token lacks, on which path. */
+    private static String onVariable(String capability, String path) {
+        return "use the variable " + path + " (variables capability \"" + capability + "\" on that path)";
+    }
+
+    private interface Call {
+        void run() throws NomadApiException;
+    }
+
+    private static boolean unlessConflict(Call call) throws NomadApiException {
+        try {
+            call.run();
+            return true;
+        } catch (NomadApiException e) {
+            if (e.status() == 409) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private static ObjectNode variableBody(String path, Map<String, String> items) {
         var body = JSON.createObjectNode().put("Path", path);
         body.set("Items", JSON.valueToTree(items));
-        send("write variables", "PUT", "/v1/var/" + path, Map.of(), body, REQUEST_TIMEOUT);
+        return body;
     }
 
     /** The index of the variable's last change, or empty when there is no such variable. */
     OptionalLong variableIndex(String path) throws NomadApiException {
-        try {
-            ObjectNode variable = read(send("read variables", "GET", "/v1/var/" + path, Map.of(), null, REQUEST_TIMEOUT).body(),
-                    JSON.constructType(ObjectNode.class));
-            return OptionalLong.of(variable.path("ModifyIndex").asLong());
-        } catch (NomadApiException e) {
-            if (e.status() == 404) {
-                return OptionalLong.empty();
-            }
-            throw e;
-        }
+        var variable = variable(path);
+        return variable.isEmpty() ? OptionalLong.empty() : OptionalLong.of(variable.get().modifyIndex());
     }
 
     void deleteVariable(String path) throws NomadApiException {

@@ -1,8 +1,8 @@
 package io.nomadshell.controlplane.launch.nomad;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
+import com.hashicorp.nomad.apimodel.JobDispatchResponse;
 import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.controlplane.launch.LaunchException;
 import io.nomadshell.controlplane.launch.MemberSpec;
@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs each job's sandbox as a dispatched instance of the parameterized batch job
  * {@code nomad-jobs/sandbox.nomad.hcl} on a Nomad cluster (docker driver). The job's Attach token
- * is the dispatch payload, a file inside the task; the dispatch meta says which Nomad Shell job,
- * whose, and what it is about, so the Nomad UI tells operators what each allocation is.
+ * reaches only its task, through a Nomad variable ({@link SandboxCredentials}), never the dispatched
+ * job that whoever may read jobs sees; the dispatch meta says which Nomad Shell job, whose, and what
+ * it is about, so the Nomad UI tells operators what each allocation is.
  */
 public final class NomadLauncher implements ReconcilingLauncher {
     private static final Logger log = LoggerFactory.getLogger(NomadLauncher.class);
@@ -41,25 +42,29 @@ public final class NomadLauncher implements ReconcilingLauncher {
     private final SandboxJobTemplate template;
     private final Set<SandboxProfile> registered = ConcurrentHashMap.newKeySet();
     private final PoolOwners owners;
+    private final SandboxCredentials credentials;
 
     private NomadLauncher(NomadOptions options) {
         this.options = options;
         this.api = new NomadApi(options);
         this.template = SandboxJobTemplate.load();
         this.owners = new PoolOwners(api, options.jobPrefix(), options.reconcileInterval());
+        this.credentials = new SandboxCredentials(api, options.jobPrefix());
     }
 
     /**
-     * Connects to Nomad and registers the sandbox parent job for {@code defaults}.
+     * Connects to Nomad, registers the sandbox parent job for {@code defaults} and checks that the
+     * token may reach its sandboxes' credentials.
      *
-     * @throws IOException when Nomad cannot be reached or refuses the job, saying so
+     * @throws IOException when Nomad cannot be reached or refuses the job or the credentials' variable,
+     *     saying so
      */
     public static NomadLauncher start(NomadOptions options, SandboxResources defaults) throws IOException {
         requireNonNull(options, "options");
         requireNonNull(defaults, "defaults");
         var launcher = new NomadLauncher(options);
         var leader = launcher.api.leader();
-        launcher.parentJob(SandboxProfile.of(defaults));
+        launcher.credentials.check(launcher.parentJob(SandboxProfile.of(defaults)));
         log.info("Nomad launcher ready: {} (leader {}), image {}", options.address(), leader, options.image());
         return launcher;
     }
@@ -101,8 +106,10 @@ public final class NomadLauncher implements ReconcilingLauncher {
             log.info("adopting the sandbox of job {}: Nomad job {}, allocation {}", jobId, reference, current.getId());
             // Its daemon dials this replica's socket from now on, which may be newer than the sandbox.
             openAttachSocket();
+            // The credential was the launching replica's: whichever is left goes once the task runs.
+            var credential = credentials.remover(parentOf(reference), jobId, null);
             return Optional.of(NomadSandbox.follow(api, jobId, reference, current.getEvalId(), resources.memoryMb(),
-                    options));
+                    options, credential));
         } catch (NomadApiException e) {
             log.warn("could not read the sandbox {} of job {} to adopt it: {}", reference, jobId, e.getMessage());
             return Optional.empty();
@@ -143,20 +150,31 @@ public final class NomadLauncher implements ReconcilingLauncher {
         return (long) resources.memoryMb() << 20;
     }
 
-    /** Dispatches the sandbox job of {@code id} (a job, or a pool member) and follows it. */
+    /**
+     * Dispatches the sandbox job of {@code id} (a job, or a pool member) and follows it. Its credential
+     * is in place before the dispatch, and removed once the task has started (it has read it) or ended.
+     */
     private NomadSandbox dispatch(String id, SandboxResources resources, String token, Map<String, String> meta)
             throws NomadApiException {
         var parent = parentJob(SandboxProfile.of(resources));
         openAttachSocket();
-        var dispatched = api.dispatch(parent, token.getBytes(UTF_8), meta);
+        credentials.put(parent, id, token);
+        var credential = credentials.remover(parent, id, token);
+        JobDispatchResponse dispatched;
+        try {
+            dispatched = api.dispatch(parent, meta);
+        } catch (NomadApiException e) {
+            credential.run();
+            throw e;
+        }
         log.info("dispatched the sandbox of {} as Nomad job {}", id, dispatched.getDispatchedJobId());
         return NomadSandbox.follow(api, id, dispatched.getDispatchedJobId(), dispatched.getEvalId(),
-                resources.memoryMb(), options);
+                resources.memoryMb(), options, credential);
     }
 
     @Override
     public AutoCloseable startReconciling(Predicate<String> jobIsActive) {
-        return SandboxJanitor.start(api, options, jobIsActive, owners);
+        return SandboxJanitor.start(api, options, jobIsActive, owners, credentials);
     }
 
     /** The parent job for a profile, registered from the job file the first time it is needed. */
@@ -187,6 +205,12 @@ public final class NomadLauncher implements ReconcilingLauncher {
         } catch (IOException e) {
             log.warn("could not open the Attach socket in {} to sandboxes: {}", directory, e.getMessage());
         }
+    }
+
+    /** The parent job of a dispatched job: Nomad names it {@code <parent>/dispatch-…}. */
+    private static String parentOf(String dispatchedJobId) {
+        int slash = dispatchedJobId.indexOf('/');
+        return slash < 0 ? dispatchedJobId : dispatchedJobId.substring(0, slash);
     }
 
     /** The task's first words, on one line. */

@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One dispatched sandbox job, followed with blocking queries on its allocations until it ends:
- * placed, running, ended (and why), or never placed within the deadline (then it is stopped).
+ * placed, running, ended (and why), or never placed within the deadline (then it is stopped). Once
+ * its task has started (its template has rendered the launch credential) or it has ended, the
+ * credential's variable item goes.
  */
 final class NomadSandbox implements Sandbox {
     private static final Logger log = LoggerFactory.getLogger(NomadSandbox.class);
@@ -39,9 +41,10 @@ final class NomadSandbox implements Sandbox {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final Thread follower;
+    private final Runnable removeCredential;
 
     private NomadSandbox(NomadApi api, String jobId, String dispatchedJobId, String evalId, int memoryMb,
-            NomadOptions options) {
+            NomadOptions options, Runnable removeCredential) {
         this.api = api;
         this.jobId = jobId;
         this.dispatchedJobId = dispatchedJobId;
@@ -50,15 +53,20 @@ final class NomadSandbox implements Sandbox {
         this.placementTimeout = options.placementTimeout();
         this.stopTimeout = options.stopTimeout();
         this.placementDeadline = Instant.now().plus(placementTimeout);
+        this.removeCredential = removeCredential;
         this.follower = Thread.ofVirtual().name("nomad-follow-" + jobId).unstarted(this::follow);
     }
 
-    /** Takes ownership of a dispatched job and follows it. */
+    /**
+     * Takes ownership of a dispatched job and follows it.
+     *
+     * @param removeCredential removes the sandbox's launch credential from where its task reads it (once)
+     */
     static NomadSandbox follow(NomadApi api, String jobId, String dispatchedJobId, String evalId, int memoryMb,
-            NomadOptions options) {
+            NomadOptions options, Runnable removeCredential) {
         var sandbox = new NomadSandbox(requireNonNull(api, "api"), requireNonNull(jobId, "jobId"),
                 requireNonNull(dispatchedJobId, "dispatchedJobId"), requireNonNull(evalId, "evalId"), memoryMb,
-                requireNonNull(options, "options"));
+                requireNonNull(options, "options"), requireNonNull(removeCredential, "removeCredential"));
         sandbox.follower.start();
         return sandbox;
     }
@@ -97,10 +105,13 @@ final class NomadSandbox implements Sandbox {
                 index = answer.index();
                 var current = lostOrNewest(answer.value());
                 if (current != null) {
+                    if ("running".equals(current.getClientStatus()) || AllocationWords.ended(current)) {
+                        removeCredential.run();
+                    }
                     AllocationWords.endReason(current, memoryMb).ifPresent(this::ended);
                     if (AllocationWords.lost(current)) {
                         // Nomad replaces a lost allocation whatever the reschedule policy; the replacement's
-                        // launch credential is spent, so it could never attach: stop it.
+                        // launch credential is spent (and gone from the variable), so it could never attach: stop it.
                         stopQuietly();
                     }
                 } else if (Instant.now().isAfter(placementDeadline)) {
@@ -188,6 +199,7 @@ final class NomadSandbox implements Sandbox {
         }
         exitReason.compareAndSet(null, STOPPED);
         follower.interrupt();
+        removeCredential.run();
         log.info("closed the sandbox of job {} ({})", jobId, dispatchedJobId);
     }
 

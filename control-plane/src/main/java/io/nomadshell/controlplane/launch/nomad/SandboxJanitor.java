@@ -6,6 +6,7 @@ import com.hashicorp.nomad.apimodel.JobListStub;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
@@ -15,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps Nomad in step with the job store: stops dispatched sandboxes whose Nomad Shell job has
  * ended (or is unknown) for longer than their own control plane takes to close them — orphans of
- * a control plane that stopped — and purges finished dispatched jobs older than the retention.
+ * a control plane that stopped — purges finished dispatched jobs older than the retention, and
+ * removes launch credentials whose sandbox is not running ({@link SandboxCredentials#sweep}).
  * Warm-pool sandboxes are kept while their owner lives ({@link PoolOwners}) and, once claimed by a job
  * of this control plane, while that job has yet to end.
  */
@@ -31,22 +33,26 @@ final class SandboxJanitor implements AutoCloseable {
     private final NomadOptions options;
     private final Predicate<String> jobIsActive;
     private final PoolOwners owners;
+    private final SandboxCredentials credentials;
     /** Sandboxes of ended jobs, and when that was first seen: their own control plane may still be closing them. */
     private final Map<String, Instant> endedSince = new HashMap<>();
     private final Thread thread;
 
-    private SandboxJanitor(NomadApi api, NomadOptions options, Predicate<String> jobIsActive, PoolOwners owners) {
+    private SandboxJanitor(NomadApi api, NomadOptions options, Predicate<String> jobIsActive, PoolOwners owners,
+            SandboxCredentials credentials) {
         this.api = api;
         this.options = options;
         this.jobIsActive = jobIsActive;
         this.owners = owners;
+        this.credentials = credentials;
         this.thread = Thread.ofVirtual().name("nomad-sandbox-janitor").unstarted(this::loop);
     }
 
     static SandboxJanitor start(NomadApi api, NomadOptions options, Predicate<String> jobIsActive,
-            PoolOwners owners) {
+            PoolOwners owners, SandboxCredentials credentials) {
         var janitor = new SandboxJanitor(requireNonNull(api, "api"), requireNonNull(options, "options"),
-                requireNonNull(jobIsActive, "jobIsActive"), requireNonNull(owners, "owners"));
+                requireNonNull(jobIsActive, "jobIsActive"), requireNonNull(owners, "owners"),
+                requireNonNull(credentials, "credentials"));
         janitor.thread.start();
         return janitor;
     }
@@ -75,6 +81,7 @@ final class SandboxJanitor implements AutoCloseable {
         var now = Instant.now();
         var purgeBefore = now.minus(options.retention());
         var stillEnded = new HashMap<String, Instant>();
+        var running = new HashSet<String>();
         try {
             owners.beat();
         } catch (NomadApiException e) {
@@ -88,6 +95,7 @@ final class SandboxJanitor implements AutoCloseable {
             if (!"dead".equals(job.getStatus())) {
                 var owner = meta(job, JOB_META);
                 if (owner != null && wanted(owner, job)) {
+                    running.add(owner);
                     continue;
                 }
                 var since = endedSince.getOrDefault(job.getId(), now);
@@ -104,6 +112,7 @@ final class SandboxJanitor implements AutoCloseable {
         }
         endedSince.clear();
         endedSince.putAll(stillEnded);
+        credentials.sweep(running, options.orphanGrace());
     }
 
     /** Whether the sandbox of {@code owner} (a job, or a warm-pool member) is still wanted. */
