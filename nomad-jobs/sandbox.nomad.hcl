@@ -9,7 +9,7 @@
 # the variables capability; the Nomad client renders it with the task's workload identity, which may
 # read nomad/jobs/<job>/<group>/<task> without any policy (a dispatched job's identity carries its
 # parent's id, so every sandbox of one parent renders its own item from the one variable). The control
-# plane removes the item once the task has started or ended. Never give this task its identity
+# plane removes the item once the sandbox has ended (the first Attach spends it). Never give this task its identity
 # (identity { env / file }): its processes, which the model drives, could then read the variable.
 # Per-task resources need their own parent job (Nomad cannot change resources per dispatch): the
 # control plane registers one per resource profile, named nomad-shell-sandbox-<profile>.
@@ -125,7 +125,7 @@ job "nomad-shell-sandbox" {
       # top of this file), into the secrets directory (a tmpfs that Nomad's file-system API does not
       # serve), readable by the sandbox user only; the daemon deletes the file once read (never env:
       # every tool process would inherit it). The template waits until the variable exists. When the
-      # control plane removes the item, the file is rendered again, empty: noop, the daemon has it.
+      # control plane removes the item (when the sandbox has ended), the file is rendered again, empty.
       template {
         data        = <<-EOT
           {{- with nomadVar (printf "nomad/jobs/%s/sandbox/sandbox" (env "NOMAD_JOB_PARENT_ID")) -}}

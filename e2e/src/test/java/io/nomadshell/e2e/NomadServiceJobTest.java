@@ -85,7 +85,8 @@ class NomadServiceJobTest {
         requireRedisHostVolume();
         buildServerImage();
         emptyRedisVolumes();
-        namespace = NomadDeployment.create(deployment);
+        // The shipped job names its sandbox jobs <deployment>-sandbox-….
+        namespace = NomadDeployment.create(deployment, deployment + "-sandbox");
         var ns = namespace.namespace();
         model = ScriptedModelServer.builder().scenario(Fixtures.scenario("nomad-service-probe", tmp, "")).build().start();
         // The host directory of the replicas' Attach sockets, as the job file asks an operator to make it.

@@ -106,7 +106,7 @@ public final class NomadLauncher implements ReconcilingLauncher {
             log.info("adopting the sandbox of job {}: Nomad job {}, allocation {}", jobId, reference, current.getId());
             // Its daemon dials this replica's socket from now on, which may be newer than the sandbox.
             openAttachSocket();
-            // The credential was the launching replica's: whichever is left goes once the task runs.
+            // The credential was the launching replica's: whichever is left goes when the sandbox ends.
             var credential = credentials.remover(parentOf(reference), jobId, null);
             return Optional.of(NomadSandbox.follow(api, jobId, reference, current.getEvalId(), resources.memoryMb(),
                     options, credential));
@@ -152,7 +152,7 @@ public final class NomadLauncher implements ReconcilingLauncher {
 
     /**
      * Dispatches the sandbox job of {@code id} (a job, or a pool member) and follows it. Its credential
-     * is in place before the dispatch, and removed once the task has started (it has read it) or ended.
+     * is in place before the dispatch, and removed once the sandbox has ended.
      */
     private NomadSandbox dispatch(String id, SandboxResources resources, String token, Map<String, String> meta)
             throws NomadApiException {

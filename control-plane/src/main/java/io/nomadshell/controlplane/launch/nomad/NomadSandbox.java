@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One dispatched sandbox job, followed with blocking queries on its allocations until it ends:
  * placed, running, ended (and why), or never placed within the deadline (then it is stopped). Once
- * its task has started (its template has rendered the launch credential) or it has ended, the
- * credential's variable item goes.
+ * it has ended, the launch credential's variable item goes. Not sooner: a removed item re-renders the
+ * task's credential file empty, and a running task's daemon may not have read it yet (the first
+ * Attach spends it anyway).
  */
 final class NomadSandbox implements Sandbox {
     private static final Logger log = LoggerFactory.getLogger(NomadSandbox.class);
@@ -105,7 +106,7 @@ final class NomadSandbox implements Sandbox {
                 index = answer.index();
                 var current = lostOrNewest(answer.value());
                 if (current != null) {
-                    if ("running".equals(current.getClientStatus()) || AllocationWords.ended(current)) {
+                    if (AllocationWords.ended(current)) {
                         removeCredential.run();
                     }
                     AllocationWords.endReason(current, memoryMb).ifPresent(this::ended);

@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * which {@code read-job} does not grant.
  *
  * <p>An item is written before its dispatch (the template waits for the variable, and takes the item
- * that is there when it renders) and removed once the task has started (the template has rendered it)
- * or ended. Writers share the variable, so every change is a check-and-set on its index.
+ * that is there when it renders) and removed once the sandbox has ended (the daemon's first Attach
+ * spent it long before). Writers share the variable, so every change is a check-and-set on its index.
  */
 final class SandboxCredentials {
     private static final Logger log = LoggerFactory.getLogger(SandboxCredentials.class);
