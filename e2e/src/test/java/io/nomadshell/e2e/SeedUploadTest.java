@@ -115,6 +115,23 @@ class SeedUploadTest {
     }
 
     @Test
+    void theCliSeedsAJobFromALocalArchive(@TempDir Path temp) throws Exception {
+        var archive = Files.write(temp.resolve("project.tar.gz"), tarGz(PROJECT));
+        var zip = temp.resolve("out.zip");
+        var run = Cli.run(temp, "run", "--server", "127.0.0.1:" + cluster.port(), "--api-key", "k1",
+                "--seed", archive.toString(), "-o", zip.toString(), "List the files you were given");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).contains("3 files");
+        assertThat(Fixtures.unzip(Files.readAllBytes(zip)).keySet())
+                .containsExactlyInAnyOrder("README.md", "run.sh", "src/main.py", "notes.txt");
+
+        var refused = Cli.run(temp, "run", "--server", "127.0.0.1:" + cluster.port(), "--api-key", "k1",
+                "--seed", Files.write(temp.resolve("evil.zip"), zipOf(entry("../x", "escape"))).toString(), "t");
+        assertThat(refused.exitCode()).isNotZero();
+        assertThat(refused.err()).contains("entry '../x' would land outside the workspace").doesNotContain("Exception");
+    }
+
+    @Test
     void unsafeArchivesAreRefusedNamingTheEntryAndLeaveNothing() throws Exception {
         var rest = cluster.rest("k2");
         var before = uploadedFiles();
