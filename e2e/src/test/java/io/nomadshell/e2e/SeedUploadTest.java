@@ -108,6 +108,9 @@ class SeedUploadTest {
         var expected = new java.util.HashMap<>(PROJECT);
         expected.put("notes.txt", "seen\n");
         assertThat(Fixtures.unzip(rest.getBytes("/download/" + id).body())).isEqualTo(expected);
+        // Seeding is the control plane's call alone: the model is never offered a tool to do it.
+        assertThat(model.receivedRequests()).allSatisfy(request ->
+                assertThat(request.path("tools").findValuesAsText("name")).contains("exec").doesNotContain("seed"));
         // The upload became the job's: it cannot seed a second job.
         var again = rest.post("/v1/jobs", "application/json", JSON.createObjectNode().put("task", "again")
                 .set("seed", JSON.createObjectNode().put("upload_id", uploadId)).toString());
