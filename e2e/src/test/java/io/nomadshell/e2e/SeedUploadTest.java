@@ -11,9 +11,8 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
+import io.grpc.StatusException;
 import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.StreamObserver;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.proto.seed.SeedLimits;
 import io.nomadshell.proto.v1.JobServiceGrpc;
@@ -27,7 +26,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -175,18 +173,19 @@ class SeedUploadTest {
     @Test
     void grpcUploadAnswersWhatItHoldsOrRefusesNamingTheEntry() throws Exception {
         var answer = grpcUpload("k1", zip(PROJECT));
-        assertThat(answer.get(30, TimeUnit.SECONDS).getFiles()).isEqualTo(3);
-        assertThat(answer.get().getUploadId()).startsWith("up-");
+        assertThat(answer.getFiles()).isEqualTo(3);
+        assertThat(answer.getUploadId()).startsWith("up-");
 
-        assertThatThrownBy(() -> grpcUpload("k1", zipOf(entry("../x", "escape"))).get(30, TimeUnit.SECONDS))
-                .cause().isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+        assertThatThrownBy(() -> grpcUpload("k1", zipOf(entry("../x", "escape"))))
+                .isInstanceOfSatisfying(StatusException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
                     assertThat(e.getStatus().getDescription()).contains("'../x'");
                 });
-        assertThatThrownBy(() -> grpcUpload("k1", zipOf(entry("big", new String(new byte[(int) (2 * CAP)], UTF_8))))
-                .get(30, TimeUnit.SECONDS))
-                .cause().isInstanceOfSatisfying(StatusRuntimeException.class,
-                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
+        // Past the cap as sent (no archive of 1 MiB unpacked is 2 MiB of random bytes): refused mid-stream.
+        var noise = new byte[(int) (2 * CAP)];
+        new java.util.Random(7).nextBytes(noise);
+        assertThatThrownBy(() -> grpcUpload("k1", noise)).isInstanceOfSatisfying(StatusException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
     }
 
     private java.util.List<Path> uploadedFiles() throws IOException {
@@ -195,31 +194,19 @@ class SeedUploadTest {
         }
     }
 
-    private CompletableFuture<UploadResponse> grpcUpload(String key, byte[] archive) {
+    private UploadResponse grpcUpload(String key, byte[] archive) throws Exception {
         var headers = new Metadata();
         headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
-        var stub = JobServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
-        var answer = new CompletableFuture<UploadResponse>();
-        var chunks = stub.upload(new StreamObserver<>() {
-            @Override
-            public void onNext(UploadResponse value) {
-                answer.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                answer.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-        });
+        var call = JobServiceGrpc.newBlockingV2Stub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers)).upload();
         for (int offset = 0; offset < archive.length; offset += 4096) {
-            chunks.onNext(UploadChunk.newBuilder()
-                    .setData(ByteString.copyFrom(archive, offset, Math.min(4096, archive.length - offset))).build());
+            if (!call.write(UploadChunk.newBuilder()
+                    .setData(ByteString.copyFrom(archive, offset, Math.min(4096, archive.length - offset))).build())) {
+                break;
+            }
         }
-        chunks.onCompleted();
-        return answer;
+        call.halfClose();
+        return call.read(30, TimeUnit.SECONDS);
     }
 
     private static void refused(Rest rest, byte[] archive, int status, String words) {

@@ -119,15 +119,14 @@ class JobGrpcServiceTest {
     @Test
     void uploadsAreCheckedAndEachSeedsOneJob() throws Exception {
         var stub = JobServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
-        var upload = upload(zip("src/a.py", "print(1)\n")).get(10, TimeUnit.SECONDS);
+        var upload = upload(zip("src/a.py", "print(1)\n"));
         assertThat(upload.getFormat()).isEqualTo("zip");
         assertThat(upload.getFiles()).isEqualTo(1);
         assertThat(upload.getBytes()).isEqualTo(9);
 
-        var refused = upload(zip("../a.py", "x"));
-        assertThat(Status.fromThrowable(catchThrowable(() -> refused.get(10, TimeUnit.SECONDS))).getDescription())
+        assertThat(Status.fromThrowable(catchThrowable(() -> upload(zip("../a.py", "x")))).getDescription())
                 .contains("entry '../a.py' would land outside the workspace");
-        assertThat(Status.fromThrowable(catchThrowable(() -> upload(new byte[0]).get(10, TimeUnit.SECONDS))).getCode())
+        assertThat(Status.fromThrowable(catchThrowable(() -> upload(new byte[0]))).getCode())
                 .isEqualTo(Status.Code.INVALID_ARGUMENT);
 
         assertCode(() -> stub.schedule(seeded("up-000000000000000000000000", "")), Status.Code.NOT_FOUND);
@@ -136,7 +135,7 @@ class JobGrpcServiceTest {
         assertCode(() -> stub.schedule(seeded(upload.getUploadId(), "")), Status.Code.NOT_FOUND);
 
         // A retry of the same schedule finds the first job and leaves the new upload as it was.
-        var second = upload(zip("b.txt", "b")).get(10, TimeUnit.SECONDS);
+        var second = upload(zip("b.txt", "b"));
         assertThat(stub.schedule(seeded(second.getUploadId(), "key-1")).getJobId()).isEqualTo(job.getJobId());
         assertThat(stub.schedule(seeded(second.getUploadId(), "")).getJobId()).isNotEqualTo(job.getJobId());
     }
@@ -146,28 +145,14 @@ class JobGrpcServiceTest {
                 .setSeed(Seed.newBuilder().setUploadId(uploadId)).build();
     }
 
-    private CompletableFuture<UploadResponse> upload(byte[] archive) {
-        var answer = new CompletableFuture<UploadResponse>();
-        var chunks = JobServiceGrpc.newStub(channel).upload(new StreamObserver<>() {
-            @Override
-            public void onNext(UploadResponse value) {
-                answer.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                answer.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-        });
+    private UploadResponse upload(byte[] archive) throws Exception {
+        var call = JobServiceGrpc.newBlockingV2Stub(channel).upload();
         for (int offset = 0; offset < archive.length; offset += 100) {
-            chunks.onNext(UploadChunk.newBuilder()
+            call.write(UploadChunk.newBuilder()
                     .setData(ByteString.copyFrom(archive, offset, Math.min(100, archive.length - offset))).build());
         }
-        chunks.onCompleted();
-        return answer;
+        call.halfClose();
+        return call.read(10, TimeUnit.SECONDS);
     }
 
     private static byte[] zip(String name, String content) throws Exception {
