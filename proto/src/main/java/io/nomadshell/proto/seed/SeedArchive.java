@@ -109,9 +109,18 @@ public final class SeedArchive {
         requireNonNull(archive, "archive");
         var reader = new SeedArchive(requireNonNull(limits, "limits"), requireNonNull(sink, "sink"));
         var format = detect(archive);
-        switch (format) {
-            case ZIP -> reader.readZip(archive);
-            case TAR_GZ -> reader.readTarGz(archive);
+        try {
+            switch (format) {
+                case ZIP -> reader.readZip(archive);
+                case TAR_GZ -> reader.readTarGz(archive);
+            }
+        } catch (SinkFailed e) {
+            throw e.getCause();
+        } catch (CapPassed e) {
+            throw e.refusal;
+        } catch (IOException e) {
+            // Anything else that failed is the archive's bytes: truncated, corrupt, not what its head says.
+            throw new SeedRefusedException("the " + format.wireName() + " archive cannot be read: " + e.getMessage(), false);
         }
         return new Summary(format, reader.files, reader.bytes);
     }
@@ -153,12 +162,6 @@ public final class SeedArchive {
                     throw refused(entry.getName(), "is " + specialKind(type) + "; only files, directories and links can seed a workspace");
                 }
             }
-        } catch (SinkFailed e) {
-            throw e.getCause();
-        } catch (CapPassed e) {
-            throw e.refusal;
-        } catch (IOException e) {
-            throw new SeedRefusedException("the zip archive cannot be read: " + e.getMessage(), false);
         }
     }
 
@@ -184,12 +187,6 @@ public final class SeedArchive {
                     throw refused(entry.getName(), "is of a kind that cannot seed a workspace; only files, directories and links can");
                 }
             }
-        } catch (SinkFailed e) {
-            throw e.getCause();
-        } catch (CapPassed e) {
-            throw e.refusal;
-        } catch (IOException e) {
-            throw new SeedRefusedException("the tar.gz archive cannot be read: " + e.getMessage(), false);
         }
     }
 
