@@ -116,6 +116,23 @@ class SeedUploadTest {
     }
 
     @Test
+    void aSeedTheSandboxCannotUnpackEndsTheJobInWords() throws Exception {
+        // Fine by name (so the upload is taken), but "a" is a file where "a/b" needs a directory.
+        var rest = cluster.rest("k1");
+        var upload = rest.post("/v1/uploads", "application/zip", zipOf(entry("a", "file"), entry("a/b", "below a file")));
+        assertThat(upload.statusCode()).as(upload.body()).isEqualTo(200);
+        var scheduled = rest.post("/v1/jobs", "application/json", JSON.createObjectNode().put("task", "t")
+                .set("seed", JSON.createObjectNode().put("upload_id", JSON.readTree(upload.body()).path("upload_id").asText()))
+                .toString());
+        var id = JSON.readTree(scheduled.body()).path("job_id").asText();
+        var job = rest.awaitEnd(id, Duration.ofSeconds(120)).last();
+        assertThat(job.path("status").asText()).as("job %s", job).isEqualTo("error");
+        assertThat(job.path("error").asText()).startsWith("the workspace could not be seeded from its upload: ")
+                .doesNotContain("Exception");
+        assertThat(job.path("steps").asInt()).as("no step ran on a half-seeded workspace").isZero();
+    }
+
+    @Test
     void theCliSeedsAJobFromALocalArchive(@TempDir Path temp) throws Exception {
         var archive = Files.write(temp.resolve("project.tar.gz"), tarGz(PROJECT));
         var zip = temp.resolve("out.zip");
