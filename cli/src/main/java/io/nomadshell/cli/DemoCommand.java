@@ -1,5 +1,6 @@
 package io.nomadshell.cli;
 
+import io.nomadshell.proto.v1.ScheduleRequest;
 import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.nio.file.Files;
@@ -37,7 +38,7 @@ final class DemoCommand implements Callable<Integer> {
             settings.daemonJar = DaemonJar.locate();
             try (var running = settings.start();
                     var client = new JobClient("127.0.0.1:" + running.gateway().port(), null)) {
-                return RunCommand.submitAndFollow(client, TASK, output);
+                return RunCommand.submitAndFollow(client, ScheduleRequest.newBuilder().setTask(TASK).build(), output);
             }
         }
     }

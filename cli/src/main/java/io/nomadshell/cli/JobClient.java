@@ -17,6 +17,7 @@ final class JobClient implements AutoCloseable {
     private final ManagedChannel channel;
     private final JobServiceGrpc.JobServiceBlockingStub stub;
     private final JobServiceGrpc.JobServiceStub async;
+    private final JobServiceGrpc.JobServiceBlockingV2Stub blockingStreams;
 
     JobClient(String target, @Nullable String apiKey) {
         this.channel = Grpc.newChannelBuilder(requireNonNull(target, "target"), InsecureChannelCredentials.create())
@@ -27,11 +28,18 @@ final class JobClient implements AutoCloseable {
         boolean keyless = apiKey == null || apiKey.isEmpty();
         this.stub = keyless ? stub : stub.withCallCredentials(new BearerToken(apiKey));
         this.async = keyless ? async : async.withCallCredentials(new BearerToken(apiKey));
+        var streams = JobServiceGrpc.newBlockingV2Stub(channel);
+        this.blockingStreams = keyless ? streams : streams.withCallCredentials(new BearerToken(apiKey));
     }
 
     /** The streaming stub, for calls that send and receive at once (port forwarding). */
     JobServiceGrpc.JobServiceStub async() {
         return async;
+    }
+
+    /** The blocking stub for client streams (uploads): each write waits until the server can take it. */
+    JobServiceGrpc.JobServiceBlockingV2Stub blockingStreams() {
+        return blockingStreams;
     }
 
     JobServiceGrpc.JobServiceBlockingStub jobs() {

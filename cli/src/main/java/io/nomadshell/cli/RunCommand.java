@@ -1,6 +1,7 @@
 package io.nomadshell.cli;
 
 import io.nomadshell.proto.v1.ScheduleRequest;
+import io.nomadshell.proto.v1.Seed;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -22,16 +23,27 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, description = "Where to save the zip (default: ./<job id>.zip).")
     @Nullable Path output;
 
+    @Option(names = "--seed", paramLabel = "ARCHIVE", defaultValue = "${env:NOMAD_SHELL_SEED}",
+            description = "A zip or tar.gz whose files the job's workspace starts with; the task may then be about them (env NOMAD_SHELL_SEED).")
+    @Nullable Path seed;
+
     @Override
     public Integer call() throws Exception {
         try (var connection = client.connect()) {
-            return submitAndFollow(connection, String.join(" ", words), output);
+            var request = ScheduleRequest.newBuilder().setTask(String.join(" ", words));
+            if (seed != null) {
+                var upload = SeedUpload.send(connection, seed);
+                System.err.println("Uploaded " + seed + ": " + upload.getFiles() + " files, " + upload.getBytes()
+                        + " bytes unpacked.");
+                request.setSeed(Seed.newBuilder().setUploadId(upload.getUploadId()));
+            }
+            return submitAndFollow(connection, request.build(), output);
         }
     }
 
     /** Shared with the demo: schedule, follow, download; prints the zip's path last. */
-    static int submitAndFollow(JobClient connection, String task, @Nullable Path output) throws Exception {
-        var scheduled = connection.jobs().schedule(ScheduleRequest.newBuilder().setTask(task).build());
+    static int submitAndFollow(JobClient connection, ScheduleRequest request, @Nullable Path output) throws Exception {
+        var scheduled = connection.jobs().schedule(request);
         System.err.println("Job " + scheduled.getJobId() + " scheduled.");
         var job = JobFollower.follow(connection, scheduled.getJobId(), System.err);
         if (!job.getStatus().equals("complete")) {

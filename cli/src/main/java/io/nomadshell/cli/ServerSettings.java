@@ -20,6 +20,7 @@ import io.nomadshell.gateway.preview.PreviewOptions;
 import io.nomadshell.gateway.server.AttachServer;
 import io.nomadshell.gateway.server.GatewayOptions;
 import io.nomadshell.gateway.server.GatewayServer;
+import io.nomadshell.proto.seed.SeedLimits;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -102,6 +103,19 @@ final class ServerSettings {
             converter = DurationConverter.class,
             description = "Keep an ended job's events, transcript, zip and screenshots this long, e.g. 12h or 30d; a job that has not ended is always kept (env NOMAD_SHELL_RETENTION; default ${DEFAULT-VALUE}).")
     Duration retention = JobStore.DEFAULT_RETENTION;
+
+    @Option(names = "--seed-max-mb", defaultValue = "${env:NOMAD_SHELL_SEED_MAX_MB:-64}",
+            description = "The most an uploaded seed archive may hold unpacked, in MiB; a job's disk caps its seed further (env NOMAD_SHELL_SEED_MAX_MB; default ${DEFAULT-VALUE}).")
+    int seedMaxMb = 64;
+
+    @Option(names = "--seed-max-entries", defaultValue = "${env:NOMAD_SHELL_SEED_MAX_ENTRIES:-10000}",
+            description = "The most entries (files, directories, links) an uploaded seed archive may hold (env NOMAD_SHELL_SEED_MAX_ENTRIES; default ${DEFAULT-VALUE}).")
+    int seedMaxEntries = 10_000;
+
+    @Option(names = "--upload-ttl", defaultValue = "${env:NOMAD_SHELL_UPLOAD_TTL:-1h}",
+            converter = DurationConverter.class,
+            description = "Delete an upload no job has taken after this long, e.g. 30m or 1d (env NOMAD_SHELL_UPLOAD_TTL; default ${DEFAULT-VALUE}).")
+    Duration uploadTtl = ControlPlaneOptions.DEFAULT_UPLOAD_TTL;
 
     @Option(names = "--max-running", defaultValue = "${env:NOMAD_SHELL_MAX_RUNNING:-4}",
             description = "Jobs run at once; the rest wait (env NOMAD_SHELL_MAX_RUNNING; default ${DEFAULT-VALUE}).")
@@ -226,6 +240,8 @@ final class ServerSettings {
                 .context(contextOptions())
                 .resources(policy)
                 .retention(retention)
+                .seedLimits(seedLimits())
+                .uploadTtl(uploadTtl)
                 .warmPool(poolOptions)
                 .peerAddress(peerAddress())
                 .build());
@@ -241,6 +257,13 @@ final class ServerSettings {
             controlPlane.close();
             throw e;
         }
+    }
+
+    private SeedLimits seedLimits() {
+        if (seedMaxMb < 1 || seedMaxEntries < 1 || !uploadTtl.isPositive()) {
+            throw new UserError("--seed-max-mb and --seed-max-entries must be at least 1, and --upload-ttl positive");
+        }
+        return new SeedLimits(seedMaxMb * 1024L * 1024L, seedMaxEntries);
     }
 
     private WarmPoolOptions warmPoolOptions(ResourcePolicy policy) {

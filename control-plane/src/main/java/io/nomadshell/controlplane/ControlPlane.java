@@ -25,6 +25,7 @@ import io.nomadshell.controlplane.pool.WarmPool;
 import io.nomadshell.controlplane.session.SessionRegistry;
 import io.nomadshell.controlplane.store.AttachLedger;
 import io.nomadshell.controlplane.store.ContextStore;
+import io.nomadshell.controlplane.seed.Uploads;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.JobQueue;
 import io.nomadshell.controlplane.store.JobSignals;
@@ -118,9 +119,12 @@ public final class ControlPlane implements AutoCloseable {
                 metrics));
         var runner = new JobRunner(store, options.launcher(), pool, sessions, tokens, artifacts, agent,
                 workspaces, options.readyTimeout(),
-                options.limits().maxDuration().plus(options.readyTimeout()).plusMinutes(15));
-        this.jobs = new JobManager(store, signals, artifacts, options.resources());
-        remember(RetentionSweeper.start(store, artifacts));
+                options.limits().maxDuration().plus(options.readyTimeout()).plusMinutes(15), options.seedLimits());
+        // Beside the zips, so that replicas which share those share the uploads too.
+        var uploads = new Uploads(dataDir.resolve("artifacts").resolve("uploads"), options.seedLimits(),
+                options.uploadTtl(), Clock.systemUTC());
+        this.jobs = new JobManager(store, signals, artifacts, options.resources(), uploads);
+        remember(RetentionSweeper.start(store, artifacts, uploads));
         if (options.launcher() instanceof ReconcilingLauncher reconciling) {
             remember(reconciling.startReconciling(
                     jobId -> store.find(jobId).map(job -> !job.status().isTerminal()).orElse(false)));

@@ -13,6 +13,7 @@ import io.nomadshell.controlplane.pool.WarmPoolOptions;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import io.nomadshell.proto.seed.SeedLimits;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
@@ -31,6 +32,8 @@ import org.jspecify.annotations.Nullable;
  * @param retention how long an ended job's keys, zip and screenshots are kept
  * @param outputWindow how long a call's live output may wait to be written with what follows (zero: every chunk at once)
  * @param warmPool sandboxes of the default profile kept started for jobs to claim
+ * @param seedLimits caps on an uploaded seed archive, unpacked (a job's disk caps its seed further)
+ * @param uploadTtl how long an upload no job has taken is kept
  * @param peerAddress where other replicas reach this one's sandboxes (port 0: a free one); its host is
  *     what they dial, so it must be one they can reach
  */
@@ -50,7 +53,9 @@ public record ControlPlaneOptions(
         Duration retention,
         Duration outputWindow,
         WarmPoolOptions warmPool,
-        InetSocketAddress peerAddress) {
+        InetSocketAddress peerAddress,
+        SeedLimits seedLimits,
+        Duration uploadTtl) {
 
     public ControlPlaneOptions {
         requireNonNull(dataDir, "dataDir");
@@ -69,6 +74,10 @@ public record ControlPlaneOptions(
         }
         requireNonNull(warmPool, "warmPool");
         requireNonNull(peerAddress, "peerAddress");
+        requireNonNull(seedLimits, "seedLimits");
+        if (!requireNonNull(uploadTtl, "uploadTtl").isPositive()) {
+            throw new IllegalArgumentException("the upload TTL must be positive");
+        }
         if (peerAddress.isUnresolved()) {
             throw new IllegalArgumentException("the peer address's host " + peerAddress.getHostString()
                     + " does not resolve (--peer-address)");
@@ -85,6 +94,9 @@ public record ControlPlaneOptions(
     /** Replicas on one machine: loopback, on a free port. */
     public static final InetSocketAddress DEFAULT_PEER_ADDRESS = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
+    /** How long an upload waits for a job to take it, by default. */
+    public static final Duration DEFAULT_UPLOAD_TTL = Duration.ofHours(1);
+
     public static Builder builder() {
         return new Builder();
     }
@@ -95,7 +107,7 @@ public record ControlPlaneOptions(
                 .launcher(launcher).model(model).limits(limits).tokenSecret(tokenSecret)
                 .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).context(context)
                 .resources(resources).retention(retention).outputWindow(outputWindow)
-                .warmPool(warmPool).peerAddress(peerAddress);
+                .warmPool(warmPool).peerAddress(peerAddress).seedLimits(seedLimits).uploadTtl(uploadTtl);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -116,6 +128,8 @@ public record ControlPlaneOptions(
         private Duration outputWindow = CallOutputs.DEFAULT_WINDOW;
         private WarmPoolOptions warmPool = WarmPoolOptions.NONE;
         private InetSocketAddress peerAddress = DEFAULT_PEER_ADDRESS;
+        private SeedLimits seedLimits = SeedLimits.DEFAULTS;
+        private Duration uploadTtl = DEFAULT_UPLOAD_TTL;
 
         private Builder() {}
 
@@ -204,11 +218,21 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        public Builder seedLimits(SeedLimits seedLimits) {
+            this.seedLimits = seedLimits;
+            return this;
+        }
+
+        public Builder uploadTtl(Duration uploadTtl) {
+            this.uploadTtl = uploadTtl;
+            return this;
+        }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
                     readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources, retention,
-                    outputWindow, warmPool, peerAddress);
+                    outputWindow, warmPool, peerAddress, seedLimits, uploadTtl);
         }
 
         private static String defaultReplicaId() {

@@ -11,6 +11,7 @@ import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.job.SandboxRequest;
+import io.nomadshell.controlplane.seed.Uploads;
 import io.nomadshell.controlplane.store.EventFanout;
 import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
@@ -44,25 +45,35 @@ public final class JobManager {
     private final ArtifactStore artifacts;
     private final ResourcePolicy resources;
     private final EventFanout events;
+    private final Uploads uploads;
 
-    JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts, ResourcePolicy resources) {
+    JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts, ResourcePolicy resources, Uploads uploads) {
         this.store = requireNonNull(store, "store");
         this.signals = requireNonNull(signals, "signals");
         this.artifacts = requireNonNull(artifacts, "artifacts");
         this.resources = requireNonNull(resources, "resources");
         this.events = new EventFanout(store, signals);
+        this.uploads = requireNonNull(uploads, "uploads");
     }
 
-    /** {@link #schedule(String, String, SandboxRequest, String)} with the default sandbox. */
+    /** Where uploaded seed archives are received and kept. */
+    public Uploads uploads() {
+        return uploads;
+    }
+
+    /** {@link #schedule(String, String, SandboxRequest, String, String)} with the default sandbox, unseeded. */
     public Job schedule(String owner, String task, @Nullable String idempotencyKey) {
-        return schedule(owner, task, SandboxRequest.DEFAULTS, idempotencyKey);
+        return schedule(owner, task, SandboxRequest.DEFAULTS, idempotencyKey, null);
     }
 
     /**
      * Queues a new job whose sandbox gets {@code sandbox} within this server's caps, or returns the
-     * one an earlier call with the same idempotency key created.
+     * one an earlier call with the same idempotency key created. With {@code seedUpload}, the owner's
+     * upload of that id becomes the job's seed before the job exists (so no replica can start it
+     * unseeded); a retry that finds the earlier job leaves the upload as it was.
      */
-    public Job schedule(String owner, String task, SandboxRequest sandbox, @Nullable String idempotencyKey) {
+    public Job schedule(String owner, String task, SandboxRequest sandbox, @Nullable String idempotencyKey,
+            @Nullable String seedUpload) {
         requireNonNull(owner, "owner");
         requireNonNull(task, "task");
         requireNonNull(sandbox, "sandbox");
@@ -79,8 +90,23 @@ public final class JobManager {
                     "the idempotency key must be 1 to 128 printable ASCII characters without spaces");
         }
         var granted = resources.grant(sandbox);
-        var id = store.create(JobIds.next(), owner, task, granted, Instant.now(), idempotencyKey);
-        return get(owner, id);
+        var id = JobIds.next();
+        if (seedUpload == null) {
+            return get(owner, store.create(id, owner, task, granted, Instant.now(), idempotencyKey));
+        }
+        var seed = artifacts.seedPath(id);
+        uploads.claim(owner, seedUpload, granted.diskMb() * 1024L * 1024L, seed);
+        String created;
+        try {
+            created = store.create(id, owner, task, granted, Instant.now(), idempotencyKey);
+        } catch (RuntimeException e) {
+            uploads.giveBack(owner, seedUpload, seed);
+            throw e;
+        }
+        if (!created.equals(id)) {
+            uploads.giveBack(owner, seedUpload, seed);
+        }
+        return get(owner, created);
     }
 
     public Job get(String owner, String jobId) {

@@ -61,7 +61,8 @@ final class TestCluster implements AutoCloseable {
         return start(dataDir, modelBaseUrl, 1, ApiKeys.none(), UnaryOperator.identity(), wrap);
     }
 
-    private static TestCluster start(Path dataDir, String modelBaseUrl, int maxRunning, ApiKeys keys,
+    /** A cluster with API keys whose control-plane options {@code configure} changes. */
+    static TestCluster start(Path dataDir, String modelBaseUrl, int maxRunning, ApiKeys keys,
             UnaryOperator<ControlPlaneOptions.Builder> configure) throws IOException {
         return start(dataDir, modelBaseUrl, maxRunning, keys, configure, UnaryOperator.identity());
     }

@@ -31,7 +31,7 @@ public final class ToolDispatcher {
 
     /** The names of the tools this daemon runs, as in {@code ToolCall.action}. */
     public static final List<String> TOOLS = List.of("exec", "read_file", "write_file", "list_files", "archive",
-            "edit_file", "process", "computer", "run_code", "ensure_service");
+            "edit_file", "process", "computer", "run_code", "ensure_service", "seed");
 
     private static final Logger log = LoggerFactory.getLogger(ToolDispatcher.class);
 
@@ -48,6 +48,7 @@ public final class ToolDispatcher {
     private final JupyterServer jupyter;
     private final Lazy<RunCodeTool> runCode;
     private final ServiceStarter services;
+    private final SeedTool seed;
     private final IoErrors ioErrors;
 
     /** A dispatcher whose tools work in {@code workspace}, with services as {@code options} say. */
@@ -73,6 +74,7 @@ public final class ToolDispatcher {
         jupyter = new JupyterServer(options, workspace.root());
         runCode = Lazy.of(() -> new RunCodeTool(jupyter));
         services = new ServiceStarter(desktop, jupyter);
+        seed = new SeedTool(workspace);
         ioErrors = new IoErrors(workspace);
     }
 
@@ -102,6 +104,7 @@ public final class ToolDispatcher {
                 case RUN_CODE -> result.setRunCode(runCode.get().run(call.getRunCode(),
                         (kind, text) -> liveOutput(callEvents, kind, text)));
                 case ENSURE_SERVICE -> result.setEnsureService(services.ensure(call.getEnsureService()));
+                case SEED -> result.setSeed(seed.run(call.getSeed()));
                 case ACTION_NOT_SET -> result.setError("unknown tool");
             };
         } catch (ToolException | WorkspaceException e) {

@@ -50,6 +50,7 @@ final class ToolResultText {
             case COMPUTER -> ToolsetText.computer(result.getComputer());
             case RUN_CODE -> ToolsetText.runCode(result.getRunCode());
             case ENSURE_SERVICE -> result.getEnsureService().getService() + " answers on port " + result.getEnsureService().getPort();
+            case SEED -> "seeded the workspace with " + result.getSeed().getFiles() + " files";
             case RESULT_NOT_SET -> "(no result)";
         };
         return text;

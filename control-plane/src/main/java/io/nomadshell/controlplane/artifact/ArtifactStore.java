@@ -11,8 +11,9 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * What jobs leave on disk, in one directory: a zip per job ({@code <id>.zip}) and the screenshots its
- * computer tool took ({@code <id>-screenshots/<call>.png}), all removed together when the job's
+ * What jobs leave on disk, in one directory: a zip per job ({@code <id>.zip}), the screenshots its
+ * computer tool took ({@code <id>-screenshots/<call>.png}) and, until its sandbox has unpacked it, the
+ * archive its workspace is seeded with ({@code <id>.seed}), all removed together when the job's
  * retention has passed. A file becomes visible only once it is whole: it is written under a
  * temporary name and moved into place.
  */
@@ -34,6 +35,17 @@ public final class ArtifactStore {
     /** The job's zip, if it has one. */
     public Optional<Path> find(String jobId) {
         var path = pathOf(jobId);
+        return Files.isRegularFile(path) ? Optional.of(path) : Optional.empty();
+    }
+
+    /** Where the job's seed archive is kept until its sandbox has unpacked it. */
+    public Path seedPath(String jobId) {
+        return directory.resolve(requireNonNull(jobId, "jobId") + ".seed");
+    }
+
+    /** The job's seed archive, if its workspace is still to be seeded. */
+    public Optional<Path> seed(String jobId) {
+        var path = seedPath(jobId);
         return Files.isRegularFile(path) ? Optional.of(path) : Optional.empty();
     }
 
@@ -60,9 +72,10 @@ public final class ArtifactStore {
         return Optional.of(Files.readAllBytes(path.get()));
     }
 
-    /** Removes everything the job left here (its zip, its screenshots); nothing if it left nothing. */
+    /** Removes everything the job left here (its zip, its screenshots, its seed); nothing if it left nothing. */
     public void delete(String jobId) throws IOException {
         Files.deleteIfExists(pathOf(jobId));
+        Files.deleteIfExists(seedPath(jobId));
         var screenshots = screenshotsOf(jobId);
         if (Files.isDirectory(screenshots)) {
             try (var files = Files.list(screenshots)) {

@@ -20,6 +20,7 @@ import io.nomadshell.controlplane.session.SessionRegistry;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.LeaseLostException;
 import io.nomadshell.controlplane.dispatch.WorkspaceArchiver.Archived;
+import io.nomadshell.proto.seed.SeedLimits;
 import io.nomadshell.proto.v1.ArtifactReady;
 import io.nomadshell.proto.v1.HandedOver;
 import io.nomadshell.proto.v1.JobEvent;
@@ -75,6 +76,7 @@ public final class JobRunner {
     private final SessionRegistry sessions;
     private final JobTokens tokens;
     private final WorkspaceArchiver archiver;
+    private final WorkspaceSeeder seeder;
     private final AgentLoop agent;
     private final Path workspaces;
     /**
@@ -98,13 +100,14 @@ public final class JobRunner {
 
     public JobRunner(JobStore store, SandboxLauncher launcher, WarmPool pool, SessionRegistry sessions,
             JobTokens tokens, ArtifactStore artifacts, AgentLoop agent, Path workspaces, Duration readyTimeout,
-            Duration tokenLifetime) {
+            Duration tokenLifetime, SeedLimits seedLimits) {
         this.store = requireNonNull(store, "store");
         this.launcher = requireNonNull(launcher, "launcher");
         this.pool = requireNonNull(pool, "pool");
         this.sessions = requireNonNull(sessions, "sessions");
         this.tokens = requireNonNull(tokens, "tokens");
         this.archiver = new WorkspaceArchiver(requireNonNull(artifacts, "artifacts"));
+        this.seeder = new WorkspaceSeeder(artifacts, seedLimits);
         this.agent = requireNonNull(agent, "agent");
         this.workspaces = requireNonNull(workspaces, "workspaces");
         this.readyTimeout = requireNonNull(readyTimeout, "readyTimeout");
@@ -204,6 +207,16 @@ public final class JobRunner {
                 start = SandboxStart.await(jobId, sandbox, sessions, readyTimeout, () -> { }, toRunning);
             }
             var inSandbox = new SandboxToolRunner(jobId, sandbox, sessions);
+            if (seeder.due(jobId)) {
+                // The first step must see the files: the loop waits for the sandbox and the seed.
+                start.ready();
+                var refused = seeder.seed(job, inSandbox);
+                if (refused.isPresent()) {
+                    fail(jobId, "the workspace could not be seeded from its upload: " + refused.get(),
+                            KeptWorkspace.Nothing.noFiles("its workspace was never seeded"));
+                    return;
+                }
+            }
             var starting = start;
             var sameSandbox = adopted != null;
             // Once this control plane stops, a result may be the stop's doing (a broken stream): it is

@@ -13,7 +13,9 @@ public final class JobException extends RuntimeException {
         INVALID_ARGUMENT,
         NOT_FOUND,
         FAILED_PRECONDITION,
-        UNAVAILABLE
+        UNAVAILABLE,
+        /** More than a cap allows (an upload's size): RESOURCE_EXHAUSTED, HTTP 413. */
+        TOO_LARGE
     }
 
     private final Reason reason;

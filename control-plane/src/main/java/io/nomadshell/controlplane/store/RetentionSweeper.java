@@ -3,6 +3,7 @@ package io.nomadshell.controlplane.store;
 import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.controlplane.artifact.ArtifactStore;
+import io.nomadshell.controlplane.seed.Uploads;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * and their place in the owner's index, a bounded number of jobs a pass. Their keys also expire on
  * their own (set when they ended); this pass removes what expiry cannot reach (files, index entries)
  * and keys a late write created. Every replica runs one: a job two replicas sweep at once is
- * forgotten once, and deleting its files twice is harmless.
+ * forgotten once, and deleting its files twice is harmless. Each pass also deletes the uploads no job
+ * took within their TTL.
  */
 public final class RetentionSweeper implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RetentionSweeper.class);
@@ -27,20 +29,22 @@ public final class RetentionSweeper implements AutoCloseable {
 
     private final JobStore store;
     private final ArtifactStore artifacts;
+    private final Uploads uploads;
     private final Clock clock;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("retention-sweeper").factory());
 
-    private RetentionSweeper(JobStore store, ArtifactStore artifacts, Clock clock) {
+    private RetentionSweeper(JobStore store, ArtifactStore artifacts, Uploads uploads, Clock clock) {
         this.store = store;
         this.artifacts = artifacts;
+        this.uploads = uploads;
         this.clock = clock;
     }
 
     /** Sweeps now and then: a quarter of the retention apart, at most a minute. */
-    public static RetentionSweeper start(JobStore store, ArtifactStore artifacts) {
+    public static RetentionSweeper start(JobStore store, ArtifactStore artifacts, Uploads uploads) {
         var sweeper = new RetentionSweeper(requireNonNull(store, "store"), requireNonNull(artifacts, "artifacts"),
-                Clock.systemUTC());
+                requireNonNull(uploads, "uploads"), Clock.systemUTC());
         long pause = Math.max(50, Math.min(store.retention().toMillis() / 4, LONGEST_PAUSE.toMillis()));
         sweeper.timer.scheduleWithFixedDelay(sweeper::sweepQuietly, pause, pause, TimeUnit.MILLISECONDS);
         return sweeper;
@@ -60,6 +64,7 @@ public final class RetentionSweeper implements AutoCloseable {
 
     private void sweepQuietly() {
         try {
+            uploads.expire();
             // A backlog gets a few batches a pass, never an unbounded loop.
             for (int batch = 0; batch < BATCHES_PER_PASS && sweep() == BATCH; batch++) {
                 if (Thread.currentThread().isInterrupted()) {

@@ -26,6 +26,8 @@ import io.nomadshell.proto.v1.PortForwardRequest;
 import io.nomadshell.proto.v1.PortForwardResponse;
 import io.nomadshell.proto.v1.ScheduleRequest;
 import io.nomadshell.proto.v1.ScheduleResponse;
+import io.nomadshell.proto.v1.UploadChunk;
+import io.nomadshell.proto.v1.UploadResponse;
 import io.nomadshell.proto.v1.WatchJobRequest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -60,7 +62,8 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
         var sandbox = new SandboxRequest(request.getCpuMhz(), request.getMemoryMb(), request.getTimeoutSeconds(),
                 request.getNetwork(), request.getEgress().getAllowList(), request.getDiskMb());
         answer(response, () -> {
-            var job = jobs.schedule(owner(), request.getTask(), sandbox, key);
+            var seed = request.getSeed().getUploadId().isEmpty() ? null : request.getSeed().getUploadId();
+            var job = jobs.schedule(owner(), request.getTask(), sandbox, key, seed);
             return ScheduleResponse.newBuilder().setJobId(job.id()).setStatus(job.status().wireName()).build();
         });
     }
@@ -131,6 +134,11 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
     @Override
     public StreamObserver<PortForwardRequest> portForward(StreamObserver<PortForwardResponse> response) {
         return new PortForwardCall(jobs, tunnels, owner(), (ServerCallStreamObserver<PortForwardResponse>) response);
+    }
+
+    @Override
+    public StreamObserver<UploadChunk> upload(StreamObserver<UploadResponse> response) {
+        return new UploadCall(jobs.uploads(), owner(), response);
     }
 
     private static String owner() {

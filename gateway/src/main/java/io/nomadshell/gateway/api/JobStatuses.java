@@ -13,6 +13,7 @@ final class JobStatuses {
             case NOT_FOUND -> Status.NOT_FOUND;
             case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
             case UNAVAILABLE -> Status.UNAVAILABLE;
+            case TOO_LARGE -> Status.RESOURCE_EXHAUSTED;
         };
         return code.withDescription(e.getMessage());
     }

@@ -46,6 +46,9 @@ public final class AccessGuard implements DecoratingHttpServiceFunction {
     private static final String[] PUBLIC_PREFIXES = {"/ui/", "/grpc.health.v1.Health/"};
     static final String METRICS = "/metrics";
 
+    /** Takes an archive as its body, up to its own (larger) limit. */
+    static final String UPLOADS = "/v1/uploads";
+
     /** Bodies the REST face parses as JSON (a task is at most 64 KiB). */
     static final long REST_BODY_LIMIT = 1024 * 1024;
 
@@ -92,7 +95,7 @@ public final class AccessGuard implements DecoratingHttpServiceFunction {
         if (isPublic(path)) {
             return delegate.serve(ctx, req);
         }
-        if (!isGrpc(req)) {
+        if (!isGrpc(req) && !path.equals(UPLOADS)) {
             ctx.setMaxRequestLength(Math.min(ctx.maxRequestLength(), REST_BODY_LIMIT));
         }
         var authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);

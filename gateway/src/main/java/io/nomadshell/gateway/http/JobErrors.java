@@ -6,14 +6,15 @@ import io.grpc.Status;
 import io.nomadshell.controlplane.job.JobException;
 
 /** A refused job request as the JSON error with the HTTP status that matches its reason. */
-final class JobErrors {
+public final class JobErrors {
     private JobErrors() {}
 
-    static HttpResponse of(JobException e) {
+    public static HttpResponse of(JobException e) {
         return switch (e.reason()) {
             case NOT_FOUND -> JsonErrors.of(HttpStatus.NOT_FOUND, Status.Code.NOT_FOUND, e.getMessage());
             case FAILED_PRECONDITION -> JsonErrors.of(HttpStatus.CONFLICT, Status.Code.FAILED_PRECONDITION, e.getMessage());
             case INVALID_ARGUMENT -> JsonErrors.of(HttpStatus.BAD_REQUEST, Status.Code.INVALID_ARGUMENT, e.getMessage());
+            case TOO_LARGE -> JsonErrors.of(HttpStatus.REQUEST_ENTITY_TOO_LARGE, Status.Code.RESOURCE_EXHAUSTED, e.getMessage());
             case UNAVAILABLE -> JsonErrors.of(HttpStatus.SERVICE_UNAVAILABLE, Status.Code.UNAVAILABLE, e.getMessage());
         };
     }

@@ -157,6 +157,7 @@ final class PreviewAccess implements DecoratingHttpServiceFunction {
             case FAILED_PRECONDITION -> HttpStatus.CONFLICT;
             case INVALID_ARGUMENT -> HttpStatus.BAD_REQUEST;
             case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
+            case TOO_LARGE -> HttpStatus.REQUEST_ENTITY_TOO_LARGE;
         };
         return page(status, e.getMessage());
     }

@@ -22,6 +22,7 @@ import io.nomadshell.gateway.http.DownloadService;
 import io.nomadshell.gateway.http.JsonErrorHandler;
 import io.nomadshell.gateway.http.LiveRoutes;
 import io.nomadshell.gateway.http.PlainTextTasks;
+import io.nomadshell.gateway.http.UploadService;
 import io.nomadshell.gateway.ops.Operations;
 import io.nomadshell.gateway.preview.PreviewServer;
 import java.io.IOException;
@@ -41,6 +42,10 @@ public final class GatewayServer implements AutoCloseable {
     private static final int DOWNLOAD_READERS = 8;
     /** The name of the preview links' key among the control plane's shared secrets. */
     private static final String LINK_KEY = "links";
+    private static final long MIB = 1024 * 1024;
+    private static final long DEFAULT_MAX_REQUEST = 10 * MIB;
+    /** Sending the largest archive over a slow link. */
+    private static final Duration UPLOAD_TIME = Duration.ofMinutes(10);
 
     private final Server server;
     private final PreviewServer preview;
@@ -68,7 +73,9 @@ public final class GatewayServer implements AutoCloseable {
                 .useBlockingTaskExecutor(false)
                 .build();
 
-        var builder = Server.builder();
+        var uploads = jobs.uploads();
+        // A gRPC Upload stream counts as one request: room for the largest archive and its framing.
+        var builder = Server.builder().maxRequestLength(Math.max(DEFAULT_MAX_REQUEST, uploads.maxArchiveBytes() + MIB));
         var address = options.bindAddress();
         if (address == null) {
             builder.http(options.port());
@@ -92,6 +99,11 @@ public final class GatewayServer implements AutoCloseable {
                 .blockingTaskExecutor(BlockingTaskExecutor.builder()
                         .numThreads(DOWNLOAD_READERS).threadNamePrefix("download-read").build(), true)
                 .build(new DownloadService(jobs))
+                // A seed archive arrives as a stream to disk, up to the upload cap (checked by the receipt first).
+                .route().post("/v1/uploads")
+                .maxRequestLength(uploads.maxArchiveBytes() + 1)
+                .requestTimeout(UPLOAD_TIME)
+                .build(new UploadService(uploads))
                 .service("/internal/healthcheck", HealthCheckService.of())
                 .serviceUnder("/docs", DocService.builder().build())
                 .errorHandler(new JsonErrorHandler())

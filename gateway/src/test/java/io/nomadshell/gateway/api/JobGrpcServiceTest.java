@@ -2,7 +2,9 @@ package io.nomadshell.gateway.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
+import com.google.protobuf.ByteString;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.Context;
@@ -31,6 +33,9 @@ import io.nomadshell.proto.v1.JobServiceGrpc;
 import io.nomadshell.proto.v1.PortForwardRequest;
 import io.nomadshell.proto.v1.PortForwardResponse;
 import io.nomadshell.proto.v1.ScheduleRequest;
+import io.nomadshell.proto.v1.Seed;
+import io.nomadshell.proto.v1.UploadChunk;
+import io.nomadshell.proto.v1.UploadResponse;
 import io.nomadshell.proto.v1.WatchJobRequest;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,6 +114,55 @@ class JobGrpcServiceTest {
         forward.onNext(PortForwardRequest.newBuilder().setJobId(unknown).setPort(8000).build());
         assertThat(forwarded.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.NOT_FOUND);
         forward.onCompleted();
+    }
+
+    @Test
+    void uploadsAreCheckedAndEachSeedsOneJob() throws Exception {
+        var stub = JobServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var upload = upload(zip("src/a.py", "print(1)\n"));
+        assertThat(upload.getFormat()).isEqualTo("zip");
+        assertThat(upload.getFiles()).isEqualTo(1);
+        assertThat(upload.getBytes()).isEqualTo(9);
+
+        assertThat(Status.fromThrowable(catchThrowable(() -> upload(zip("../a.py", "x")))).getDescription())
+                .contains("entry '../a.py' would land outside the workspace");
+        assertThat(Status.fromThrowable(catchThrowable(() -> upload(new byte[0]))).getCode())
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+
+        assertCode(() -> stub.schedule(seeded("up-000000000000000000000000", "")), Status.Code.NOT_FOUND);
+        assertCode(() -> stub.schedule(seeded("../../etc/passwd", "")), Status.Code.NOT_FOUND);
+        var job = stub.schedule(seeded(upload.getUploadId(), "key-1"));
+        assertCode(() -> stub.schedule(seeded(upload.getUploadId(), "")), Status.Code.NOT_FOUND);
+
+        // A retry of the same schedule finds the first job and leaves the new upload as it was.
+        var second = upload(zip("b.txt", "b"));
+        assertThat(stub.schedule(seeded(second.getUploadId(), "key-1")).getJobId()).isEqualTo(job.getJobId());
+        assertThat(stub.schedule(seeded(second.getUploadId(), "")).getJobId()).isNotEqualTo(job.getJobId());
+    }
+
+    private static ScheduleRequest seeded(String uploadId, String idempotencyKey) {
+        return ScheduleRequest.newBuilder().setTask("work on the seed").setIdempotencyKey(idempotencyKey)
+                .setSeed(Seed.newBuilder().setUploadId(uploadId)).build();
+    }
+
+    private UploadResponse upload(byte[] archive) throws Exception {
+        var call = JobServiceGrpc.newBlockingV2Stub(channel).upload();
+        for (int offset = 0; offset < archive.length; offset += 100) {
+            call.write(UploadChunk.newBuilder()
+                    .setData(ByteString.copyFrom(archive, offset, Math.min(100, archive.length - offset))).build());
+        }
+        call.halfClose();
+        return call.read(10, TimeUnit.SECONDS);
+    }
+
+    private static byte[] zip(String name, String content) throws Exception {
+        var bytes = new java.io.ByteArrayOutputStream();
+        try (var zip = new org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream(bytes)) {
+            zip.putArchiveEntry(new org.apache.commons.compress.archivers.zip.ZipArchiveEntry(name));
+            zip.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            zip.closeArchiveEntry();
+        }
+        return bytes.toByteArray();
     }
 
     @Test
