@@ -181,7 +181,7 @@ class NomadDeploymentsTest {
         assertThat(spent.getCode()).as("%s", spent).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(spent.getDescription()).isEqualTo("this launch credential was already used");
 
-        // The variable went with the sandbox's start.
+        // The variable went with the sandbox.
         assertThat(NomadTestbed.awaitGone(variable, Duration.ofSeconds(30))).as("the credentials' variable is gone").isTrue();
     }
 

@@ -17,10 +17,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One dispatched sandbox job, followed with blocking queries on its allocations until it ends:
- * placed, running, ended (and why), or never placed within the deadline (then it is stopped). Once
- * it has ended, the launch credential's variable item goes. Not sooner: a removed item re-renders the
+ * placed, running, ended (and why), or never placed within the deadline (then it is stopped). When
+ * it is closed, the launch credential's variable item goes. Not sooner: a removed item re-renders the
  * task's credential file empty, and a running task's daemon may not have read it yet (the first
- * Attach spends it anyway).
+ * Attach spends it anyway). Not from the follower either, which closing interrupts.
  */
 final class NomadSandbox implements Sandbox {
     private static final Logger log = LoggerFactory.getLogger(NomadSandbox.class);
@@ -106,9 +106,6 @@ final class NomadSandbox implements Sandbox {
                 index = answer.index();
                 var current = lostOrNewest(answer.value());
                 if (current != null) {
-                    if (AllocationWords.ended(current)) {
-                        removeCredential.run();
-                    }
                     AllocationWords.endReason(current, memoryMb).ifPresent(this::ended);
                     if (AllocationWords.lost(current)) {
                         // Nomad replaces a lost allocation whatever the reschedule policy; the replacement's
