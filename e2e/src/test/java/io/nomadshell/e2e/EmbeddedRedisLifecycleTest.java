@@ -52,6 +52,7 @@ class EmbeddedRedisLifecycleTest {
         assertThat(redis).as("one embedded redis-server").hasSize(1);
         var pid = redis.iterator().next();
         assertThat(ListeningSockets.of(List.of(pid))).as("TCP sockets redis-server %d listens on", pid).isEmpty();
+        assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("redis-server %d, still running", pid).isPresent();
         assertThat(Files.getPosixFilePermissions(home.resolve("sock")))
                 .isEqualTo(PosixFilePermissions.fromString("rwx------"));
         assertThat(Files.getPosixFilePermissions(home.resolve("sock").resolve("redis.sock")))

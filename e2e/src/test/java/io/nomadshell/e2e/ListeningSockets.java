@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,18 +29,28 @@ final class ListeningSockets {
     static Set<InetSocketAddress> of(List<Long> pids) throws IOException {
         var found = new HashSet<InetSocketAddress>();
         for (var pid : pids) {
-            var inodes = socketInodes(pid);
-            for (var table : List.of("tcp", "tcp6")) {
-                var file = Path.of("/proc", pid.toString(), "net", table);
-                if (!Files.exists(file)) {
-                    continue;
-                }
-                for (var line : Files.readAllLines(file).stream().skip(1).toList()) {
-                    var fields = line.strip().split("\\s+");
-                    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-                    if (inodes.contains(fields[9]) && fields[3].equals(TCP_LISTEN)) {
-                        found.add(address(fields[1]));
-                    }
+            try {
+                found.addAll(of(pid));
+            } catch (NoSuchFileException exited) {
+                // a short-lived process (a health check's) ended while read: it listens on nothing
+            }
+        }
+        return found;
+    }
+
+    private static Set<InetSocketAddress> of(long pid) throws IOException {
+        var found = new HashSet<InetSocketAddress>();
+        var inodes = socketInodes(pid);
+        for (var table : List.of("tcp", "tcp6")) {
+            var file = Path.of("/proc", Long.toString(pid), "net", table);
+            if (!Files.exists(file)) {
+                continue;
+            }
+            for (var line : Files.readAllLines(file).stream().skip(1).toList()) {
+                var fields = line.strip().split("\\s+");
+                // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+                if (inodes.contains(fields[9]) && fields[3].equals(TCP_LISTEN)) {
+                    found.add(address(fields[1]));
                 }
             }
         }
