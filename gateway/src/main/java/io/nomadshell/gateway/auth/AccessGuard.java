@@ -46,8 +46,12 @@ public final class AccessGuard implements DecoratingHttpServiceFunction {
     private static final String[] PUBLIC_PREFIXES = {"/ui/", "/grpc.health.v1.Health/"};
     static final String METRICS = "/metrics";
 
-    /** Takes an archive as its body, up to its own (larger) limit. */
+    /** Take an archive as their body (REST) or stream (gRPC), up to the server's (larger) limit. */
     static final String UPLOADS = "/v1/uploads";
+    static final String GRPC_UPLOAD = "/nomadshell.v1.JobService/Upload";
+
+    /** Every other gRPC call: what the server allowed before uploads raised its limit. */
+    static final long GRPC_BODY_LIMIT = 10 * 1024 * 1024;
 
     /** Bodies the REST face parses as JSON (a task is at most 64 KiB). */
     static final long REST_BODY_LIMIT = 1024 * 1024;
@@ -95,8 +99,8 @@ public final class AccessGuard implements DecoratingHttpServiceFunction {
         if (isPublic(path)) {
             return delegate.serve(ctx, req);
         }
-        if (!isGrpc(req) && !path.equals(UPLOADS)) {
-            ctx.setMaxRequestLength(Math.min(ctx.maxRequestLength(), REST_BODY_LIMIT));
+        if (!path.equals(UPLOADS) && !path.equals(GRPC_UPLOAD)) {
+            ctx.setMaxRequestLength(Math.min(ctx.maxRequestLength(), isGrpc(req) ? GRPC_BODY_LIMIT : REST_BODY_LIMIT));
         }
         var authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
         var owner = keys.authenticate(authorization);

@@ -74,7 +74,8 @@ public final class GatewayServer implements AutoCloseable {
                 .build();
 
         var uploads = jobs.uploads();
-        // A gRPC Upload stream counts as one request: room for the largest archive and its framing.
+        // A gRPC Upload stream counts as one request: room for the largest archive and its framing. The
+        // access guard holds every other request to its own limit.
         var builder = Server.builder().maxRequestLength(Math.max(DEFAULT_MAX_REQUEST, uploads.maxArchiveBytes() + MIB));
         var address = options.bindAddress();
         if (address == null) {

@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /** The guard's decisions, request by request; the end-to-end tests check it on the real server. */
 class AccessGuardTest {
+    private static final long SERVER_BODY_LIMIT = 75L << 20;
+
     private final AtomicReference<@Nullable String> seenOwner = new AtomicReference<>();
     private final HttpService route = (ctx, req) -> {
         seenOwner.set(AccessGuard.owner(ctx));
@@ -106,6 +108,26 @@ class AccessGuardTest {
         assertThat(response.headers().get("grpc-status")).isEqualTo("16");
     }
 
+    @Test
+    void onlyUploadsMayUseTheServersLargerBodyLimit() throws Exception {
+        var guard = new AccessGuard(ApiKeys.of(Set.of("k1")), false);
+        var key = Map.of("authorization", "Bearer k1");
+        var grpc = with(key, "content-type", "application/grpc");
+        assertThat(bodyLimit(guard, "/schedule", key)).isEqualTo(AccessGuard.REST_BODY_LIMIT);
+        assertThat(bodyLimit(guard, "/nomadshell.v1.JobService/Schedule", grpc)).isEqualTo(AccessGuard.GRPC_BODY_LIMIT);
+        assertThat(bodyLimit(guard, "/v1/uploads", key)).isEqualTo(SERVER_BODY_LIMIT);
+        assertThat(bodyLimit(guard, "/nomadshell.v1.JobService/Upload", grpc)).isEqualTo(SERVER_BODY_LIMIT);
+    }
+
+    /** The body limit a POST to {@code path} is held to, on a server that allows {@link #SERVER_BODY_LIMIT}. */
+    private long bodyLimit(AccessGuard guard, String path, Map<String, String> headers) throws Exception {
+        var req = request(HttpMethod.POST, path, headers);
+        var ctx = ServiceRequestContext.of(req);
+        ctx.setMaxRequestLength(SERVER_BODY_LIMIT);
+        guard.serve(route, ctx, req).aggregate().join();
+        return ctx.maxRequestLength();
+    }
+
     private static Map<String, String> with(Map<String, String> headers, String name, String value) {
         var copy = new java.util.HashMap<>(headers);
         copy.put(name, value);
@@ -119,6 +141,11 @@ class AccessGuardTest {
 
     private HttpResponse serve(AccessGuard guard, HttpMethod method, String path, Map<String, String> headers)
             throws Exception {
+        var req = request(method, path, headers);
+        return guard.serve(route, ServiceRequestContext.of(req), req);
+    }
+
+    private static HttpRequest request(HttpMethod method, String path, Map<String, String> headers) {
         var builder = RequestHeaders.builder(method, path).authority("127.0.0.1:8080");
         headers.forEach((name, value) -> {
             if (name.equals("host")) {
@@ -127,8 +154,6 @@ class AccessGuardTest {
                 builder.set(name, value);
             }
         });
-        var req = HttpRequest.of(builder.build());
-        var ctx = ServiceRequestContext.of(req);
-        return guard.serve(route, ctx, req);
+        return HttpRequest.of(builder.build());
     }
 }
