@@ -15,10 +15,12 @@ import io.nomadshell.controlplane.seed.Uploads;
 import io.nomadshell.controlplane.store.EventFanout;
 import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
+import io.nomadshell.controlplane.store.SessionStore;
 import io.nomadshell.proto.v1.JobEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +41,10 @@ public final class JobManager {
     public static final int MAX_TASK_BYTES = 64 * 1024;
     private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,128}");
     private static final int MAX_PAGE_SIZE = 100;
+    /** The largest message to a job, in UTF-8 bytes. */
+    public static final int MAX_MESSAGE_BYTES = 16 * 1024;
+    /** How long a pause or a resume waits for the runner of a job that just stopped to let it go. */
+    private static final Duration WIND_UP = Duration.ofSeconds(20);
 
     private final JobStore store;
     private final JobSignals signals;
@@ -172,6 +178,148 @@ public final class JobManager {
         }
         signals.publishCancel(jobId);
         return get(owner, jobId);
+    }
+
+    /**
+     * Says {@code text} to the job's agent: one that runs sees it at its next step; a paused or ended
+     * one goes on with it (back to pending; a runner still winding it up puts it back itself once done).
+     */
+    public Job say(String owner, String jobId, String text) {
+        requireNonNull(text, "text");
+        var job = get(owner, jobId);
+        if (text.isBlank()) {
+            throw new JobException(Reason.INVALID_ARGUMENT, "the message is empty: say what the agent should do");
+        }
+        int bytes = text.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_MESSAGE_BYTES) {
+            throw new JobException(Reason.INVALID_ARGUMENT,
+                    "the message is " + bytes + " bytes; the limit is " + MAX_MESSAGE_BYTES + " bytes (16 KiB)");
+        }
+        store.sessions().postMessage(job.id(), text);
+        store.goOn(job.id());
+        return get(owner, jobId);
+    }
+
+    /**
+     * Pauses a job: a queued one at once, a starting or running one at the end of its current step.
+     * A paused job stays as it is; one that has ended cannot be paused.
+     */
+    public Job pause(String owner, String jobId) {
+        var job = get(owner, jobId);
+        if (job.status() == JobStatus.PENDING && store.transition(jobId, JobStatus.PAUSED, null, Map.of()).applied()) {
+            return get(owner, jobId);
+        }
+        var found = store.sessions().requestPause(jobId, null);
+        if (found.equals("starting") || found.equals("running") || found.equals("paused")) {
+            return get(owner, jobId);
+        }
+        throw new JobException(Reason.FAILED_PRECONDITION, "job " + jobId + " has ended (" + found
+                + "): there is nothing to pause; send it a message to go on");
+    }
+
+    /** Goes on with a paused job, in a new sandbox from its checkpoint. */
+    public Job resume(String owner, String jobId) {
+        var job = get(owner, jobId);
+        if (job.status() != JobStatus.PAUSED) {
+            throw new JobException(Reason.FAILED_PRECONDITION, "job " + jobId + " is " + job.status().wireName()
+                    + ", not paused" + (job.status().isTerminal() ? ": send it a message to go on" : ""));
+        }
+        awaitWoundUp(jobId, "paused");
+        store.goOn(jobId);
+        return get(owner, jobId);
+    }
+
+    /**
+     * Takes the job's files and conversation back to just after {@code step} and leaves it paused; a
+     * job that runs is paused first, at the end of its current step, and then rolled back.
+     */
+    public Job rollback(String owner, String jobId, int step) {
+        var job = get(owner, jobId);
+        requireCheckpoint(jobId, step);
+        if (job.status() == JobStatus.PENDING) {
+            store.transition(jobId, JobStatus.PAUSED, null, Map.of());
+        }
+        var found = store.sessions().requestPause(jobId, step);
+        if (found.equals("starting") || found.equals("running")) {
+            return get(owner, jobId);
+        }
+        awaitWoundUp(jobId, found);
+        if (!found.equals("paused") && !store.transition(jobId, JobStatus.PAUSED, null, Map.of()).applied()) {
+            throw new JobException(Reason.FAILED_PRECONDITION, "job " + jobId + " changed while it was being rolled back"
+                    + " (it is " + get(owner, jobId).status().wireName() + "): try again");
+        }
+        if (!store.sessions().rollback(jobId, step)) {
+            throw new JobException(Reason.FAILED_PRECONDITION, "job " + jobId + " went on while it was being rolled back"
+                    + ": try again");
+        }
+        return get(owner, jobId);
+    }
+
+    /**
+     * A new job (new id, same owner) from the files and conversation of {@code jobId} just after
+     * {@code step}, queued at once; with {@code text}, its first message. The original is left as it is.
+     */
+    public Job fork(String owner, String jobId, int step, @Nullable String text) {
+        var source = get(owner, jobId);
+        requireCheckpoint(jobId, step);
+        if (text != null && text.getBytes(StandardCharsets.UTF_8).length > MAX_MESSAGE_BYTES) {
+            throw new JobException(Reason.INVALID_ARGUMENT, "the fork's message is over " + MAX_MESSAGE_BYTES + " bytes (16 KiB)");
+        }
+        var from = artifacts.checkpoints(jobId);
+        if (!from.exists()) {
+            throw new JobException(Reason.UNAVAILABLE, "the checkpoints of job " + jobId + " are not on this server");
+        }
+        var id = JobIds.next();
+        var to = artifacts.checkpoints(id);
+        try {
+            from.copyTo(to);
+            if (!store.sessions().fork(source, id, step, text == null || text.isBlank() ? null : text, Instant.now())) {
+                artifacts.delete(id);
+                throw notCheckpointed(jobId, step);
+            }
+        } catch (IOException e) {
+            throw new JobException(Reason.UNAVAILABLE, "the checkpoints of job " + jobId + " could not be copied: "
+                    + e.getMessage());
+        }
+        return get(owner, id);
+    }
+
+    /** The job's checkpoints, oldest first. */
+    public List<SessionStore.Checkpoint> checkpoints(String owner, String jobId) {
+        get(owner, jobId);
+        return store.sessions().checkpoints(jobId);
+    }
+
+    private void requireCheckpoint(String jobId, int step) {
+        if (step < 0 || store.sessions().checkpoint(jobId, step).isEmpty()) {
+            throw notCheckpointed(jobId, step);
+        }
+    }
+
+    private JobException notCheckpointed(String jobId, int step) {
+        var steps = store.sessions().checkpoints(jobId).stream().map(c -> Integer.toString(c.step())).toList();
+        return new JobException(Reason.NOT_FOUND, "job " + jobId + " has no checkpoint of step " + step
+                + (steps.isEmpty() ? " (it has none yet)" : " (it has " + String.join(", ", steps) + ")"));
+    }
+
+    /**
+     * Waits, a bounded time, for the runner that just paused or ended the job to let it go (its
+     * sandbox closed, its lease released), so nothing it still does lands on what comes next.
+     */
+    private void awaitWoundUp(String jobId, String status) {
+        var deadline = Instant.now().plus(WIND_UP);
+        while (store.driven(jobId)) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new JobException(Reason.UNAVAILABLE, "job " + jobId + " is " + status + " and its sandbox is"
+                        + " still being closed: try again in a few seconds");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new JobException(Reason.UNAVAILABLE, "interrupted while job " + jobId + " was being wound up");
+            }
+        }
     }
 
     /**

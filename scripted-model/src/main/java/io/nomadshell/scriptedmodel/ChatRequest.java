@@ -14,7 +14,7 @@ import java.util.OptionalInt;
  *                          newest scripted tool call id, plus the assistant messages after it; or, in
  *                          a conversation without such ids, the number of assistant messages
  * @param systemText        the text of the system and developer messages, for matched turns
- * @param toolResults       the contents of the tool messages after the last assistant message
+ * @param toolResults       the contents of the tool and user messages after the last assistant message
  * @param recentImages      how many image parts the messages after the last assistant message carry
  * @param images            how many image parts all the messages carry
  * @param offeredTools      the names of the tools the request offers, in its order

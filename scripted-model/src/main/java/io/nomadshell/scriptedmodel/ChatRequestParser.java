@@ -86,6 +86,8 @@ final class ChatRequestParser {
                 }
                 case "user" -> {
                     pairing.other(i);
+                    // What the user says after a turn answers it too (a message to a running job).
+                    toolResults.add(content);
                     recentImages += images;
                     if (conversation == null) {
                         conversation = content;

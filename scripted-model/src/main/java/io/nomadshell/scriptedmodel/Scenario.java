@@ -40,7 +40,7 @@ import java.util.regex.Pattern;
  *   <li>{@code tool_calls}: {@code {"name", "arguments": {...}}}, or {@code "arguments_raw": "..."}
  *       to send arguments exactly as written, valid JSON or not. The server refuses, with
  *       llama-server's 500, any later request that replays a call whose arguments are not JSON.</li>
- *   <li>{@code expect}: a substring the tool results answering the previous turn must hold;
+ *   <li>{@code expect}: a substring the tool results (and user messages) answering the previous turn must hold;
  *       {@code expect_images}: how many images the messages since the previous turn must carry.</li>
  *   <li>{@code delay_ms}: wait before answering (before the first byte of a stream).</li>
  *   <li>{@code fail}: {@code {"status", "message", "times"}}: errors to give first, per conversation.</li>

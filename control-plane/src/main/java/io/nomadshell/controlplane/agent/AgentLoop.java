@@ -92,10 +92,6 @@ public final class AgentLoop {
     public Outcome run(Job job, ToolRunner tools) throws InterruptedException, SandboxLostException {
         var deadline = (job.startedAt() != null ? job.startedAt() : Instant.now()).plus(job.sandbox().timeout());
         try (var context = contexts.open(job.id(), job.task(), messages -> summarize(job.id(), messages))) {
-            var finishedBefore = context.finished();
-            if (finishedBefore.isPresent()) {
-                return new Outcome.Finished(finishedBefore.get());
-            }
             answerOpenCalls(job, tools, context, deadline);
             return loop(job, tools, context, deadline);
         } catch (JobFailed e) {
@@ -111,7 +107,20 @@ public final class AgentLoop {
     private Outcome loop(Job job, ToolRunner tools, JobContext context, Instant deadline)
             throws InterruptedException, SandboxLostException, JobFailed {
         int nudges = 0;
-        for (int steps = context.lastStep(); steps < limits.maxSteps(); ) {
+        for (int steps = context.lastStep(); ; ) {
+            // The user's word first: a message (even after finish: the job goes on with it), or a pause.
+            var inbox = store.sessions().takeInbox(job.id(), steps + 1);
+            inbox.messages().forEach(context::heard);
+            if (inbox.pause()) {
+                return new Outcome.Paused(steps, inbox.rollbackTo());
+            }
+            var finished = context.finished();
+            if (finished.isPresent()) {
+                return new Outcome.Finished(finished.get());
+            }
+            if (steps >= limits.maxSteps()) {
+                break;
+            }
             if (Instant.now().isAfter(deadline)) {
                 return new Outcome.Failed("the job ran out of time (limit " + describe(job.sandbox().timeout()) + ")");
             }
@@ -147,6 +156,7 @@ public final class AgentLoop {
                         names.isEmpty() ? "" : ", so its calls (" + String.join(", ", names) + ") were not run"));
                 steps = countStep(job.id(), step);
                 nudges = 0;
+                tools.checkpoint(step);
                 continue;
             }
 
@@ -167,7 +177,6 @@ public final class AgentLoop {
             nudges = 0;
             steps = countStep(job.id(), step);
             var offered = asked.tools().stream().map(tool -> tool.asFunction().function().name()).toList();
-            String finished = null;
             var images = new ToolImages(profile.acceptsImages());
             for (int i = 0; i < calls.size(); i++) {
                 var call = calls.get(i);
@@ -179,10 +188,7 @@ public final class AgentLoop {
                                 + "'; the tools are " + String.join(", ", offered))
                         : ToolCatalogue.parse(name, call.function().arguments(), limits);
                 var result = switch (action) {
-                    case ToolCatalogue.Action.Finish finish -> {
-                        finished = finish.summary();
-                        yield "ok";
-                    }
+                    case ToolCatalogue.Action.Finish finish -> "ok";
                     case ToolCatalogue.Action.Invalid refused ->
                             refuse(job.id(), callId, name, call.function().arguments(), refused.message());
                     case ToolCatalogue.Action.Sandbox sandbox ->
@@ -200,9 +206,7 @@ public final class AgentLoop {
                 }
             }
             images.message().ifPresent(context::addImages);
-            if (finished != null) {
-                return new Outcome.Finished(finished);
-            }
+            tools.checkpoint(step);
         }
         return new Outcome.Failed("the job reached its limit of " + limits.maxSteps() + " steps without finishing");
     }

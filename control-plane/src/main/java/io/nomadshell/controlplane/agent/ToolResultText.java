@@ -51,6 +51,8 @@ final class ToolResultText {
             case RUN_CODE -> ToolsetText.runCode(result.getRunCode());
             case ENSURE_SERVICE -> result.getEnsureService().getService() + " answers on port " + result.getEnsureService().getPort();
             case SEED -> "seeded the workspace with " + result.getSeed().getFiles() + " files";
+            case CHECKPOINT -> "kept the workspace as commit " + result.getCheckpoint().getCommit();
+            case RESTORE -> "restored " + result.getRestore().getFiles() + " files";
             case RESULT_NOT_SET -> "(no result)";
         };
         return text;

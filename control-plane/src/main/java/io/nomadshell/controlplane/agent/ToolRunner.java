@@ -25,4 +25,11 @@ public interface ToolRunner {
     default boolean keptCalls() {
         return false;
     }
+
+    /**
+     * Keeps the workspace as it is after {@code step} as a checkpoint, where the job's workspace is
+     * kept at all (a runner without a sandbox keeps nothing). A checkpoint that fails is not the
+     * job's end: that step only cannot be rolled back to.
+     */
+    default void checkpoint(int step) throws SandboxLostException, InterruptedException {}
 }

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
 /**
  * What jobs leave on disk, in one directory: a zip per job ({@code <id>.zip}), the screenshots its
  * computer tool took ({@code <id>-screenshots/<call>.png}) and, until its sandbox has unpacked it, the
- * archive its workspace is seeded with ({@code <id>.seed}), all removed together when the job's
+ * archive its workspace is seeded with ({@code <id>.seed}), and its checkpoints
+ * ({@code <id>.checkpoints.git}, see {@link CheckpointRepository}), all removed together when the job's
  * retention has passed. A file becomes visible only once it is whole: it is written under a
  * temporary name and moved into place.
  */
@@ -72,8 +73,19 @@ public final class ArtifactStore {
         return Optional.of(Files.readAllBytes(path.get()));
     }
 
-    /** Removes everything the job left here (its zip, its screenshots, its seed); nothing if it left nothing. */
+    /** The job's checkpoints (its repository may not exist yet). */
+    public CheckpointRepository checkpoints(String jobId) {
+        return new CheckpointRepository(directory.resolve(requireNonNull(jobId, "jobId") + ".checkpoints.git"));
+    }
+
+    /** A file for a bundle on its way in or out of the job's checkpoints, beside them (deleted by its user). */
+    public Path bundleFile(String jobId) throws IOException {
+        return Files.createTempFile(directory, requireNonNull(jobId, "jobId") + "-", ".bundle");
+    }
+
+    /** Removes everything the job left here (its zip, its screenshots, its seed, its checkpoints); nothing if it left nothing. */
     public void delete(String jobId) throws IOException {
+        checkpoints(jobId).delete();
         Files.deleteIfExists(pathOf(jobId));
         Files.deleteIfExists(seedPath(jobId));
         var screenshots = screenshotsOf(jobId);

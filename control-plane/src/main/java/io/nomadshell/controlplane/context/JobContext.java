@@ -41,6 +41,7 @@ public final class JobContext implements AutoCloseable {
     private static final String SHORTENED = "\n[... %d characters not shown: print less at a time, e.g. with head, tail or grep ...]\n";
     private static final String OUT_OF_LINE = "\n[... %d characters not shown. The whole output is stored as %s:"
             + " recall with handle \"%s\" searches it, or reads it from an offset ...]\n";
+    private static final String USER_SAYS = "Message from the user (it may change or add to the task): ";
     private static final ObjectMapper JSON = ObjectMappers.jsonMapper();
     private static final int MAX_CONDENSING_CALLS = 2;
 
@@ -52,7 +53,8 @@ public final class JobContext implements AutoCloseable {
     private final int[] toolSizes;
     private final Condenser condenser;
     private final String systemPrompt;
-    private final String taskText;
+    /** The task, and the user's messages that came before the first step. */
+    private String taskText;
     private @Nullable Offer offer;
     private @Nullable ChatCompletionMessageParam task;
     private int taskLimit;
@@ -129,6 +131,7 @@ public final class JobContext implements AutoCloseable {
                     learn(turn, call, whole, shown, handle, node.path("note").asText(""));
                 }
                 case "user" -> turns.get(turns.size() - 1).follow(user(node.path("content").asText()));
+                case "message" -> heard(node.path("content").asText());
                 default -> { }
             }
         }
@@ -182,6 +185,22 @@ public final class JobContext implements AutoCloseable {
     public void addUser(int step, String text) {
         record(Map.of("kind", "user", "step", step, "content", text));
         turns.get(turns.size() - 1).follow(user(text));
+    }
+
+    /**
+     * A message from the job's user, already in the transcript: the model sees it next, after the
+     * newest turn (or with the task, before the first), and a {@code finish} before it no longer ends
+     * the job.
+     */
+    public void heard(String text) {
+        finished = null;
+        recall.add("a message from the user", null, text);
+        if (turns.isEmpty()) {
+            taskText = taskText + "\n\n" + USER_SAYS + text;
+            task = null;
+        } else {
+            turns.get(turns.size() - 1).follow(user(USER_SAYS + text));
+        }
     }
 
     /**

@@ -161,6 +161,10 @@ public final class Dispatcher implements AutoCloseable {
                 running.remove(jobId);
                 try {
                     leases.release(lease);
+                    // A message that came while the job was ending or pausing: it goes on with it.
+                    if (store.sessions().hasMessages(jobId) && store.goOn(jobId)) {
+                        log.info("Job {} goes on with a message that came as it stopped", jobId);
+                    }
                 } catch (RuntimeException e) {
                     log.warn("Could not release the lease of job {} ({}); it lapses on its own", jobId, e.getMessage());
                 } finally {

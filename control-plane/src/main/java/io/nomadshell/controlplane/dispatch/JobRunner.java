@@ -36,6 +36,7 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -77,6 +78,7 @@ public final class JobRunner {
     private final JobTokens tokens;
     private final WorkspaceArchiver archiver;
     private final WorkspaceSeeder seeder;
+    private final Checkpointer checkpointer;
     private final AgentLoop agent;
     private final Path workspaces;
     /**
@@ -108,6 +110,7 @@ public final class JobRunner {
         this.tokens = requireNonNull(tokens, "tokens");
         this.archiver = new WorkspaceArchiver(requireNonNull(artifacts, "artifacts"));
         this.seeder = new WorkspaceSeeder(artifacts, seedLimits);
+        this.checkpointer = new Checkpointer(artifacts, store.sessions());
         this.agent = requireNonNull(agent, "agent");
         this.workspaces = requireNonNull(workspaces, "workspaces");
         this.readyTimeout = requireNonNull(readyTimeout, "readyTimeout");
@@ -217,6 +220,17 @@ public final class JobRunner {
                     return;
                 }
             }
+            var restoring = restoreStep(job, resuming);
+            if (restoring != null) {
+                // A job that goes on after a pause, an end, a rollback or a fork: its files come back first.
+                start.ready();
+                var refused = checkpointer.restore(job, restoring, inSandbox);
+                if (refused.isPresent()) {
+                    fail(jobId, "the job's files could not be put back as they were after step " + restoring + ": "
+                            + refused.get(), KeptWorkspace.Nothing.lost("its checkpoint could not be restored"));
+                    return;
+                }
+            }
             var starting = start;
             var sameSandbox = adopted != null;
             // Once this control plane stops, a result may be the stop's doing (a broken stream): it is
@@ -242,6 +256,15 @@ public final class JobRunner {
                 public boolean keptCalls() {
                     return sameSandbox;
                 }
+
+                @Override
+                public void checkpoint(int step) throws SandboxLostException, InterruptedException {
+                    starting.ready();
+                    checkpointer.take(job, step, inSandbox);
+                    if (leaving(jobId)) {
+                        throw new InterruptedException("the job is leaving this control plane");
+                    }
+                }
             };
             deadline = JobDeadline.start(job.sandbox().timeout(), job.startedAt() != null ? job.startedAt() : Instant.now());
             var outcome = agent.run(job, tools);
@@ -253,6 +276,13 @@ public final class JobRunner {
             switch (outcome) {
                 case Outcome.Finished finished -> complete(jobId, tools, finished.summary(), maxZipBytes(job));
                 case Outcome.Failed failed -> failKeeping(jobId, failed.reason(), sandbox);
+                case Outcome.Paused paused -> {
+                    var refused = pause(job, paused, inSandbox);
+                    if (refused.isPresent()) {
+                        failKeeping(jobId, "the job could not be paused: its workspace could not be kept ("
+                                + refused.get() + ")", sandbox);
+                    }
+                }
             }
         } catch (LaunchException e) {
             fail(jobId, "the sandbox could not be started: " + e.getMessage(),
@@ -298,9 +328,11 @@ public final class JobRunner {
             if (stopping && handedOver.contains(jobId)) {
                 sayHandedOver(jobId, kept);
             }
-            if (ended(jobId)) {
+            if (idle(jobId)) {
+                // What a paused job goes on from is its checkpoint, in whichever sandbox comes next.
                 deleteRecursively(workspace);
             }
+            checkpointer.forget(jobId);
             adoptable.remove(jobId);
             handedOver.remove(jobId);
         }
@@ -345,10 +377,47 @@ public final class JobRunner {
         return adopted;
     }
 
-    /** Whether the job has ended (or is gone); a job whose state Redis does not tell keeps its workspace. */
-    private boolean ended(String jobId) {
+    /**
+     * The checkpoint a job's new sandbox starts from: the one a pause, a rollback or a fork named, or,
+     * for a job that goes on after an end, its newest; null for a new job, or one resumed on its workspace.
+     */
+    private static @Nullable Integer restoreStep(Job job, boolean resuming) {
+        var session = job.session();
+        if (session.restoreStep() != null) {
+            return session.restoreStep();
+        }
+        return !resuming && session.checkpointStep() >= 0 ? session.checkpointStep() : null;
+    }
+
+    /**
+     * Pauses the job after a step at its user's word (and rolls it back, if asked): its workspace kept
+     * as that step's checkpoint first, if it is not yet. Empty when paused (or cancelled meanwhile), else
+     * why the workspace could not be kept.
+     */
+    private Optional<String> pause(Job job, Outcome.Paused paused, ToolRunner sandbox)
+            throws SandboxLostException, InterruptedException {
+        var jobId = job.id();
+        var kept = store.find(jobId).map(now -> now.session().checkpointStep()).orElse(-1);
+        if (kept != paused.step()) {
+            var refused = checkpointer.take(job, paused.step(), sandbox);
+            if (refused.isPresent()) {
+                return refused;
+            }
+        }
+        var fields = Map.of("restore_step", Integer.toString(paused.step()), "pause_requested", "0", "rollback_to", "");
+        if (store.transition(jobId, JobStatus.PAUSED, null, fields).applied()) {
+            log.info("Job {} paused after step {}", jobId, paused.step());
+            if (paused.rollbackTo() != null) {
+                store.sessions().rollback(jobId, paused.rollbackTo());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether the job has ended, is paused (or is gone); a job whose state Redis does not tell keeps its workspace. */
+    private boolean idle(String jobId) {
         try {
-            return store.find(jobId).map(job -> job.status().isTerminal()).orElse(true);
+            return store.find(jobId).map(job -> job.status().isTerminal() || job.status() == JobStatus.PAUSED).orElse(true);
         } catch (RuntimeException e) {
             log.warn("Keeping the workspace of job {}: could not read its state ({})", jobId, e.getMessage());
             return false;

@@ -18,6 +18,7 @@ import org.jspecify.annotations.Nullable;
  *     the workspace after the job has ended); null once it came, or when none will
  * @param costUsd what its model calls cost so far, in US dollars, by the configured price table
  * @param sandbox what its sandbox may use
+ * @param session where it stands as a conversation: checkpoints, pause, fork
  */
 public record Job(
         String id,
@@ -36,7 +37,8 @@ public record Job(
         @Nullable String artifactNote,
         @Nullable Instant artifactDueBy,
         double costUsd,
-        SandboxResources sandbox) {
+        SandboxResources sandbox,
+        JobSession session) {
 
     public Job {
         requireNonNull(id, "id");
@@ -45,6 +47,7 @@ public record Job(
         requireNonNull(status, "status");
         requireNonNull(createdAt, "createdAt");
         requireNonNull(sandbox, "sandbox");
+        requireNonNull(session, "session");
     }
 
     public long totalTokens() {

@@ -14,6 +14,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.nomadshell.controlplane.artifact.KeptWorkspace;
 import io.nomadshell.controlplane.job.Job;
+import io.nomadshell.controlplane.job.JobSession;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.proto.v1.JobEvent;
@@ -39,7 +40,7 @@ public final class JobStore {
     /** How long an ended job's keys (and its files) are kept unless the server is told otherwise. */
     private static final String SANDBOX_FIELD = "sandbox_ref";
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
-    private static final String STREAM_CAP = "100000";
+    static final String STREAM_CAP = "100000";
     private static final Duration IDEMPOTENCY_TTL = Duration.ofHours(24);
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
     private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
@@ -56,6 +57,7 @@ public final class JobStore {
     private final LuaScript jobWrite;
     private final Duration retention;
     private final Leases leases;
+    private final SessionStore sessions;
     private volatile JobStoreListener listener = JobStoreListener.NONE;
 
     /** A store whose ended jobs are kept {@link #DEFAULT_RETENTION}, which holds no job's lease. */
@@ -83,6 +85,12 @@ public final class JobStore {
         this.forget = LuaScript.load(connection, "forget.lua");
         this.recordKept = LuaScript.load(connection, "record_kept.lua");
         this.jobWrite = LuaScript.load(connection, "job_write.lua");
+        this.sessions = new SessionStore(connection, leases);
+    }
+
+    /** The job's conversation beyond one run: messages, pauses, checkpoints, rollbacks and forks. */
+    public SessionStore sessions() {
+        return sessions;
     }
 
     /** How long an ended job's keys are kept. */
@@ -104,19 +112,30 @@ public final class JobStore {
         var first = event(id, createdAt).setStatusChanged(
                 StatusChanged.newBuilder().setStatus(JobStatus.PENDING.wireName())).build();
         var idempotency = idempotencyKey == null ? "" : Keys.idempotency(owner, idempotencyKey);
+        var args = new ArrayList<>(List.of(id, owner, task, Long.toString(createdAt.toEpochMilli()), print(first),
+                Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1", Keys.JOB_PREFIX));
+        sandboxFields(sandbox).forEach((field, value) -> {
+            args.add(field);
+            args.add(value);
+        });
         String stored = schedule.run(ScriptOutputType.VALUE,
                 new String[] {Keys.job(id), Keys.ownerIndex(owner), Keys.events(id), Keys.QUEUE, idempotency},
-                id, owner, task, Long.toString(createdAt.toEpochMilli()), print(first),
-                Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1", Keys.JOB_PREFIX,
-                "sandbox_cpu_mhz", Integer.toString(sandbox.cpuMhz()),
-                "sandbox_memory_mb", Integer.toString(sandbox.memoryMb()),
-                "sandbox_timeout_s", Long.toString(sandbox.timeout().toSeconds()),
-                "sandbox_egress_allow", String.join(",", sandbox.egressAllow()),
-                "sandbox_disk_mb", Integer.toString(sandbox.diskMb()));
+                args.toArray(String[]::new));
         if (stored.equals(id)) {
             listener.onEvent(first);
         }
         return stored;
+    }
+
+    /** The fields of a job's hash that say what its sandbox may use. */
+    static Map<String, String> sandboxFields(SandboxResources sandbox) {
+        var fields = new LinkedHashMap<String, String>();
+        fields.put("sandbox_cpu_mhz", Integer.toString(sandbox.cpuMhz()));
+        fields.put("sandbox_memory_mb", Integer.toString(sandbox.memoryMb()));
+        fields.put("sandbox_timeout_s", Long.toString(sandbox.timeout().toSeconds()));
+        fields.put("sandbox_egress_allow", String.join(",", sandbox.egressAllow()));
+        fields.put("sandbox_disk_mb", Integer.toString(sandbox.diskMb()));
+        return fields;
     }
 
     public Optional<Job> find(String id) {
@@ -178,6 +197,20 @@ public final class JobStore {
         return transition(id, target, error, fields, leases.fenceOf(id));
     }
 
+    /** Whether a runner holds the job (its lease is taken). */
+    public boolean driven(String id) {
+        return leases.isHeld(id);
+    }
+
+    /**
+     * Puts a paused or ended job back in the queue to go on, unless a runner still holds it: that
+     * runner's dispatcher does it once the job is let go, if a message waits. Not the owner's write.
+     */
+    public boolean goOn(String id) {
+        return !leases.isHeld(id)
+                && transition(id, JobStatus.PENDING, null, Map.of("pause_requested", "0"), "").applied();
+    }
+
     /**
      * A user's cancel, with {@code fields}: like {@link #transition}, but never fenced, since whoever
      * owns the job, the user's word stands (the owner learns of it and stops).
@@ -207,14 +240,14 @@ public final class JobStore {
         var statusEvent = event(id, now).setStatusChanged(change).build();
         var args = new ArrayList<String>(List.of(
                 target.wireName(), allowed, print(statusEvent),
-                STREAM_CAP, target.isTerminal() ? "1" : "0",
+                STREAM_CAP, target.isTerminal() ? "end" : target.isActive() ? "active" : "idle",
                 Long.toString(retention.toMillis()), Long.toString(now.toEpochMilli()), fence));
         all.forEach((key, value) -> {
             args.add(key);
             args.add(value);
         });
         var jobKeys = Keys.ofJob(id);
-        var keys = new ArrayList<String>(List.of(jobKeys[0], jobKeys[1], Keys.ACTIVE, Keys.ENDED, Keys.lease(id)));
+        var keys = new ArrayList<String>(List.of(jobKeys[0], jobKeys[1], Keys.ACTIVE, Keys.ENDED, Keys.lease(id), Keys.QUEUE));
         List.of(jobKeys).subList(2, jobKeys.length).stream().filter(key -> !key.equals(Keys.lease(id))).forEach(keys::add);
         List<Object> result = transition.run(ScriptOutputType.MULTI,
                 keys.toArray(String[]::new), args.toArray(String[]::new));
@@ -310,11 +343,11 @@ public final class JobStore {
         return redis.smembers(Keys.ACTIVE);
     }
 
-    private static JobEvent.Builder event(String id, Instant time) {
+    static JobEvent.Builder event(String id, Instant time) {
         return JobEvent.newBuilder().setJobId(id).setTime(Timestamps.fromMillis(time.toEpochMilli()));
     }
 
-    private static String print(JobEvent event) {
+    static String print(JobEvent event) {
         try {
             return PRINTER.print(event);
         } catch (InvalidProtocolBufferException e) {
@@ -359,7 +392,19 @@ public final class JobStore {
                 f.get("artifact_note"),
                 optionalInstant(f.get("artifact_due_by")),
                 Double.parseDouble(f.getOrDefault("cost_usd", "0")),
-                sandbox(f));
+                sandbox(f),
+                session(f));
+    }
+
+    /** Jobs stored before sessions have no checkpoint, no pause asked, and come from no fork. */
+    private static JobSession session(Map<String, String> f) {
+        var restore = f.get("restore_step");
+        return new JobSession(
+                Integer.parseInt(f.getOrDefault("checkpoint_step", "-1")),
+                "1".equals(f.get("pause_requested")),
+                f.get("forked_from"),
+                Integer.parseInt(f.getOrDefault("forked_from_step", "0")),
+                restore == null || restore.isEmpty() ? null : Integer.valueOf(restore));
     }
 
     /** Jobs stored before sandboxes had resources get the defaults; those stored before egress, none. */

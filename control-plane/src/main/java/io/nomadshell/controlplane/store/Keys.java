@@ -37,6 +37,16 @@ final class Keys {
         return "ns:outputs:" + id;
     }
 
+    /** Messages the job's owner sent that its agent has not seen yet, oldest first. */
+    static String inbox(String id) {
+        return "ns:inbox:" + id;
+    }
+
+    /** The job's checkpoints: step → "commit files created-at(ms)". */
+    static String checkpoints(String id) {
+        return "ns:checkpoints:" + id;
+    }
+
     static String lease(String id) {
         return "ns:lease:" + id;
     }
@@ -83,6 +93,6 @@ final class Keys {
      */
     static String[] ofJob(String id) {
         return new String[] {job(id), events(id), transcript(id), context(id), outputs(id), lease(id),
-                spentLaunches(id), resumeSecret(id)};
+                spentLaunches(id), resumeSecret(id), inbox(id), checkpoints(id)};
     }
 }

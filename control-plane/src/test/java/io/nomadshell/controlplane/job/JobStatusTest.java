@@ -15,12 +15,26 @@ class JobStatusTest {
     }
 
     @Test
-    void anEndedJobNeverMovesAgain() {
+    void anEndedJobOnlyGoesOnOrIsPaused() {
         for (var ended : new JobStatus[] {JobStatus.COMPLETE, JobStatus.ERROR, JobStatus.CANCELLED}) {
             assertThat(ended.isTerminal()).isTrue();
             for (var target : JobStatus.values()) {
-                assertThat(ended.canMoveTo(target)).as("%s -> %s", ended, target).isFalse();
+                assertThat(ended.canMoveTo(target)).as("%s -> %s", ended, target)
+                        .isEqualTo(target == JobStatus.PENDING || target == JobStatus.PAUSED);
             }
+        }
+    }
+
+    @Test
+    void aPausedJobWaitsForAResumeOrACancel() {
+        assertThat(JobStatus.PAUSED.isTerminal()).isFalse();
+        assertThat(JobStatus.PAUSED.isActive()).isFalse();
+        for (var target : JobStatus.values()) {
+            assertThat(JobStatus.PAUSED.canMoveTo(target)).as("paused -> %s", target)
+                    .isEqualTo(target == JobStatus.PENDING || target == JobStatus.CANCELLED);
+        }
+        for (var any : JobStatus.values()) {
+            assertThat(any.canMoveTo(JobStatus.PAUSED)).as("%s -> paused", any).isEqualTo(any != JobStatus.PAUSED);
         }
     }
 

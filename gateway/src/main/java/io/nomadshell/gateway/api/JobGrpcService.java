@@ -16,16 +16,23 @@ import io.nomadshell.gateway.auth.OwnerInterceptor;
 import io.nomadshell.proto.v1.ArtifactChunk;
 import io.nomadshell.proto.v1.CancelJobRequest;
 import io.nomadshell.proto.v1.DownloadArtifactRequest;
+import io.nomadshell.proto.v1.ForkJobRequest;
 import io.nomadshell.proto.v1.GetJobRequest;
 import io.nomadshell.proto.v1.Job;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.JobServiceGrpc;
+import io.nomadshell.proto.v1.ListCheckpointsRequest;
+import io.nomadshell.proto.v1.ListCheckpointsResponse;
 import io.nomadshell.proto.v1.ListJobsRequest;
 import io.nomadshell.proto.v1.ListJobsResponse;
+import io.nomadshell.proto.v1.PauseJobRequest;
 import io.nomadshell.proto.v1.PortForwardRequest;
 import io.nomadshell.proto.v1.PortForwardResponse;
+import io.nomadshell.proto.v1.ResumeJobRequest;
+import io.nomadshell.proto.v1.RollbackJobRequest;
 import io.nomadshell.proto.v1.ScheduleRequest;
 import io.nomadshell.proto.v1.ScheduleResponse;
+import io.nomadshell.proto.v1.SendMessageRequest;
 import io.nomadshell.proto.v1.UploadChunk;
 import io.nomadshell.proto.v1.UploadResponse;
 import io.nomadshell.proto.v1.WatchJobRequest;
@@ -89,6 +96,47 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
     @Blocking
     public void cancelJob(CancelJobRequest request, StreamObserver<Job> response) {
         answer(response, () -> JobMessages.toProto(jobs.cancel(owner(), request.getJobId())));
+    }
+
+    @Override
+    @Blocking
+    public void sendMessage(SendMessageRequest request, StreamObserver<Job> response) {
+        answer(response, () -> JobMessages.toProto(jobs.say(owner(), request.getJobId(), request.getText())));
+    }
+
+    @Override
+    @Blocking
+    public void pauseJob(PauseJobRequest request, StreamObserver<Job> response) {
+        answer(response, () -> JobMessages.toProto(jobs.pause(owner(), request.getJobId())));
+    }
+
+    @Override
+    @Blocking
+    public void resumeJob(ResumeJobRequest request, StreamObserver<Job> response) {
+        answer(response, () -> JobMessages.toProto(jobs.resume(owner(), request.getJobId())));
+    }
+
+    @Override
+    @Blocking
+    public void rollbackJob(RollbackJobRequest request, StreamObserver<Job> response) {
+        answer(response, () -> JobMessages.toProto(jobs.rollback(owner(), request.getJobId(), request.getStep())));
+    }
+
+    @Override
+    @Blocking
+    public void forkJob(ForkJobRequest request, StreamObserver<Job> response) {
+        answer(response, () -> JobMessages.toProto(jobs.fork(owner(), request.getJobId(), request.getStep(),
+                request.getText().isEmpty() ? null : request.getText())));
+    }
+
+    @Override
+    @Blocking
+    public void listCheckpoints(ListCheckpointsRequest request, StreamObserver<ListCheckpointsResponse> response) {
+        answer(response, () -> {
+            var message = ListCheckpointsResponse.newBuilder();
+            jobs.checkpoints(owner(), request.getJobId()).forEach(checkpoint -> message.addCheckpoints(checkpoint.toProto()));
+            return message.build();
+        });
     }
 
     @Override

@@ -28,7 +28,13 @@ final class JobMessages {
                 .setTimeoutSeconds((int) job.sandbox().timeout().toSeconds())
                 .setNetwork("none")
                 .addAllEgressAllow(job.sandbox().egressAllow())
-                .setDiskMb(job.sandbox().diskMb());
+                .setDiskMb(job.sandbox().diskMb())
+                .setCheckpointStep(job.session().checkpointStep())
+                .setPauseRequested(job.session().pauseRequested())
+                .setForkedFromStep(job.session().forkedFromStep());
+        if (job.session().forkedFrom() != null) {
+            message.setForkedFrom(job.session().forkedFrom());
+        }
         if (job.startedAt() != null) {
             message.setStartedAt(timestamp(job.startedAt()));
         }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.nomadshell.controlplane.job.Job;
 import io.nomadshell.controlplane.job.JobIds;
+import io.nomadshell.controlplane.job.JobSession;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.job.SandboxResources;
 import java.time.Instant;
@@ -54,7 +55,7 @@ class RenderedJobsTest {
 
     private static Job job(String id, String task, JobStatus status) {
         return new Job(id, "owner", task, status, null, Instant.ofEpochMilli(1_000), null, null, 0, 0, 0, 0, false,
-                null, null, 0, SandboxResources.DEFAULT);
+                null, null, 0, SandboxResources.DEFAULT, JobSession.NONE);
     }
 
     /** An equal job that is another object, as each read from Redis is. */
@@ -64,6 +65,6 @@ class RenderedJobsTest {
 
     private static Job copyOf(Job job, JobStatus status) {
         return new Job(new String(job.id()), job.owner(), new String(job.task()), status, null, job.createdAt(), null,
-                null, 0, 0, 0, 0, false, null, null, 0, job.sandbox());
+                null, 0, 0, 0, 0, false, null, null, 0, job.sandbox(), job.session());
     }
 }
