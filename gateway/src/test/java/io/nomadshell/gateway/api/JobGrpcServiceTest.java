@@ -27,12 +27,18 @@ import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.launch.LaunchException;
 import io.nomadshell.gateway.auth.OwnerInterceptor;
 import io.nomadshell.proto.v1.DownloadArtifactRequest;
+import io.nomadshell.proto.v1.ForkJobRequest;
 import io.nomadshell.proto.v1.GetJobRequest;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.JobServiceGrpc;
+import io.nomadshell.proto.v1.ListCheckpointsRequest;
+import io.nomadshell.proto.v1.PauseJobRequest;
 import io.nomadshell.proto.v1.PortForwardRequest;
 import io.nomadshell.proto.v1.PortForwardResponse;
+import io.nomadshell.proto.v1.ResumeJobRequest;
+import io.nomadshell.proto.v1.RollbackJobRequest;
 import io.nomadshell.proto.v1.ScheduleRequest;
+import io.nomadshell.proto.v1.SendMessageRequest;
 import io.nomadshell.proto.v1.Seed;
 import io.nomadshell.proto.v1.UploadChunk;
 import io.nomadshell.proto.v1.UploadResponse;
@@ -221,6 +227,40 @@ class JobGrpcServiceTest {
         var stub = JobServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
         assertCode(() -> stub.downloadArtifact(DownloadArtifactRequest.newBuilder().setJobId(id).build()).hasNext(),
                 Status.Code.FAILED_PRECONDITION);
+    }
+
+    @Test
+    void sessionCallsAnswerInStatuses() {
+        var stub = JobServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        var unknown = "jaaaaaaaaaaaaaaaaaaaa";
+        assertCode(() -> stub.sendMessage(SendMessageRequest.newBuilder().setJobId(unknown).setText("hi").build()),
+                Status.Code.NOT_FOUND);
+        assertCode(() -> stub.pauseJob(PauseJobRequest.newBuilder().setJobId(unknown).build()), Status.Code.NOT_FOUND);
+        assertCode(() -> stub.resumeJob(ResumeJobRequest.newBuilder().setJobId(unknown).build()), Status.Code.NOT_FOUND);
+        assertCode(() -> stub.forkJob(ForkJobRequest.newBuilder().setJobId(unknown).build()), Status.Code.NOT_FOUND);
+        assertCode(() -> stub.listCheckpoints(ListCheckpointsRequest.newBuilder().setJobId(unknown).build()),
+                Status.Code.NOT_FOUND);
+
+        var id = endedJob();
+        assertCode(() -> stub.pauseJob(PauseJobRequest.newBuilder().setJobId(id).build()), Status.Code.FAILED_PRECONDITION);
+        assertCode(() -> stub.resumeJob(ResumeJobRequest.newBuilder().setJobId(id).build()), Status.Code.FAILED_PRECONDITION);
+        assertThat(catchThrowable(() -> stub.rollbackJob(RollbackJobRequest.newBuilder().setJobId(id).setStep(1).build())))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+                    assertThat(e.getStatus().getDescription()).contains("has no checkpoint of step 1 (it has none yet)");
+                });
+        assertCode(() -> stub.forkJob(ForkJobRequest.newBuilder().setJobId(id).setStep(0).build()), Status.Code.NOT_FOUND);
+        assertThat(stub.listCheckpoints(ListCheckpointsRequest.newBuilder().setJobId(id).build()).getCheckpointsList()).isEmpty();
+        assertCode(() -> stub.sendMessage(SendMessageRequest.newBuilder().setJobId(id).setText(" ").build()),
+                Status.Code.INVALID_ARGUMENT);
+        assertCode(() -> stub.sendMessage(SendMessageRequest.newBuilder().setJobId(id).setText("x".repeat(16 * 1024 + 1))
+                .build()), Status.Code.INVALID_ARGUMENT);
+
+        // A message to a job that ended goes on with it: it is queued again (and fails again here, with no sandbox).
+        var after = stub.sendMessage(SendMessageRequest.newBuilder().setJobId(id).setText("try again").build());
+        assertThat(after.getStatus()).isIn("pending", "starting", "error");
+        assertThat(after.getError()).as("the old error no longer stands").isEqualTo(
+                after.getStatus().equals("error") ? after.getError() : "");
     }
 
     /** A job that has ended (in error: no sandbox), with its events recorded. */
