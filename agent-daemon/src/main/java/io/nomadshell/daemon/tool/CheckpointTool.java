@@ -10,10 +10,8 @@ import io.nomadshell.proto.v1.RestoreAction;
 import io.nomadshell.proto.v1.RestoreResult;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -37,12 +35,13 @@ final class CheckpointTool {
 
     private final Workspace workspace;
     private final CheckpointRepository repository;
-    private @Nullable Path staged;
-    private long received;
+    private final StagedChunks chunks;
 
     CheckpointTool(Workspace workspace, Path gitDir) {
         this.workspace = requireNonNull(workspace, "workspace");
         this.repository = new CheckpointRepository(gitDir, workspace.root());
+        // Beside the repository, outside the workspace (which a restore empties).
+        this.chunks = new StagedChunks("restore", repository.gitDir().getParent());
     }
 
     synchronized CheckpointResult checkpoint(CheckpointAction action, CallEvents events)
@@ -78,27 +77,14 @@ final class CheckpointTool {
     }
 
     synchronized RestoreResult restore(RestoreAction action) throws ToolException, IOException, InterruptedException {
-        if (action.getOffset() == 0) {
-            discard();
-            // Beside the repository, outside the workspace; not in it, since the restore wipes it.
-            Files.createDirectories(repository.gitDir().getParent());
-            staged = Files.createTempFile(repository.gitDir().getParent(), "restore-", ".bundle");
-        } else if (staged == null || action.getOffset() != received) {
-            throw new ToolException("restore chunk at offset " + action.getOffset() + " does not follow the "
-                    + received + " bytes received");
-        }
-        try (OutputStream out = Files.newOutputStream(staged, StandardOpenOption.APPEND)) {
-            action.getData().writeTo(out);
-        }
-        received += action.getData().size();
-        var result = RestoreResult.newBuilder().setReceived(received);
+        var result = RestoreResult.newBuilder().setReceived(chunks.append(action.getOffset(), action.getData()));
         if (!action.getLast()) {
             return result.build();
         }
         try {
-            return result.setFiles(restoreFrom(staged, action.getCommit())).build();
+            return result.setFiles(restoreFrom(chunks.file(), action.getCommit())).build();
         } finally {
-            discard();
+            chunks.discard();
         }
     }
 
@@ -158,14 +144,6 @@ final class CheckpointTool {
         } catch (GitFailure e) {
             throw new ToolException("cannot restore the checkpoint: " + e.getMessage());
         }
-    }
-
-    private void discard() throws IOException {
-        if (staged != null) {
-            Files.deleteIfExists(staged);
-        }
-        staged = null;
-        received = 0;
     }
 
     private record Recorded(String commit, int files, @Nullable Path bundle) {}
