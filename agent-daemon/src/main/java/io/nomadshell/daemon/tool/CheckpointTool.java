@@ -46,6 +46,9 @@ final class CheckpointTool {
 
     synchronized CheckpointResult checkpoint(CheckpointAction action, CallEvents events)
             throws ToolException, IOException, InterruptedException {
+        if (action.getStep() < 0) {
+            throw new ToolException("checkpoint step " + action.getStep() + " is negative");
+        }
         String base = action.getBase();
         if (!base.isEmpty() && !OBJECT_ID.matcher(base).matches()) {
             throw new ToolException("checkpoint base '" + base + "' is not a commit id");

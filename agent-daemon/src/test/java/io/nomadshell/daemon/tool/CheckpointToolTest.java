@@ -204,6 +204,14 @@ class CheckpointToolTest {
     }
 
     @Test
+    void aCheckpointOfANegativeStepOrOnABaseThatIsNoCommitIdIsRefused() {
+        assertThatThrownBy(() -> tool.checkpoint(step(-1, ""), new Recorder().forCall("c")))
+                .isInstanceOf(ToolException.class).hasMessage("checkpoint step -1 is negative");
+        assertThatThrownBy(() -> tool.checkpoint(step(1, "--all"), new Recorder().forCall("c")))
+                .isInstanceOf(ToolException.class).hasMessage("checkpoint base '--all' is not a commit id");
+    }
+
+    @Test
     void aRestoreChunkOutOfOrderIsRefused() throws Exception {
         tool.restore(RestoreAction.newBuilder().setOffset(0).setData(ByteString.copyFromUtf8("0123456789")).build());
         assertThatThrownBy(() -> tool.restore(RestoreAction.newBuilder().setOffset(20)
