@@ -44,7 +44,7 @@ final class ArchiveTool {
 
     ArchiveResult run(CallEvents events) throws IOException {
         List<Member> members = regularFiles();
-        ChunkStream chunks = new ChunkStream(events, CHUNK_BYTES);
+        ChunkStream chunks = new ChunkStream(events::archiveChunk, CHUNK_BYTES);
         int files = 0;
         try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(chunks)) {
             zip.setUseZip64(Zip64Mode.AsNeeded);

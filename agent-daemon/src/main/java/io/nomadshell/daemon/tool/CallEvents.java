@@ -30,4 +30,11 @@ record CallEvents(String callId, Consumer<ToolEvent> sink) {
                 .setArchiveChunk(ByteString.copyFrom(data, 0, length))
                 .build());
     }
+
+    void bundleChunk(byte[] data, int length) {
+        sink.accept(ToolEvent.newBuilder()
+                .setCallId(callId)
+                .setBundleChunk(ByteString.copyFrom(data, 0, length))
+                .build());
+    }
 }

@@ -8,21 +8,26 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * An output stream that sends what is written to it as archive chunks of at most
- * {@code chunkBytes} each, counting the bytes and hashing them with SHA-256 on the way. Only one
- * chunk is ever held in memory.
+ * An output stream that sends what is written to it as chunks of at most {@code chunkBytes} each
+ * (archive or bundle chunks, as {@code sink} sends them), counting the bytes and hashing them with
+ * SHA-256 on the way. Only one chunk is ever held in memory.
  */
 final class ChunkStream extends OutputStream {
 
-    private final CallEvents events;
+    /** Sends one chunk: the first {@code length} bytes of {@code data}, which is reused afterwards. */
+    interface Sink {
+        void send(byte[] data, int length);
+    }
+
+    private final Sink sink;
     private final byte[] buffer;
     private final MessageDigest sha256;
     private int buffered;
     private long count;
     private boolean closed;
 
-    ChunkStream(CallEvents events, int chunkBytes) {
-        this.events = requireNonNull(events, "events");
+    ChunkStream(Sink sink, int chunkBytes) {
+        this.sink = requireNonNull(sink, "sink");
         this.buffer = new byte[chunkBytes];
         try {
             this.sha256 = MessageDigest.getInstance("SHA-256");
@@ -72,7 +77,7 @@ final class ChunkStream extends OutputStream {
 
     private void emit() {
         if (buffered > 0) {
-            events.archiveChunk(buffer, buffered);
+            sink.send(buffer, buffered);
             buffered = 0;
         }
     }

@@ -28,7 +28,26 @@ public final class CommandRunner {
      */
     public static Outcome run(List<String> command, Map<String, String> environment, Duration timeout)
             throws ToolException, InterruptedException {
+        return run(command, environment, true, timeout);
+    }
+
+    /**
+     * Runs {@code command} with {@code environment} as its whole environment (nothing of the daemon's
+     * own), for at most {@code timeout}.
+     *
+     * @throws ToolException if it cannot start or runs too long (it is then killed)
+     */
+    public static Outcome runWithOnly(List<String> command, Map<String, String> environment, Duration timeout)
+            throws ToolException, InterruptedException {
+        return run(command, environment, false, timeout);
+    }
+
+    private static Outcome run(List<String> command, Map<String, String> environment, boolean inherit,
+                               Duration timeout) throws ToolException, InterruptedException {
         ProcessBuilder builder = new ProcessBuilder(command);
+        if (!inherit) {
+            builder.environment().clear();
+        }
         builder.environment().putAll(environment);
         Process process;
         try {

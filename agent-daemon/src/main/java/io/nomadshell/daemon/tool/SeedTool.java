@@ -11,15 +11,12 @@ import io.nomadshell.proto.v1.SeedAction;
 import io.nomadshell.proto.v1.SeedResult;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Seeds the workspace from the archive the control plane sends in chunks before the job's first step
@@ -30,45 +27,26 @@ import org.jspecify.annotations.Nullable;
  */
 final class SeedTool {
     private final Workspace workspace;
-    private @Nullable Path staged;
-    private long received;
+    private final StagedChunks chunks = new StagedChunks("seed", Path.of(System.getProperty("java.io.tmpdir")));
 
     SeedTool(Workspace workspace) {
         this.workspace = requireNonNull(workspace, "workspace");
     }
 
     synchronized SeedResult run(SeedAction action) throws ToolException, IOException {
-        if (action.getOffset() == 0) {
-            discard();
-            staged = Files.createTempFile("seed-", ".archive");
-        } else if (staged == null || action.getOffset() != received) {
-            throw new ToolException("seed chunk at offset " + action.getOffset() + " does not follow the " + received
-                    + " bytes received");
-        }
-        try (OutputStream out = Files.newOutputStream(staged, StandardOpenOption.APPEND)) {
-            action.getData().writeTo(out);
-        }
-        received += action.getData().size();
-        var result = SeedResult.newBuilder().setReceived(received);
+        var result = SeedResult.newBuilder().setReceived(chunks.append(action.getOffset(), action.getData()));
         if (!action.getLast()) {
             return result.build();
         }
         try {
-            var summary = SeedArchive.read(staged, new SeedLimits(action.getMaxBytes(), action.getMaxEntries()), new Unpack());
+            var summary = SeedArchive.read(chunks.file(), new SeedLimits(action.getMaxBytes(), action.getMaxEntries()),
+                    new Unpack());
             return result.setFiles(summary.files()).setBytes(summary.bytes()).build();
         } catch (SeedRefusedException e) {
             throw new ToolException(e.getMessage());
         } finally {
-            discard();
+            chunks.discard();
         }
-    }
-
-    private void discard() throws IOException {
-        if (staged != null) {
-            Files.deleteIfExists(staged);
-        }
-        staged = null;
-        received = 0;
     }
 
     /** Writes each entry into the workspace, replacing what is there (a re-seed writes the same files again). */

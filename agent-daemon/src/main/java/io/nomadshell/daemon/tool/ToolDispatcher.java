@@ -31,7 +31,7 @@ public final class ToolDispatcher {
 
     /** The names of the tools this daemon runs, as in {@code ToolCall.action}. */
     public static final List<String> TOOLS = List.of("exec", "read_file", "write_file", "list_files", "archive",
-            "edit_file", "process", "computer", "run_code", "ensure_service", "seed");
+            "edit_file", "process", "computer", "run_code", "ensure_service", "seed", "checkpoint", "restore");
 
     private static final Logger log = LoggerFactory.getLogger(ToolDispatcher.class);
 
@@ -49,6 +49,7 @@ public final class ToolDispatcher {
     private final Lazy<RunCodeTool> runCode;
     private final ServiceStarter services;
     private final SeedTool seed;
+    private final CheckpointTool checkpoints;
     private final IoErrors ioErrors;
 
     /** A dispatcher whose tools work in {@code workspace}, with services as {@code options} say. */
@@ -75,6 +76,7 @@ public final class ToolDispatcher {
         runCode = Lazy.of(() -> new RunCodeTool(jupyter));
         services = new ServiceStarter(desktop, jupyter);
         seed = new SeedTool(workspace);
+        checkpoints = new CheckpointTool(workspace, options.checkpoints());
         ioErrors = new IoErrors(workspace);
     }
 
@@ -105,6 +107,8 @@ public final class ToolDispatcher {
                         (kind, text) -> liveOutput(callEvents, kind, text)));
                 case ENSURE_SERVICE -> result.setEnsureService(services.ensure(call.getEnsureService()));
                 case SEED -> result.setSeed(seed.run(call.getSeed()));
+                case CHECKPOINT -> result.setCheckpoint(checkpoints.checkpoint(call.getCheckpoint(), callEvents));
+                case RESTORE -> result.setRestore(checkpoints.restore(call.getRestore()));
                 case ACTION_NOT_SET -> result.setError("unknown tool");
             };
         } catch (ToolException | WorkspaceException e) {

@@ -1,5 +1,6 @@
 package io.nomadshell.daemon.tool;
 
+import com.google.protobuf.ByteString;
 import io.nomadshell.proto.v1.OutputChunk;
 import io.nomadshell.proto.v1.ToolEvent;
 import java.io.ByteArrayOutputStream;
@@ -7,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /** Records the events a call sends. */
 final class Recorder implements Consumer<ToolEvent> {
@@ -33,8 +36,16 @@ final class Recorder implements Consumer<ToolEvent> {
     }
 
     byte[] archiveBytes() {
+        return joined(ToolEvent::hasArchiveChunk, ToolEvent::getArchiveChunk);
+    }
+
+    byte[] bundleBytes() {
+        return joined(ToolEvent::hasBundleChunk, ToolEvent::getBundleChunk);
+    }
+
+    private byte[] joined(Predicate<ToolEvent> carries, Function<ToolEvent, ByteString> chunk) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        events.stream().filter(ToolEvent::hasArchiveChunk).forEach(e -> bytes.writeBytes(e.getArchiveChunk().toByteArray()));
+        events.stream().filter(carries).forEach(e -> bytes.writeBytes(chunk.apply(e).toByteArray()));
         return bytes.toByteArray();
     }
 }

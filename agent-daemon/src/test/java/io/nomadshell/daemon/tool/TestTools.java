@@ -21,7 +21,8 @@ public final class TestTools {
     }
 
     public static ToolOptions options(Path scratch, int screenWidth, int screenHeight) {
-        return new ToolOptions(freePort(), freePort(), freePort(), screenWidth, screenHeight, "/usr/bin/python3", scratch);
+        return new ToolOptions(freePort(), freePort(), freePort(), screenWidth, screenHeight, "/usr/bin/python3", scratch,
+                scratch.resolve("checkpoints"));
     }
 
     /** A loopback port free right now (another process could still take it; unlikely in a test). */

@@ -1,0 +1,368 @@
+package io.nomadshell.daemon.tool;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.nomadshell.daemon.workspace.Workspace;
+import io.nomadshell.proto.v1.CheckpointAction;
+import io.nomadshell.proto.v1.CheckpointResult;
+import io.nomadshell.proto.v1.RestoreAction;
+import io.nomadshell.proto.v1.RestoreResult;
+import io.nomadshell.proto.v1.ToolCall;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Checkpoints and restores with the real git CLI on real files: what a checkpoint records, the
+ * bundles a control plane's repository (a bare one here) accepts, restores byte for byte, and a
+ * repository or a bundle the agent or a bug spoiled.
+ */
+class CheckpointToolTest {
+    @TempDir
+    Path temp;
+
+    private Path root;
+    private CheckpointTool tool;
+    /** The control plane's side: a bare repository the bundles are fetched into. */
+    private Path controlPlane;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        root = Files.createDirectory(temp.resolve("ws"));
+        tool = new CheckpointTool(Workspace.open(root), temp.resolve("sandbox-tmp/checkpoints"));
+        controlPlane = temp.resolve("control-plane.git");
+        git(temp, "init", "--quiet", "--bare", controlPlane.toString());
+    }
+
+    @Test
+    void recordsFilesTheExecuteBitLinksIgnoredFilesAndDotfilesButNotTheWorkspacesGit() throws Exception {
+        write("src/main.c", "int main() { return 0; }\n");
+        write("run.sh", "#!/bin/sh\necho hi\n");
+        Files.setPosixFilePermissions(root.resolve("run.sh"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.createSymbolicLink(root.resolve("main-link"), Path.of("src/main.c"));
+        write(".gitignore", "*.log\n");
+        write("build.log", "ignored by the user's .gitignore, kept by the checkpoint\n");
+        write(".env", "A=1\n");
+        // The user's own repository config asks for line-ending conversion; the checkpoint keeps the bytes.
+        write(".gitattributes", "* text eol=crlf\n");
+        write("dos.txt", "one\r\ntwo\n");
+        git(root, "init", "--quiet");
+
+        var recorder = new Recorder();
+        var result = tool.checkpoint(step(1, ""), recorder.forCall("c1"));
+
+        assertThat(result.getBundleBytes()).isPositive().isEqualTo(recorder.bundleBytes().length);
+        assertThat(recorder.events).allSatisfy(e -> assertThat(e.getCallId()).isEqualTo("c1"));
+        fetchIntoControlPlane(recorder.bundleBytes());
+        assertThat(git(controlPlane, "ls-tree", "-r", "--format=%(objectmode) %(path)", result.getCommit()).lines())
+                .containsExactlyInAnyOrder("100644 .env", "100644 .gitattributes", "100644 .gitignore",
+                        "100644 build.log", "100644 dos.txt", "120000 main-link", "100755 run.sh", "100644 src/main.c");
+        assertThat(git(controlPlane, "cat-file", "blob", result.getCommit() + ":dos.txt")).isEqualTo("one\r\ntwo\n");
+        assertThat(git(controlPlane, "cat-file", "blob", result.getCommit() + ":main-link")).isEqualTo("src/main.c");
+        assertThat(git(controlPlane, "log", "--format=%s|%an|%at", result.getCommit())).isEqualTo("step 1|Nomad Shell|1\n");
+        assertThat(result.getFiles()).isEqualTo(8);
+    }
+
+    @Test
+    void aSecondCheckpointSendsOnlyTheChangeWhichTheControlPlaneAcceptsOnTopOfTheFirst() throws Exception {
+        write("big.bin", randomText(200_000));
+        write("notes.txt", "first\n");
+        var first = new Recorder();
+        var one = tool.checkpoint(step(1, ""), first.forCall("c1"));
+        fetchIntoControlPlane(first.bundleBytes());
+
+        write("notes.txt", "second\n");
+        var second = new Recorder();
+        var two = tool.checkpoint(step(2, one.getCommit()), second.forCall("c2"));
+
+        assertThat(two.getCommit()).isNotEqualTo(one.getCommit());
+        assertThat(two.getBundleBytes()).isPositive().isLessThan(2_000);
+        fetchIntoControlPlane(second.bundleBytes());
+        assertThat(git(controlPlane, "rev-parse", two.getCommit() + "^").strip()).isEqualTo(one.getCommit());
+        assertThat(git(controlPlane, "cat-file", "blob", two.getCommit() + ":notes.txt")).isEqualTo("second\n");
+    }
+
+    @Test
+    void anUnchangedWorkspaceKeepsItsCommitAndSendsNothing() throws Exception {
+        write("a.txt", "same\n");
+        var one = tool.checkpoint(step(1, ""), new Recorder().forCall("c1"));
+        var recorder = new Recorder();
+        var two = tool.checkpoint(step(2, one.getCommit()), recorder.forCall("c2"));
+
+        assertThat(two.getCommit()).isEqualTo(one.getCommit());
+        assertThat(two.getBundleBytes()).isZero();
+        assertThat(recorder.events).isEmpty();
+        assertThat(two.getFiles()).isEqualTo(1);
+    }
+
+    @Test
+    void aRestoreReproducesTheTreeByteForByteAndRemovesWhatWasThere() throws Exception {
+        write("src/app.py", "print('hi')\n");
+        write("tools/build.sh", "#!/bin/sh\nmake\n");
+        Files.setPosixFilePermissions(root.resolve("tools/build.sh"), PosixFilePermissions.fromString("rwxr-x---"));
+        Files.write(root.resolve("data.bin"), randomBytes(300_000));
+        Files.createSymbolicLink(root.resolve("latest"), Path.of("src/app.py"));
+        Files.createSymbolicLink(root.resolve("dangling"), Path.of("nowhere/at/all"));
+        write(".hidden/config", "x=1\n");
+        var recorder = new Recorder();
+        var recorded = tool.checkpoint(step(3, ""), recorder.forCall("c3"));
+
+        var other = Files.createDirectory(temp.resolve("other-ws"));
+        Files.writeString(other.resolve("stale.txt"), "from before");
+        Files.createDirectories(other.resolve("old/deeper"));
+        Files.writeString(other.resolve("old/deeper/file"), "from before");
+        Files.setPosixFilePermissions(other.resolve("old/deeper"), PosixFilePermissions.fromString("r-xr-xr-x"));
+        Files.createSymbolicLink(other.resolve("src"), root);
+        var restorer = new CheckpointTool(Workspace.open(other), temp.resolve("other-tmp/checkpoints"));
+        var result = restoreInChunks(restorer, recorder.bundleBytes(), recorded.getCommit(), 64 * 1024);
+
+        assertThat(result.getFiles()).isEqualTo(6);
+        assertThat(result.getReceived()).isEqualTo(recorder.bundleBytes().length);
+        assertThat(describe(other)).isEqualTo(describe(root));
+        assertThat(Files.readString(root.resolve("src/app.py"))).isEqualTo("print('hi')\n");
+    }
+
+    @Test
+    void aCheckpointRightAfterARestoreIsTheRestoredCommitWithNoBundle() throws Exception {
+        write("a.txt", "a\n");
+        Files.createSymbolicLink(root.resolve("b"), Path.of("a.txt"));
+        var recorder = new Recorder();
+        var recorded = tool.checkpoint(step(4, ""), recorder.forCall("c4"));
+        var other = Files.createDirectory(temp.resolve("other-ws"));
+        var restorer = new CheckpointTool(Workspace.open(other), temp.resolve("other-tmp/checkpoints"));
+        restoreInChunks(restorer, recorder.bundleBytes(), recorded.getCommit(), 1 << 20);
+
+        var after = new Recorder();
+        var again = restorer.checkpoint(step(5, recorded.getCommit()), after.forCall("c5"));
+
+        assertThat(again.getCommit()).isEqualTo(recorded.getCommit());
+        assertThat(again.getBundleBytes()).isZero();
+        assertThat(after.events).isEmpty();
+    }
+
+    @Test
+    void aRepositoryTheAgentSpoiledIsStartedOverWithAFullBundle() throws Exception {
+        write("a.txt", "a\n");
+        var one = tool.checkpoint(step(1, ""), new Recorder().forCall("c1"));
+        // The agent runs as the same user: it overwrites every file of the checkpoint repository.
+        Files.walkFileTree(temp.resolve("sandbox-tmp/checkpoints"), new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+                Files.writeString(file, "junk");
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        write("a.txt", "b\n");
+        var recorder = new Recorder();
+        var two = tool.checkpoint(step(2, one.getCommit()), recorder.forCall("c2"));
+
+        // Complete: an empty repository takes it, and it holds the new content.
+        fetchIntoControlPlane(recorder.bundleBytes());
+        assertThat(git(controlPlane, "cat-file", "blob", two.getCommit() + ":a.txt")).isEqualTo("b\n");
+        assertThat(git(controlPlane, "rev-list", "--count", two.getCommit()).strip()).isEqualTo("1");
+    }
+
+    @Test
+    void aRestoreOfACommitTheBundleLacksIsRefusedInWordsAndLeavesTheWorkspace() throws Exception {
+        write("a.txt", "a\n");
+        var recorder = new Recorder();
+        tool.checkpoint(step(1, ""), recorder.forCall("c1"));
+        var other = Files.createDirectory(temp.resolve("other-ws"));
+        Files.writeString(other.resolve("mine.txt"), "keep");
+        var restorer = new CheckpointTool(Workspace.open(other), temp.resolve("other-tmp/checkpoints"));
+        var missing = "0123456789abcdef0123456789abcdef01234567";
+
+        assertThatThrownBy(() -> restoreInChunks(restorer, recorder.bundleBytes(), missing, 1 << 20))
+                .isInstanceOf(ToolException.class)
+                .hasMessage("commit " + missing + " is not in the checkpoint bundle");
+        assertThatThrownBy(() -> restoreInChunks(restorer, recorder.bundleBytes(), "HEAD", 1 << 20))
+                .isInstanceOf(ToolException.class).hasMessage("'HEAD' is not a commit id");
+        assertThatThrownBy(() -> restoreInChunks(restorer, "not a bundle at all".getBytes(UTF_8), missing, 1 << 20))
+                .isInstanceOf(ToolException.class).hasMessageStartingWith("the checkpoint bundle is not a complete git bundle: ");
+        assertThat(Files.readString(other.resolve("mine.txt"))).isEqualTo("keep");
+    }
+
+    @Test
+    void aCheckpointOfANegativeStepOrOnABaseThatIsNoCommitIdIsRefused() {
+        assertThatThrownBy(() -> tool.checkpoint(step(-1, ""), new Recorder().forCall("c")))
+                .isInstanceOf(ToolException.class).hasMessage("checkpoint step -1 is negative");
+        assertThatThrownBy(() -> tool.checkpoint(step(1, "--all"), new Recorder().forCall("c")))
+                .isInstanceOf(ToolException.class).hasMessage("checkpoint base '--all' is not a commit id");
+    }
+
+    @Test
+    void aRestoreChunkOutOfOrderIsRefused() throws Exception {
+        tool.restore(RestoreAction.newBuilder().setOffset(0).setData(ByteString.copyFromUtf8("0123456789")).build());
+        assertThatThrownBy(() -> tool.restore(RestoreAction.newBuilder().setOffset(20)
+                .setData(ByteString.copyFromUtf8("x")).build()))
+                .isInstanceOf(ToolException.class)
+                .hasMessage("restore chunk at offset 20 does not follow the 10 bytes received");
+        assertThatThrownBy(() -> new CheckpointTool(Workspace.open(root), temp.resolve("fresh")).restore(
+                RestoreAction.newBuilder().setOffset(5).setData(ByteString.copyFromUtf8("x")).build()))
+                .hasMessage("restore chunk at offset 5 does not follow the 0 bytes received");
+    }
+
+    @Test
+    void aBundleWhoseTreeWritesThroughItsOwnLinkCannotWriteOutside() throws Exception {
+        // A tree no checkpoint makes: a link 'evil' to a directory outside, then a file 'evil/x'.
+        var outside = Files.createDirectory(temp.resolve("outside"));
+        var forged = temp.resolve("forged.git");
+        git(temp, "init", "--quiet", "--bare", forged.toString());
+        var blob = hashObject(forged, "pwned\n");
+        var target = hashObject(forged, outside.toString());
+        var inner = mktree(forged, "100644 blob " + blob + "\tx\n");
+        var tree = mktree(forged, "120000 blob " + target + "\tevil\n040000 tree " + inner + "\tevil\n");
+        var commit = git(forged, "commit-tree", tree, "-m", "evil").strip();
+        git(forged, "update-ref", "refs/heads/ckpt", commit);
+        var bundle = temp.resolve("evil.bundle");
+        git(forged, "bundle", "create", "--quiet", bundle.toString(), "refs/heads/ckpt");
+
+        try {
+            restoreInChunks(tool, Files.readAllBytes(bundle), commit, 1 << 20);
+        } catch (ToolException refused) {
+            // Refusing it is as good as writing it inside.
+        }
+
+        assertThat(outside.resolve("x")).doesNotExist();
+        try (var entries = Files.list(outside)) {
+            assertThat(entries).isEmpty();
+        }
+    }
+
+    @Test
+    void theDispatcherRunsCheckpointsWithTheCallsIdOnItsBundleChunks() throws Exception {
+        write("a.txt", "a\n");
+        var dispatcher = new ToolDispatcher(Workspace.open(root), TestTools.options(Files.createDirectory(temp.resolve("scratch"))));
+        var recorder = new Recorder();
+        var result = dispatcher.dispatch(ToolCall.newBuilder().setCallId("k")
+                .setCheckpoint(step(1, "")).build(), recorder);
+
+        assertThat(result.getError()).isEmpty();
+        assertThat(result.getCheckpoint().getBundleBytes()).isEqualTo(recorder.bundleBytes().length);
+        assertThat(recorder.events).isNotEmpty().allSatisfy(e -> assertThat(e.getCallId()).isEqualTo("k"));
+        assertThat(temp.resolve("scratch/checkpoints/HEAD")).isRegularFile();
+        assertThat(root.resolve(".git")).doesNotExist();
+    }
+
+    private static CheckpointAction step(int step, String base) {
+        return CheckpointAction.newBuilder().setStep(step).setBase(base).build();
+    }
+
+    private static RestoreResult restoreInChunks(CheckpointTool restorer, byte[] bundle, String commit, int chunk)
+            throws Exception {
+        RestoreResult result = null;
+        for (int offset = 0; offset < bundle.length; offset += chunk) {
+            int end = Math.min(bundle.length, offset + chunk);
+            result = restorer.restore(RestoreAction.newBuilder().setOffset(offset)
+                    .setData(ByteString.copyFrom(Arrays.copyOfRange(bundle, offset, end)))
+                    .setLast(end == bundle.length).setCommit(commit).build());
+        }
+        return result;
+    }
+
+    private void fetchIntoControlPlane(byte[] bundle) throws Exception {
+        var file = Files.write(Files.createTempFile(temp, "sent-", ".bundle"), bundle);
+        git(controlPlane, "bundle", "verify", "--quiet", file.toString());
+        git(controlPlane, "fetch", "--quiet", file.toString(), "+refs/heads/ckpt:refs/heads/job");
+    }
+
+    private void write(String path, String content) throws IOException {
+        var file = root.resolve(path);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content);
+    }
+
+    /** Every entry under {@code top}: type, execute bit, link target or a hash of the content. */
+    private static Map<String, String> describe(Path top) throws IOException {
+        Map<String, String> entries = new TreeMap<>();
+        Files.walkFileTree(top, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path directory, BasicFileAttributes attributes) {
+                entries.put(top.relativize(directory).toString(), "directory");
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
+                String name = top.relativize(file).toString();
+                if (attributes.isSymbolicLink()) {
+                    entries.put(name, "link to " + Files.readSymbolicLink(file));
+                } else {
+                    entries.put(name, (Files.isExecutable(file) ? "executable " : "file ") + sha256(Files.readAllBytes(file)));
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        assertThat(entries).isNotEmpty();
+        return entries;
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] randomBytes(int size) {
+        var bytes = new byte[size];
+        new Random(42).nextBytes(bytes);
+        return bytes;
+    }
+
+    private static String randomText(int size) {
+        return HexFormat.of().formatHex(randomBytes(size / 2));
+    }
+
+    /** The git CLI with no system or user config, as the control plane would run it. */
+    private static String git(Path directory, String... arguments) throws Exception {
+        List<String> command = new ArrayList<>(List.of("git", "-C", directory.toString()));
+        command.addAll(List.of(arguments));
+        var outcome = CommandRunner.runWithOnly(command, Map.of("PATH", System.getenv("PATH"),
+                "GIT_CONFIG_NOSYSTEM", "1", "GIT_CONFIG_GLOBAL", "/dev/null", "HOME", directory.toString(),
+                "GIT_AUTHOR_NAME", "t", "GIT_AUTHOR_EMAIL", "t@t", "GIT_COMMITTER_NAME", "t",
+                "GIT_COMMITTER_EMAIL", "t@t"), Duration.ofMinutes(2));
+        assertThat(outcome.exitCode()).as("git %s: %s", String.join(" ", arguments), outcome.stderr()).isZero();
+        return outcome.stdoutText();
+    }
+
+    private String hashObject(Path repository, String content) throws Exception {
+        var file = Files.writeString(Files.createTempFile(temp, "object-", ".txt"), content);
+        return git(repository, "hash-object", "-w", file.toString()).strip();
+    }
+
+    /** git mktree, which reads the listing only from its input. */
+    private String mktree(Path repository, String listing) throws Exception {
+        var file = Files.writeString(Files.createTempFile(temp, "tree-", ".txt"), listing);
+        return shell("git -C '" + repository + "' mktree < '" + file + "'").strip();
+    }
+
+    private static String shell(String script) throws Exception {
+        var outcome = CommandRunner.runWithOnly(List.of("/bin/sh", "-c", script), Map.of("PATH", System.getenv("PATH"),
+                "GIT_CONFIG_NOSYSTEM", "1", "GIT_CONFIG_GLOBAL", "/dev/null"), Duration.ofMinutes(2));
+        assertThat(outcome.exitCode()).as("%s: %s", script, outcome.stderr()).isZero();
+        return outcome.stdoutText();
+    }
+}
