@@ -85,7 +85,7 @@ class AgentDaemonTest {
         assertThat(hello.getDaemonVersion()).isNotBlank();
         assertThat(hello.getToolsList()).containsExactlyInAnyOrder(
                 "exec", "read_file", "write_file", "list_files", "archive",
-                "edit_file", "process", "computer", "run_code", "ensure_service", "seed");
+                "edit_file", "process", "computer", "run_code", "ensure_service", "seed", "checkpoint", "restore");
 
         stream.welcome(5000);
         stream.call(exec("c1", "echo hello; echo oops >&2; exit 7"));

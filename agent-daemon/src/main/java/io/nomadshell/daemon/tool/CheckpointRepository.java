@@ -10,9 +10,12 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -40,11 +43,11 @@ final class CheckpointRepository {
     private static final String EMAIL = "checkpoints@nomad-shell.invalid";
 
     private final Path gitDir;
-    private final Path workTree;
+    private final Place workspace;
 
     CheckpointRepository(Path gitDir, Path workTree) {
         this.gitDir = requireNonNull(gitDir, "gitDir").toAbsolutePath();
-        this.workTree = requireNonNull(workTree, "workTree");
+        this.workspace = new Place(requireNonNull(workTree, "workTree"), this.gitDir.resolve("index"));
     }
 
     Path gitDir() {
@@ -70,12 +73,58 @@ final class CheckpointRepository {
 
     /** Runs git with {@code arguments} in the work tree and returns what it printed, stripped. */
     String git(String... arguments) throws GitFailure, ToolException, InterruptedException {
-        return git(Map.of(), arguments);
+        return git(workspace, Map.of(), arguments);
     }
 
     /** Whether git with {@code arguments} succeeds (a question such as {@code cat-file -e}). */
     boolean succeeds(String... arguments) throws ToolException, InterruptedException {
-        return run(Map.of(), arguments).exitCode() == 0;
+        return run(workspace, Map.of(), arguments).exitCode() == 0;
+    }
+
+    /**
+     * Records every file of the workspace as a tree, ignored ones included ({@code --force}: a user's
+     * .gitignore hides nothing). Git would record a directory that is itself a repository (a clone the
+     * agent made) as a bare commit id, a "gitlink"; such a directory is recorded on its own, with an
+     * index of its own, and its tree put in the gitlink's place.
+     */
+    Snapshot snapshot() throws GitFailure, ToolException, IOException, InterruptedException {
+        return snapshot(workspace);
+    }
+
+    private Snapshot snapshot(Place place) throws GitFailure, ToolException, IOException, InterruptedException {
+        git(place, Map.of(), "add", "--all", "--force", "--", ".");
+        String tree = git(place, Map.of(), "write-tree");
+        List<String> repositories = gitlinks(place);
+        if (repositories.isEmpty()) {
+            return new Snapshot(tree, indexEntries(place.index()));
+        }
+        var composed = new Place(place.workTree(), Path.of(place.index() + ".composed"));
+        Files.deleteIfExists(composed.index());
+        git(composed, Map.of(), "read-tree", tree);
+        for (String path : repositories) {
+            Path directory = place.workTree().resolve(path);
+            String inner = snapshot(new Place(directory, nestedIndex(directory))).tree();
+            git(composed, Map.of(), "update-index", "--force-remove", "--", path);
+            git(composed, Map.of(), "read-tree", "--prefix=" + path + "/", inner);
+        }
+        return new Snapshot(git(composed, Map.of(), "write-tree"), indexEntries(composed.index()));
+    }
+
+    /** The paths the index of {@code place} holds as gitlinks: directories that are repositories themselves. */
+    private List<String> gitlinks(Place place) throws GitFailure, ToolException, InterruptedException {
+        List<String> paths = new ArrayList<>();
+        // -z: "<mode> <object> <stage>\t<path>", each ended by NUL, with the path as it is.
+        for (String entry : git(place, Map.of(), "ls-files", "--stage", "-z").split("\0")) {
+            if (entry.startsWith("160000 ")) {
+                paths.add(entry.substring(entry.indexOf('\t') + 1));
+            }
+        }
+        return paths;
+    }
+
+    private Path nestedIndex(Path directory) {
+        String name = HexFormat.of().formatHex(sha256(directory.toString().getBytes(StandardCharsets.UTF_8)));
+        return gitDir.resolve("nested-index-" + name);
     }
 
     /**
@@ -88,13 +137,16 @@ final class CheckpointRepository {
         var environment = Map.of("GIT_AUTHOR_NAME", IDENTITY, "GIT_AUTHOR_EMAIL", EMAIL, "GIT_AUTHOR_DATE", date,
                 "GIT_COMMITTER_NAME", IDENTITY, "GIT_COMMITTER_EMAIL", EMAIL, "GIT_COMMITTER_DATE", date);
         return parent.isEmpty()
-                ? git(environment, "commit-tree", tree, "-m", "step " + step)
-                : git(environment, "commit-tree", tree, "-p", parent, "-m", "step " + step);
+                ? git(workspace, environment, "commit-tree", tree, "-m", "step " + step)
+                : git(workspace, environment, "commit-tree", tree, "-p", parent, "-m", "step " + step);
     }
 
-    /** Entries in the index: the files and links of the last {@code add} or {@code read-tree}. */
+    /** Entries in the workspace's index: the files and links of the last {@code add} or {@code read-tree}. */
     int indexEntries() throws GitFailure, IOException {
-        Path index = gitDir.resolve("index");
+        return indexEntries(workspace.index());
+    }
+
+    private static int indexEntries(Path index) throws GitFailure, IOException {
         if (!Files.exists(index, LinkOption.NOFOLLOW_LINKS)) {
             return 0;
         }
@@ -108,9 +160,9 @@ final class CheckpointRepository {
         }
     }
 
-    private String git(Map<String, String> extra, String... arguments)
+    private String git(Place place, Map<String, String> extra, String... arguments)
             throws GitFailure, ToolException, InterruptedException {
-        CommandRunner.Outcome outcome = run(extra, arguments);
+        CommandRunner.Outcome outcome = run(place, extra, arguments);
         if (outcome.exitCode() != 0) {
             String why = outcome.stderr().isEmpty() ? "exit code " + outcome.exitCode() : outcome.stderr();
             throw new GitFailure("git " + arguments[0] + " failed: "
@@ -119,9 +171,9 @@ final class CheckpointRepository {
         return outcome.stdoutText().strip();
     }
 
-    private CommandRunner.Outcome run(Map<String, String> extra, String... arguments)
+    private CommandRunner.Outcome run(Place place, Map<String, String> extra, String... arguments)
             throws ToolException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("git", "-C", workTree.toString()));
+        List<String> command = new ArrayList<>(List.of("git", "-C", place.workTree().toString()));
         for (String setting : SETTINGS) {
             command.add("-c");
             command.add(setting);
@@ -133,8 +185,8 @@ final class CheckpointRepository {
         environment.put("GIT_CONFIG_NOSYSTEM", "1");
         environment.put("GIT_CONFIG_GLOBAL", "/dev/null");
         environment.put("GIT_DIR", gitDir.toString());
-        environment.put("GIT_WORK_TREE", workTree.toString());
-        environment.put("GIT_INDEX_FILE", gitDir.resolve("index").toString());
+        environment.put("GIT_WORK_TREE", place.workTree().toString());
+        environment.put("GIT_INDEX_FILE", place.index().toString());
         return CommandRunner.runWithOnly(command, environment, GIT_TIMEOUT);
     }
 
@@ -148,6 +200,20 @@ final class CheckpointRepository {
             Files.deleteIfExists(temporary);
         }
     }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+    }
+
+    /** A tree recorded and the files and links in it. */
+    record Snapshot(String tree, int files) {}
+
+    /** A work tree and the index that caches its files' stat data. */
+    private record Place(Path workTree, Path index) {}
 
     /** A git command failed: the repository may have been tampered with. */
     static final class GitFailure extends Exception {

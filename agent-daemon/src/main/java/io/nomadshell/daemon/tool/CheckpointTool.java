@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * Only the control plane calls it; the model is never offered it.
  *
  * <p>Git records regular files (with the execute bit) and symbolic links, nothing else: no empty
- * directories, owners or other mode bits, and never an entry named {@code .git}. Git's own checks
+ * directories, owners or other mode bits, and never an entry named {@code .git} (the files of a
+ * clone inside the workspace are recorded, its repository is not). Git's own checks
  * keep what a restore writes inside the workspace ({@code ..}, {@code .git} and paths through a link
  * the same tree makes are refused).
  */
@@ -94,9 +95,8 @@ final class CheckpointTool {
     /** Commits the workspace if it changed and writes the bundle of what {@code base} lacks, if anything. */
     private Recorded record(int step, String base) throws GitFailure, ToolException, IOException, InterruptedException {
         repository.open();
-        // --force: a .gitignore of the user's must not hide files from the checkpoint.
-        repository.git("add", "--all", "--force", "--", ".");
-        String tree = repository.git("write-tree");
+        var snapshot = repository.snapshot();
+        String tree = snapshot.tree();
         String[] head = repository.git("for-each-ref", "--format=%(objectname) %(tree)", CheckpointRepository.BRANCH)
                 .split(" ");
         String parent = head.length == 2 ? head[0] : "";
@@ -107,16 +107,15 @@ final class CheckpointTool {
             commit = repository.commit(tree, parent, step);
             repository.git("update-ref", CheckpointRepository.BRANCH, commit);
         }
-        int files = repository.indexEntries();
         if (commit.equals(base)) {
-            return new Recorded(commit, files, null);
+            return new Recorded(commit, snapshot.files(), null);
         }
         String range = !base.isEmpty() && repository.succeeds("cat-file", "-e", base + "^{commit}")
                 ? base + ".." + CheckpointRepository.BRANCH
                 : CheckpointRepository.BRANCH;
         Path bundle = repository.gitDir().resolve("outgoing.bundle");
         repository.git("bundle", "create", "--quiet", bundle.toString(), range);
-        return new Recorded(commit, files, bundle);
+        return new Recorded(commit, snapshot.files(), bundle);
     }
 
     /** Makes the bundle's history the repository's and the workspace exactly {@code commit}'s files. */

@@ -84,6 +84,36 @@ class CheckpointToolTest {
     }
 
     @Test
+    void aCloneInsideTheWorkspaceIsRecordedFileByFileNotAsAGitlink() throws Exception {
+        write("project/README.md", "committed\n");
+        write("project/lib/inner.c", "inner\n");
+        git(root.resolve("project/lib"), "init", "--quiet");
+        git(root.resolve("project/lib"), "add", "inner.c");
+        git(root.resolve("project/lib"), "commit", "--quiet", "-m", "inner");
+        git(root.resolve("project"), "init", "--quiet");
+        git(root.resolve("project"), "add", "README.md");
+        git(root.resolve("project"), "commit", "--quiet", "-m", "outer");
+        write("project/notes.txt", "not committed yet\n");
+        write("top.txt", "top\n");
+
+        var recorder = new Recorder();
+        var one = tool.checkpoint(step(1, ""), recorder.forCall("c1"));
+        fetchIntoControlPlane(recorder.bundleBytes());
+        assertThat(git(controlPlane, "ls-tree", "-r", "--format=%(objectmode) %(path)", one.getCommit()).lines())
+                .containsExactlyInAnyOrder("100644 project/README.md", "100644 project/lib/inner.c",
+                        "100644 project/notes.txt", "100644 top.txt");
+        assertThat(one.getFiles()).isEqualTo(4);
+
+        assertThat(tool.checkpoint(step(2, one.getCommit()), new Recorder().forCall("c2")).getCommit())
+                .isEqualTo(one.getCommit());
+        write("project/lib/inner.c", "changed\n");
+        var after = new Recorder();
+        var three = tool.checkpoint(step(3, one.getCommit()), after.forCall("c3"));
+        fetchIntoControlPlane(after.bundleBytes());
+        assertThat(git(controlPlane, "cat-file", "blob", three.getCommit() + ":project/lib/inner.c")).isEqualTo("changed\n");
+    }
+
+    @Test
     void aSecondCheckpointSendsOnlyTheChangeWhichTheControlPlaneAcceptsOnTopOfTheFirst() throws Exception {
         write("big.bin", randomText(200_000));
         write("notes.txt", "first\n");
