@@ -173,8 +173,8 @@ class WebUiTest {
     }
 
     /**
-     * A paused job's page (Playwright answers its API calls as the server's session API would): the
-     * paused status, the user's message, a checkpoint and a rollback in the timeline; Resume but no
+     * A paused job's page (Playwright answers its API calls as the server's session API would; a
+     * screenshot is left in target/): the paused status, the user's message, a checkpoint and a rollback in the timeline; Resume but no
      * Pause; a message the server refuses shows its words, one it takes empties the box; Roll back
      * here and Fork from here send their step, and the fork's page is where the browser goes.
      */
@@ -232,8 +232,11 @@ class WebUiTest {
             assertThat(page.locator("#events li.rolled_back .text").textContent()).startsWith("↺ rolled back to after step 1");
             assertThat(page.locator("#resume").isVisible()).isTrue();
             assertThat(page.locator("#pause").isVisible()).isFalse();
+            assertThat(page.locator("#previews").isVisible()).as("a paused job has no sandbox to open").isFalse();
             assertThat(page.locator("#checkpoints tbody tr td:first-child").allTextContents())
                     .containsExactly("before the first step", "after step 2");
+
+            page.screenshot(new Page.ScreenshotOptions().setPath(Path.of("target", "web-ui-paused-job.png")).setFullPage(true));
 
             // The server refuses the first message: its words are shown, the text stays to send again.
             page.locator("#message").fill("Add a README");
