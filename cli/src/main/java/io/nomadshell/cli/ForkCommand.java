@@ -23,22 +23,18 @@ final class ForkCommand implements Callable<Integer> {
             description = "Optional: what the new job should do differently, as its first message.")
     List<String> words = List.of();
 
-    @Option(names = "--step", required = true, paramLabel = "N",
-            description = "The step to start from: one of nomad-shell checkpoints JOB_ID (0: before the first step).")
-    int step;
+    @Mixin
+    StepOption step = new StepOption();
 
     @Option(names = {"-f", "--follow"}, description = "Then follow the new job's events live until it ends or pauses.")
     boolean follow;
 
     @Override
     public Integer call() throws Exception {
-        if (step < 0) {
-            throw new UserError("--step must be 0 or more");
-        }
         try (var connection = client.connect()) {
             var fork = connection.jobs().forkJob(ForkJobRequest.newBuilder()
-                    .setJobId(jobId).setStep(step).setText(String.join(" ", words)).build());
-            System.err.println("Job " + fork.getJobId() + " forked from " + jobId + " " + ProgressPrinter.point(step) + ".");
+                    .setJobId(jobId).setStep(step.step()).setText(String.join(" ", words)).build());
+            System.err.println("Job " + fork.getJobId() + " forked from " + jobId + " " + ProgressPrinter.point(step.step()) + ".");
             System.out.println(fork.getJobId());
             return follow ? JobFollower.followAndReport(connection, fork.getJobId(), 0) : 0;
         }

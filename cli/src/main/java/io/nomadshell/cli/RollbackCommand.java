@@ -4,7 +4,6 @@ import io.nomadshell.proto.v1.RollbackJobRequest;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** Takes a job's files and conversation back to a checkpoint and leaves it paused. */
@@ -18,17 +17,13 @@ final class RollbackCommand implements Callable<Integer> {
     @Parameters(paramLabel = "JOB_ID")
     String jobId = "";
 
-    @Option(names = "--step", required = true, paramLabel = "N",
-            description = "The step to go back to: one of nomad-shell checkpoints JOB_ID (0: before the first step).")
-    int step;
+    @Mixin
+    StepOption step = new StepOption();
 
     @Override
     public Integer call() throws Exception {
-        if (step < 0) {
-            throw new UserError("--step must be 0 or more");
-        }
         try (var connection = client.connect()) {
-            var job = connection.jobs().rollbackJob(RollbackJobRequest.newBuilder().setJobId(jobId).setStep(step).build());
+            var job = connection.jobs().rollbackJob(RollbackJobRequest.newBuilder().setJobId(jobId).setStep(step.step()).build());
             System.out.println(JobFollower.describe(job));
             if (job.getStatus().equals(JobFollower.PAUSED)) {
                 System.err.println(JobFollower.pausedHint(jobId));

@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -292,12 +293,15 @@ class SessionCommandsTest {
             return job != null ? job : Job.newBuilder().setJobId(id).setStatus(status).setPauseRequested(pauseRequested).build();
         }
 
-        private boolean refused(StreamObserver<?> response) {
-            if (refusal == null) {
-                return false;
+        /** Keeps the request and answers it, unless the test has the server refuse. */
+        private <T> void answer(Object request, StreamObserver<T> response, Supplier<T> answer) {
+            if (refusal != null) {
+                response.onError(refusal.asRuntimeException());
+                return;
             }
-            response.onError(refusal.asRuntimeException());
-            return true;
+            requests.add(request);
+            response.onNext(answer.get());
+            response.onCompleted();
         }
 
         @Override
@@ -308,55 +312,40 @@ class SessionCommandsTest {
 
         @Override
         public void sendMessage(SendMessageRequest request, StreamObserver<Job> response) {
-            if (refused(response)) return;
-            requests.add(request);
-            status = onMessage.apply(request);
-            response.onNext(job(request.getJobId()));
-            response.onCompleted();
+            answer(request, response, () -> {
+                status = onMessage.apply(request);
+                return job(request.getJobId());
+            });
         }
 
         @Override
         public void pauseJob(PauseJobRequest request, StreamObserver<Job> response) {
-            if (refused(response)) return;
-            requests.add(request);
-            response.onNext(job(request.getJobId()));
-            response.onCompleted();
+            answer(request, response, () -> job(request.getJobId()));
         }
 
+        /** The job runs again; what its events say next is the test's (here: it pauses once more). */
         @Override
         public void resumeJob(ResumeJobRequest request, StreamObserver<Job> response) {
-            if (refused(response)) return;
-            requests.add(request);
-            // The job is running again; its events say it paused once more.
-            var running = Job.newBuilder().setJobId(request.getJobId()).setStatus("running").build();
-            status = "paused";
-            response.onNext(onResume.apply(running));
-            response.onCompleted();
+            answer(request, response, () -> {
+                status = "paused";
+                return onResume.apply(Job.newBuilder().setJobId(request.getJobId()).setStatus("running").build());
+            });
         }
 
         @Override
         public void rollbackJob(RollbackJobRequest request, StreamObserver<Job> response) {
-            if (refused(response)) return;
-            requests.add(request);
-            response.onNext(job(request.getJobId()));
-            response.onCompleted();
+            answer(request, response, () -> job(request.getJobId()));
         }
 
         @Override
         public void forkJob(ForkJobRequest request, StreamObserver<Job> response) {
-            if (refused(response)) return;
-            requests.add(request);
-            response.onNext(Job.newBuilder().setJobId("jfork").setStatus("pending").setForkedFrom(request.getJobId())
-                    .setForkedFromStep(request.getStep()).build());
-            response.onCompleted();
+            answer(request, response, () -> Job.newBuilder().setJobId("jfork").setStatus("pending")
+                    .setForkedFrom(request.getJobId()).setForkedFromStep(request.getStep()).build());
         }
 
         @Override
         public void listCheckpoints(ListCheckpointsRequest request, StreamObserver<ListCheckpointsResponse> response) {
-            if (refused(response)) return;
-            requests.add(request);
-            response.onNext(ListCheckpointsResponse.newBuilder().addAllCheckpoints(checkpoints).build());
-            response.onCompleted();
+            answer(request, response, () -> ListCheckpointsResponse.newBuilder().addAllCheckpoints(checkpoints).build());
         }
 
         /** The events after the one asked for; the stream then ends only if the test says so (a paused job's stays open). */
