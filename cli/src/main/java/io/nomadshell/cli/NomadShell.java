@@ -14,8 +14,9 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "nomad-shell", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true, version = "nomad-shell 0.1.0",
         description = "Run autonomous coding agents in sandboxes.",
         subcommands = {ServerCommand.class, RunCommand.class, StatusCommand.class, DownloadCommand.class,
-                CancelCommand.class, LogsCommand.class, PortForwardCommand.class, DemoCommand.class,
-                MockLlmCommand.class})
+                CancelCommand.class, LogsCommand.class, SayCommand.class, PauseCommand.class, ResumeCommand.class,
+                CheckpointsCommand.class, RollbackCommand.class, ForkCommand.class, PortForwardCommand.class,
+                DemoCommand.class, MockLlmCommand.class})
 public final class NomadShell {
     public static void main(String[] args) {
         // Libraries that log through java.util.logging (Lucene, gRPC) go through logback, where

@@ -68,10 +68,22 @@ final class ProgressPrinter {
                 var handedOver = event.getHandedOver();
                 line("● handed over: " + handedOver.getReason() + (handedOver.getSandboxKept() ? " (its sandbox runs on)" : ""));
             }
-                        case ASSISTANT_DELTA, KIND_NOT_SET -> {
+            case USER_MESSAGE -> line("  you: " + event.getUserMessage().getText());
+            case CHECKPOINTED -> {
+                var checkpoint = event.getCheckpointed();
+                line("● checkpoint " + point(checkpoint.getStep()) + " (" + checkpoint.getFiles() + " files)");
+            }
+            case ROLLED_BACK -> line("● rolled back to " + point(event.getRolledBack().getStep())
+                    + ": the files and the conversation as they were then");
+            case ASSISTANT_DELTA, KIND_NOT_SET -> {
                 // Deltas are handled above; KIND_NOT_SET is a newer server's event this client does not know.
             }
         }
+    }
+
+    /** Where a checkpoint stands: step 0 is the workspace before the first step. */
+    static String point(int step) {
+        return step == 0 ? "before the first step" : "after step " + step;
     }
 
     /** Adds a piece of the step's answer to its line, which starts like any other; later lines keep its indent. */

@@ -45,14 +45,9 @@ final class RunCommand implements Callable<Integer> {
     static int submitAndFollow(JobClient connection, ScheduleRequest request, @Nullable Path output) throws Exception {
         var scheduled = connection.jobs().schedule(request);
         System.err.println("Job " + scheduled.getJobId() + " scheduled.");
-        var job = JobFollower.follow(connection, scheduled.getJobId(), System.err);
+        var job = JobFollower.follow(connection, scheduled.getJobId(), 0, new ProgressPrinter(System.err));
         if (!job.getStatus().equals("complete")) {
-            System.err.println("Job " + job.getJobId() + " ended " + job.getStatus()
-                    + (job.getError().isEmpty() ? "" : ": " + job.getError()));
-            if (job.getArtifactPartial()) {
-                System.err.println("What it left in its workspace is kept as a partial zip (" + job.getArtifactBytes()
-                        + " bytes): nomad-shell download " + job.getJobId());
-            }
+            JobFollower.report(job, System.err);
             return 1;
         }
         var zip = JobFollower.download(connection, job.getJobId(),

@@ -43,7 +43,9 @@ class HelpTest {
     static Stream<String> everyCommand() {
         var paths = new ArrayList<String>();
         walk(NomadShell.commandLine(), "nomad-shell", paths);
-        assertThat(paths).contains("nomad-shell", "nomad-shell server", "nomad-shell run", "nomad-shell port-forward");
+        assertThat(paths).contains("nomad-shell", "nomad-shell server", "nomad-shell run", "nomad-shell port-forward",
+                "nomad-shell say", "nomad-shell pause", "nomad-shell resume", "nomad-shell rollback", "nomad-shell fork",
+                "nomad-shell checkpoints");
         return paths.stream();
     }
 

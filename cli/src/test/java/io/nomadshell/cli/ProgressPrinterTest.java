@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.nomadshell.proto.v1.ArtifactReady;
 import io.nomadshell.proto.v1.AssistantDelta;
 import io.nomadshell.proto.v1.AssistantMessage;
+import io.nomadshell.proto.v1.Checkpointed;
 import io.nomadshell.proto.v1.HandedOver;
 import io.nomadshell.proto.v1.JobEvent;
+import io.nomadshell.proto.v1.RolledBack;
 import io.nomadshell.proto.v1.StatusChanged;
 import io.nomadshell.proto.v1.ToolStarted;
+import io.nomadshell.proto.v1.UserMessage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -85,6 +88,22 @@ class ProgressPrinterTest {
         assertThat(lines().get(0)).endsWith(
                 "● partial zip kept: 321 bytes, what the job left in its workspace (nomad-shell download j1)");
         assertThat(lines().get(1)).endsWith("● zip ready: 654 bytes");
+    }
+
+    @Test
+    void theUsersMessagesCheckpointsRollbacksAndPausesHaveTheirOwnLines() {
+        printer.print(JobEvent.newBuilder().setUserMessage(UserMessage.newBuilder().setText("use sqlite")).build());
+        printer.print(JobEvent.newBuilder().setCheckpointed(Checkpointed.newBuilder().setStep(0).setFiles(3)).build());
+        printer.print(JobEvent.newBuilder().setCheckpointed(Checkpointed.newBuilder().setStep(12).setFiles(40)).build());
+        printer.print(JobEvent.newBuilder().setRolledBack(RolledBack.newBuilder().setStep(12)).build());
+        printer.print(status("paused"));
+
+        assertThat(lines()).hasSize(5);
+        assertThat(lines().get(0)).endsWith("  you: use sqlite");
+        assertThat(lines().get(1)).endsWith("● checkpoint before the first step (3 files)");
+        assertThat(lines().get(2)).endsWith("● checkpoint after step 12 (40 files)");
+        assertThat(lines().get(3)).endsWith("● rolled back to after step 12: the files and the conversation as they were then");
+        assertThat(lines().get(4)).endsWith("● paused");
     }
 
     private static JobEvent delta(int step, String text) {

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -169,6 +170,136 @@ class WebUiTest {
             assertThat(resumeFrom).first().isEqualTo("0");
             assertThat(resumeFrom.subList(1, resumeFrom.size())).isNotEmpty().allMatch("3"::equals);
         }
+    }
+
+    /**
+     * A paused job's page (Playwright answers its API calls as the server's session API would; a
+     * screenshot is left in target/): the paused status, the user's message, a checkpoint and a rollback in the timeline; Resume but no
+     * Pause; a message the server refuses shows its words, one it takes empties the box; Roll back
+     * here and Fork from here send their step, and the fork's page is where the browser goes.
+     */
+    @Test
+    void aPausedJobIsToldSomethingResumedRolledBackAndForked() {
+        var jobId = "jpausedjobxxxxxxxxxx";
+        var forkId = "jforkedjobxxxxxxxxxx";
+        var posted = new CopyOnWriteArrayList<String>();
+        var refuseMessage = new AtomicBoolean(true);
+        try (var context = browser.newContext()) {
+            var page = context.newPage();
+            page.onDialog(dialog -> dialog.accept());
+            page.route(Pattern.compile(".*/v1/jobs/" + jobId + "$"), route -> json(route, 200,
+                    "{\"job_id\":\"" + jobId + "\",\"status\":\"paused\",\"task\":\"Build a todo app\","
+                            + "\"steps\":2,\"checkpoint_step\":2}"));
+            page.route(Pattern.compile(".*/v1/jobs/" + jobId + "/checkpoints$"), route -> json(route, 200,
+                    "{\"checkpoints\":[{\"step\":0,\"commit\":\"c0\",\"files\":1,\"created_at\":\"2026-12-07T19:00:00Z\"},"
+                            + "{\"step\":2,\"commit\":\"c2\",\"files\":4,\"created_at\":\"2026-12-07T19:01:00Z\"}]}"));
+            page.route(Pattern.compile(".*/v1/jobs/" + jobId + "/events$"), route -> {
+                var after = route.request().headers().getOrDefault("last-event-id", "0");
+                // A paused job's stream stays open: after the replay, nothing new.
+                var body = after.equals("0")
+                        ? sse(1, "status_changed", "{\"status\":\"running\"}")
+                                + sse(2, "user_message", "{\"text\":\"Use SQLite\"}")
+                                + sse(3, "assistant_message", "{\"step\":1,\"text\":\"Switching to SQLite.\"}")
+                                + sse(4, "checkpointed", "{\"step\":2,\"files\":4}")
+                                + sse(5, "rolled_back", "{\"step\":1}")
+                                + sse(6, "status_changed", "{\"status\":\"paused\"}")
+                        : ": keepalive\n\n";
+                route.fulfill(new Route.FulfillOptions().setStatus(200).setContentType("text/event-stream").setBody(body));
+            });
+            page.route(Pattern.compile(".*/v1/jobs/" + jobId + "(/messages|:resume|:rollback|:fork)$"), route -> {
+                var action = route.request().url().replaceFirst(".*/v1/jobs/" + jobId, "");
+                posted.add(action + " " + route.request().postData());
+                if (action.equals("/messages") && refuseMessage.getAndSet(false)) {
+                    json(route, 409, "{\"code\":9,\"message\":\"the job is being rolled back; say it again once it is paused\"}");
+                } else if (action.equals(":fork")) {
+                    json(route, 200, "{\"job_id\":\"" + forkId + "\",\"status\":\"pending\"}");
+                } else {
+                    json(route, 200, "{\"job_id\":\"" + jobId + "\",\"status\":\"paused\"}");
+                }
+            });
+            page.route(Pattern.compile(".*/v1/jobs/" + forkId + "$"), route -> json(route, 200,
+                    "{\"job_id\":\"" + forkId + "\",\"status\":\"pending\",\"task\":\"Build a todo app\","
+                            + "\"forked_from\":\"" + jobId + "\"}"));
+            page.navigate(cluster.baseUrl() + "/ui/#/jobs/" + jobId);
+
+            page.locator("#events li.status_changed").nth(1).waitFor(new Locator.WaitForOptions().setTimeout(10_000));
+            page.locator("#checkpoints tbody tr").nth(1).waitFor(new Locator.WaitForOptions().setTimeout(10_000));
+            assertThat(page.locator("#job-status").getAttribute("class")).isEqualTo("status paused");
+            assertThat(page.locator("#job-meta").textContent()).endsWith("· checkpoint after step 2");
+            assertThat(page.locator("#events li.user_message .text").textContent()).isEqualTo("you: Use SQLite");
+            assertThat(page.locator("#events li.checkpointed .text").textContent())
+                    .isEqualTo("◆ checkpoint after step 2 (4 files)");
+            assertThat(page.locator("#events li.rolled_back .text").textContent()).startsWith("↺ rolled back to after step 1");
+            assertThat(page.locator("#resume").isVisible()).isTrue();
+            assertThat(page.locator("#pause").isVisible()).isFalse();
+            assertThat(page.locator("#previews").isVisible()).as("a paused job has no sandbox to open").isFalse();
+            assertThat(page.locator("#checkpoints tbody tr td:first-child").allTextContents())
+                    .containsExactly("before the first step", "after step 2");
+
+            page.screenshot(new Page.ScreenshotOptions().setPath(Path.of("target", "web-ui-paused-job.png")).setFullPage(true));
+
+            // The server refuses the first message: its words are shown, the text stays to send again.
+            page.locator("#message").fill("Add a README");
+            page.locator("#message-form button").click();
+            var refused = page.locator("#message-error").filter(new Locator.FilterOptions().setHasText("rolled back"));
+            refused.waitFor(new Locator.WaitForOptions().setState(WaitForSelectorState.VISIBLE).setTimeout(10_000));
+            assertThat(page.locator("#message").inputValue()).isEqualTo("Add a README");
+            page.locator("#message-form button").click();
+            page.waitForCondition(() -> page.locator("#message").inputValue().isEmpty(),
+                    new Page.WaitForConditionOptions().setTimeout(10_000));
+            assertThat(page.locator("#message-error").isVisible()).isFalse();
+
+            page.locator("#resume").click();
+            page.locator("#checkpoints tr[data-step='2'] button.rollback").click();
+            page.waitForCondition(() -> posted.size() == 4, new Page.WaitForConditionOptions().setTimeout(10_000));
+            page.locator("#checkpoints tr[data-step='0'] button.fork").click();
+            page.waitForURL("**/ui/#/jobs/" + forkId, new Page.WaitForURLOptions().setTimeout(10_000));
+            assertThat(posted).containsExactly(
+                    "/messages {\"text\":\"Add a README\"}",
+                    "/messages {\"text\":\"Add a README\"}",
+                    ":resume {}",
+                    ":rollback {\"step\":2}",
+                    ":fork {\"step\":0}");
+            var origin = page.locator("#job-origin-link");
+            origin.waitFor(new Locator.WaitForOptions().setState(WaitForSelectorState.VISIBLE).setTimeout(10_000));
+            assertThat(origin.textContent()).isEqualTo(jobId);
+            assertThat(page.locator("#job-origin").textContent()).isEqualTo("Forked from " + jobId + " before the first step");
+        }
+    }
+
+    /** A status this page does not know (a newer server's) is shown as it is, and offers neither Pause nor Resume. */
+    @Test
+    void anUnknownStatusDoesNotBreakThePage() {
+        var jobId = "jnewerstatusxxxxxxxx";
+        try (var context = browser.newContext()) {
+            var page = context.newPage();
+            page.route(Pattern.compile(".*/v1/jobs/" + jobId + "$"), route -> json(route, 200,
+                    "{\"job_id\":\"" + jobId + "\",\"status\":\"waiting\",\"task\":\"Ask me first\"}"));
+            page.route(Pattern.compile(".*/v1/jobs/" + jobId + "/checkpoints$"), route -> json(route, 404,
+                    "{\"code\":5,\"message\":\"not found\"}"));
+            page.route(Pattern.compile(".*/v1/jobs/" + jobId + "/events$"), route -> route.fulfill(
+                    new Route.FulfillOptions().setStatus(200).setContentType("text/event-stream")
+                            .setBody(route.request().headers().getOrDefault("last-event-id", "0").equals("0")
+                                    ? sse(1, "status_changed", "{\"status\":\"waiting\"}")
+                                            + sse(2, "question_asked", "{\"text\":\"Which database?\"}")
+                                    : ": keepalive\n\n")));
+            page.navigate(cluster.baseUrl() + "/ui/#/jobs/" + jobId);
+
+            page.locator("#events li").nth(1).waitFor(new Locator.WaitForOptions().setTimeout(10_000));
+            page.locator("#message-form").waitFor(new Locator.WaitForOptions().setState(WaitForSelectorState.VISIBLE)
+                    .setTimeout(10_000));
+            assertThat(page.locator("#job-status").textContent()).isEqualTo("waiting");
+            assertThat(page.locator("#events li .text").allTextContents()).containsExactly("● waiting", "question_asked");
+            assertThat(page.locator("#pause").isVisible()).isFalse();
+            assertThat(page.locator("#resume").isVisible()).isFalse();
+            assertThat(page.locator("#cancel").isVisible()).isTrue();
+            assertThat(page.locator("#checkpoints-section").isVisible()).isFalse();
+            assertThat(page.locator("#job-error").isVisible()).isFalse();
+        }
+    }
+
+    private static void json(Route route, int status, String body) {
+        route.fulfill(new Route.FulfillOptions().setStatus(status).setContentType("application/json").setBody(body));
     }
 
     private static String sse(long sequence, String kind, String body) {

@@ -23,12 +23,15 @@ async function api(path, options = {}) {
 }
 
 let leave = () => {};
+// The open job page's own refresh and follow, for the buttons that act on it.
+let jobPage = null;
 
 function route() {
   leave();
   const match = location.hash.match(/^#\/jobs\/([A-Za-z0-9_-]+)$/);
   $('home').hidden = !!match;
   $('job').hidden = !match;
+  jobPage = null;
   leave = match ? showJob(match[1]) : showHome();
 }
 
@@ -77,10 +80,15 @@ $('submit-form').addEventListener('submit', async (event) => {
 function showJob(id) {
   const abort = new AbortController();
   let last = 0;
+  let following = false;
   $('job-id').textContent = id;
   $('events').replaceChildren();
   $('preview-link').hidden = true;
   $('job-error').hidden = true;
+  $('message-error').hidden = true;
+  $('message-form').hidden = true;
+  $('checkpoints-section').hidden = true;
+  $('job-origin').hidden = true;
 
   const refresh = async () => {
     try {
@@ -90,23 +98,49 @@ function showJob(id) {
       $('job-task').textContent = job.task;
       $('job-meta').textContent = `${job.steps || 0} steps · ${job.total_tokens || 0} tokens`
         + (job.artifact_bytes ? ` · zip ${job.artifact_bytes} bytes` : '');
+      if (job.checkpoint_step > 0) {
+        $('job-meta').textContent += ` · checkpoint ${stepPoint(job.checkpoint_step)}`;
+      }
+      $('job-origin').hidden = !job.forked_from;
+      if (job.forked_from) {
+        $('job-origin-link').textContent = job.forked_from;
+        $('job-origin-link').href = `#/jobs/${encodeURIComponent(job.forked_from)}`;
+        $('job-origin-step').textContent = stepPoint(job.forked_from_step || 0);
+      }
       const ended = ['complete', 'error', 'cancelled'].includes(job.status);
       // A complete job's project, or what a job that failed or was cancelled left (partial).
       $('download').hidden = !job.download_url;
       $('download').textContent = job.artifact_partial ? 'Download partial zip' : 'Download zip';
       $('cancel').hidden = ended;
+      // Only the states that know these actions offer them: a state this page does not know offers neither.
+      $('pause').hidden = !['pending', 'starting', 'running'].includes(job.status);
+      $('pause').disabled = !!job.pause_requested;
+      $('pause').textContent = job.pause_requested ? 'Pausing after this step…' : 'Pause';
+      $('resume').hidden = job.status !== 'paused';
       $('previews').hidden = job.status !== 'running';
+      // Any job may be told something; the server says when it cannot take it.
+      $('message-form').hidden = false;
       if (job.error) {
         showError($('job-error'), new Error(job.error));
       }
     } catch (e) {
       showError($('job-error'), e);
     }
+    await showCheckpoints(id, abort.signal);
   };
 
   // Reads the event stream with fetch (an EventSource cannot send the API key); reconnects with
   // Last-Event-ID, so no event is lost or shown twice.
   const follow = async () => {
+    following = true;
+    try {
+      await read();
+    } finally {
+      following = false;
+    }
+  };
+
+  const read = async () => {
     while (!abort.signal.aborted) {
       try {
         const response = await fetch(`/v1/jobs/${id}/events`, {
@@ -158,13 +192,90 @@ function showJob(id) {
     const event = JSON.parse(fields.data);
     show(fields.event, event);
     $('events').scrollTop = $('events').scrollHeight;
-    if (fields.event === 'status_changed' || fields.event === 'artifact_ready') refresh();
+    if (['status_changed', 'artifact_ready', 'checkpointed', 'rolled_back'].includes(fields.event)) refresh();
     return false;
   };
 
   refresh();
   follow();
+  // After a message, a resume or a rollback the job may go on although its stream had ended: follow it again.
+  jobPage = {
+    changed: () => {
+      refresh();
+      if (!following && !abort.signal.aborted) follow();
+    },
+  };
   return () => abort.abort();
+}
+
+// Step 0 is the workspace before the first step.
+function stepPoint(step) {
+  return step ? `after step ${step}` : 'before the first step';
+}
+
+// The steps the job can go back to or fork from. A server without checkpoints answers 404: no section.
+async function showCheckpoints(id, left) {
+  let checkpoints;
+  try {
+    ({ checkpoints = [] } = await api(`/v1/jobs/${id}/checkpoints`));
+  } catch (e) {
+    checkpoints = [];
+  }
+  if (left.aborted) return;
+  const rows = checkpoints.map((checkpoint) => {
+    const step = checkpoint.step || 0;
+    const row = document.createElement('tr');
+    row.dataset.step = step;
+    for (const text of [stepPoint(step), String(checkpoint.files || 0),
+      checkpoint.created_at ? new Date(checkpoint.created_at).toLocaleString() : '']) {
+      const cell = document.createElement('td');
+      cell.textContent = text;
+      row.append(cell);
+    }
+    const actions = document.createElement('td');
+    actions.append(
+      actionButton('Roll back here', 'rollback', () => rollback(id, step)),
+      actionButton('Fork from here', 'fork', () => fork(id, step)),
+    );
+    row.append(actions);
+    return row;
+  });
+  document.querySelector('#checkpoints tbody').replaceChildren(...rows);
+  $('checkpoints-section').hidden = rows.length === 0;
+}
+
+function actionButton(label, name, onClick) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = `secondary ${name}`;
+  button.textContent = label;
+  button.addEventListener('click', onClick);
+  return button;
+}
+
+// A job action by POST; the server's refusal is shown in its words.
+async function act(path, body = {}) {
+  try {
+    const job = await api(path, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+    $('job-error').hidden = true;
+    return job;
+  } catch (e) {
+    showError($('job-error'), e);
+    return null;
+  }
+}
+
+async function rollback(id, step) {
+  if (!window.confirm(`Take job ${id} back to ${stepPoint(step)}? Its files and conversation go back to then, and it waits paused.`)) return;
+  if (await act(`/v1/jobs/${id}:rollback`, { step })) jobPage?.changed();
+}
+
+// The fork is a new job: its page is where to watch it.
+async function fork(id, step) {
+  const job = await act(`/v1/jobs/${id}:fork`, { step });
+  if (job?.job_id) location.hash = `#/jobs/${job.job_id}`;
 }
 
 // The assistant's answer streams in pieces (assistant_delta): they grow one bubble per step, which
@@ -222,6 +333,9 @@ function render(kind, event) {
       : `● zip ready: ${event.artifact_ready?.bytes} bytes`),
     screenshot: () => `◧ screenshot (${event.screenshot?.call_id})`,
     handed_over: () => `● handed over: ${event.handed_over?.reason}${event.handed_over?.sandbox_kept ? ' (its sandbox runs on)' : ''}`,
+    user_message: () => `you: ${event.user_message?.text || ''}`,
+    checkpointed: () => `◆ checkpoint ${stepPoint(event.checkpointed?.step || 0)} (${event.checkpointed?.files || 0} files)`,
+    rolled_back: () => `↺ rolled back to ${stepPoint(event.rolled_back?.step || 0)}: the files and the conversation as they were then`,
   }[kind];
   const seq = document.createElement('span');
   seq.className = 'seq';
@@ -263,14 +377,32 @@ $('download').addEventListener('click', async () => {
   }
 });
 
-$('cancel').addEventListener('click', async () => {
+$('pause').addEventListener('click', async () => {
+  if (await act(`/v1/jobs/${$('job-id').textContent}:pause`)) jobPage?.changed();
+});
+
+$('resume').addEventListener('click', async () => {
+  if (await act(`/v1/jobs/${$('job-id').textContent}:resume`)) jobPage?.changed();
+});
+
+$('message-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
   try {
-    await api(`/v1/jobs/${$('job-id').textContent}:cancel`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}',
+    await api(`/v1/jobs/${$('job-id').textContent}/messages`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ text: $('message').value }),
     });
+    $('message').value = '';
+    $('message-error').hidden = true;
+    jobPage?.changed();
   } catch (e) {
-    showError($('job-error'), e);
+    showError($('message-error'), e);
   }
+});
+
+$('cancel').addEventListener('click', async () => {
+  if (await act(`/v1/jobs/${$('job-id').textContent}:cancel`)) jobPage?.changed();
 });
 
 // A sandbox's pages open in a tab of their own, on the preview origin of their port, never on this
