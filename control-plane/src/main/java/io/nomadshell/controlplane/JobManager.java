@@ -195,8 +195,10 @@ public final class JobManager {
             throw new JobException(Reason.INVALID_ARGUMENT,
                     "the message is " + bytes + " bytes; the limit is " + MAX_MESSAGE_BYTES + " bytes (16 KiB)");
         }
-        store.sessions().postMessage(job.id(), text);
-        store.goOn(job.id());
+        var found = store.sessions().postMessage(job.id(), text);
+        if (!found.equals("pending") && !found.equals("starting") && !found.equals("running") && woundUp(jobId)) {
+            store.goOn(job.id());
+        }
         return get(owner, jobId);
     }
 
@@ -224,7 +226,9 @@ public final class JobManager {
             throw new JobException(Reason.FAILED_PRECONDITION, "job " + jobId + " is " + job.status().wireName()
                     + ", not paused" + (job.status().isTerminal() ? ": send it a message to go on" : ""));
         }
-        awaitWoundUp(jobId, "paused");
+        if (!woundUp(jobId)) {
+            throw stillWindingUp(jobId, "paused");
+        }
         store.goOn(jobId);
         return get(owner, jobId);
     }
@@ -243,7 +247,9 @@ public final class JobManager {
         if (found.equals("starting") || found.equals("running")) {
             return get(owner, jobId);
         }
-        awaitWoundUp(jobId, found);
+        if (!woundUp(jobId)) {
+            throw stillWindingUp(jobId, found);
+        }
         if (!found.equals("paused") && !store.transition(jobId, JobStatus.PAUSED, null, Map.of()).applied()) {
             throw new JobException(Reason.FAILED_PRECONDITION, "job " + jobId + " changed while it was being rolled back"
                     + " (it is " + get(owner, jobId).status().wireName() + "): try again");
@@ -304,22 +310,28 @@ public final class JobManager {
 
     /**
      * Waits, a bounded time, for the runner that just paused or ended the job to let it go (its
-     * sandbox closed, its lease released), so nothing it still does lands on what comes next.
+     * sandbox closed, its lease released), so nothing it still does lands on what comes next; false
+     * if it still holds the job.
      */
-    private void awaitWoundUp(String jobId, String status) {
+    private boolean woundUp(String jobId) {
         var deadline = Instant.now().plus(WIND_UP);
         while (store.driven(jobId)) {
             if (Instant.now().isAfter(deadline)) {
-                throw new JobException(Reason.UNAVAILABLE, "job " + jobId + " is " + status + " and its sandbox is"
-                        + " still being closed: try again in a few seconds");
+                return false;
             }
             try {
                 Thread.sleep(100);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new JobException(Reason.UNAVAILABLE, "interrupted while job " + jobId + " was being wound up");
+                return false;
             }
         }
+        return true;
+    }
+
+    private static JobException stillWindingUp(String jobId, String status) {
+        return new JobException(Reason.UNAVAILABLE, "job " + jobId + " is " + status + " and its sandbox is still"
+                + " being closed: try again in a few seconds");
     }
 
     /**

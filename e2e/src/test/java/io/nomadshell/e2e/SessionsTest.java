@@ -82,9 +82,9 @@ class SessionsTest {
         assertThat(paused.path("checkpoint_step").asInt()).isEqualTo(1);
         assertThat(paused.path("pause_requested").asBoolean()).isFalse();
         awaitNoProcesses(id);
-        assertThat(dataDir.resolve("workspaces").resolve(id)).as("a paused job's workspace is its checkpoint").doesNotExist();
 
         cluster.close();
+        assertThat(dataDir.resolve("workspaces").resolve(id)).as("a paused job's workspace is its checkpoint").doesNotExist();
         cluster = TestCluster.start(dataDir, model.baseUrl(), 2);
         rest = cluster.rest();
         assertThat(rest.status(id).path("status").asText()).as("after a restart").isEqualTo("paused");
