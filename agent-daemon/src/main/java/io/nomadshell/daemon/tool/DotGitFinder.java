@@ -1,18 +1,20 @@
 package io.nomadshell.daemon.tool;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 
-/** Walks file trees, never following a link, for what checkpoints must treat apart: entries named .git. */
+/**
+ * Walks the workspace, never following a link, for what checkpoints must treat apart: entries named
+ * {@code .git}, the empty directories in them, and entries with a name checkpoints keep for themselves.
+ */
 final class DotGitFinder {
 
     static final String DOT_GIT = ".git";
@@ -20,105 +22,25 @@ final class DotGitFinder {
     private DotGitFinder() {}
 
     /**
-     * The entries named {@code .git} under {@code root} (directories, files or links; not looked into),
-     * relative to it. A directory git cannot open is skipped, as {@code git add} skips it.
+     * The entries named {@code .git} in the workspace {@code root} (directories, files or links; not
+     * looked into), relative to it. A directory that cannot be opened is skipped, as {@code git add}
+     * skips it.
      *
-     * @throws ToolException if an entry is named {@code reserved}, a name checkpoints keep for themselves
+     * @throws ToolException if an entry is named {@code reserved}
      */
     static List<Path> dotGits(Path root, String reserved) throws ToolException, IOException {
-        List<Path> found = new ArrayList<>();
-        List<Path> clashes = new ArrayList<>();
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path directory, BasicFileAttributes attributes) {
-                return directory.equals(root) || !sort(directory) ? FileVisitResult.CONTINUE : FileVisitResult.SKIP_SUBTREE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
-                sort(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException failure) {
-                return FileVisitResult.CONTINUE;
-            }
-
-            /** Notes {@code path} if it is a .git or clashes; whether it was. */
-            private boolean sort(Path path) {
-                String name = path.getFileName().toString();
-                if (name.equals(DOT_GIT)) {
-                    found.add(root.relativize(path));
-                    return true;
-                }
-                if (name.equals(reserved)) {
-                    clashes.add(root.relativize(path));
-                    return true;
-                }
-                return false;
-            }
-        });
-        if (!clashes.isEmpty()) {
-            throw new ToolException("the workspace holds '" + clashes.getFirst() + "', a name checkpoints keep for"
-                    + " recording .git directories; rename it (" + clashes.size() + " such entr"
-                    + (clashes.size() == 1 ? "y" : "ies") + ") so the workspace can be checkpointed");
-        }
-        return found;
+        return walk(root, root, reserved, false).dotGits();
     }
 
     /**
-     * The directories under {@code top} with nothing in them, relative to it; git records none of
-     * them, yet a repository needs some (refs/heads after {@code git pack-refs}, objects/pack, ...).
-     * Also refuses an entry named {@code reserved} there, as {@link #dotGits} does.
+     * The directories in {@code dotGit}, a .git of the workspace {@code root}, with nothing in them,
+     * relative to {@code dotGit}: git records none, yet a repository needs some (refs/heads once its
+     * refs are packed, objects/pack, ...).
+     *
+     * @throws ToolException if an entry there is named {@code reserved}
      */
-    static List<Path> emptyDirectories(Path top, String reserved) throws ToolException, IOException {
-        List<Path> empty = new ArrayList<>();
-        List<Path> clashes = new ArrayList<>();
-        // How many entries each directory being walked has shown so far.
-        Deque<int[]> counts = new ArrayDeque<>();
-        Files.walkFileTree(top, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path directory, BasicFileAttributes attributes) {
-                count(directory);
-                counts.push(new int[1]);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
-                count(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException failure) {
-                count(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path directory, IOException failure) {
-                if (counts.pop()[0] == 0 && failure == null && !directory.equals(top)) {
-                    empty.add(top.relativize(directory));
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            private void count(Path path) {
-                if (!counts.isEmpty()) {
-                    counts.peek()[0]++;
-                }
-                if (path.getFileName().toString().equals(reserved)) {
-                    clashes.add(path);
-                }
-            }
-        });
-        if (!clashes.isEmpty()) {
-            throw new ToolException("the git directory '" + top + "' holds '" + top.relativize(clashes.getFirst())
-                    + "', a name checkpoints keep for themselves; it cannot be checkpointed");
-        }
-        return empty;
+    static List<Path> emptyDirectories(Path root, Path dotGit, String reserved) throws ToolException, IOException {
+        return walk(root, dotGit, reserved, true).emptyDirectories();
     }
 
     /**
@@ -138,4 +60,63 @@ final class DotGitFinder {
         }
         return true;
     }
+
+    private static Found walk(Path root, Path top, String reserved, boolean noteEmpty) throws ToolException, IOException {
+        var found = new Found(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        Files.walkFileTree(top, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path directory, BasicFileAttributes attributes) throws IOException {
+                if (directory.equals(top)) {
+                    return FileVisitResult.CONTINUE;
+                }
+                if (sort(directory)) {
+                    return FileVisitResult.SKIP_SUBTREE;
+                }
+                if (noteEmpty && isEmpty(directory)) {
+                    found.emptyDirectories().add(top.relativize(directory));
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
+                sort(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException failure) {
+                return FileVisitResult.CONTINUE;
+            }
+
+            /** Notes {@code path} if it is a .git or has the reserved name; whether it was either. */
+            private boolean sort(Path path) {
+                String name = path.getFileName().toString();
+                if (name.equals(DOT_GIT)) {
+                    found.dotGits().add(top.relativize(path));
+                    return true;
+                }
+                if (name.equals(reserved)) {
+                    found.clashes().add(root.relativize(path));
+                    return true;
+                }
+                return false;
+            }
+        });
+        if (!found.clashes().isEmpty()) {
+            int count = found.clashes().size();
+            throw new ToolException("the workspace holds '" + found.clashes().getFirst() + "', a name checkpoints keep"
+                    + " for recording .git directories; rename it (" + count + " such entr" + (count == 1 ? "y" : "ies")
+                    + ") so the workspace can be checkpointed");
+        }
+        return found;
+    }
+
+    private static boolean isEmpty(Path directory) throws IOException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+            return !entries.iterator().hasNext();
+        }
+    }
+
+    private record Found(List<Path> dotGits, List<Path> clashes, List<Path> emptyDirectories) {}
 }

@@ -100,7 +100,7 @@ final class GitDirectoryStandIns {
     private String recordDirectory(Path real) throws GitFailure, ToolException, IOException, InterruptedException {
         Place place = repository.nested(real);
         repository.git(place, "add", "--all", "--force", "--", ".");
-        List<Path> empty = DotGitFinder.emptyDirectories(real, EMPTY_DIRECTORY);
+        List<Path> empty = DotGitFinder.emptyDirectories(repository.workspace().workTree(), real, EMPTY_DIRECTORY);
         if (!empty.isEmpty()) {
             // Its standard input is /dev/null: the empty blob, written so the tree may name it.
             String nothing = repository.git(place, "hash-object", "-w", "--stdin");

@@ -260,22 +260,7 @@ class CheckpointToolTest {
     void aBundleWhoseTreeWritesThroughItsOwnLinkCannotWriteOutside() throws Exception {
         // A tree no checkpoint makes: a link 'evil' to a directory outside, then a file 'evil/x'.
         var outside = Files.createDirectory(temp.resolve("outside"));
-        var forged = temp.resolve("forged.git");
-        git(temp, "init", "--quiet", "--bare", forged.toString());
-        var blob = hashObject(forged, "pwned\n");
-        var target = hashObject(forged, outside.toString());
-        var inner = mktree(forged, "100644 blob " + blob + "\tx\n");
-        var tree = mktree(forged, "120000 blob " + target + "\tevil\n040000 tree " + inner + "\tevil\n");
-        var commit = git(forged, "commit-tree", tree, "-m", "evil").strip();
-        git(forged, "update-ref", "refs/heads/ckpt", commit);
-        var bundle = temp.resolve("evil.bundle");
-        git(forged, "bundle", "create", "--quiet", bundle.toString(), "refs/heads/ckpt");
-
-        try {
-            restoreInChunks(tool, Files.readAllBytes(bundle), commit, 1 << 20);
-        } catch (ToolException refused) {
-            // Refusing it is as good as writing it inside.
-        }
+        restoreForgedLinkBeside(outside, forged -> "100644 blob " + hashObject(forged, "pwned\n") + "\tx\n");
 
         assertThat(outside.resolve("x")).doesNotExist();
         try (var entries = Files.list(outside)) {
@@ -285,13 +270,8 @@ class CheckpointToolTest {
 
     @Test
     void aWorkspaceThatIsARepositoryComesBackWithItsHistoryBranchesTagsAndUncommittedWork() throws Exception {
-        write("README.md", "one\n");
-        git(root, "init", "--quiet");
-        git(root, "add", "README.md");
-        git(root, "commit", "--quiet", "-m", "first");
-        write("src/app.py", "print(1)\n");
-        git(root, "add", "src/app.py");
-        git(root, "commit", "--quiet", "-m", "second");
+        commit("README.md", "one\n", "first");
+        commit("src/app.py", "print(1)\n", "second");
         git(root, "branch", "feature", "HEAD~1");
         git(root, "tag", "-a", "v1", "-m", "release one");
         // Packed refs leave refs/heads and refs/tags empty: git records no empty directory, a repository needs them.
@@ -358,9 +338,7 @@ class CheckpointToolTest {
         var one = tool.checkpoint(step(1, ""), first.forCall("c1"));
         fetchIntoControlPlane(first.bundleBytes());
 
-        write("notes.txt", "a note\n");
-        git(root, "add", "notes.txt");
-        git(root, "commit", "--quiet", "-m", "note");
+        commit("notes.txt", "a note\n", "note");
         var second = new Recorder();
         var two = tool.checkpoint(step(2, one.getCommit()), second.forCall("c2"));
 
@@ -385,10 +363,7 @@ class CheckpointToolTest {
 
     @Test
     void theRepositorysConfigAndHooksRunNothingInTheDaemon() throws Exception {
-        write("a.txt", "a\n");
-        git(root, "init", "--quiet");
-        git(root, "add", "a.txt");
-        git(root, "commit", "--quiet", "-m", "a");
+        commit("a.txt", "a\n", "a");
         var marker = temp.resolve("ran");
         var config = Files.readString(root.resolve(".git/config")) + "[core]\n\tfsmonitor = \"touch " + marker + "\"\n"
                 + "\thooksPath = hooks\n[alias]\n\tadd = !touch " + marker + "\n";
@@ -415,23 +390,10 @@ class CheckpointToolTest {
     @Test
     void aForgedStandInUnderALinkIsNotWrittenOutside() throws Exception {
         var outside = Files.createDirectory(temp.resolve("outside"));
-        var forged = temp.resolve("forged.git");
-        git(temp, "init", "--quiet", "--bare", forged.toString());
-        var head = hashObject(forged, "ref: refs/heads/main\n");
-        var target = hashObject(forged, outside.toString());
-        var dotGit = mktree(forged, "100644 blob " + head + "\tHEAD\n");
-        var inner = mktree(forged, "040000 tree " + dotGit + "\t.nomad-shell-dotgit\n");
-        var tree = mktree(forged, "120000 blob " + target + "\tevil\n040000 tree " + inner + "\tevil\n");
-        var commit = git(forged, "commit-tree", tree, "-m", "evil").strip();
-        git(forged, "update-ref", "refs/heads/ckpt", commit);
-        var bundle = temp.resolve("evil.bundle");
-        git(forged, "bundle", "create", "--quiet", bundle.toString(), "refs/heads/ckpt");
-
-        try {
-            restoreInChunks(tool, Files.readAllBytes(bundle), commit, 1 << 20);
-        } catch (ToolException refused) {
-            // Refusing it is as good as writing it inside.
-        }
+        restoreForgedLinkBeside(outside, forged -> {
+            var dotGit = mktree(forged, "100644 blob " + hashObject(forged, "ref: refs/heads/main\n") + "\tHEAD\n");
+            return "040000 tree " + dotGit + "\t.nomad-shell-dotgit\n";
+        });
 
         try (var entries = Files.list(outside)) {
             assertThat(entries).isEmpty();
@@ -469,6 +431,32 @@ class CheckpointToolTest {
         assertThat(git(restored, "rev-list", "--all", "--count").strip()).isNotEqualTo("0");
     }
 
+    /** What {@link #restoreForgedLinkBeside} puts in the forged directory 'evil': a tree listing. */
+    private interface Listing {
+        String in(Path forged) throws Exception;
+    }
+
+    /**
+     * Restores a tree no checkpoint makes: a link 'evil' to {@code outside}, beside a directory
+     * 'evil' holding {@code inside}. Refusing it is as good as writing it inside.
+     */
+    private void restoreForgedLinkBeside(Path outside, Listing inside) throws Exception {
+        var forged = temp.resolve("forged.git");
+        git(temp, "init", "--quiet", "--bare", forged.toString());
+        var target = hashObject(forged, outside.toString());
+        var inner = mktree(forged, inside.in(forged));
+        var tree = mktree(forged, "120000 blob " + target + "\tevil\n040000 tree " + inner + "\tevil\n");
+        var commit = git(forged, "commit-tree", tree, "-m", "evil").strip();
+        git(forged, "update-ref", "refs/heads/ckpt", commit);
+        var bundle = temp.resolve("evil.bundle");
+        git(forged, "bundle", "create", "--quiet", bundle.toString(), "refs/heads/ckpt");
+        try {
+            restoreInChunks(tool, Files.readAllBytes(bundle), commit, 1 << 20);
+        } catch (ToolException refused) {
+            // Nothing was written.
+        }
+    }
+
     private static CheckpointAction step(int step, String base) {
         return CheckpointAction.newBuilder().setStep(step).setBase(base).build();
     }
@@ -489,6 +477,16 @@ class CheckpointToolTest {
         var file = Files.write(Files.createTempFile(temp, "sent-", ".bundle"), bundle);
         git(controlPlane, "bundle", "verify", "--quiet", file.toString());
         git(controlPlane, "fetch", "--quiet", file.toString(), "+refs/heads/ckpt:refs/heads/job");
+    }
+
+    /** Writes {@code path} and commits it in the workspace's own repository, made if there is none. */
+    private void commit(String path, String content, String message) throws Exception {
+        write(path, content);
+        if (!Files.exists(root.resolve(".git"))) {
+            git(root, "init", "--quiet");
+        }
+        git(root, "add", path);
+        git(root, "commit", "--quiet", "-m", message);
     }
 
     private void write(String path, String content) throws IOException {
