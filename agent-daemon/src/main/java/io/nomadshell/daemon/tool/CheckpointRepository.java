@@ -44,10 +44,12 @@ final class CheckpointRepository {
 
     private final Path gitDir;
     private final Place workspace;
+    private final GitDirectoryStandIns standIns;
 
     CheckpointRepository(Path gitDir, Path workTree) {
         this.gitDir = requireNonNull(gitDir, "gitDir").toAbsolutePath();
         this.workspace = new Place(requireNonNull(workTree, "workTree"), this.gitDir.resolve("index"));
+        this.standIns = new GitDirectoryStandIns(this);
     }
 
     Path gitDir() {
@@ -85,10 +87,20 @@ final class CheckpointRepository {
      * Records every file of the workspace as a tree, ignored ones included ({@code --force}: a user's
      * .gitignore hides nothing). Git would record a directory that is itself a repository (a clone the
      * agent made) as a bare commit id, a "gitlink"; such a directory is recorded on its own, with an
-     * index of its own, and its tree put in the gitlink's place.
+     * index of its own, and its tree put in the gitlink's place. Every {@code .git} is then added under
+     * its stand-in name ({@link GitDirectoryStandIns}); the files counted are those outside them.
      */
     Snapshot snapshot() throws GitFailure, ToolException, IOException, InterruptedException {
-        return snapshot(workspace);
+        Snapshot files = snapshot(workspace);
+        return new Snapshot(standIns.record(files.tree()), files.files());
+    }
+
+    /**
+     * Writes {@code commit}'s files into the emptied workspace, each {@code .git} under its real name,
+     * and returns how many files and links it wrote outside them.
+     */
+    int checkout(String commit) throws GitFailure, ToolException, IOException, InterruptedException {
+        return standIns.restore(commit);
     }
 
     private Snapshot snapshot(Place place) throws GitFailure, ToolException, IOException, InterruptedException {
@@ -103,7 +115,7 @@ final class CheckpointRepository {
         git(composed, Map.of(), "read-tree", tree);
         for (String path : repositories) {
             Path directory = place.workTree().resolve(path);
-            String inner = snapshot(new Place(directory, nestedIndex(directory))).tree();
+            String inner = snapshot(nested(directory)).tree();
             git(composed, Map.of(), "update-index", "--force-remove", "--", path);
             git(composed, Map.of(), "read-tree", "--prefix=" + path + "/", inner);
         }
@@ -120,6 +132,31 @@ final class CheckpointRepository {
             }
         }
         return paths;
+    }
+
+    /** {@code workTree} with an index of its own, kept between checkpoints so unchanged files are not read again. */
+    Place nested(Path workTree) {
+        return new Place(workTree, nestedIndex(workTree));
+    }
+
+    /** The workspace with a throw-away index named {@code name}, emptied first, for composing trees. */
+    Place scratch(String name) throws IOException {
+        var place = new Place(workspace.workTree(), gitDir.resolve(name));
+        Files.deleteIfExists(place.index());
+        return place;
+    }
+
+    Place workspace() {
+        return workspace;
+    }
+
+    /** The bytes of blob {@code object}, exactly. */
+    byte[] blob(String object) throws GitFailure, ToolException, InterruptedException {
+        CommandRunner.Outcome outcome = run(workspace, Map.of(), "cat-file", "blob", object);
+        if (outcome.exitCode() != 0) {
+            throw new GitFailure("git cat-file failed: " + outcome.stderr());
+        }
+        return outcome.stdout();
     }
 
     private Path nestedIndex(Path directory) {
@@ -141,12 +178,8 @@ final class CheckpointRepository {
                 : git(workspace, environment, "commit-tree", tree, "-p", parent, "-m", "step " + step);
     }
 
-    /** Entries in the workspace's index: the files and links of the last {@code add} or {@code read-tree}. */
-    int indexEntries() throws GitFailure, IOException {
-        return indexEntries(workspace.index());
-    }
-
-    private static int indexEntries(Path index) throws GitFailure, IOException {
+    /** Entries in {@code index}: the files and links of the last {@code add} or {@code read-tree}. */
+    static int indexEntries(Path index) throws GitFailure, IOException {
         if (!Files.exists(index, LinkOption.NOFOLLOW_LINKS)) {
             return 0;
         }
@@ -160,7 +193,11 @@ final class CheckpointRepository {
         }
     }
 
-    private String git(Place place, Map<String, String> extra, String... arguments)
+    String git(Place place, String... arguments) throws GitFailure, ToolException, InterruptedException {
+        return git(place, Map.of(), arguments);
+    }
+
+    String git(Place place, Map<String, String> extra, String... arguments)
             throws GitFailure, ToolException, InterruptedException {
         CommandRunner.Outcome outcome = run(place, extra, arguments);
         if (outcome.exitCode() != 0) {
@@ -213,7 +250,7 @@ final class CheckpointRepository {
     record Snapshot(String tree, int files) {}
 
     /** A work tree and the index that caches its files' stat data. */
-    private record Place(Path workTree, Path index) {}
+    record Place(Path workTree, Path index) {}
 
     /** A git command failed: the repository may have been tampered with. */
     static final class GitFailure extends Exception {

@@ -24,10 +24,10 @@ import org.slf4j.LoggerFactory;
  * Only the control plane calls it; the model is never offered it.
  *
  * <p>Git records regular files (with the execute bit) and symbolic links, nothing else: no empty
- * directories, owners or other mode bits, and never an entry named {@code .git} (the files of a
- * clone inside the workspace are recorded, its repository is not). Git's own checks
- * keep what a restore writes inside the workspace ({@code ..}, {@code .git} and paths through a link
- * the same tree makes are refused).
+ * directories, owners or other mode bits. It never records an entry named {@code .git}, so each
+ * repository in the workspace is recorded under a stand-in name ({@link GitDirectoryStandIns}). Git's
+ * own checks keep what a restore writes inside the workspace ({@code ..}, {@code .git} and paths
+ * through a link the same tree makes are refused).
  */
 final class CheckpointTool {
 
@@ -139,10 +139,9 @@ final class CheckpointTool {
                 throw new ToolException("commit " + commit + " is not in the checkpoint bundle");
             }
             TreeEraser.eraseContents(workspace.root());
-            // The index then holds the files' stat data, so the next checkpoint reads none of them again.
-            repository.git("read-tree", "--reset", "-u", commit);
+            int files = repository.checkout(commit);
             repository.git("update-ref", CheckpointRepository.BRANCH, commit);
-            return repository.indexEntries();
+            return files;
         } catch (GitFailure e) {
             throw new ToolException("cannot restore the checkpoint: " + e.getMessage());
         }

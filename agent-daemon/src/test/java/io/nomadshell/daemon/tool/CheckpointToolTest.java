@@ -55,7 +55,7 @@ class CheckpointToolTest {
     }
 
     @Test
-    void recordsFilesTheExecuteBitLinksIgnoredFilesAndDotfilesButNotTheWorkspacesGit() throws Exception {
+    void recordsFilesTheExecuteBitLinksIgnoredFilesAndDotfilesAndTheWorkspacesGitUnderItsStandInName() throws Exception {
         write("src/main.c", "int main() { return 0; }\n");
         write("run.sh", "#!/bin/sh\necho hi\n");
         Files.setPosixFilePermissions(root.resolve("run.sh"), PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -74,12 +74,15 @@ class CheckpointToolTest {
         assertThat(result.getBundleBytes()).isPositive().isEqualTo(recorder.bundleBytes().length);
         assertThat(recorder.events).allSatisfy(e -> assertThat(e.getCallId()).isEqualTo("c1"));
         fetchIntoControlPlane(recorder.bundleBytes());
-        assertThat(git(controlPlane, "ls-tree", "-r", "--format=%(objectmode) %(path)", result.getCommit()).lines())
+        assertThat(filesOutsideRepositories(result.getCommit()))
                 .containsExactlyInAnyOrder("100644 .env", "100644 .gitattributes", "100644 .gitignore",
                         "100644 build.log", "100644 dos.txt", "120000 main-link", "100755 run.sh", "100644 src/main.c");
         assertThat(git(controlPlane, "cat-file", "blob", result.getCommit() + ":dos.txt")).isEqualTo("one\r\ntwo\n");
         assertThat(git(controlPlane, "cat-file", "blob", result.getCommit() + ":main-link")).isEqualTo("src/main.c");
         assertThat(git(controlPlane, "log", "--format=%s|%an|%at", result.getCommit())).isEqualTo("step 1|Nomad Shell|1\n");
+        assertThat(git(controlPlane, "cat-file", "blob", result.getCommit() + ":.nomad-shell-dotgit/HEAD"))
+                .isEqualTo(Files.readString(root.resolve(".git/HEAD")));
+        // The files counted are the project's, not git's.
         assertThat(result.getFiles()).isEqualTo(8);
     }
 
@@ -99,7 +102,7 @@ class CheckpointToolTest {
         var recorder = new Recorder();
         var one = tool.checkpoint(step(1, ""), recorder.forCall("c1"));
         fetchIntoControlPlane(recorder.bundleBytes());
-        assertThat(git(controlPlane, "ls-tree", "-r", "--format=%(objectmode) %(path)", one.getCommit()).lines())
+        assertThat(filesOutsideRepositories(one.getCommit()))
                 .containsExactlyInAnyOrder("100644 project/README.md", "100644 project/lib/inner.c",
                         "100644 project/notes.txt", "100644 top.txt");
         assertThat(one.getFiles()).isEqualTo(4);
@@ -257,24 +260,141 @@ class CheckpointToolTest {
     void aBundleWhoseTreeWritesThroughItsOwnLinkCannotWriteOutside() throws Exception {
         // A tree no checkpoint makes: a link 'evil' to a directory outside, then a file 'evil/x'.
         var outside = Files.createDirectory(temp.resolve("outside"));
-        var forged = temp.resolve("forged.git");
-        git(temp, "init", "--quiet", "--bare", forged.toString());
-        var blob = hashObject(forged, "pwned\n");
-        var target = hashObject(forged, outside.toString());
-        var inner = mktree(forged, "100644 blob " + blob + "\tx\n");
-        var tree = mktree(forged, "120000 blob " + target + "\tevil\n040000 tree " + inner + "\tevil\n");
-        var commit = git(forged, "commit-tree", tree, "-m", "evil").strip();
-        git(forged, "update-ref", "refs/heads/ckpt", commit);
-        var bundle = temp.resolve("evil.bundle");
-        git(forged, "bundle", "create", "--quiet", bundle.toString(), "refs/heads/ckpt");
-
-        try {
-            restoreInChunks(tool, Files.readAllBytes(bundle), commit, 1 << 20);
-        } catch (ToolException refused) {
-            // Refusing it is as good as writing it inside.
-        }
+        restoreForgedLinkBeside(outside, forged -> "100644 blob " + hashObject(forged, "pwned\n") + "\tx\n");
 
         assertThat(outside.resolve("x")).doesNotExist();
+        try (var entries = Files.list(outside)) {
+            assertThat(entries).isEmpty();
+        }
+    }
+
+    @Test
+    void aWorkspaceThatIsARepositoryComesBackWithItsHistoryBranchesTagsAndUncommittedWork() throws Exception {
+        commit("README.md", "one\n", "first");
+        commit("src/app.py", "print(1)\n", "second");
+        git(root, "branch", "feature", "HEAD~1");
+        git(root, "tag", "-a", "v1", "-m", "release one");
+        // Packed refs leave refs/heads and refs/tags empty: git records no empty directory, a repository needs them.
+        git(root, "pack-refs", "--all");
+        write("README.md", "one\nchanged, not committed\n");
+        write("scratch.txt", "untracked\n");
+        var recorder = new Recorder();
+        var recorded = tool.checkpoint(step(2, ""), recorder.forCall("c2"));
+        fetchIntoControlPlane(recorder.bundleBytes());
+
+        var other = Files.createDirectory(temp.resolve("other-ws"));
+        var restorer = new CheckpointTool(Workspace.open(other), temp.resolve("other-tmp/checkpoints"));
+        var restored = restoreInChunks(restorer, recorder.bundleBytes(), recorded.getCommit(), 64 * 1024);
+
+        // Before any git command rewrites either index: every file and directory of .git, byte for byte.
+        assertThat(describe(other)).isEqualTo(describe(root));
+        assertThat(restored.getFiles()).isEqualTo(3);
+        // Recorded again as restored, it is the same commit, with nothing to send.
+        var again = restorer.checkpoint(step(3, recorded.getCommit()), new Recorder().forCall("c3"));
+        assertThat(again.getCommit()).isEqualTo(recorded.getCommit());
+        assertThat(again.getBundleBytes()).isZero();
+        assertSameRepository(other, root);
+        assertThat(git(other, "status", "--porcelain")).isEqualTo(" M README.md\n?? scratch.txt\n");
+        assertThat(git(other, "tag", "-l", "-n")).contains("v1              release one");
+    }
+
+    @Test
+    void aCloneAndAWorktreesDotGitFileInsideTheWorkspaceComeBackWorking() throws Exception {
+        var upstream = temp.resolve("upstream.git");
+        var seed = Files.createDirectory(temp.resolve("seed"));
+        Files.writeString(seed.resolve("lib.c"), "int lib;\n");
+        git(seed, "init", "--quiet");
+        git(seed, "add", "lib.c");
+        git(seed, "commit", "--quiet", "-m", "upstream");
+        git(temp, "clone", "--quiet", "--bare", seed.toString(), upstream.toString());
+        git(root, "clone", "--quiet", upstream.toString(), "deps/lib");
+        write("deps/lib/lib.c", "int lib = 2;\n");
+        git(root.resolve("deps/lib"), "worktree", "add", "--quiet", root.resolve("deps/lib-wip").toString());
+        var recorder = new Recorder();
+        var recorded = tool.checkpoint(step(1, ""), recorder.forCall("c1"));
+        fetchIntoControlPlane(recorder.bundleBytes());
+        assertThat(git(controlPlane, "cat-file", "-t", recorded.getCommit() + ":deps/lib/.nomad-shell-dotgit").strip())
+                .isEqualTo("tree");
+        assertThat(git(controlPlane, "cat-file", "-t", recorded.getCommit() + ":deps/lib-wip/.nomad-shell-dotgit").strip())
+                .isEqualTo("blob");
+
+        var other = Files.createDirectory(temp.resolve("other-ws"));
+        var restorer = new CheckpointTool(Workspace.open(other), temp.resolve("other-tmp/checkpoints"));
+        restoreInChunks(restorer, recorder.bundleBytes(), recorded.getCommit(), 1 << 20);
+
+        assertThat(describe(other)).isEqualTo(describe(root));
+        assertSameRepository(other.resolve("deps/lib"), root.resolve("deps/lib"));
+        assertThat(git(other.resolve("deps/lib"), "status", "--porcelain")).isEqualTo(" M lib.c\n");
+        assertThat(git(other.resolve("deps/lib"), "remote", "get-url", "origin").strip()).isEqualTo(upstream.toString());
+    }
+
+    @Test
+    void aNewCommitInTheWorkspacesRepositorySendsOnlyTheChange() throws Exception {
+        Files.write(root.resolve("data.bin"), randomBytes(300_000));
+        git(root, "init", "--quiet");
+        git(root, "add", "data.bin");
+        git(root, "commit", "--quiet", "-m", "data");
+        var first = new Recorder();
+        var one = tool.checkpoint(step(1, ""), first.forCall("c1"));
+        fetchIntoControlPlane(first.bundleBytes());
+
+        commit("notes.txt", "a note\n", "note");
+        var second = new Recorder();
+        var two = tool.checkpoint(step(2, one.getCommit()), second.forCall("c2"));
+
+        // The 300 kB file is in both the workspace and git's objects, each recorded once and never sent again.
+        assertThat(one.getBundleBytes()).isGreaterThan(300_000);
+        assertThat(two.getBundleBytes()).isPositive().isLessThan(10_000);
+        fetchIntoControlPlane(second.bundleBytes());
+        assertThat(git(controlPlane, "cat-file", "blob", two.getCommit() + ":.nomad-shell-dotgit/refs/heads/master").strip())
+                .isEqualTo(git(root, "rev-parse", "HEAD").strip());
+    }
+
+    @Test
+    void aWorkspaceHoldingTheStandInNameIsNotCheckpointedAndSaysWhy() throws Exception {
+        write("notes/.nomad-shell-dotgit", "a user's own file by that name\n");
+
+        assertThatThrownBy(() -> tool.checkpoint(step(1, ""), new Recorder().forCall("c1")))
+                .isInstanceOf(ToolException.class)
+                .hasMessage("the workspace holds 'notes/.nomad-shell-dotgit', a name checkpoints keep for recording"
+                        + " .git directories; rename it (1 such entry) so the workspace can be checkpointed");
+        assertThat(Files.readString(root.resolve("notes/.nomad-shell-dotgit"))).isEqualTo("a user's own file by that name\n");
+    }
+
+    @Test
+    void theRepositorysConfigAndHooksRunNothingInTheDaemon() throws Exception {
+        commit("a.txt", "a\n", "a");
+        var marker = temp.resolve("ran");
+        var config = Files.readString(root.resolve(".git/config")) + "[core]\n\tfsmonitor = \"touch " + marker + "\"\n"
+                + "\thooksPath = hooks\n[alias]\n\tadd = !touch " + marker + "\n";
+        Files.writeString(root.resolve(".git/config"), config);
+        for (var hook : List.of("post-index-change", "pre-commit", "post-checkout", "reference-transaction")) {
+            write(".git/hooks/" + hook, "#!/bin/sh\ntouch " + marker + "\n");
+            Files.setPosixFilePermissions(root.resolve(".git/hooks/" + hook), PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        var recorder = new Recorder();
+        var recorded = tool.checkpoint(step(1, ""), recorder.forCall("c1"));
+        var other = Files.createDirectory(temp.resolve("other-ws"));
+        var restorer = new CheckpointTool(Workspace.open(other), temp.resolve("other-tmp/checkpoints"));
+        restoreInChunks(restorer, recorder.bundleBytes(), recorded.getCommit(), 1 << 20);
+        write("a.txt", "b\n");
+        Files.writeString(other.resolve("a.txt"), "c\n");
+        tool.checkpoint(step(2, recorded.getCommit()), new Recorder().forCall("c2"));
+        restorer.checkpoint(step(2, recorded.getCommit()), new Recorder().forCall("c2"));
+
+        assertThat(Files.readString(other.resolve(".git/config"))).isEqualTo(config);
+        assertThat(other.resolve(".git/hooks/post-index-change")).isExecutable();
+        assertThat(marker).doesNotExist();
+    }
+
+    @Test
+    void aForgedStandInUnderALinkIsNotWrittenOutside() throws Exception {
+        var outside = Files.createDirectory(temp.resolve("outside"));
+        restoreForgedLinkBeside(outside, forged -> {
+            var dotGit = mktree(forged, "100644 blob " + hashObject(forged, "ref: refs/heads/main\n") + "\tHEAD\n");
+            return "040000 tree " + dotGit + "\t.nomad-shell-dotgit\n";
+        });
+
         try (var entries = Files.list(outside)) {
             assertThat(entries).isEmpty();
         }
@@ -293,6 +413,48 @@ class CheckpointToolTest {
         assertThat(recorder.events).isNotEmpty().allSatisfy(e -> assertThat(e.getCallId()).isEqualTo("k"));
         assertThat(temp.resolve("scratch/checkpoints/HEAD")).isRegularFile();
         assertThat(root.resolve(".git")).doesNotExist();
+    }
+
+    /** The tree of {@code commit} in the control plane's repository, without what stands for a .git. */
+    private List<String> filesOutsideRepositories(String commit) throws Exception {
+        return git(controlPlane, "ls-tree", "-r", "--format=%(objectmode) %(path)", commit).lines()
+                .filter(line -> !line.contains(GitDirectoryStandIns.NAME)).toList();
+    }
+
+    /** {@code restored} is the repository {@code original} is: the same history, refs, working state, and sound. */
+    private static void assertSameRepository(Path restored, Path original) throws Exception {
+        for (var question : List.of(List.of("log", "--all", "--format=%H %P %D %s"), List.of("status", "--porcelain"),
+                List.of("for-each-ref"), List.of("fsck", "--strict", "--no-dangling"))) {
+            var arguments = question.toArray(String[]::new);
+            assertThat(git(restored, arguments)).as("git %s", question).isEqualTo(git(original, arguments));
+        }
+        assertThat(git(restored, "rev-list", "--all", "--count").strip()).isNotEqualTo("0");
+    }
+
+    /** What {@link #restoreForgedLinkBeside} puts in the forged directory 'evil': a tree listing. */
+    private interface Listing {
+        String in(Path forged) throws Exception;
+    }
+
+    /**
+     * Restores a tree no checkpoint makes: a link 'evil' to {@code outside}, beside a directory
+     * 'evil' holding {@code inside}. Refusing it is as good as writing it inside.
+     */
+    private void restoreForgedLinkBeside(Path outside, Listing inside) throws Exception {
+        var forged = temp.resolve("forged.git");
+        git(temp, "init", "--quiet", "--bare", forged.toString());
+        var target = hashObject(forged, outside.toString());
+        var inner = mktree(forged, inside.in(forged));
+        var tree = mktree(forged, "120000 blob " + target + "\tevil\n040000 tree " + inner + "\tevil\n");
+        var commit = git(forged, "commit-tree", tree, "-m", "evil").strip();
+        git(forged, "update-ref", "refs/heads/ckpt", commit);
+        var bundle = temp.resolve("evil.bundle");
+        git(forged, "bundle", "create", "--quiet", bundle.toString(), "refs/heads/ckpt");
+        try {
+            restoreInChunks(tool, Files.readAllBytes(bundle), commit, 1 << 20);
+        } catch (ToolException refused) {
+            // Nothing was written.
+        }
     }
 
     private static CheckpointAction step(int step, String base) {
@@ -315,6 +477,16 @@ class CheckpointToolTest {
         var file = Files.write(Files.createTempFile(temp, "sent-", ".bundle"), bundle);
         git(controlPlane, "bundle", "verify", "--quiet", file.toString());
         git(controlPlane, "fetch", "--quiet", file.toString(), "+refs/heads/ckpt:refs/heads/job");
+    }
+
+    /** Writes {@code path} and commits it in the workspace's own repository, made if there is none. */
+    private void commit(String path, String content, String message) throws Exception {
+        write(path, content);
+        if (!Files.exists(root.resolve(".git"))) {
+            git(root, "init", "--quiet");
+        }
+        git(root, "add", path);
+        git(root, "commit", "--quiet", "-m", message);
     }
 
     private void write(String path, String content) throws IOException {
