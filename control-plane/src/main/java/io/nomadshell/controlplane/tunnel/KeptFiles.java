@@ -6,6 +6,7 @@ import io.nomadshell.controlplane.artifact.ArtifactStore;
 import io.nomadshell.controlplane.artifact.KeptFile;
 import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.controlplane.job.JobException.Reason;
+import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.store.JobStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,8 +55,10 @@ public final class KeptFiles {
      * the bytes, as fast as the asker reads them.
      */
     void serveHere(String jobId, String name, SocketChannel peer) throws IOException {
-        var file = KeptFile.named(jobId, name).orElseThrow(() -> new JobException(Reason.INVALID_ARGUMENT,
-                "there is no kept file '" + name + "'"));
+        // Signed by a replica that checked both, but they become a path here: checked again.
+        var file = KeptFile.named(jobId, name).filter(named -> JobIds.isWellFormed(jobId))
+                .orElseThrow(() -> new JobException(Reason.INVALID_ARGUMENT, "there is no kept file '" + name
+                        + "' of job '" + jobId + "'"));
         var path = artifacts.find(file).orElseThrow(() -> new JobException(Reason.NOT_FOUND,
                 file.words() + " is not kept by this control plane"));
         try (var channel = FileChannel.open(path, StandardOpenOption.READ)) {
