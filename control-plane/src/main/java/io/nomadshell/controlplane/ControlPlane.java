@@ -37,6 +37,7 @@ import io.nomadshell.controlplane.store.RetentionSweeper;
 import io.nomadshell.controlplane.store.SharedSecrets;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
 import io.nomadshell.controlplane.tunnel.JupyterTokens;
+import io.nomadshell.controlplane.tunnel.KeptFiles;
 import io.nomadshell.controlplane.tunnel.PeerListener;
 import io.nomadshell.controlplane.tunnel.Peering;
 import java.io.IOException;
@@ -101,7 +102,10 @@ public final class ControlPlane implements AutoCloseable {
         var secret = tokenSecret(options.tokenSecret(), secrets, dataDir);
         var tokens = new JobTokens(secret, Clock.systemUTC());
         var jupyterTokens = new JupyterTokens(secret);
-        var artifacts = new ArtifactStore(dataDir.resolve("artifacts"));
+        // Each file's store is recorded with the job, so that every replica finds the one that serves it.
+        var artifacts = new ArtifactStore(dataDir.resolve("artifacts"), store::recordPlacement);
+        var peering = new Peering(leases, new PeerDirectory(redis), secrets.get(PEER_KEY), options.replicaId());
+        var files = new KeptFiles(artifacts, store, peering);
         var model = remember(ModelClient.connect(options.model(), options.context().contextTokens()));
         int budget = ContextOptions.promptBudget(model.profile().window(), options.model().maxOutputTokens());
         var contexts = new JobContexts(new ContextStore(redis, leases), budget, model.profile(), ToolCatalogue.definitions(),
@@ -123,19 +127,18 @@ public final class ControlPlane implements AutoCloseable {
         // Beside the zips, so that replicas which share those share the uploads too.
         var uploads = new Uploads(dataDir.resolve("artifacts").resolve("uploads"), options.seedLimits(),
                 options.uploadTtl(), Clock.systemUTC());
-        this.jobs = new JobManager(store, signals, artifacts, options.resources(), uploads);
+        this.jobs = new JobManager(store, signals, artifacts, files, options.resources(), uploads);
         remember(RetentionSweeper.start(store, artifacts, uploads));
         if (options.launcher() instanceof ReconcilingLauncher reconciling) {
             remember(reconciling.startReconciling(
                     jobId -> store.find(jobId).map(job -> !job.status().isTerminal()).orElse(false)));
         }
         this.attach = AttachService.definition(credentials, sessions, jupyterTokens);
-        var peering = new Peering(leases, new PeerDirectory(redis), secrets.get(PEER_KEY), options.replicaId());
         var tunnels = remember(new JobTunnels(sessions, jupyterTokens,
                 new EgressDialer(options.resources().egress(), store), peering));
         sessions.onAttach(tunnels::attached);
         this.tunnels = tunnels;
-        remember(PeerListener.start(options.peerAddress(), tunnels, peering));
+        remember(PeerListener.start(options.peerAddress(), tunnels, files, peering));
         var dispatcher = remember(new Dispatcher(queue, store, leases, signals, runner,
                 options.replicaId(), options.maxRunning()));
         pool.start(dispatcher::running, options.maxRunning());

@@ -3,6 +3,7 @@ package io.nomadshell.controlplane;
 import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.controlplane.artifact.ArtifactStore;
+import io.nomadshell.controlplane.artifact.KeptFile;
 import io.nomadshell.controlplane.artifact.KeptWorkspace;
 import io.nomadshell.controlplane.job.Job;
 import io.nomadshell.controlplane.job.JobException;
@@ -16,10 +17,10 @@ import io.nomadshell.controlplane.store.EventFanout;
 import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.SessionStore;
+import io.nomadshell.controlplane.tunnel.KeptFiles;
 import io.nomadshell.proto.v1.JobEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -45,18 +46,23 @@ public final class JobManager {
     public static final int MAX_MESSAGE_BYTES = 16 * 1024;
     /** How long a pause or a resume waits for the runner of a job that just stopped to let it go. */
     private static final Duration WIND_UP = Duration.ofSeconds(20);
+    /** Far above a screenshot of the largest desktop; a file past it is not one (and is not read whole). */
+    private static final int MAX_SCREENSHOT_BYTES = 32 << 20;
 
     private final JobStore store;
     private final JobSignals signals;
     private final ArtifactStore artifacts;
+    private final KeptFiles files;
     private final ResourcePolicy resources;
     private final EventFanout events;
     private final Uploads uploads;
 
-    JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts, ResourcePolicy resources, Uploads uploads) {
+    JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts, KeptFiles files, ResourcePolicy resources,
+            Uploads uploads) {
         this.store = requireNonNull(store, "store");
         this.signals = requireNonNull(signals, "signals");
         this.artifacts = requireNonNull(artifacts, "artifacts");
+        this.files = requireNonNull(files, "files");
         this.resources = requireNonNull(resources, "resources");
         this.events = new EventFanout(store, signals);
         this.uploads = requireNonNull(uploads, "uploads");
@@ -348,9 +354,12 @@ public final class JobManager {
 
     /**
      * The zip of a job that has ended: a complete job's project, or what a job that failed or was
-     * cancelled left in its workspace (partial).
+     * cancelled left in its workspace (partial); from this replica's disk, or carried from the replica
+     * whose disk holds it. Close what it returns.
+     *
+     * @throws JobException UNAVAILABLE when the replica that holds it is not running or cannot send it
      */
-    public Path artifact(String owner, String jobId) {
+    public KeptFiles.Found artifact(String owner, String jobId) {
         var job = get(owner, jobId);
         if (!job.status().isTerminal()) {
             throw new JobException(Reason.FAILED_PRECONDITION, "job " + jobId + " is " + job.status().wireName()
@@ -362,16 +371,22 @@ public final class JobManager {
                     : "job " + jobId + " ended (" + job.status().wireName() + ") and "
                             + (job.artifactNote() != null ? job.artifactNote() : "left no files to download"));
         }
-        return artifacts.find(jobId).orElseThrow(() -> new JobException(Reason.NOT_FOUND,
+        return files.open(KeptFile.zip(jobId)).orElseThrow(() -> new JobException(Reason.NOT_FOUND,
                 "the zip of job " + jobId + " is no longer stored"));
     }
 
-    /** A screenshot the job's computer tool took, as PNG. */
+    /** A screenshot the job's computer tool took, as PNG, wherever it is kept. */
     public byte[] screenshot(String owner, String jobId, String callId) {
         get(owner, jobId);
-        try {
-            return artifacts.screenshot(jobId, callId).orElseThrow(() -> new JobException(Reason.NOT_FOUND,
-                    "job " + jobId + " has no screenshot " + callId));
+        var noSuch = new JobException(Reason.NOT_FOUND, "job " + jobId + " has no screenshot " + callId);
+        var file = KeptFile.screenshot(jobId, callId).orElseThrow(() -> noSuch);
+        try (var found = files.open(file).orElseThrow(() -> noSuch); var in = found.open()) {
+            var png = in.readNBytes(MAX_SCREENSHOT_BYTES + 1);
+            if (png.length > MAX_SCREENSHOT_BYTES) {
+                throw new JobException(Reason.UNAVAILABLE, "the screenshot " + callId + " of job " + jobId
+                        + " is larger than any screenshot (" + (MAX_SCREENSHOT_BYTES >> 20) + " MiB)");
+            }
+            return png;
         } catch (IOException e) {
             throw new JobException(Reason.UNAVAILABLE, "the screenshot " + callId + " of job " + jobId
                     + " cannot be read: " + e.getMessage());

@@ -12,6 +12,7 @@ import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.nomadshell.controlplane.artifact.KeptFile;
 import io.nomadshell.controlplane.artifact.KeptWorkspace;
 import io.nomadshell.controlplane.job.Job;
 import io.nomadshell.controlplane.job.JobSession;
@@ -318,6 +319,21 @@ public final class JobStore {
     public void recordSandbox(String id, String reference) {
         jobWrite.run(ScriptOutputType.INTEGER, new String[] {Keys.job(id), Keys.job(id), Keys.lease(id)},
                 leases.fenceOf(id), "HSET", SANDBOX_FIELD, requireNonNull(reference, "reference"));
+    }
+
+    /**
+     * Records that the artifact store {@code storeId} holds {@code file} (written when the file is in place),
+     * so that any replica can find the one that serves it; fenced like every write of the job's owner.
+     */
+    public void recordPlacement(KeptFile file, String storeId) {
+        var key = Keys.job(file.jobId());
+        jobWrite.run(ScriptOutputType.INTEGER, new String[] {key, key, Keys.lease(file.jobId())},
+                leases.fenceOf(file.jobId()), "HSET", file.placementField(), requireNonNull(storeId, "storeId"));
+    }
+
+    /** The artifact store recorded as holding {@code file}, if one was. */
+    public Optional<String> placementOf(KeptFile file) {
+        return Optional.ofNullable(redis.hget(Keys.job(file.jobId()), file.placementField()));
     }
 
     /** What the job's sandbox is found by, if one that outlives its replica was recorded. */

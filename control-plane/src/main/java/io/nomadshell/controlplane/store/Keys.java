@@ -56,6 +56,11 @@ final class Keys {
         return "ns:peer:" + replicaId;
     }
 
+    /** A replica serving the files of artifact store {@code storeId} ({@link PeerDirectory}). */
+    static String storeServer(String storeId) {
+        return "ns:store:" + storeId;
+    }
+
     /** A replica-to-replica request's nonce, once spent. */
     static String peerNonce(String nonce) {
         return "ns:peer-nonce:" + nonce;

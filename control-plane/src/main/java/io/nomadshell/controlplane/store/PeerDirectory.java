@@ -10,9 +10,10 @@ import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Where each replica takes requests of other replicas (its peer address), advertised with a TTL that
- * the replica keeps renewing, so a dead replica's address lapses; and the nonces of replica-to-replica
- * requests already spent, so that none is taken twice.
+ * Where each replica takes requests of other replicas (its peer address), and which replica serves the
+ * files of each artifact store, advertised with a TTL that the replica keeps renewing, so a dead
+ * replica's advertisements lapse; and the nonces of replica-to-replica requests already spent, so that
+ * none is taken twice.
  */
 public final class PeerDirectory {
     private final RedisConnection connection;
@@ -31,6 +32,21 @@ public final class PeerDirectory {
         var key = Keys.peer(requireNonNull(replicaId, "replicaId"));
         requireNonNull(address, "address");
         connection.write(redis -> redis.set(key, address, SetArgs.Builder.px(ttl.toMillis())));
+    }
+
+    /**
+     * Says that {@code replicaId} serves the files of artifact store {@code storeId} for {@code ttl}: of
+     * replicas that share a store, any one will do, so the last to say so is named.
+     */
+    public void advertiseStore(String storeId, String replicaId, Duration ttl) {
+        var key = Keys.storeServer(requireNonNull(storeId, "storeId"));
+        requireNonNull(replicaId, "replicaId");
+        connection.write(redis -> redis.set(key, replicaId, SetArgs.Builder.px(ttl.toMillis())));
+    }
+
+    /** A replica alive to serve the files of artifact store {@code storeId}, if any. */
+    public Optional<String> serverOf(String storeId) {
+        return Optional.ofNullable(redis.get(Keys.storeServer(requireNonNull(storeId, "storeId"))));
     }
 
     /**

@@ -14,7 +14,10 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -40,9 +43,16 @@ public final class RedisConnection implements AutoCloseable {
     static final Duration FAILOVER_WAIT = Duration.ofSeconds(20);
     private static final String NO_PRIMARY = "the redis-sentinel:// URL names no primary: add the name the "
             + "Sentinels monitor it under after '#', as in redis-sentinel://host1:26379,host2:26379#mymaster";
+    /**
+     * The longest lettuce waits between two tries to reconnect. Its default doubles up to 30 s: after a
+     * primary died, the Sentinels name the next one a few seconds later, and a reconnect then still
+     * waited up to as long again, while every write (lease renewals too) waited in its queue.
+     */
+    static final Duration RECONNECT_AT_MOST = Duration.ofMillis(250);
     private static final Duration FIRST_PAUSE = Duration.ofMillis(50);
     private static final Duration LONGEST_PAUSE = Duration.ofMillis(500);
 
+    private final ClientResources resources;
     private final RedisClient client;
     private final String clientName;
     private final StatefulRedisConnection<String, String> shared;
@@ -50,7 +60,8 @@ public final class RedisConnection implements AutoCloseable {
     private long lastDrop;
     private long lastLog = System.nanoTime() - FAILOVER_WAIT.toNanos() - 1;
 
-    private RedisConnection(RedisClient client, String clientName) {
+    private RedisConnection(ClientResources resources, RedisClient client, String clientName) {
+        this.resources = resources;
         this.client = client;
         this.clientName = clientName;
         this.shared = client.connect(Utf8Strings.CODEC);
@@ -71,7 +82,9 @@ public final class RedisConnection implements AutoCloseable {
         requireNonNull(clientName, "clientName");
         var uri = parse(redisUrl);
         uri.setClientName(clientName);
-        var client = RedisClient.create(uri);
+        var resources = ClientResources.builder().reconnectDelay(Delay.exponential(Duration.ofMillis(1), RECONNECT_AT_MOST,
+                2, TimeUnit.MILLISECONDS)).build();
+        var client = RedisClient.create(resources, uri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 // TCP keep-alive options mean nothing on a Unix socket (Netty warns of each).
@@ -82,16 +95,18 @@ public final class RedisConnection implements AutoCloseable {
                 .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(10)))
                 .build());
         try {
-            var connection = new RedisConnection(client, clientName);
+            var connection = new RedisConnection(resources, client, clientName);
             if (isSentinel(uri)) {
                 connection.warnIfReplicationUnchecked(uri.getSentinelMasterId());
             }
             return connection;
         } catch (RedisConnectionException e) {
             client.shutdown();
+            resources.shutdown();
             throw new RedisConnectionException(unreachable(uri) + ": " + rootMessage(e), e);
         } catch (RuntimeException e) {
             client.shutdown();
+            resources.shutdown();
             throw e;
         }
     }
@@ -188,6 +203,8 @@ public final class RedisConnection implements AutoCloseable {
     public void close() {
         shared.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        // Given to the client, so not the client's to shut down.
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 
     private static RedisURI parse(String redisUrl) {

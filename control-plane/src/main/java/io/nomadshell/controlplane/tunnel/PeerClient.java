@@ -2,6 +2,7 @@ package io.nomadshell.controlplane.tunnel;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.controlplane.artifact.KeptFile;
 import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.controlplane.job.JobException.Reason;
 import io.nomadshell.controlplane.store.Leases;
@@ -21,12 +22,15 @@ import org.slf4j.LoggerFactory;
  * a way into that sandbox: each request is one TCP connection to the holder's advertised peer
  * address, opened with a signed {@link PeerRequest} and answered with one line ({@code ok ...} or
  * {@code no <why>}). The holder serves it from its own sandboxes only, never asking on, so a request
- * crosses at most one replica.
+ * crosses at most one replica. A file a job keeps is asked of the replica serving the artifact store
+ * that holds it ({@link #serverOf}), the same way.
  */
 final class PeerClient {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** For a tunnel's opening; a service may take {@link JobTunnels#ENSURE_TIMEOUT} and a margin. */
     static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(10);
+    /** A file whose next bytes take longer than this to come is given up on (its server stalled). */
+    static final Duration FILE_STALL = Duration.ofSeconds(60);
     private static final Logger log = LoggerFactory.getLogger(PeerClient.class);
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -93,11 +97,56 @@ final class PeerClient {
     }
 
     /**
+     * The replica serving artifact store {@code storeId}, which holds {@code file}, and where it takes peer
+     * requests.
+     *
+     * @throws JobException UNAVAILABLE when no replica serves that store now, or it advertises no address
+     */
+    Holder serverOf(String storeId, KeptFile file) {
+        var server = directory.serverOf(storeId).flatMap(replica -> directory.addressOf(replica)
+                .map(address -> new Holder(replica, address)));
+        return server.orElseThrow(() -> new JobException(Reason.UNAVAILABLE, capitalized(file.words())
+                + " is kept on the disk of another control plane (store " + storeId + "), and no control plane "
+                + "with that disk is running now: it may have stopped or failed. It can be downloaded again once "
+                + "that control plane is back."));
+    }
+
+    /**
+     * {@code file}, sent by {@code server} as it reads it: the stream's reads wait for the bytes to come,
+     * so the file is never held here whole. Close it to end the transfer early.
+     *
+     * @throws JobException UNAVAILABLE, in words, when the server is unreachable, silent or does not have it
+     */
+    CarriedFile fetch(Holder server, KeptFile file) {
+        var request = new PeerRequest(PeerRequest.FILE, file.jobId(), file.name(), server.replica(), clock.millis(),
+                nonce());
+        var peer = open(server, request, ANSWER_TIMEOUT, file.words());
+        try {
+            long bytes = Long.parseLong(peer.answer());
+            peer.channel().socket().setSoTimeout((int) FILE_STALL.toMillis());
+            return new CarriedFile(bytes, peer.channel(), server.replica(), file);
+        } catch (IOException | NumberFormatException e) {
+            closeQuietly(peer.channel());
+            throw new JobException(Reason.UNAVAILABLE, "control plane " + server.replica() + " did not say how long "
+                    + file.words() + " is");
+        }
+    }
+
+    private static String capitalized(String words) {
+        return Character.toUpperCase(words.charAt(0)) + words.substring(1);
+    }
+
+    /**
      * A connection to {@code holder} that took {@code request}.
      *
      * @throws JobException UNAVAILABLE, in words, when the holder is unreachable, silent or refuses
      */
     private PeerChannel open(Holder holder, PeerRequest request, Duration answerTimeout) {
+        return open(holder, request, answerTimeout, "job " + request.jobId() + "'s sandbox");
+    }
+
+    /** {@link #open(Holder, PeerRequest, Duration)} for a request about {@code what} the holder holds. */
+    private PeerChannel open(Holder holder, PeerRequest request, Duration answerTimeout, String what) {
         SocketChannel channel = null;
         try {
             channel = SocketChannel.open();
@@ -107,21 +156,25 @@ final class PeerClient {
             if (answer.equals("ok") || answer.startsWith("ok ")) {
                 return new PeerChannel(channel, answer.substring(2).strip());
             }
-            throw new JobException(Reason.UNAVAILABLE, "control plane " + holder.replica() + ", which holds job "
-                    + request.jobId() + "'s sandbox, refused: " + answer.replaceFirst("^no ", ""));
+            throw new JobException(Reason.UNAVAILABLE, "control plane " + holder.replica() + ", which holds "
+                    + what + ", refused: " + answer.replaceFirst("^no ", ""));
         } catch (IOException | RuntimeException e) {
             if (channel != null) {
-                try {
-                    channel.close();
-                } catch (IOException ignored) {
-                    // It is gone either way.
-                }
+                closeQuietly(channel);
             }
             if (e instanceof JobException refused) {
                 throw refused;
             }
             throw new JobException(Reason.UNAVAILABLE, "control plane " + holder.replica() + " at " + holder.address()
-                    + ", which holds job " + request.jobId() + "'s sandbox, could not be reached: " + e.getMessage());
+                    + ", which holds " + what + ", could not be reached: " + e.getMessage());
+        }
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // It is gone either way.
         }
     }
 

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * Where other replicas reach the sandboxes attached to this one: a TCP listener on the peer address,
  * advertised in Redis for as long as it runs. Each connection opens with a signed {@link PeerRequest}
  * for this replica, fresh and never seen before; it is then served from this replica's own sandboxes
- * only (a request is never passed on), and anything else is answered {@code no <why>} and closed.
+ * and artifact store only (a request is never passed on), and anything else is answered
+ * {@code no <why>} and closed.
  */
 public final class PeerListener implements AutoCloseable {
     /** An advertisement outlives a dead replica by at most this; it is renewed three times as often. */
@@ -33,6 +34,7 @@ public final class PeerListener implements AutoCloseable {
 
     private final ServerSocketChannel server;
     private final JobTunnels tunnels;
+    private final KeptFiles files;
     private final PeerSigner signer;
     private final PeerDirectory directory;
     private final String me;
@@ -40,10 +42,11 @@ public final class PeerListener implements AutoCloseable {
     private final ScheduledExecutorService renewer =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("peer-advertise").daemon().factory());
 
-    private PeerListener(ServerSocketChannel server, JobTunnels tunnels, PeerSigner signer, PeerDirectory directory,
-            String me, String address) {
+    private PeerListener(ServerSocketChannel server, JobTunnels tunnels, KeptFiles files, PeerSigner signer,
+            PeerDirectory directory, String me, String address) {
         this.server = server;
         this.tunnels = tunnels;
+        this.files = files;
         this.signer = signer;
         this.directory = directory;
         this.me = me;
@@ -51,11 +54,14 @@ public final class PeerListener implements AutoCloseable {
     }
 
     /**
-     * Listens on {@code bind} (port 0: a free one) and advertises it as this replica's peer address;
-     * {@code bind}'s host is what other replicas dial, so it must be one they can reach.
+     * Listens on {@code bind} (port 0: a free one) and advertises it as this replica's peer address, and
+     * this replica as a server of its artifact store's files; {@code bind}'s host is what other replicas
+     * dial, so it must be one they can reach.
      */
-    public static PeerListener start(InetSocketAddress bind, JobTunnels tunnels, Peering peering) throws IOException {
+    public static PeerListener start(InetSocketAddress bind, JobTunnels tunnels, KeptFiles files, Peering peering)
+            throws IOException {
         requireNonNull(tunnels, "tunnels");
+        requireNonNull(files, "files");
         requireNonNull(peering, "peering");
         var server = ServerSocketChannel.open();
         try {
@@ -66,7 +72,7 @@ public final class PeerListener implements AutoCloseable {
         }
         var bound = (InetSocketAddress) server.getLocalAddress();
         var host = bind.getHostString();
-        var listener = new PeerListener(server, tunnels, peering.signer(), peering.directory(), peering.replicaId(),
+        var listener = new PeerListener(server, tunnels, files, peering.signer(), peering.directory(), peering.replicaId(),
                 (host.contains(":") ? "[" + host + "]" : host) + ":" + bound.getPort());
         Thread.ofVirtual().name("peer-accept").start(listener::accept);
         long every = ADVERTISED_FOR.toMillis() / 3;
@@ -83,6 +89,7 @@ public final class PeerListener implements AutoCloseable {
     private void advertise() {
         try {
             directory.advertise(me, address, ADVERTISED_FOR);
+            directory.advertiseStore(files.storeId(), me, ADVERTISED_FOR);
         } catch (RuntimeException e) {
             log.warn("Could not advertise this replica's peer address: {}", e.toString());
         }
@@ -119,6 +126,7 @@ public final class PeerListener implements AutoCloseable {
                 }
                 case PeerRequest.ENSURE ->
                         PeerLines.write(peer, "ok " + tunnels.ensureServiceHere(request.jobId(), request.argument()));
+                case PeerRequest.FILE -> files.serveHere(request.jobId(), request.argument(), peer);
                 default -> throw new PeerRefusedException("there is no request '" + request.op() + "'");
             }
         } catch (PeerRefusedException | JobException e) {

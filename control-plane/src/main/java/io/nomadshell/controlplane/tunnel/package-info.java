@@ -7,7 +7,9 @@
  * byte pump itself ({@link io.nomadshell.proto.tunnel.ByteTunnel}) is shared with the daemon. A
  * bridge to a sandbox attached to another replica carries each connection to that replica's
  * {@link io.nomadshell.controlplane.tunnel.PeerListener} instead (one signed request line, then the
- * bytes), which serves it from its own streams and never passes it on.
+ * bytes), which serves it from its own streams and never passes it on. The same link carries the
+ * files jobs keep (zips, screenshots) from the replica whose disk holds them
+ * ({@link io.nomadshell.controlplane.tunnel.KeptFiles}).
  */
 @NullMarked
 package io.nomadshell.controlplane.tunnel;

@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -96,6 +97,64 @@ class SentinelFailoverTest {
             var later = store.create(JobIds.next(), "alice", "queued after", SandboxResources.DEFAULT, Instant.now(), null);
             assertThat(queue.take(Duration.ofSeconds(5))).map(QueuedJob::jobId).contains(id);
             assertThat(queue.take(Duration.ofSeconds(5))).map(QueuedJob::jobId).contains(later);
+        }
+    }
+
+    /**
+     * The primary's process is killed (SIGKILL: its host died), not asked to step down. Appends made
+     * meanwhile wait in lettuce's queue until it reconnects to the primary the Sentinels name next, and
+     * are sent there: none is refused, and the events on the new primary run in sequence with no gap and
+     * no duplicate. What the old primary acknowledged but had not yet sent to its replica when it died is
+     * lost (asynchronous replication; on loopback none was seen): printed, not asserted.
+     */
+    @Test
+    void eventsAppendedWhileThePrimaryIsKilledHaveNoGapAndNoDuplicate() throws Exception {
+        redis = SentinelRedis.start(dir);
+        int replica = redis.replicaPort();
+        try (var connection = RedisConnection.connect(redis.url(), "kill-test")) {
+            var store = new JobStore(connection);
+            var id = store.create(JobIds.next(), "alice", "written through", SandboxResources.DEFAULT, Instant.now(), null);
+            var acknowledged = new CopyOnWriteArrayList<Integer>();
+            var longestWait = new AtomicLong();
+            var stop = new AtomicBoolean();
+            var writer = Executors.newSingleThreadExecutor();
+            var writing = writer.submit(() -> {
+                for (int step = 1; !stop.get(); step++) {
+                    long asked = System.nanoTime();
+                    var sequence = store.appendEvent(id, JobEvent.newBuilder()
+                            .setAssistantMessage(AssistantMessage.newBuilder().setStep(step)));
+                    longestWait.accumulateAndGet(System.nanoTime() - asked, Math::max);
+                    assertThat(sequence).isPositive();
+                    acknowledged.add(step);
+                    Thread.sleep(5);
+                }
+                return null;
+            });
+            awaitCount(acknowledged, 50, writing);
+            long killed = System.nanoTime();
+            redis.killPrimary();
+            redis.awaitPrimary(replica, Duration.ofSeconds(30));
+            long promoted = System.nanoTime();
+            awaitCount(acknowledged, acknowledged.size() + 50, writing);
+            stop.set(true);
+            writing.get(30, TimeUnit.SECONDS);
+            writer.shutdown();
+
+            var events = store.eventsAfter(id, 0, 100_000);
+            var steps = new ArrayList<Integer>();
+            for (int i = 0; i < events.size(); i++) {
+                assertThat(events.get(i).getSequence()).as("no gap, no duplicate sequence").isEqualTo(i + 1L);
+                if (events.get(i).hasAssistantMessage()) {
+                    steps.add(events.get(i).getAssistantMessage().getStep());
+                }
+            }
+            var lost = new ArrayList<>(acknowledged);
+            lost.removeAll(steps);
+            System.out.printf("kill -9 of the primary: the new primary took writes %d ms after the kill; the longest "
+                    + "append waited %d ms; %d events acknowledged, lost with the old primary: %s%n",
+                    (promoted - killed) / 1_000_000, longestWait.get() / 1_000_000, acknowledged.size(), lost);
+            assertThat(new HashSet<>(steps)).as("no event twice").hasSameSizeAs(steps);
+            assertThat(steps).as("in order").isSorted();
         }
     }
 

@@ -111,6 +111,17 @@ public final class SentinelRedis implements AutoCloseable {
         sentinel(sentinel -> sentinel.failover(PRIMARY_NAME));
     }
 
+    /**
+     * SIGKILLs the data node that started as the primary, as when its host dies: it never comes back,
+     * and the Sentinels promote the replica once they agree it is down (2 s here).
+     */
+    public void killPrimary() throws InterruptedException {
+        // The first process is the first data node, the primary it was started as.
+        var primary = processes.getFirst();
+        primary.destroyForcibly();
+        primary.waitFor();
+    }
+
     /** Waits until the Sentinels name {@code port} the primary and it takes writes again. */
     public void awaitPrimary(int port, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

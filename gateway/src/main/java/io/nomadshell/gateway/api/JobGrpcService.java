@@ -37,7 +37,6 @@ import io.nomadshell.proto.v1.UploadChunk;
 import io.nomadshell.proto.v1.UploadResponse;
 import io.nomadshell.proto.v1.WatchJobRequest;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.function.Supplier;
 
 /**
@@ -162,8 +161,8 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
         var owner = owner();
         var jobId = request.getJobId();
         Thread.ofVirtual().name("download-" + jobId).start(() -> stream(response, () -> {
-            var path = jobs.artifact(owner, jobId);
-            try (var in = Files.newInputStream(path)) {
+            // From this replica's disk or carried from another's, a chunk at a time as the client takes them.
+            try (var zip = jobs.artifact(owner, jobId); var in = zip.open()) {
                 var buffer = new byte[CHUNK_BYTES];
                 int read;
                 while ((read = in.readNBytes(buffer, 0, buffer.length)) > 0) {
@@ -173,7 +172,8 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
                     response.onNext(ArtifactChunk.newBuilder().setData(ByteString.copyFrom(buffer, 0, read)).build());
                 }
             } catch (IOException e) {
-                throw new StatusRuntimeException(Status.UNAVAILABLE.withDescription("the zip could not be read"));
+                throw new StatusRuntimeException(Status.UNAVAILABLE.withDescription(
+                        "the zip of job " + jobId + " could not be read: " + e.getMessage()));
             }
             return true;
         }));
