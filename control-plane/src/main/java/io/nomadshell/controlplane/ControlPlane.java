@@ -25,6 +25,7 @@ import io.nomadshell.controlplane.pool.WarmPool;
 import io.nomadshell.controlplane.session.SessionRegistry;
 import io.nomadshell.controlplane.store.AttachLedger;
 import io.nomadshell.controlplane.store.ContextStore;
+import io.nomadshell.controlplane.seed.Repositories;
 import io.nomadshell.controlplane.seed.Uploads;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.JobQueue;
@@ -123,7 +124,11 @@ public final class ControlPlane implements AutoCloseable {
         // Beside the zips, so that replicas which share those share the uploads too.
         var uploads = new Uploads(dataDir.resolve("artifacts").resolve("uploads"), options.seedLimits(),
                 options.uploadTtl(), Clock.systemUTC());
-        this.jobs = new JobManager(store, signals, artifacts, options.resources(), uploads);
+        // One dialer for the sandboxes' egress and the control plane's own fetches of git seeds.
+        var dialer = new EgressDialer(options.resources().egress(), store);
+        var repositories = new Repositories(dialer, options.gitCredentials(), options.seedLimits(),
+                options.seedFetchTimeout(), dataDir.resolve("git-fetches"));
+        this.jobs = new JobManager(store, signals, artifacts, options.resources(), uploads, repositories);
         remember(RetentionSweeper.start(store, artifacts, uploads));
         if (options.launcher() instanceof ReconcilingLauncher reconciling) {
             remember(reconciling.startReconciling(
@@ -132,7 +137,7 @@ public final class ControlPlane implements AutoCloseable {
         this.attach = AttachService.definition(credentials, sessions, jupyterTokens);
         var peering = new Peering(leases, new PeerDirectory(redis), secrets.get(PEER_KEY), options.replicaId());
         var tunnels = remember(new JobTunnels(sessions, jupyterTokens,
-                new EgressDialer(options.resources().egress(), store), peering));
+                dialer, peering));
         sessions.onAttach(tunnels::attached);
         this.tunnels = tunnels;
         remember(PeerListener.start(options.peerAddress(), tunnels, peering));

@@ -22,6 +22,7 @@ import io.nomadshell.gateway.http.DownloadService;
 import io.nomadshell.gateway.http.JsonErrorHandler;
 import io.nomadshell.gateway.http.LiveRoutes;
 import io.nomadshell.gateway.http.PlainTextTasks;
+import io.nomadshell.gateway.http.ScheduleTime;
 import io.nomadshell.gateway.http.UploadService;
 import io.nomadshell.gateway.ops.Operations;
 import io.nomadshell.gateway.preview.PreviewServer;
@@ -91,6 +92,9 @@ public final class GatewayServer implements AutoCloseable {
                 // GetJob's REST face is answered on the event loop, in front of its transcoding.
                 .service(grpc, GetJobRoute.inFrontOfTranscoding(jobs))
                 .decorator("/schedule", new PlainTextTasks())
+                .routeDecorator().post("/v1/jobs").build(new ScheduleTime(jobs.seedFetchTimeout()))
+                .routeDecorator().post("/schedule").build(new ScheduleTime(jobs.seedFetchTimeout()))
+                .routeDecorator().post("/submit").build(new ScheduleTime(jobs.seedFetchTimeout()))
                 .decorator("/submit", new PlainTextTasks())
                 // One guard in front of every route and method (added last, so it runs first: before
                 // a plain-text task's body is read); see AccessGuard for what is public.
