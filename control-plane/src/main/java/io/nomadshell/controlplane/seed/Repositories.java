@@ -60,6 +60,22 @@ public final class Repositories {
         this.limits = requireNonNull(limits, "limits");
         this.timeout = requireNonNull(timeout, "timeout");
         this.scratch = Files.createDirectories(requireNonNull(scratch, "scratch"));
+        deleteLeftovers();
+    }
+
+    /**
+     * Deletes what fetches of a server that stopped mid-fetch left; a fetch older than the timeout is
+     * over, so another replica on the same folder loses nothing it still uses.
+     */
+    private void deleteLeftovers() throws IOException {
+        var oldest = Instant.now().minus(timeout);
+        try (var folders = Files.list(scratch)) {
+            for (var folder : folders.toList()) {
+                if (Files.getLastModifiedTime(folder).toInstant().isBefore(oldest)) {
+                    deleteTree(folder);
+                }
+            }
+        }
     }
 
     /** How long one fetch may take. */
