@@ -20,6 +20,7 @@ import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.nomadshell.controlplane.egress.EgressPolicy;
 import io.nomadshell.controlplane.job.ResourcePolicy;
+import io.nomadshell.controlplane.seed.GitCredentials;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.RedisConnection;
 import io.nomadshell.gateway.auth.ApiKeys;
@@ -105,10 +106,13 @@ class GitSeedTest {
         dataDir = tmp.resolve("server").toAbsolutePath();
         // 127.0.0.0/8 is allowed although loopback (the test's git servers live there); ::1 is not.
         var egress = EgressPolicy.parse("", "127.0.0.0/8");
+        var operatorCredentials = GitCredentials.read(Files.writeString(tmp.resolve("git-credentials"),
+                "# the operator's: for this host name only\nlocalhost " + USER + ":" + PASSWORD + "\n"));
         cluster = TestCluster.start(dataDir, model.baseUrl(), 2, ApiKeys.of(Set.of("k1", "k2")),
                 options -> options.redisUrl(redis.url())
                         .seedLimits(new SeedLimits(1024 * 1024, 200))
                         .seedFetchTimeout(FETCH_TIMEOUT)
+                        .gitCredentials(operatorCredentials)
                         .resources(new ResourcePolicy(ResourcePolicy.DEFAULT.defaults(), ResourcePolicy.DEFAULT.maxCpuMhz(),
                                 ResourcePolicy.DEFAULT.minMemoryMb(), ResourcePolicy.DEFAULT.maxMemoryMb(),
                                 ResourcePolicy.DEFAULT.maxTimeout(), egress)));
@@ -164,6 +168,12 @@ class GitSeedTest {
             var job = rest.awaitEnd(id, Duration.ofSeconds(120)).last();
             assertThat(job.path("status").asText()).as("job %s", job).isEqualTo("complete");
             listing = toolOutputOf("private repository");
+            // The operator's credential for "localhost" serves a job that brings none (127.0.0.1 had none above).
+            var byOperator = schedule(rest, gitSeed(url.replace("127.0.0.1", "localhost"), "", null), "operator credential");
+            assertThat(byOperator.statusCode()).as(byOperator.body()).isEqualTo(200);
+            var operatorJob = rest.awaitEnd(JSON.readTree(byOperator.body()).path("job_id").asText(), Duration.ofSeconds(120)).last();
+            assertThat(operatorJob.path("status").asText()).as("job %s", operatorJob).isEqualTo("complete");
+            assertThat(toolOutputOf("operator credential")).contains("files: ./README.md ./run.sh ./src/app.py |");
         } finally {
             detach(log);
         }
@@ -204,6 +214,12 @@ class GitSeedTest {
         // The egress rules: the cloud metadata address, and ::1 (loopback, outside the allowed 127.0.0.0/8).
         refused(rest, gitSeed("http://169.254.169.254/latest.git", "", null), 400, "cloud metadata address");
         refused(rest, gitSeed(url.replace("127.0.0.1", "[::1]"), "", null), 400, "resolves to a loopback address");
+        int closed;
+        try (var socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = socket.getLocalPort();
+        }
+        refused(rest, gitSeed("http://127.0.0.1:" + closed + "/gone.git", "", null), 400,
+                "egress to 127.0.0.1:" + closed + " failed: Connection refused");
         refused(rest, gitSeed(url, "no-such-branch", null), 404, "has no branch or tag 'no-such-branch'");
         refused(rest, gitSeed(url, "abc1234", null), 404, "full 40-character id");
         refused(rest, gitSeed(open.url("nothing-here.git"), "", null), 404, "there is no git repository at");
