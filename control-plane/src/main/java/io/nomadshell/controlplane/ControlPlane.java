@@ -127,7 +127,8 @@ public final class ControlPlane implements AutoCloseable {
         // One dialer for the sandboxes' egress and the control plane's own fetches of git seeds.
         var dialer = new EgressDialer(options.resources().egress(), store);
         var repositories = new Repositories(dialer, options.gitCredentials(), options.seedLimits(),
-                options.seedFetchTimeout(), dataDir.resolve("git-fetches"));
+                // Beside the seeds, so that a packed repository becomes one in a rename on the same file system.
+                options.seedFetchTimeout(), dataDir.resolve("artifacts").resolve("git-fetches"));
         this.jobs = new JobManager(store, signals, artifacts, options.resources(), uploads, repositories);
         remember(RetentionSweeper.start(store, artifacts, uploads));
         if (options.launcher() instanceof ReconcilingLauncher reconciling) {

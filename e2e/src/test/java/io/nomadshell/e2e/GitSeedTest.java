@@ -77,12 +77,13 @@ class GitSeedTest {
     private final CountDownLatch silentRelease = new CountDownLatch(1);
     private Path dataDir;
     private Path temp;
+    private String firstCommit;
 
     @BeforeAll
     void start(@TempDir Path tmp) throws Exception {
         temp = tmp;
         var repos = Files.createDirectories(tmp.resolve("repos"));
-        project(tmp.resolve("work"), repos.resolve("project.git"));
+        firstCommit = project(tmp.resolve("work"), repos.resolve("project.git"));
         big(tmp.resolve("big-work"), repos.resolve("big.git"));
         var privateRepos = Files.createDirectories(tmp.resolve("private"));
         project(tmp.resolve("private-work"), privateRepos.resolve("secret.git"));
@@ -133,18 +134,21 @@ class GitSeedTest {
     @Test
     void theDefaultBranchSeedsExactlyItsFiles() throws Exception {
         var listing = seededListing(open.url("project.git"), "", "default branch");
-        assertThat(listing).contains("files: ./README.md ./run.sh ./src/app.py |head: main|origin: "
-                + open.url("project.git") + "|changed: 0|log: first,|");
+        assertThat(listing).contains("files: ./README.md ./run.sh ./src/main.py |head: main|origin: "
+                + open.url("project.git") + "|changed: 0|log: renamed,|");
     }
 
     @Test
-    void aBranchSeedsThatBranchShallowAndATagItsCommit() throws Exception {
+    void aBranchSeedsThatBranchShallowAndATagOrCommitIdItsCommit() throws Exception {
         var feature = seededListing(open.url("project.git"), "feature", "feature branch");
         // run.sh is gone on the branch, docs/guide.md new; only the tip was fetched.
         assertThat(feature).contains("files: ./README.md ./docs/guide.md ./src/app.py |head: feature|origin: "
                 + open.url("project.git") + "|changed: 0|log: second,|");
         var tag = seededListing(open.url("project.git"), "v1", "tag");
         assertThat(tag).contains("files: ./README.md ./run.sh ./src/app.py |head: HEAD|");
+        // The first commit by its id: no longer any branch's tip.
+        var commit = seededListing(open.url("project.git"), firstCommit, "commit id");
+        assertThat(commit).contains("files: ./README.md ./run.sh ./src/app.py |head: HEAD|").contains("|log: first,|");
     }
 
     @Test
@@ -173,14 +177,14 @@ class GitSeedTest {
             assertThat(byOperator.statusCode()).as(byOperator.body()).isEqualTo(200);
             var operatorJob = rest.awaitEnd(JSON.readTree(byOperator.body()).path("job_id").asText(), Duration.ofSeconds(120)).last();
             assertThat(operatorJob.path("status").asText()).as("job %s", operatorJob).isEqualTo("complete");
-            assertThat(toolOutputOf("operator credential")).contains("files: ./README.md ./run.sh ./src/app.py |");
+            assertThat(toolOutputOf("operator credential")).contains("files: ./README.md ./run.sh ./src/main.py |");
         } finally {
             detach(log);
         }
         var header = Base64.getEncoder().encodeToString((USER + ":" + PASSWORD).getBytes(UTF_8));
         assertThat(locked.authorizations()).as("the credential was sent to the repository's host")
                 .contains("Basic " + header);
-        assertThat(listing).contains("files: ./README.md ./run.sh ./src/app.py |head: main|origin: " + url + "|")
+        assertThat(listing).contains("files: ./README.md ./run.sh ./src/main.py |head: main|origin: " + url + "|")
                 .contains("|authorization: 0|env: 0|");
 
         var secrets = List.of(PASSWORD, header);
@@ -312,7 +316,7 @@ class GitSeedTest {
 
     private List<Path> leftovers() throws IOException {
         var found = new ArrayList<Path>();
-        var fetches = dataDir.resolve("git-fetches");
+        var fetches = dataDir.resolve("artifacts").resolve("git-fetches");
         if (Files.isDirectory(fetches)) {
             try (var files = Files.list(fetches)) {
                 files.forEach(found::add);
@@ -384,8 +388,11 @@ class GitSeedTest {
         return files;
     }
 
-    /** main: README.md, run.sh (executable), src/app.py, tagged v1; feature: run.sh gone, docs/guide.md added. */
-    private static void project(Path work, Path bare) throws Exception {
+    /**
+     * main: README.md, run.sh (executable), src/app.py, tagged v1; feature: run.sh gone, docs/guide.md
+     * added; then main moves on. Answers the id of main's first commit.
+     */
+    private static String project(Path work, Path bare) throws Exception {
         git(work.getParent(), "init", "--quiet", "-b", "main", work.toString());
         Files.writeString(work.resolve("README.md"), "# project\n");
         Files.writeString(work.resolve("run.sh"), "#!/bin/sh\necho run\n");
@@ -402,7 +409,11 @@ class GitSeedTest {
         git(work, "add", "-A");
         git(work, "commit", "--quiet", "-m", "second");
         git(work, "checkout", "--quiet", "main");
+        var first = git(work, "rev-parse", "HEAD").strip();
+        git(work, "mv", "src/app.py", "src/main.py");
+        git(work, "commit", "--quiet", "-m", "renamed");
         git(work.getParent(), "clone", "--quiet", "--bare", work.toString(), bare.toString());
+        return first;
     }
 
     /** Branch noise: 3 MiB of random bytes; branch zeros: 3 MiB of zeros (a few KiB packed). */
@@ -422,7 +433,7 @@ class GitSeedTest {
         git(work.getParent(), "clone", "--quiet", "--bare", work.toString(), bare.toString());
     }
 
-    private static void git(Path dir, String... args) throws Exception {
+    private static String git(Path dir, String... args) throws Exception {
         var command = new ArrayList<>(List.of("git", "-c", "user.name=test", "-c", "user.email=test@localhost",
                 "-c", "init.defaultBranch=main"));
         command.addAll(List.of(args));
@@ -431,5 +442,6 @@ class GitSeedTest {
         if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
             throw new IllegalStateException("git " + String.join(" ", args) + ": " + output);
         }
+        return output;
     }
 }
