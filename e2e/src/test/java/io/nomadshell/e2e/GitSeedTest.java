@@ -74,6 +74,7 @@ class GitSeedTest {
     private GitHttpServer open;
     private GitHttpServer locked;
     private HttpServer silent;
+    private HttpServer redirecting;
     private final CountDownLatch silentRelease = new CountDownLatch(1);
     private Path dataDir;
     private Path temp;
@@ -100,6 +101,13 @@ class GitSeedTest {
             exchange.close();
         });
         silent.start();
+        redirecting = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4);
+        redirecting.createContext("/", exchange -> {
+            exchange.getResponseHeaders().add("Location", open.url("project.git") + "/info/refs?service=git-upload-pack");
+            exchange.sendResponseHeaders(301, -1);
+            exchange.close();
+        });
+        redirecting.start();
 
         redis = EmbeddedRedis.start(tmp.resolve("redis"));
         connection = RedisConnection.connect(redis.url(), "git-seed-test");
@@ -129,6 +137,7 @@ class GitSeedTest {
         if (open != null) open.close();
         if (locked != null) locked.close();
         if (silent != null) silent.stop(0);
+        if (redirecting != null) redirecting.stop(0);
     }
 
     @Test
@@ -224,6 +233,8 @@ class GitSeedTest {
         }
         refused(rest, gitSeed("http://127.0.0.1:" + closed + "/gone.git", "", null), 400,
                 "egress to 127.0.0.1:" + closed + " failed: Connection refused");
+        refused(rest, gitSeed("http://127.0.0.1:" + redirecting.getAddress().getPort() + "/moved.git", "", null), 400,
+                "redirects elsewhere; redirects are not followed");
         refused(rest, gitSeed(url, "no-such-branch", null), 404, "has no branch or tag 'no-such-branch'");
         refused(rest, gitSeed(url, "abc1234", null), 404, "full 40-character id");
         refused(rest, gitSeed(open.url("nothing-here.git"), "", null), 404, "there is no git repository at");
