@@ -21,6 +21,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -41,6 +42,8 @@ public final class Repositories {
     private static final Logger log = LoggerFactory.getLogger(Repositories.class);
     /** The most of git's output read, per stream. */
     private static final int MAX_OUTPUT = 1024 * 1024;
+    /** Fetches at once per server: each holds a request thread and a few processes for up to the timeout. */
+    static final int MAX_FETCHES = 8;
     /** Room for HTTP and pack framing beyond the bytes the seed may hold. */
     private static final long DOWNLOAD_OVERHEAD = 1024 * 1024;
 
@@ -49,6 +52,7 @@ public final class Repositories {
     private final SeedLimits limits;
     private final Duration timeout;
     private final Path scratch;
+    private final Semaphore fetching = new Semaphore(MAX_FETCHES);
 
     /**
      * @param scratch where repositories are fetched and packed, one temporary folder per fetch
@@ -96,6 +100,10 @@ public final class Repositories {
         requireNonNull(seed, "seed");
         var within = limits.atMost(diskBytes);
         var credential = source.credential() != null ? source.credential() : credentials.forHost(source.host()).orElse(null);
+        if (!fetching.tryAcquire()) {
+            throw new JobException(Reason.UNAVAILABLE, "this server is fetching " + MAX_FETCHES
+                    + " repositories already; try again in a moment");
+        }
         Path folder = null;
         try (var proxy = new FetchProxy(dialer, source.host(), source.port(), within.maxBytes() + DOWNLOAD_OVERHEAD)) {
             folder = Files.createTempDirectory(scratch, "git-");
@@ -109,6 +117,7 @@ public final class Repositories {
             if (folder != null) {
                 deleteTree(folder);
             }
+            fetching.release();
         }
     }
 
