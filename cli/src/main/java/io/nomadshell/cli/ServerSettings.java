@@ -6,6 +6,7 @@ import io.nomadshell.controlplane.agent.AgentLimits;
 import io.nomadshell.controlplane.context.ContextOptions;
 import io.nomadshell.controlplane.context.PriceTable;
 import io.nomadshell.controlplane.egress.EgressPolicy;
+import io.nomadshell.controlplane.seed.GitCredentials;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.launch.local.DaemonCommand;
 import io.nomadshell.controlplane.launch.local.LocalLauncher;
@@ -26,6 +27,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -111,6 +113,15 @@ final class ServerSettings {
     @Option(names = "--seed-max-entries", defaultValue = "${env:NOMAD_SHELL_SEED_MAX_ENTRIES:-10000}",
             description = "The most entries (files, directories, links) an uploaded seed archive may hold (env NOMAD_SHELL_SEED_MAX_ENTRIES; default ${DEFAULT-VALUE}).")
     int seedMaxEntries = 10_000;
+
+    @Option(names = "--seed-fetch-timeout", defaultValue = "${env:NOMAD_SHELL_SEED_FETCH_TIMEOUT:-2m}",
+            converter = DurationConverter.class,
+            description = "The most time fetching a job's git seed may take, e.g. 30s or 5m; Schedule waits for it (env NOMAD_SHELL_SEED_FETCH_TIMEOUT; default ${DEFAULT-VALUE}).")
+    Duration seedFetchTimeout = ControlPlaneOptions.DEFAULT_SEED_FETCH_TIMEOUT;
+
+    @Option(names = "--seed-git-credentials", paramLabel = "FILE", defaultValue = "${env:NOMAD_SHELL_SEED_GIT_CREDENTIALS}",
+            description = "A file of credentials for private git hosts, one 'HOST USERNAME:PASSWORD' a line; a job seeded from such a host uses it unless it brings its own (env NOMAD_SHELL_SEED_GIT_CREDENTIALS; default: none).")
+    @Nullable Path seedGitCredentials;
 
     @Option(names = "--upload-ttl", defaultValue = "${env:NOMAD_SHELL_UPLOAD_TTL:-1h}",
             converter = DurationConverter.class,
@@ -242,6 +253,8 @@ final class ServerSettings {
                 .retention(retention)
                 .seedLimits(seedLimits())
                 .uploadTtl(uploadTtl)
+                .seedFetchTimeout(seedFetchTimeout)
+                .gitCredentials(gitCredentials())
                 .warmPool(poolOptions)
                 .peerAddress(peerAddress())
                 .build());
@@ -264,6 +277,24 @@ final class ServerSettings {
             throw new UserError("--seed-max-mb and --seed-max-entries must be at least 1, and --upload-ttl positive");
         }
         return new SeedLimits(seedMaxMb * 1024L * 1024L, seedMaxEntries);
+    }
+
+    private GitCredentials gitCredentials() {
+        if (!seedFetchTimeout.isPositive()) {
+            throw new UserError("--seed-fetch-timeout must be positive");
+        }
+        if (seedGitCredentials == null) {
+            return GitCredentials.NONE;
+        }
+        try {
+            return GitCredentials.read(seedGitCredentials);
+        } catch (NoSuchFileException e) {
+            throw new UserError("--seed-git-credentials: no such file: " + seedGitCredentials);
+        } catch (IOException e) {
+            throw new UserError("--seed-git-credentials: cannot read " + seedGitCredentials + ": " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 
     private WarmPoolOptions warmPoolOptions(ResourcePolicy policy) {

@@ -25,6 +25,7 @@ import io.nomadshell.controlplane.pool.WarmPool;
 import io.nomadshell.controlplane.session.SessionRegistry;
 import io.nomadshell.controlplane.store.AttachLedger;
 import io.nomadshell.controlplane.store.ContextStore;
+import io.nomadshell.controlplane.seed.Repositories;
 import io.nomadshell.controlplane.seed.Uploads;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.JobQueue;
@@ -127,7 +128,12 @@ public final class ControlPlane implements AutoCloseable {
         // Beside the zips, so that replicas which share those share the uploads too.
         var uploads = new Uploads(dataDir.resolve("artifacts").resolve("uploads"), options.seedLimits(),
                 options.uploadTtl(), Clock.systemUTC());
-        this.jobs = new JobManager(store, signals, artifacts, files, options.resources(), uploads);
+        // One dialer for the sandboxes' egress and the control plane's own fetches of git seeds.
+        var dialer = new EgressDialer(options.resources().egress(), store);
+        var repositories = new Repositories(dialer, options.gitCredentials(), options.seedLimits(),
+                // Beside the seeds, so that a packed repository becomes one in a rename on the same file system.
+                options.seedFetchTimeout(), dataDir.resolve("artifacts").resolve("git-fetches"));
+        this.jobs = new JobManager(store, signals, artifacts, files, options.resources(), uploads, repositories);
         remember(RetentionSweeper.start(store, artifacts, uploads));
         if (options.launcher() instanceof ReconcilingLauncher reconciling) {
             remember(reconciling.startReconciling(
@@ -135,7 +141,7 @@ public final class ControlPlane implements AutoCloseable {
         }
         this.attach = AttachService.definition(credentials, sessions, jupyterTokens);
         var tunnels = remember(new JobTunnels(sessions, jupyterTokens,
-                new EgressDialer(options.resources().egress(), store), peering));
+                dialer, peering));
         sessions.onAttach(tunnels::attached);
         this.tunnels = tunnels;
         remember(PeerListener.start(options.peerAddress(), tunnels, files, peering));

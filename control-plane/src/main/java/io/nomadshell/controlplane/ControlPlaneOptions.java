@@ -13,6 +13,7 @@ import io.nomadshell.controlplane.pool.WarmPoolOptions;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import io.nomadshell.controlplane.seed.GitCredentials;
 import io.nomadshell.proto.seed.SeedLimits;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -34,6 +35,8 @@ import org.jspecify.annotations.Nullable;
  * @param warmPool sandboxes of the default profile kept started for jobs to claim
  * @param seedLimits caps on an uploaded seed archive, unpacked (a job's disk caps its seed further)
  * @param uploadTtl how long an upload no job has taken is kept
+ * @param seedFetchTimeout how long fetching a job's git seed may take
+ * @param gitCredentials the operator's credentials for private git hosts
  * @param peerAddress where other replicas reach this one's sandboxes (port 0: a free one); its host is
  *     what they dial, so it must be one they can reach
  */
@@ -55,7 +58,9 @@ public record ControlPlaneOptions(
         WarmPoolOptions warmPool,
         InetSocketAddress peerAddress,
         SeedLimits seedLimits,
-        Duration uploadTtl) {
+        Duration uploadTtl,
+        Duration seedFetchTimeout,
+        GitCredentials gitCredentials) {
 
     public ControlPlaneOptions {
         requireNonNull(dataDir, "dataDir");
@@ -78,6 +83,10 @@ public record ControlPlaneOptions(
         if (!requireNonNull(uploadTtl, "uploadTtl").isPositive()) {
             throw new IllegalArgumentException("the upload TTL must be positive");
         }
+        if (!requireNonNull(seedFetchTimeout, "seedFetchTimeout").isPositive()) {
+            throw new IllegalArgumentException("the seed fetch timeout must be positive");
+        }
+        requireNonNull(gitCredentials, "gitCredentials");
         if (peerAddress.isUnresolved()) {
             throw new IllegalArgumentException("the peer address's host " + peerAddress.getHostString()
                     + " does not resolve (--peer-address)");
@@ -97,6 +106,9 @@ public record ControlPlaneOptions(
     /** How long an upload waits for a job to take it, by default. */
     public static final Duration DEFAULT_UPLOAD_TTL = Duration.ofHours(1);
 
+    /** How long fetching a git seed may take, by default. */
+    public static final Duration DEFAULT_SEED_FETCH_TIMEOUT = Duration.ofMinutes(2);
+
     public static Builder builder() {
         return new Builder();
     }
@@ -107,7 +119,8 @@ public record ControlPlaneOptions(
                 .launcher(launcher).model(model).limits(limits).tokenSecret(tokenSecret)
                 .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).context(context)
                 .resources(resources).retention(retention).outputWindow(outputWindow)
-                .warmPool(warmPool).peerAddress(peerAddress).seedLimits(seedLimits).uploadTtl(uploadTtl);
+                .warmPool(warmPool).peerAddress(peerAddress).seedLimits(seedLimits).uploadTtl(uploadTtl)
+                .seedFetchTimeout(seedFetchTimeout).gitCredentials(gitCredentials);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -128,6 +141,8 @@ public record ControlPlaneOptions(
         private Duration outputWindow = CallOutputs.DEFAULT_WINDOW;
         private WarmPoolOptions warmPool = WarmPoolOptions.NONE;
         private InetSocketAddress peerAddress = DEFAULT_PEER_ADDRESS;
+        private Duration seedFetchTimeout = DEFAULT_SEED_FETCH_TIMEOUT;
+        private GitCredentials gitCredentials = GitCredentials.NONE;
         private SeedLimits seedLimits = SeedLimits.DEFAULTS;
         private Duration uploadTtl = DEFAULT_UPLOAD_TTL;
 
@@ -228,11 +243,21 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        public Builder seedFetchTimeout(Duration seedFetchTimeout) {
+            this.seedFetchTimeout = seedFetchTimeout;
+            return this;
+        }
+
+        public Builder gitCredentials(GitCredentials gitCredentials) {
+            this.gitCredentials = gitCredentials;
+            return this;
+        }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
                     readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources, retention,
-                    outputWindow, warmPool, peerAddress, seedLimits, uploadTtl);
+                    outputWindow, warmPool, peerAddress, seedLimits, uploadTtl, seedFetchTimeout, gitCredentials);
         }
 
         private static String defaultReplicaId() {

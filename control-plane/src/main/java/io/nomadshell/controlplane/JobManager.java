@@ -12,6 +12,9 @@ import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.job.SandboxRequest;
+import io.nomadshell.controlplane.seed.GitSource;
+import io.nomadshell.controlplane.seed.Repositories;
+import io.nomadshell.controlplane.seed.SeedSource;
 import io.nomadshell.controlplane.seed.Uploads;
 import io.nomadshell.controlplane.store.EventFanout;
 import io.nomadshell.controlplane.store.JobSignals;
@@ -20,6 +23,7 @@ import io.nomadshell.controlplane.store.SessionStore;
 import io.nomadshell.controlplane.tunnel.KeptFiles;
 import io.nomadshell.proto.v1.JobEvent;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,9 +60,10 @@ public final class JobManager {
     private final ResourcePolicy resources;
     private final EventFanout events;
     private final Uploads uploads;
+    private final Repositories repositories;
 
     JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts, KeptFiles files, ResourcePolicy resources,
-            Uploads uploads) {
+            Uploads uploads, Repositories repositories) {
         this.store = requireNonNull(store, "store");
         this.signals = requireNonNull(signals, "signals");
         this.artifacts = requireNonNull(artifacts, "artifacts");
@@ -66,6 +71,7 @@ public final class JobManager {
         this.resources = requireNonNull(resources, "resources");
         this.events = new EventFanout(store, signals);
         this.uploads = requireNonNull(uploads, "uploads");
+        this.repositories = requireNonNull(repositories, "repositories");
     }
 
     /** Where uploaded seed archives are received and kept. */
@@ -73,19 +79,25 @@ public final class JobManager {
         return uploads;
     }
 
-    /** {@link #schedule(String, String, SandboxRequest, String, String)} with the default sandbox, unseeded. */
+    /** How long fetching a git seed may take (Schedule waits for it). */
+    public Duration seedFetchTimeout() {
+        return repositories.timeout();
+    }
+
+    /** {@link #schedule(String, String, SandboxRequest, String, SeedSource)} with the default sandbox, unseeded. */
     public Job schedule(String owner, String task, @Nullable String idempotencyKey) {
         return schedule(owner, task, SandboxRequest.DEFAULTS, idempotencyKey, null);
     }
 
     /**
      * Queues a new job whose sandbox gets {@code sandbox} within this server's caps, or returns the
-     * one an earlier call with the same idempotency key created. With {@code seedUpload}, the owner's
-     * upload of that id becomes the job's seed before the job exists (so no replica can start it
-     * unseeded); a retry that finds the earlier job leaves the upload as it was.
+     * one an earlier call with the same idempotency key created. With a {@code seed}, the job's seed
+     * archive is in place before the job exists (so no replica can start it unseeded): the owner's
+     * upload is moved there, or the git repository fetched into it. A retry that finds the earlier
+     * job leaves the upload as it was (and drops what it fetched).
      */
     public Job schedule(String owner, String task, SandboxRequest sandbox, @Nullable String idempotencyKey,
-            @Nullable String seedUpload) {
+            @Nullable SeedSource seed) {
         requireNonNull(owner, "owner");
         requireNonNull(task, "task");
         requireNonNull(sandbox, "sandbox");
@@ -103,20 +115,37 @@ public final class JobManager {
         }
         var granted = resources.grant(sandbox);
         var id = JobIds.next();
-        if (seedUpload == null) {
+        if (seed == null) {
             return get(owner, store.create(id, owner, task, granted, Instant.now(), idempotencyKey));
         }
-        var seed = artifacts.seedPath(id);
-        uploads.claim(owner, seedUpload, granted.diskMb() * 1024L * 1024L, seed);
+        var seedPath = artifacts.seedPath(id);
+        long disk = granted.diskMb() * 1024L * 1024L;
+        Runnable undo = switch (seed) {
+            case SeedSource.FromUpload upload -> {
+                uploads.claim(owner, upload.uploadId(), disk, seedPath);
+                yield () -> uploads.giveBack(owner, upload.uploadId(), seedPath);
+            }
+            case GitSource git -> {
+                repositories.fetch(git, disk, seedPath);
+                // The job never existed (or an earlier one did): nothing else of this id is kept.
+                yield () -> {
+                    try {
+                        artifacts.delete(id);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                };
+            }
+        };
         String created;
         try {
             created = store.create(id, owner, task, granted, Instant.now(), idempotencyKey);
         } catch (RuntimeException e) {
-            uploads.giveBack(owner, seedUpload, seed);
+            undo.run();
             throw e;
         }
         if (!created.equals(id)) {
-            uploads.giveBack(owner, seedUpload, seed);
+            undo.run();
         }
         return get(owner, created);
     }

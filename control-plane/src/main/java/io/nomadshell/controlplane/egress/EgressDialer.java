@@ -69,11 +69,30 @@ public final class EgressDialer {
         if (refusal.isPresent()) {
             throw refuse(jobId, name, port, "", refusal.get());
         }
+        try {
+            var socket = dial(name, port);
+            record(jobId, name, port, socket.getInetAddress().getHostAddress(), true, "");
+            return socket;
+        } catch (EgressRefusedException e) {
+            record(jobId, name, port, e.address(), false, e.getMessage());
+            throw e;
+        }
+    }
+
+    /**
+     * A connection to {@code host:port} (a normalized name or address) at an address that is not
+     * special unless the operator allowed it, without a job's allowlist: for the control plane's own
+     * fetches on a user's behalf (a git seed). Blocks like {@link #connect}.
+     *
+     * @throws EgressRefusedException when the name does not resolve, resolves only to refused
+     *     addresses, or no connection could be made; the message says which, in words
+     */
+    public Socket dial(String host, int port) throws EgressRefusedException {
         InetAddress[] resolved;
         try {
-            resolved = resolver.resolve(name);
+            resolved = resolver.resolve(host);
         } catch (UnknownHostException e) {
-            throw refuse(jobId, name, port, "", "egress to " + name + " failed: the name does not resolve");
+            throw new EgressRefusedException("egress to " + host + " failed: the name does not resolve", "");
         }
         var usable = Arrays.stream(resolved)
                 .filter(address -> SpecialAddresses.kindOf(address).isEmpty() || policy.allowsSpecial(address))
@@ -81,9 +100,9 @@ public final class EgressDialer {
                 .toList();
         if (usable.isEmpty()) {
             var first = resolved[0];
-            throw refuse(jobId, name, port, first.getHostAddress(), "egress to " + name + " is not allowed: it resolves to "
+            throw new EgressRefusedException("egress to " + host + " is not allowed: it resolves to "
                     + SpecialAddresses.kindOf(first).orElseThrow() + " (" + first.getHostAddress()
-                    + "), which sandboxes may not reach");
+                    + "), which sandboxes may not reach", first.getHostAddress());
         }
         IOException last = null;
         for (var address : usable) {
@@ -91,7 +110,6 @@ public final class EgressDialer {
             try {
                 socket.connect(new InetSocketAddress(address, port), (int) connectTimeout.toMillis());
                 socket.setTcpNoDelay(true);
-                record(jobId, name, port, address.getHostAddress(), true, "");
                 return socket;
             } catch (IOException e) {
                 last = e;
@@ -102,13 +120,13 @@ public final class EgressDialer {
                 }
             }
         }
-        throw refuse(jobId, name, port, usable.getFirst().getHostAddress(), "egress to " + name + ":" + port
-                + " failed: " + (last == null ? "no connection" : last.getMessage()));
+        throw new EgressRefusedException("egress to " + host + ":" + port + " failed: "
+                + (last == null ? "no connection" : last.getMessage()), usable.getFirst().getHostAddress());
     }
 
     private EgressRefusedException refuse(String jobId, String host, int port, String address, String reason) {
         record(jobId, host, port, address, false, reason);
-        return new EgressRefusedException(reason);
+        return new EgressRefusedException(reason, address);
     }
 
     private void record(String jobId, String host, int port, String address, boolean allowed, String reason) {

@@ -15,7 +15,9 @@ public final class JobException extends RuntimeException {
         FAILED_PRECONDITION,
         UNAVAILABLE,
         /** More than a cap allows (an upload's size): RESOURCE_EXHAUSTED, HTTP 413. */
-        TOO_LARGE
+        TOO_LARGE,
+        /** Work done for the request ran past its time (fetching a git seed): DEADLINE_EXCEEDED, HTTP 504. */
+        TIMED_OUT
     }
 
     private final Reason reason;

@@ -68,8 +68,7 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
         var sandbox = new SandboxRequest(request.getCpuMhz(), request.getMemoryMb(), request.getTimeoutSeconds(),
                 request.getNetwork(), request.getEgress().getAllowList(), request.getDiskMb());
         answer(response, () -> {
-            var seed = request.getSeed().getUploadId().isEmpty() ? null : request.getSeed().getUploadId();
-            var job = jobs.schedule(owner(), request.getTask(), sandbox, key, seed);
+            var job = jobs.schedule(owner(), request.getTask(), sandbox, key, SeedSources.of(request.getSeed()));
             return ScheduleResponse.newBuilder().setJobId(job.id()).setStatus(job.status().wireName()).build();
         });
     }

@@ -14,6 +14,7 @@ final class JobStatuses {
             case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
             case UNAVAILABLE -> Status.UNAVAILABLE;
             case TOO_LARGE -> Status.RESOURCE_EXHAUSTED;
+            case TIMED_OUT -> Status.DEADLINE_EXCEEDED;
         };
         return code.withDescription(e.getMessage());
     }

@@ -16,6 +16,7 @@ public final class JobErrors {
             case INVALID_ARGUMENT -> JsonErrors.of(HttpStatus.BAD_REQUEST, Status.Code.INVALID_ARGUMENT, e.getMessage());
             case TOO_LARGE -> JsonErrors.of(HttpStatus.REQUEST_ENTITY_TOO_LARGE, Status.Code.RESOURCE_EXHAUSTED, e.getMessage());
             case UNAVAILABLE -> JsonErrors.of(HttpStatus.SERVICE_UNAVAILABLE, Status.Code.UNAVAILABLE, e.getMessage());
+            case TIMED_OUT -> JsonErrors.of(HttpStatus.GATEWAY_TIMEOUT, Status.Code.DEADLINE_EXCEEDED, e.getMessage());
         };
     }
 }

@@ -2,6 +2,7 @@ package io.nomadshell.gateway.server;
 
 import static java.util.Objects.requireNonNull;
 
+import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.common.util.BlockingTaskExecutor;
 import com.linecorp.armeria.server.Server;
@@ -9,8 +10,11 @@ import com.linecorp.armeria.server.ServerConfig;
 import com.linecorp.armeria.server.ServerPort;
 import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.grpc.GrpcService;
+import com.linecorp.armeria.server.grpc.UnframedGrpcErrorHandler;
+import com.linecorp.armeria.server.grpc.UnframedGrpcStatusMappingFunction;
 import com.linecorp.armeria.server.healthcheck.HealthCheckService;
 import io.grpc.ServerInterceptors;
+import io.grpc.Status;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.gateway.api.GetJobRoute;
@@ -22,6 +26,7 @@ import io.nomadshell.gateway.http.DownloadService;
 import io.nomadshell.gateway.http.JsonErrorHandler;
 import io.nomadshell.gateway.http.LiveRoutes;
 import io.nomadshell.gateway.http.PlainTextTasks;
+import io.nomadshell.gateway.http.ScheduleTime;
 import io.nomadshell.gateway.http.UploadService;
 import io.nomadshell.gateway.ops.Operations;
 import io.nomadshell.gateway.preview.PreviewServer;
@@ -47,6 +52,10 @@ public final class GatewayServer implements AutoCloseable {
     /** Sending the largest archive over a slow link. */
     private static final Duration UPLOAD_TIME = Duration.ofMinutes(10);
 
+    private static final UnframedGrpcStatusMappingFunction TOO_LARGE_AS_413 = ((UnframedGrpcStatusMappingFunction)
+            (ctx, status, cause) -> status.getCode() == Status.Code.RESOURCE_EXHAUSTED
+                    ? HttpStatus.REQUEST_ENTITY_TOO_LARGE : null).orElse(UnframedGrpcStatusMappingFunction.of());
+
     private final Server server;
     private final PreviewServer preview;
 
@@ -66,6 +75,8 @@ public final class GatewayServer implements AutoCloseable {
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .enableHealthCheckService(true)
                 .enableHttpJsonTranscoding(true)
+                // RESOURCE_EXHAUSTED here means past a cap (a git seed too large): 413, as for uploads, not 429.
+                .httpJsonTranscodingErrorHandler(UnframedGrpcErrorHandler.ofJson(TOO_LARGE_AS_413))
                 // The REST contract is snake_case (job_id, download_url), as in the .proto.
                 .jsonMarshallerFactory(RestJson::marshaller)
                 // Only the methods marked @Blocking (the unary calls) take a thread of the shared blocking
@@ -91,6 +102,9 @@ public final class GatewayServer implements AutoCloseable {
                 // GetJob's REST face is answered on the event loop, in front of its transcoding.
                 .service(grpc, GetJobRoute.inFrontOfTranscoding(jobs))
                 .decorator("/schedule", new PlainTextTasks())
+                .routeDecorator().post("/v1/jobs").build(new ScheduleTime(jobs.seedFetchTimeout()))
+                .routeDecorator().post("/schedule").build(new ScheduleTime(jobs.seedFetchTimeout()))
+                .routeDecorator().post("/submit").build(new ScheduleTime(jobs.seedFetchTimeout()))
                 .decorator("/submit", new PlainTextTasks())
                 // One guard in front of every route and method (added last, so it runs first: before
                 // a plain-text task's body is read); see AccessGuard for what is public.

@@ -29,6 +29,7 @@ import io.nomadshell.gateway.auth.OwnerInterceptor;
 import io.nomadshell.proto.v1.DownloadArtifactRequest;
 import io.nomadshell.proto.v1.ForkJobRequest;
 import io.nomadshell.proto.v1.GetJobRequest;
+import io.nomadshell.proto.v1.GitSeed;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.JobServiceGrpc;
 import io.nomadshell.proto.v1.ListCheckpointsRequest;
@@ -144,6 +145,22 @@ class JobGrpcServiceTest {
         var second = upload(zip("b.txt", "b"));
         assertThat(stub.schedule(seeded(second.getUploadId(), "key-1")).getJobId()).isEqualTo(job.getJobId());
         assertThat(stub.schedule(seeded(second.getUploadId(), "")).getJobId()).isNotEqualTo(job.getJobId());
+    }
+
+    @Test
+    void gitSeedsAreCheckedBeforeAnythingIsFetched() {
+        var stub = JobServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        var both = ScheduleRequest.newBuilder().setTask("t").setSeed(Seed.newBuilder()
+                .setUploadId("up-000000000000000000000000")
+                .setGit(GitSeed.newBuilder().setUrl("https://example.com/r.git"))).build();
+        assertThat(Status.fromThrowable(catchThrowable(() -> stub.schedule(both))))
+                .satisfies(status -> assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT))
+                .satisfies(status -> assertThat(status.getDescription()).contains("give one of upload_id and git"));
+        var local = ScheduleRequest.newBuilder().setTask("t").setSeed(Seed.newBuilder()
+                .setGit(GitSeed.newBuilder().setUrl("file:///etc").setRef("main"))).build();
+        assertThat(Status.fromThrowable(catchThrowable(() -> stub.schedule(local))))
+                .satisfies(status -> assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT))
+                .satisfies(status -> assertThat(status.getDescription()).contains("git URLs of the kind file are refused"));
     }
 
     private static ScheduleRequest seeded(String uploadId, String idempotencyKey) {
