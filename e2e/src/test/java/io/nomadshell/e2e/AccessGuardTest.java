@@ -63,7 +63,9 @@ class AccessGuardTest {
     /** A path for each regex route; a regex route without one fails the test until it gets one. */
     private static final List<String> REGEX_SAMPLES = List.of(
             "/v1/jobs/" + JOB + "/ports/8000/", "/v1/jobs/" + JOB + "/ports/8000",
-            "/v1/jobs/" + JOB + "/jupyter/", "/v1/jobs/" + JOB + "/jupyter", "/v1/jobs/" + JOB + ":cancel");
+            "/v1/jobs/" + JOB + "/jupyter/", "/v1/jobs/" + JOB + "/jupyter", "/v1/jobs/" + JOB + ":cancel",
+            "/v1/jobs/" + JOB + ":pause", "/v1/jobs/" + JOB + ":resume", "/v1/jobs/" + JOB + ":rollback",
+            "/v1/jobs/" + JOB + ":fork");
     private static final String ATTACK_TASK = "Build me a todo app in React, says another site";
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 

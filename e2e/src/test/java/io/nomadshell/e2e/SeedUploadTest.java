@@ -127,7 +127,7 @@ class SeedUploadTest {
         var id = JSON.readTree(scheduled.body()).path("job_id").asText();
         var job = rest.awaitEnd(id, Duration.ofSeconds(120)).last();
         assertThat(job.path("status").asText()).as("job %s", job).isEqualTo("error");
-        assertThat(job.path("error").asText()).startsWith("the workspace could not be seeded from its upload: ")
+        assertThat(job.path("error").asText()).startsWith("the workspace could not be seeded from its archive or repository: ")
                 .doesNotContain("Exception");
         assertThat(job.path("steps").asInt()).as("no step ran on a half-seeded workspace").isZero();
     }

@@ -110,10 +110,16 @@ class SessionsTest {
         var checkpoints = JSON.readTree(rest.get("/v1/jobs/" + id + "/checkpoints").body()).path("checkpoints");
         assertThat(checkpoints.findValuesAsText("step")).containsExactly("1", "2", "3", "4");
 
-        var fork = post(rest, "/v1/jobs/" + id + ":fork", "{\"step\": 2}");
-        var forkId = fork.path("job_id").asText();
+        // The fork through the CLI, as a user would: it prints the new job's id alone.
+        var server = "127.0.0.1:" + cluster.port();
+        var listed = Cli.run(tmp, "checkpoints", "--server", server, id);
+        assertThat(listed.exitCode()).as(listed.err()).isZero();
+        assertThat(listed.out()).contains("STEP").contains(checkpoints.get(1).path("commit").asText().substring(0, 12));
+        var forked = Cli.run(tmp, "fork", "--server", server, id, "--step", "2");
+        assertThat(forked.exitCode()).as(forked.err()).isZero();
+        var forkId = forked.out().strip();
         assertThat(forkId).isNotEqualTo(id);
-        assertThat(fork.path("forked_from").asText()).isEqualTo(id);
+        assertThat(rest.status(forkId).path("forked_from").asText()).isEqualTo(id);
 
         var rolled = post(rest, "/v1/jobs/" + id + ":rollback", "{\"step\": 2}");
         assertThat(rolled.path("status").asText()).isEqualTo("paused");

@@ -58,7 +58,8 @@ final class Checkpointer {
     Optional<String> take(Job job, int step, ToolRunner sandbox) throws InterruptedException, SandboxLostException {
         var jobId = job.id();
         var base = shared.getOrDefault(jobId, "");
-        var cap = job.sandbox().diskMb() * (1L << 20) + BUNDLE_SLACK;
+        var budget = budget(job);
+        var cap = Math.min(job.sandbox().diskMb() * (1L << 20) + BUNDLE_SLACK, budget - sessions.checkpointBytes(jobId));
         try {
             var bundle = artifacts.bundleFile(jobId);
             try {
@@ -81,7 +82,8 @@ final class Checkpointer {
                         return failed(jobId, step, result.getError());
                     }
                     if (received[0] > cap) {
-                        return failed(jobId, step, "its bundle grew past " + (cap >> 20) + " MiB");
+                        return failed(jobId, step, "it would take the job's checkpoints past " + (budget >> 20)
+                                + " MiB (twice its disk), so it and later ones are not kept");
                     }
                     var done = result.getCheckpoint();
                     if (received[0] != done.getBundleBytes()) {
@@ -146,6 +148,14 @@ final class Checkpointer {
         } finally {
             Files.deleteIfExists(bundle);
         }
+    }
+
+    /**
+     * What a job's checkpoints may take on the control plane's disk: twice its disk, room for a whole
+     * workspace once and as much again in changes. A sandbox must not fill the host's disk one step at a time.
+     */
+    static long budget(Job job) {
+        return 2 * job.sandbox().diskMb() * (1L << 20) + BUNDLE_SLACK;
     }
 
     /** The job has left this replica's sandbox: what its daemon held is forgotten. */

@@ -215,7 +215,7 @@ public final class JobRunner {
                 start.ready();
                 var refused = seeder.seed(job, inSandbox);
                 if (refused.isPresent()) {
-                    fail(jobId, "the workspace could not be seeded from its upload: " + refused.get(),
+                    fail(jobId, "the workspace could not be seeded from its archive or repository: " + refused.get(),
                             KeptWorkspace.Nothing.noFiles("its workspace was never seeded"));
                     return;
                 }

@@ -132,7 +132,13 @@ public final class SessionStore {
         recordCheckpoint.run(ScriptOutputType.INTEGER, new String[] {Keys.job(jobId), Keys.checkpoints(jobId),
                 Keys.events(jobId), Keys.lease(jobId)}, leases.fenceOf(jobId), Integer.toString(checkpoint.step()),
                 checkpoint.commit() + " " + checkpoint.files() + " " + checkpoint.createdAt().toEpochMilli(),
-                JobStore.print(event), JobStore.STREAM_CAP);
+                JobStore.print(event), JobStore.STREAM_CAP, Long.toString(bytes));
+    }
+
+    /** What the job's checkpoints take on the control plane's disk so far (their bundles' bytes). */
+    public long checkpointBytes(String jobId) {
+        var bytes = redis.hget(Keys.job(jobId), "checkpoint_bytes");
+        return bytes == null ? 0 : Long.parseLong(bytes);
     }
 
     /** The job's checkpoints, oldest first. */
