@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * checkpoint repository is the agent's to spoil, and what the daemon sends from it is untrusted.
  * A forged commit whose tree climbs out ({@code ..}) and names {@code .git} rides along as the
  * parent of the next checkpoint: the control plane keeps it as data and never writes a checkpoint's
- * files on its host. Rewriting 40 MB of random bytes each step cannot grow the job's checkpoints on
+ * files on its host. Rewriting 10 MiB of random bytes each step cannot grow the job's checkpoints on
  * the host's disk past their budget (twice the job's disk): later checkpoints are refused, the job
  * goes on and completes.
  */
@@ -42,12 +42,18 @@ class CheckpointAttackTest {
             assertThat(job.path("status").asText()).as("%s\n%s", job, Fixtures.history(cluster.port(), id))
                     .isEqualTo("complete");
 
-            // Steps 1 (the forgery with the workspace), 2, 3 and 4 (40, 80 and 120 MB of history) fit the
-            // budget of 2 × 64 + 16 MiB; step 5 would take it to 160 MB, and the finish step holds it too.
+            // Steps 1 and 2 (the forgery) and steps 3 to 16 (14 × 10 MiB of history) fit the budget of
+            // 2 × 64 + 16 MiB; step 17 would take it to 150 MiB, and the finish step carries it too.
             var steps = JSON.readTree(rest.get("/v1/jobs/" + id + "/checkpoints").body()).path("checkpoints")
                     .findValuesAsText("step");
-            assertThat(steps).containsExactly("1", "2", "3", "4");
+            assertThat(steps).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 16)
+                    .mapToObj(Integer::toString).toList());
+            assertThat(Fixtures.history(cluster.port(), id)).as("the forgery ran").contains("text: \"forged ");
             var repository = dataDir.resolve("artifacts").resolve(id + ".checkpoints.git");
+            var subjects = new ProcessBuilder("git", "--git-dir=" + repository, "log", "--all", "--format=%s")
+                    .redirectErrorStream(true).start();
+            assertThat(new String(subjects.getInputStream().readAllBytes())).as("the forged commit is kept, as data")
+                    .contains("forged");
             assertThat(sizeOf(repository)).as("the job's checkpoints on the host").isLessThanOrEqualTo((2L * DISK_MB + 16) << 20);
             // The forged tree is never written out as files: not beside the repository, not anywhere under the data dir.
             try (var paths = Files.walk(dataDir)) {
@@ -55,8 +61,8 @@ class CheckpointAttackTest {
             }
             assertThat(Fixtures.unzip(rest.getBytes("/download/" + id).body())).containsOnlyKeys("a.txt", "big.bin");
 
-            // What was kept can be gone back to: step 4's files come back in a new sandbox, past the forged parent.
-            assertThat(rest.post("/v1/jobs/" + id + ":rollback", "application/json", "{\"step\": 4}").statusCode())
+            // What was kept can be gone back to: step 16's files come back in a new sandbox, without the forgery.
+            assertThat(rest.post("/v1/jobs/" + id + ":rollback", "application/json", "{\"step\": 16}").statusCode())
                     .isEqualTo(200);
             assertThat(rest.post("/v1/jobs/" + id + ":resume", "application/json", "{}").statusCode()).isEqualTo(200);
             var again = rest.awaitEnd(id, Duration.ofMinutes(4)).last();

@@ -35,7 +35,9 @@ final class CheckpointRepository {
     private static final Duration GIT_TIMEOUT = Duration.ofMinutes(10);
     private static final List<String> SETTINGS = List.of("core.hooksPath=/dev/null", "core.fsmonitor=false",
             "core.autocrlf=false", "core.symlinks=true", "core.fileMode=true", "gc.auto=0",
-            "commit.gpgSign=false", "core.quotePath=false");
+            "commit.gpgSign=false", "core.quotePath=false", "core.logAllRefUpdates=false");
+    /** Loose objects past this (KiB) are looked through for ones no checkpoint needs any more. */
+    private static final long PRUNE_ABOVE_KIB = 8 * 1024;
     /** Whatever a .gitattributes in the workspace asks for, files go in and come out byte for byte. */
     private static final String ATTRIBUTES = "* -text -eol -filter -ident -working-tree-encoding\n";
     private static final String CONFIG = "[core]\n\trepositoryformatversion = 0\n\tbare = false\n";
@@ -167,15 +169,36 @@ final class CheckpointRepository {
     /**
      * Commits {@code tree} on {@code parent} (none when empty) as step {@code step}; the author, the
      * committer and their dates follow from the step, so the same step of the same files on the same
-     * parent is always the same commit.
+     * parent is always the same commit. The parent is then where the sandbox's history stops (git's
+     * {@code shallow} file): the control plane holds every older checkpoint, so what only those held
+     * can go from the sandbox ({@link #pruneIfLarge()}), while a bundle from the parent on still
+     * carries only what changed.
      */
-    String commit(String tree, String parent, int step) throws GitFailure, ToolException, InterruptedException {
+    String commit(String tree, String parent, int step) throws GitFailure, ToolException, IOException,
+            InterruptedException {
         String date = "@" + step + " +0000";
         var environment = Map.of("GIT_AUTHOR_NAME", IDENTITY, "GIT_AUTHOR_EMAIL", EMAIL, "GIT_AUTHOR_DATE", date,
                 "GIT_COMMITTER_NAME", IDENTITY, "GIT_COMMITTER_EMAIL", EMAIL, "GIT_COMMITTER_DATE", date);
-        return parent.isEmpty()
-                ? git(workspace, environment, "commit-tree", tree, "-m", "step " + step)
-                : git(workspace, environment, "commit-tree", tree, "-p", parent, "-m", "step " + step);
+        if (parent.isEmpty()) {
+            return git(workspace, environment, "commit-tree", tree, "-m", "step " + step);
+        }
+        var commit = git(workspace, environment, "commit-tree", tree, "-p", parent, "-m", "step " + step);
+        replace(gitDir.resolve("shallow"), parent + "\n");
+        return commit;
+    }
+
+    /**
+     * Deletes loose objects that neither the newest checkpoint (down to its parent) nor the index holds any more, once
+     * there are enough of them to matter: the repository lives in the sandbox's {@code /tmp}, which a
+     * workspace rewritten step after step would otherwise fill with history the control plane has.
+     */
+    void pruneIfLarge() throws GitFailure, ToolException, InterruptedException {
+        for (String line : git(workspace, "count-objects", "-v").split("\n")) {
+            if (line.startsWith("size: ") && Long.parseLong(line.substring(6).strip()) > PRUNE_ABOVE_KIB) {
+                git(workspace, "prune", "--expire=now");
+                return;
+            }
+        }
     }
 
     /** Entries in {@code index}: the files and links of the last {@code add} or {@code read-tree}. */

@@ -95,6 +95,7 @@ final class CheckpointTool {
     /** Commits the workspace if it changed and writes the bundle of what {@code base} lacks, if anything. */
     private Recorded record(int step, String base) throws GitFailure, ToolException, IOException, InterruptedException {
         repository.open();
+        repository.pruneIfLarge();
         var snapshot = repository.snapshot();
         String tree = snapshot.tree();
         String[] head = repository.git("for-each-ref", "--format=%(objectname) %(tree)", CheckpointRepository.BRANCH)

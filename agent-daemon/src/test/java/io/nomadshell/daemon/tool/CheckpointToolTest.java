@@ -136,6 +136,29 @@ class CheckpointToolTest {
     }
 
     @Test
+    void whatOnlyOlderCheckpointsHeldLeavesTheSandboxOnceItAddsUp() throws Exception {
+        var gitDir = temp.resolve("sandbox-tmp/checkpoints");
+        String base = "";
+        for (int step = 1; step <= 5; step++) {
+            var bytes = new byte[6 << 20];
+            new Random(step).nextBytes(bytes);
+            Files.write(root.resolve("rewritten.bin"), bytes);
+            var recorder = new Recorder();
+            var done = tool.checkpoint(step(step, base), recorder.forCall("c" + step));
+            fetchIntoControlPlane(recorder.bundleBytes());
+            assertThat(done.getBundleBytes()).as("step %d carries its file once", step).isBetween(6L << 20, 7L << 20);
+            base = done.getCommit();
+        }
+        // Five 6 MiB files went through (30 MiB); the sandbox keeps the newest checkpoint's and its parent's
+        // (the next bundle's base) and, at most, what piled up below the prune threshold (8 MiB) besides.
+        var counted = git(gitDir.getParent(), "--git-dir=" + gitDir, "count-objects", "-v");
+        var looseKib = Long.parseLong(counted.lines().filter(line -> line.startsWith("size: ")).findFirst().orElseThrow()
+                .substring(6).strip());
+        assertThat(looseKib).as("loose objects left in the sandbox, KiB").isLessThan(24 * 1024);
+        assertThat(git(controlPlane, "cat-file", "-s", base + ":rewritten.bin").strip()).isEqualTo(Integer.toString(6 << 20));
+    }
+
+    @Test
     void anUnchangedWorkspaceKeepsItsCommitAndSendsNothing() throws Exception {
         write("a.txt", "same\n");
         var one = tool.checkpoint(step(1, ""), new Recorder().forCall("c1"));

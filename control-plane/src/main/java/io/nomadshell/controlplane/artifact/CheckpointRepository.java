@@ -63,10 +63,17 @@ public final class CheckpointRepository {
         }
     }
 
-    /** Writes to {@code into} a bundle of the checkpoint of {@code step} and its history; returns its commit. */
+    /**
+     * Writes to {@code into} a bundle of the files of the checkpoint of {@code step}, alone: a commit of
+     * its tree with no parent (kept as {@code refs/restores/<step>}), so a restore carries one
+     * workspace, not the job's history. Returns that commit, the one a sandbox restores.
+     */
     public String bundle(int step, Path into) throws IOException {
-        var ref = "refs/steps/" + step;
-        var commit = git(repository, "rev-parse", "--verify", ref + "^{commit}");
+        var tree = git(repository, "rev-parse", "--verify", "refs/steps/" + step + "^{tree}");
+        var commit = git(repository, "-c", "user.name=Nomad Shell", "-c", "user.email=checkpoints@nomad-shell.invalid",
+                "commit-tree", tree, "-m", "step " + step + ", to restore");
+        var ref = "refs/restores/" + step;
+        git(repository, "update-ref", ref, commit);
         git(repository, "bundle", "create", "--quiet", into.toString(), ref);
         return commit;
     }

@@ -34,19 +34,21 @@ class CheckpointRepositoryTest {
         repository.keep(3, second, null);
 
         var out = dir.resolve("out.bundle");
-        assertThat(repository.bundle(3, out)).isEqualTo(second);
+        var toRestore = repository.bundle(3, out);
         var restored = new DaemonSide(dir.resolve("restored"));
         restored.git("fetch", "--quiet", out.toString(), "+refs/*:refs/restore/*");
-        restored.git("read-tree", "--reset", "-u", second);
+        assertThat(restored.git("rev-parse", toRestore + "^{tree}")).isEqualTo(sandbox.git("rev-parse", second + "^{tree}"));
+        assertThat(restored.git("rev-list", "--count", "--all")).as("one workspace, not the history").isEqualTo("1");
+        restored.git("read-tree", "--reset", "-u", toRestore);
         assertThat(Files.readString(restored.work.resolve("a.txt"))).isEqualTo("one\n");
         assertThat(Files.readString(restored.work.resolve("b.txt"))).isEqualTo("two\n");
 
         var copy = store.checkpoints("job-2");
         repository.copyTo(copy);
-        assertThat(copy.bundle(1, dir.resolve("copy.bundle"))).isEqualTo(first);
         store.delete("job-1");
         assertThat(repository.exists()).isFalse();
-        assertThat(copy.bundle(2, dir.resolve("copy2.bundle"))).as("the copy outlives the original").isEqualTo(second);
+        copy.bundle(2, dir.resolve("copy.bundle"));
+        assertThat(Files.size(dir.resolve("copy.bundle"))).as("the copy outlives the original").isPositive();
     }
 
     @Test
