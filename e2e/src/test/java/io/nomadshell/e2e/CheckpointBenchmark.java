@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What a checkpoint costs, in a real bubblewrap sandbox with the real daemon and the scripted model:
- * a workspace of 10,000 files (one step makes them), then ten steps that each change one file. Per
+ * a workspace of 10,000 files of 1 KiB, each its own (one step makes them), then ten steps that each
+ * change one file. Per
  * step: the time from the step's tool call ending to its checkpoint being recorded (the daemon's
  * commit and bundle, the bundle's way over Attach, the control plane's fetch and Redis write), and
  * the bytes it added; against {@code cp -a} of the same workspace on the host, in the same run. Then
@@ -42,7 +43,7 @@ class CheckpointBenchmark {
     void checkpointCostRollbackAndFork(@TempDir Path temp) throws Exception {
         var turns = new ArrayList<String>();
         turns.add(exec("python3 -c 'import os\\nfor d in range(100):\\n    os.makedirs(\\\"d%d\\\" % d)\\n    for f in range("
-                + FILES / 100 + "):\\n        open(\\\"d%d/f%d.txt\\\" % (d, f), \\\"w\\\").write(\\\"x\\\" * 1000 + str(f))'"));
+                + FILES / 100 + "):\\n        open(\\\"d%d/f%d.txt\\\" % (d, f), \\\"w\\\").write(os.urandom(512).hex())'"));
         turns.add(exec("mkfifo gate && read line < gate; rm -f gate"));
         for (int i = 0; i < CHANGES; i++) {
             turns.add(exec("echo change-{{turn}} >> d7/f7.txt"));
@@ -60,6 +61,10 @@ class CheckpointBenchmark {
             while (!Files.exists(gate)) {
                 assertThat(System.nanoTime()).as("the job's pipe").isLessThan(deadline);
                 Rest.sleep(50);
+            }
+            long workspaceBytes;
+            try (var files = Files.walk(gate.getParent())) {
+                workspaceBytes = files.filter(Files::isRegularFile).mapToLong(path -> path.toFile().length()).sum();
             }
             var copies = new ArrayList<Long>();
             for (int i = 0; i < 3; i++) {
@@ -118,7 +123,7 @@ class CheckpointBenchmark {
                     percentile(oneChange, 1, 50), percentile(oneChange, 1, 100),
                     percentile(oneChange, 2, 50), percentile(oneChange, 2, 100));
             var cp = copies.stream().sorted().toList().get(1) / 1_000_000;
-            System.out.printf("| peer: cp -a of the workspace, p50 of 3 | %d ms | %s |%n", cp, "the workspace's size");
+            System.out.printf("| peer: cp -a of the workspace, p50 of 3 | %d ms | %,d (the files' bytes) |%n", cp, workspaceBytes);
             System.out.printf("| one-change checkpoint / cp -a | %.2f× | |%n", percentile(oneChange, 1, 50) / (double) cp);
             System.out.printf("%n| | API call | to the job's next tool call |%n|---|---|---|%n");
             System.out.printf("| rollback to step 6, then resume | %d ms | %d ms |%n", rollbackCall / 1_000_000, rollbackToCall);
