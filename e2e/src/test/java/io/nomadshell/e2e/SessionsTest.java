@@ -148,6 +148,29 @@ class SessionsTest {
         }
     }
 
+    @Test
+    void aJobWhoseFilesWentWithItsSandboxGoesOnFromItsNewestCheckpoint(@TempDir Path tmp) throws Exception {
+        var dataDir = tmp.resolve("server");
+        start(tmp, dataDir, "session-lost-files");
+        var id = cluster.rest().schedule("Keep a file");
+        awaitGate(dataDir, id);
+        assertThat(cluster.rest().status(id).path("checkpoint_step").asInt()).isEqualTo(1);
+
+        // The server stops while step 2 runs, and the job's files are lost with the host's copy.
+        cluster.close();
+        var workspace = dataDir.resolve("workspaces").resolve(id);
+        try (var paths = Files.walk(workspace)) {
+            for (var path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
+        cluster = TestCluster.start(dataDir, model.baseUrl(), 2);
+        var rest = cluster.rest();
+        var done = rest.awaitEnd(id, WAIT).last();
+        assertThat(done.path("status").asText()).as("%s\n%s", done, Fixtures.history(cluster.port(), id)).isEqualTo("complete");
+        assertThat(Fixtures.unzip(rest.getBytes("/download/" + id).body())).isEqualTo(Map.of("a.txt", "kept\n"));
+    }
+
     private void start(Path tmp, Path dataDir, String scenario) throws Exception {
         model = ScriptedModelServer.builder().scenario(Fixtures.scenario(scenario, tmp, "")).build().start();
         cluster = TestCluster.start(dataDir, model.baseUrl(), 2);

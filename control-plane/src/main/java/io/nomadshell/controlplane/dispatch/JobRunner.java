@@ -169,7 +169,9 @@ public final class JobRunner {
             var job = store.find(jobId).orElseThrow();
             var resuming = job.status() == JobStatus.RUNNING;
             var adopted = resuming ? adopt(job) : null;
-            if (resuming && adopted == null && !Files.isDirectory(workspace)) {
+            var workspaceHere = Files.isDirectory(workspace);
+            var checkpointed = job.session().checkpointStep() >= 0;
+            if (resuming && adopted == null && !workspaceHere && !checkpointed) {
                 fail(jobId, "the job's workspace is gone, so it cannot be resumed after its control plane stopped",
                         KeptWorkspace.Nothing.lost("its workspace was gone"));
                 return;
@@ -220,7 +222,15 @@ public final class JobRunner {
                     return;
                 }
             }
-            var restoring = restoreStep(job, resuming);
+            // A job resumed in its own sandbox, or on a workspace this host kept, goes on with those files;
+            // one whose files went with its sandbox goes on from its newest checkpoint.
+            var onItsFiles = adopted != null || (resuming && workspaceHere && sandbox.workspaceOnHost().isPresent());
+            if (resuming && !onItsFiles && !checkpointed) {
+                fail(jobId, "the job's workspace went with its sandbox and it has no checkpoint, so it cannot be resumed",
+                        KeptWorkspace.Nothing.lost("its workspace was gone"));
+                return;
+            }
+            var restoring = restoreStep(job, onItsFiles);
             if (restoring != null) {
                 // A job that goes on after a pause, an end, a rollback or a fork: its files come back first.
                 start.ready();
@@ -378,15 +388,16 @@ public final class JobRunner {
     }
 
     /**
-     * The checkpoint a job's new sandbox starts from: the one a pause, a rollback or a fork named, or,
-     * for a job that goes on after an end, its newest; null for a new job, or one resumed on its workspace.
+     * The checkpoint a job's sandbox starts from: the one a pause, a rollback or a fork named, or, for
+     * a job that goes on without its files (after an end, or its sandbox gone with them), its newest;
+     * null for a new job, or one that goes on with its files.
      */
-    private static @Nullable Integer restoreStep(Job job, boolean resuming) {
+    private static @Nullable Integer restoreStep(Job job, boolean onItsFiles) {
         var session = job.session();
         if (session.restoreStep() != null) {
             return session.restoreStep();
         }
-        return !resuming && session.checkpointStep() >= 0 ? session.checkpointStep() : null;
+        return !onItsFiles && session.checkpointStep() >= 0 ? session.checkpointStep() : null;
     }
 
     /**
