@@ -51,7 +51,10 @@ final class LlamaServer implements AutoCloseable {
         }
         var command = new ArrayList<>(List.of(BINARY.toString(),
                 "-m", SMOLLM2.toString(), "--host", "127.0.0.1", "--port", Integer.toString(port), "--jinja",
-                "-c", Integer.toString(contextTokens), "-t", "2", "--metrics"));
+                "-c", Integer.toString(contextTokens), "-t", "2", "--metrics",
+                // Greedy and seeded: the tests see the same answers each run (a sampled SmolLM2
+                // sometimes writes a tool call as text, and a job then runs on).
+                "--temp", "0", "--seed", "1"));
         command.addAll(List.of(extra));
         var log = Files.createDirectories(workDir).resolve("llama-server-" + port + ".log");
         var builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
