@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
@@ -262,13 +263,15 @@ public final class JobStore {
 
     /**
      * Appends an event (its sequence and time are filled in here); returns its sequence, 0 if no such
-     * job. Fenced, like {@link #transition}.
+     * job. Fenced, like {@link #transition}. An append whose answer was lost with the connection is
+     * sent again under the same name, which Redis recognises: the event is appended once.
      */
     public long appendEvent(String id, JobEvent.Builder event) {
         var full = event.setJobId(id).setTime(Timestamps.fromMillis(System.currentTimeMillis())).build();
-        long sequence = appendEvent.<Long>run(ScriptOutputType.INTEGER,
+        var name = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, Character.MAX_RADIX);
+        long sequence = appendEvent.<Long>runUntilAnswered(ScriptOutputType.INTEGER,
                 new String[] {Keys.job(id), Keys.events(id), Keys.lease(id)}, print(full), STREAM_CAP,
-                leases.fenceOf(id));
+                leases.fenceOf(id), name);
         if (sequence > 0) {
             listener.onEvent(full.toBuilder().setSequence(sequence).build());
         }
