@@ -56,6 +56,9 @@ def generate_stubs(package_root: Path) -> None:
 
 class BuildWithStubs(build_py):
     def run(self) -> None:
+        # pip builds in the source tree and setuptools reuses build/lib: start from nothing, so a
+        # file deleted from the sources (or a stale stub) never lingers in the wheel.
+        shutil.rmtree(Path(self.build_lib) / STUB_PACKAGE[0], ignore_errors=True)
         super().run()
         generate_stubs(Path(self.build_lib))
 

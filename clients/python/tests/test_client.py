@@ -86,3 +86,33 @@ def test_errors_carry_the_servers_words() -> None:
         with Client(SERVER, api_key=key) as stranger, pytest.raises(Unauthenticated) as refused:
             stranger.get(UNKNOWN_JOB)
         assert refused.value.message
+
+
+def test_session_calls() -> None:
+    with Client(SERVER) as client:
+        job_id = client.schedule(TASK).job_id
+        await_gate(job_id)
+        pausing = client.pause(job_id)
+        assert pausing.status == "running" and pausing.pause_requested
+        open_gate(job_id)
+        paused = client.wait(job_id, timeout=60)  # a paused job waits for someone: wait returns it
+        assert paused.status == "paused" and paused.checkpoint_step == 2
+        assert [c.step for c in client.checkpoints(job_id)][-1] == 2
+
+        fork = client.fork(job_id, 1)  # from just after hello.py was written: it runs the gated step again
+        assert fork.job_id != job_id and (fork.forked_from, fork.forked_from_step) == (job_id, 1)
+        await_gate(fork.job_id)
+        assert client.cancel(fork.job_id).status == "cancelled"
+
+        assert client.send_message(job_id, "Go on").status in ("pending", "starting", "running")
+        assert client.wait(job_id, timeout=60).status == "complete"
+        said = [e.user_message.text for e in client.watch(job_id, timeout=30) if e.HasField("user_message")]
+        assert said == ["Go on"]
+        with pytest.raises(FailedPrecondition, match="not paused"):
+            client.resume(job_id)
+
+        rolled_back = client.rollback(job_id, 1)
+        assert rolled_back.status == "paused" and rolled_back.checkpoint_step == 1
+        with pytest.raises(NotFound):
+            client.rollback(job_id, 99)
+        assert client.cancel(job_id).status == "cancelled"
