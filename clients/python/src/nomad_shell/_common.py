@@ -6,9 +6,12 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import BinaryIO
+
+import grpc
 
 from ._pb import jobs_pb2 as pb
-from .errors import DeadlineExceeded
+from .errors import DeadlineExceeded, from_rpc_error
 
 DEFAULT_TARGET = "localhost:8080"
 # Unary calls; streams (watch, download) take the caller's timeout, none by default.
@@ -41,10 +44,27 @@ def schedule_request(task: str, *, idempotency_key: str = "", cpu_mhz: int = 0, 
     return request
 
 
-def artifact_path(path: str | os.PathLike[str], job_id: str) -> Path:
-    """A file path as given; a directory gets ``<job_id>.zip`` in it."""
-    target = Path(path)
-    return target / f"{job_id}.zip" if target.is_dir() else target
+class ArtifactFile:
+    """Where a download goes: ``path`` (a directory gets ``<job_id>.zip``), written beside it as
+    ``.part`` and moved there only once whole."""
+
+    def __init__(self, path: str | os.PathLike[str], job_id: str) -> None:
+        target = Path(path)
+        self.path = target / f"{job_id}.zip" if target.is_dir() else target
+        self._partial = self.path.with_name(self.path.name + ".part")
+        self._out: BinaryIO | None = None
+
+    def __enter__(self) -> BinaryIO:
+        self._out = open(self._partial, "wb")
+        return self._out
+
+    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        assert self._out is not None
+        self._out.close()
+        if error_type is None:
+            self._partial.replace(self.path)
+        else:
+            self._partial.unlink(missing_ok=True)
 
 
 class Deadline:
@@ -68,20 +88,49 @@ class Deadline:
         return DeadlineExceeded(f"{self._what} did not finish within {self._timeout:g} s")
 
 
-class Reconnects:
-    """How a watch retries after a disconnect: a few tries with growing pauses, counted afresh after each event."""
+class WatchResume:
+    """A watch's progress: asks again from the last event seen, drops any repeat, and retries a
+    dropped connection (UNAVAILABLE) a few times in a row with growing pauses."""
 
-    def __init__(self, attempts: int) -> None:
+    def __init__(self, job_id: str, after_sequence: int, timeout: float | None, attempts: int) -> None:
+        self._job_id = job_id
+        self._last = after_sequence
+        self._deadline = Deadline(timeout, f"watching job {job_id}")
         self._attempts = attempts
         self._failed = 0
 
-    def event_arrived(self) -> None:
-        self._failed = 0
+    def request(self) -> pb.WatchJobRequest:
+        return pb.WatchJobRequest(job_id=self._job_id, after_sequence=self._last)
 
-    def next_pause(self) -> float | None:
-        """Seconds to wait before the next try, or None when the tries are used up."""
-        if self._failed >= self._attempts:
-            return None
+    def timeout(self) -> float | None:
+        return self._deadline.remaining()
+
+    def fresh(self, event: pb.JobEvent) -> bool:
+        """Whether the event is new (and to be passed on)."""
+        if event.sequence <= self._last:
+            return False
+        self._last = event.sequence
+        self._failed = 0
+        return True
+
+    def pause_after(self, error: grpc.RpcError) -> float:
+        """Seconds to wait before asking again; raises the error's exception when it is not retried."""
+        self._deadline.remaining()  # past it, the server may say CANCELLED: raises DeadlineExceeded instead
+        if error.code() != grpc.StatusCode.UNAVAILABLE or self._failed >= self._attempts:
+            raise from_rpc_error(error) from None
         pause = min(0.1 * 2 ** self._failed, 5.0)
         self._failed += 1
-        return pause
+        return min(pause, self._deadline.remaining() or pause)
+
+
+class WaitProgress:
+    """What ``wait`` has seen: it asks for the job, and while the job runs, watches for a status
+    that stops it (a replayed old one only makes it ask again)."""
+
+    def __init__(self, job_id: str, timeout: float | None) -> None:
+        self.deadline = Deadline(timeout, f"job {job_id}")
+        self.after_sequence = 0
+
+    def stops(self, event: pb.JobEvent) -> bool:
+        self.after_sequence = event.sequence
+        return event.status_changed.status in STOPPED

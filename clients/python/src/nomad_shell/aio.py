@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any, Awaitable, Callable, TypeVar
 
@@ -53,7 +54,7 @@ class AsyncClient:
     async def get(self, job_id: str) -> pb.Job:
         return await self._unary(self._stub.GetJob, pb.GetJobRequest(job_id=job_id))
 
-    async def list(self, *, page_size: int = 0, page_token: str = "") -> pb.ListJobsResponse:
+    async def list_jobs(self, *, page_size: int = 0, page_token: str = "") -> pb.ListJobsResponse:
         return await self._unary(self._stub.ListJobs, pb.ListJobsRequest(page_size=page_size, page_token=page_token))
 
     async def cancel(self, job_id: str) -> pb.Job:
@@ -79,64 +80,50 @@ class AsyncClient:
         return list(response.checkpoints)
 
     async def watch(self, job_id: str, *, after_sequence: int = 0,
-                    timeout: float | None = None) -> AsyncIterator[pb.JobEvent]:
+                    timeout: float | None = None) -> AsyncGenerator[pb.JobEvent, None]:
         """The job's events after ``after_sequence``, resumed after a disconnect (see ``Client.watch``)."""
-        deadline = _common.Deadline(timeout, f"watching job {job_id}")
-        reconnects = _common.Reconnects(self._watch_reconnects)
-        last = after_sequence
+        resume = _common.WatchResume(job_id, after_sequence, timeout, self._watch_reconnects)
         while True:
-            call = self._stub.WatchJob(pb.WatchJobRequest(job_id=job_id, after_sequence=last),
-                                       metadata=self._metadata, timeout=deadline.remaining())
+            call = self._stub.WatchJob(resume.request(), metadata=self._metadata, timeout=resume.timeout())
             try:
                 async for event in call:
-                    if event.sequence <= last:
-                        continue
-                    last = event.sequence
-                    reconnects.event_arrived()
-                    yield event
+                    if resume.fresh(event):
+                        yield event
                 return
             except grpc.aio.AioRpcError as e:
-                deadline.remaining()  # past it, the server may say CANCELLED: raises DeadlineExceeded instead
-                pause = reconnects.next_pause() if e.code() == grpc.StatusCode.UNAVAILABLE else None
-                if pause is None:
-                    raise from_rpc_error(e) from None
-                await asyncio.sleep(min(pause, deadline.remaining() or pause))
+                pause = resume.pause_after(e)
             finally:
                 call.cancel()
+            await asyncio.sleep(pause)
 
     async def wait(self, job_id: str, timeout: float | None = None) -> pb.Job:
         """The job once it stops (complete, error, cancelled or paused); DeadlineExceeded after ``timeout`` s."""
-        deadline = _common.Deadline(timeout, f"job {job_id}")
-        last = 0
+        progress = _common.WaitProgress(job_id, timeout)
         try:
             while True:
-                job = await self._unary(self._stub.GetJob, pb.GetJobRequest(job_id=job_id), deadline)
+                job = await self._unary(self._stub.GetJob, pb.GetJobRequest(job_id=job_id), progress.deadline)
                 if job.status in _common.STOPPED:
                     return job
-                async for event in self.watch(job_id, after_sequence=last, timeout=deadline.remaining()):
-                    last = event.sequence
-                    if event.status_changed.status in _common.STOPPED:
-                        break  # maybe an old one from the replay: the loop asks the job itself
+                async with aclosing(self.watch(job_id, after_sequence=progress.after_sequence,
+                                               timeout=progress.deadline.remaining())) as events:
+                    async for event in events:
+                        if progress.stops(event):
+                            break
         except DeadlineExceeded:
-            raise deadline.exceeded() from None
+            raise progress.deadline.exceeded() from None
 
     async def download(self, job_id: str, path: str | os.PathLike[str], *, timeout: float | None = None) -> Path:
         """Writes the job's zip to ``path`` (a directory gets ``<job_id>.zip``) and returns where."""
-        target = _common.artifact_path(path, job_id)
-        partial = target.with_name(target.name + ".part")
+        artifact = _common.ArtifactFile(path, job_id)
         call = self._stub.DownloadArtifact(pb.DownloadArtifactRequest(job_id=job_id),
                                            metadata=self._metadata, timeout=timeout)
         try:
-            with open(partial, "wb") as out:
+            with artifact as out:
                 async for chunk in call:
                     out.write(chunk.data)
-            partial.replace(target)
         except grpc.aio.AioRpcError as e:
             raise from_rpc_error(e) from None
-        finally:
-            call.cancel()
-            partial.unlink(missing_ok=True)
-        return target
+        return artifact.path
 
     async def _unary(self, method: Callable[..., Awaitable[_T]], request: Any,
                      deadline: _common.Deadline | None = None) -> _T:
