@@ -89,7 +89,8 @@ class Client:
         """The steps a rollback or fork can start from, oldest first."""
         return list(self._unary(self._stub.ListCheckpoints, pb.ListCheckpointsRequest(job_id=job_id)).checkpoints)
 
-    def watch(self, job_id: str, *, after_sequence: int = 0, timeout: float | None = None) -> Generator[pb.JobEvent, None, None]:
+    def watch(self, job_id: str, *, after_sequence: int = 0,
+              timeout: float | None = None) -> Generator[pb.JobEvent, None, None]:
         """The job's events after ``after_sequence``, then live ones until the job ends.
 
         A dropped connection is resumed from the last event seen, so each event comes once and in

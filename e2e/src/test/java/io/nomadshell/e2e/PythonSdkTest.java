@@ -34,7 +34,8 @@ class PythonSdkTest {
         var dataDir = tmp.resolve("server");
         try (var model = ScriptedModelServer.builder().scenario(Fixtures.scenario("python-sdk", tmp, "")).build().start();
                 var cluster = TestCluster.start(dataDir, model.baseUrl(), 4, ApiKeys.of(Set.of(KEY)))) {
-            var output = venv.python(List.of("-m", "pytest", "-p", "no:cacheprovider", "-rs", "--durations=3", "tests"), Map.of(
+            var output = venv.python(List.of("-m", "pytest", "-p", "no:cacheprovider", "-rs", "--durations=3",
+                    "--basetemp", tmp.resolve("pytest").toString(), "tests"), Map.of(
                     "PYTHONPATH", site.toString(),
                     "PYTHONDONTWRITEBYTECODE", "1",
                     "NOMAD_SHELL_SERVER", "127.0.0.1:" + cluster.port(),
