@@ -133,7 +133,8 @@ public final class ControlPlane implements AutoCloseable {
         var repositories = new Repositories(dialer, options.gitCredentials(), options.seedLimits(),
                 // Beside the seeds, so that a packed repository becomes one in a rename on the same file system.
                 options.seedFetchTimeout(), dataDir.resolve("artifacts").resolve("git-fetches"));
-        this.jobs = new JobManager(store, signals, artifacts, files, options.resources(), uploads, repositories);
+        this.jobs = new JobManager(store, signals, artifacts, files, options.resources(), uploads, repositories,
+                options.quotas());
         remember(RetentionSweeper.start(store, artifacts, uploads));
         if (options.launcher() instanceof ReconcilingLauncher reconciling) {
             remember(reconciling.startReconciling(

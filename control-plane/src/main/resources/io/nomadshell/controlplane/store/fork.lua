@@ -21,6 +21,8 @@ for i = 7, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+-- Counted against its owner's key (Keys.ownerLive).
+redis.call('SADD', 'ns:owner:' .. redis.call('HGET', KEYS[1], 'owner') .. ':live', ARGV[1])
 redis.call('XADD', KEYS[3], '0-1', 'event', ARGV[4])
 if ARGV[5] ~= '' then
   redis.call('RPUSH', KEYS[9], ARGV[6])

@@ -45,7 +45,10 @@ if ARGV[5] == 'end' then
   end
 elseif ARGV[5] == 'active' then
   redis.call('SADD', KEYS[3], id)
+  redis.call('SADD', 'ns:owner:' .. owner .. ':live', id)
 else
+  -- Counted against its owner's key again (owner_usage.lua drops it once it ends); Keys.ownerLive.
+  redis.call('SADD', 'ns:owner:' .. owner .. ':live', id)
   redis.call('SREM', KEYS[3], id)
   if redis.call('ZREM', KEYS[4], id .. ':' .. owner) == 1 then
     -- Going on after an end: what said how it ended no longer holds.

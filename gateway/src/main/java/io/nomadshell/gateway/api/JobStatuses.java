@@ -14,6 +14,8 @@ final class JobStatuses {
             case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
             case UNAVAILABLE -> Status.UNAVAILABLE;
             case TOO_LARGE -> Status.RESOURCE_EXHAUSTED;
+            // Carries its cause, by which the REST face tells it (429) from a cap (413).
+            case OVER_QUOTA -> Status.RESOURCE_EXHAUSTED.withCause(e);
             case TIMED_OUT -> Status.DEADLINE_EXCEEDED;
         };
         return code.withDescription(e.getMessage());
