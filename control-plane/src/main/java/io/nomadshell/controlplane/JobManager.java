@@ -320,7 +320,15 @@ public final class JobManager {
         var to = artifacts.checkpoints(id);
         try {
             from.copyTo(to);
-            if (!store.sessions().fork(source, id, step, text == null || text.isBlank() ? null : text, Instant.now())) {
+            boolean forked;
+            try {
+                forked = store.sessions().fork(source, id, step, text == null || text.isBlank() ? null : text,
+                        Instant.now(), quotas.of(owner));
+            } catch (JobException overQuota) {
+                artifacts.delete(id);
+                throw overQuota;
+            }
+            if (!forked) {
                 artifacts.delete(id);
                 throw notCheckpointed(jobId, step);
             }
@@ -433,7 +441,7 @@ public final class JobManager {
         return store.usage(owner, quotas.of(owner));
     }
 
-    /** The limits of every API key that has any (and its name), by owner. */
+    /** The limits (and name) of every API key of the keys file, by owner. */
     public Quotas quotas() {
         return quotas;
     }

@@ -53,7 +53,7 @@ public final class JobStore {
     private final RedisCommands<String, String> redis;
     private final RedisAsyncCommands<String, String> redisAsync;
     /** The functions that count what an owner's key has in use, for the scripts that need them. */
-    private static final String OWNER_USAGE = "owner_usage.lua";
+    static final String OWNER_USAGE = "owner_usage.lua";
 
     private final LuaScript schedule;
     private final LuaScript keyUsage;
@@ -132,9 +132,8 @@ public final class JobStore {
                 StatusChanged.newBuilder().setStatus(JobStatus.PENDING.wireName())).build();
         var idempotency = idempotencyKey == null ? "" : Keys.idempotency(owner, idempotencyKey);
         var args = new ArrayList<>(List.of(id, owner, task, Long.toString(createdAt.toEpochMilli()), print(first),
-                Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1", Keys.JOB_PREFIX,
-                Integer.toString(quota.runningJobs()), Integer.toString(quota.queuedJobs()),
-                Long.toString(quota.tokensPerDay()), Double.toString(quota.usdPerDay()), usagePrefix(owner)));
+                Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1"));
+        args.addAll(quotaArgs(owner, quota));
         sandboxFields(sandbox).forEach((field, value) -> {
             args.add(field);
             args.add(value);
@@ -143,11 +142,8 @@ public final class JobStore {
                 new String[] {Keys.job(id), Keys.ownerIndex(owner), Keys.events(id), Keys.QUEUE, idempotency,
                         Keys.ownerLive(owner)},
                 args.toArray(String[]::new));
+        refuseIfOver(reply, quota);
         var stored = (String) reply.get(0);
-        if (stored.isEmpty()) {
-            throw OverQuota.refusal(quota, (String) reply.get(1), (String) reply.get(2), (String) reply.get(3),
-                    Instant.ofEpochMilli((Long) reply.get(4)));
-        }
         if (stored.equals(id)) {
             listener.onEvent(first);
         }
@@ -164,6 +160,20 @@ public final class JobStore {
 
     private static String usagePrefix(String owner) {
         return Keys.USAGE_PREFIX + owner + ":";
+    }
+
+    /** What the scripts that admit a job within its key's limits take (over_limit in owner_usage.lua), in order. */
+    static List<String> quotaArgs(String owner, KeyQuota quota) {
+        return List.of(Keys.JOB_PREFIX, Integer.toString(quota.runningJobs()), Integer.toString(quota.queuedJobs()),
+                Long.toString(quota.tokensPerDay()), Double.toString(quota.usdPerDay()), usagePrefix(owner));
+    }
+
+    /** Throws the refusal an admitting script answered with ({@code {'', limit, used, most, day end}}), if it did. */
+    static void refuseIfOver(List<Object> reply, KeyQuota quota) {
+        if ("".equals(reply.get(0))) {
+            throw OverQuota.refusal(quota, (String) reply.get(1), (String) reply.get(2), (String) reply.get(3),
+                    Instant.ofEpochMilli((Long) reply.get(4)));
+        }
     }
 
     /** The fields of a job's hash that say what its sandbox may use. */

@@ -23,3 +23,21 @@ local function owner_usage(live_key, job_prefix, usage_prefix)
   local used = redis.call('HMGET', usage_prefix .. day, 'tokens', 'cost_usd')
   return running, queued, tonumber(used[1] or '0'), used[2] or '0', (day + 1) * 86400000
 end
+
+-- Whether the owner's key may have one more job: nil if so, else what refuses it as
+-- {'', the limit passed, what is in use, the limit, when today ends (ms)}.
+-- limits: most jobs queued or running, most jobs queued, most tokens a day, most dollars a day
+-- (each a string, '0' for no limit).
+local function over_limit(live_key, job_prefix, usage_prefix, running_limit, queued_limit, tokens_limit, usd_limit)
+  local running, queued, tokens, usd, resets = owner_usage(live_key, job_prefix, usage_prefix)
+  local function over(limit, used, most)
+    return {'', limit, tostring(used), most, resets}
+  end
+  if tonumber(running_limit) > 0 and running + queued >= tonumber(running_limit) then
+    return over('running_jobs', running + queued, running_limit)
+  end
+  if tonumber(queued_limit) > 0 and queued >= tonumber(queued_limit) then return over('queued_jobs', queued, queued_limit) end
+  if tonumber(tokens_limit) > 0 and tokens >= tonumber(tokens_limit) then return over('tokens_per_day', tokens, tokens_limit) end
+  if tonumber(usd_limit) > 0 and tonumber(usd) >= tonumber(usd_limit) then return over('usd_per_day', usd, usd_limit) end
+  return nil
+end

@@ -14,16 +14,8 @@ if ARGV[7] == '1' then
   -- A job past its retention is forgotten: its key then starts a new one.
   if existing and redis.call('EXISTS', ARGV[8] .. existing) == 1 then return {existing} end
 end
-local running, queued, tokens, usd, resets = owner_usage(KEYS[6], ARGV[8], ARGV[13])
-local function over(limit, used, most)
-  return {'', limit, tostring(used), most, resets}
-end
-if tonumber(ARGV[9]) > 0 and running + queued >= tonumber(ARGV[9]) then
-  return over('running_jobs', running + queued, ARGV[9])
-end
-if tonumber(ARGV[10]) > 0 and queued >= tonumber(ARGV[10]) then return over('queued_jobs', queued, ARGV[10]) end
-if tonumber(ARGV[11]) > 0 and tokens >= tonumber(ARGV[11]) then return over('tokens_per_day', tokens, ARGV[11]) end
-if tonumber(ARGV[12]) > 0 and tonumber(usd) >= tonumber(ARGV[12]) then return over('usd_per_day', usd, ARGV[12]) end
+local refusal = over_limit(KEYS[6], ARGV[8], ARGV[13], ARGV[9], ARGV[10], ARGV[11], ARGV[12])
+if refusal then return refusal end
 if ARGV[7] == '1' then redis.call('SET', KEYS[5], ARGV[1], 'EX', ARGV[6]) end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'owner', ARGV[2], 'task', ARGV[3], 'status', 'pending',
   'created_at', ARGV[4], 'steps', 0, 'prompt_tokens', 0, 'completion_tokens', 0,

@@ -58,14 +58,10 @@ public final class KeysFile {
             if (quotas.containsKey(key)) {
                 throw new IllegalArgumentException(where + " repeats a key of an earlier line");
             }
-            try {
-                quotas.put(key, new KeyQuota(name, (int) number(settings, "running_jobs", where),
-                        (int) number(settings, "queued_jobs", where), number(settings, "tokens_per_day", where),
-                        dollars(settings, where), (int) number(settings, "max_cpu_mhz", where),
-                        (int) number(settings, "max_memory_mb", where)));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(where + ": " + e.getMessage());
-            }
+            quotas.put(key, new KeyQuota(name, (int) number(settings, "running_jobs", where),
+                    (int) number(settings, "queued_jobs", where), number(settings, "tokens_per_day", where),
+                    dollars(settings, where), (int) number(settings, "max_cpu_mhz", where),
+                    (int) number(settings, "max_memory_mb", where)));
         }
         return quotas;
     }

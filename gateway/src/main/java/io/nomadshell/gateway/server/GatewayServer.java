@@ -17,9 +17,9 @@ import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.nomadshell.controlplane.ControlPlane;
-import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.gateway.api.GetJobRoute;
 import io.nomadshell.gateway.api.JobGrpcService;
+import io.nomadshell.gateway.api.JobStatuses;
 import io.nomadshell.gateway.api.RestJson;
 import io.nomadshell.gateway.auth.AccessGuard;
 import io.nomadshell.gateway.auth.OwnerInterceptor;
@@ -34,7 +34,6 @@ import io.nomadshell.gateway.preview.PreviewServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +56,7 @@ public final class GatewayServer implements AutoCloseable {
     /** RESOURCE_EXHAUSTED is a key past its limits (429) or a request past a cap (413, as for uploads). */
     private static final UnframedGrpcStatusMappingFunction EXHAUSTED_AS_429_OR_413 = ((UnframedGrpcStatusMappingFunction)
             (ctx, status, cause) -> status.getCode() != Status.Code.RESOURCE_EXHAUSTED ? null
-                    : isOverQuota(status.getCause()) || isOverQuota(cause) ? HttpStatus.TOO_MANY_REQUESTS
+                    : JobStatuses.overQuota(ctx) ? HttpStatus.TOO_MANY_REQUESTS
                     : HttpStatus.REQUEST_ENTITY_TOO_LARGE).orElse(UnframedGrpcStatusMappingFunction.of());
 
     private final Server server;
@@ -66,10 +65,6 @@ public final class GatewayServer implements AutoCloseable {
     private GatewayServer(Server server, PreviewServer preview) {
         this.server = server;
         this.preview = preview;
-    }
-
-    private static boolean isOverQuota(@Nullable Throwable cause) {
-        return cause instanceof JobException e && e.reason() == JobException.Reason.OVER_QUOTA;
     }
 
     public static GatewayServer start(ControlPlane controlPlane, GatewayOptions options) throws IOException {
