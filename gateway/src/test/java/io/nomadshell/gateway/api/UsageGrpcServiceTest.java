@@ -3,14 +3,8 @@ package io.nomadshell.gateway.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.grpc.Context;
-import io.grpc.Contexts;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Server;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -22,7 +16,6 @@ import io.nomadshell.controlplane.launch.LaunchException;
 import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.quota.KeyQuota;
 import io.nomadshell.controlplane.quota.Quotas;
-import io.nomadshell.gateway.auth.OwnerInterceptor;
 import io.nomadshell.proto.v1.GetUsageRequest;
 import io.nomadshell.proto.v1.JobServiceGrpc;
 import io.nomadshell.proto.v1.ScheduleRequest;
@@ -68,7 +61,7 @@ class UsageGrpcServiceTest {
         var name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name)
                 .addService(ServerInterceptors.intercept(new JobGrpcService(controlPlane.jobs(), controlPlane.tunnels()),
-                        new AsOwner()))
+                        new AsOwner(OWNER)))
                 .build().start();
         channel = InProcessChannelBuilder.forName(name).build();
     }
@@ -112,13 +105,5 @@ class UsageGrpcServiceTest {
                 () -> stub.schedule(ScheduleRequest.newBuilder().setTask("big").setMemoryMb(1024).build()));
         assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(refused.getStatus().getDescription()).isEqualTo("memory_mb 1024 exceeds the cap of API key team-a: 512 MiB");
-    }
-
-    private static final class AsOwner implements ServerInterceptor {
-        @Override
-        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                ServerCallHandler<Q, R> next) {
-            return Contexts.interceptCall(Context.current().withValue(OwnerInterceptor.OWNER, OWNER), call, headers, next);
-        }
     }
 }
