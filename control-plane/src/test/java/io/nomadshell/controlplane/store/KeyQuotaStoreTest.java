@@ -71,6 +71,7 @@ class KeyQuotaStoreTest {
         assertThat(create("owner-other", quota)).as("another owner counts its own").isNotEmpty();
 
         store.cancel(second, Map.of());
+        assertThat(connection.commands().sismember(Keys.ownerLive("owner-a"), second)).as("an ended job leaves").isFalse();
         assertThat(create("owner-a", quota)).isNotEmpty();
         assertThat(refused("owner-a", quota)).as("and at the limit again").isNotNull();
     }
