@@ -112,7 +112,8 @@ public final class ControlPlane implements AutoCloseable {
         var contexts = new JobContexts(new ContextStore(redis, leases), budget, model.profile(), ToolCatalogue.definitions(),
                 AgentLoop.SYSTEM_PROMPT);
         var outputs = remember(new CallOutputs(store, artifacts, options.outputWindow()));
-        var agent = new AgentLoop(model, store, options.limits(), contexts, options.context(), outputs);
+        var agent = new AgentLoop(model, store, options.limits(), contexts, options.context(), outputs,
+                options.quotas());
         var workspaces = Files.createDirectories(dataDir.resolve("workspaces"));
         options.launcher().reclaimLeftovers(workspaces);
         // Closed after the dispatcher and the pool, whose jobs and members close their own sandboxes first.
