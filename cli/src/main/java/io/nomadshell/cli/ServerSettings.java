@@ -16,7 +16,9 @@ import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.pool.ProfilePool;
 import io.nomadshell.controlplane.pool.WarmPoolOptions;
+import io.nomadshell.controlplane.quota.KeyQuota;
 import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.gateway.auth.KeysFile;
 import io.nomadshell.gateway.preview.PreviewOptions;
 import io.nomadshell.gateway.server.AttachServer;
 import io.nomadshell.gateway.server.GatewayOptions;
@@ -31,9 +33,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -73,7 +74,9 @@ final class ServerSettings {
     @Nullable String listenAddress;
 
     @Option(names = "--api-keys-file", defaultValue = "${env:NOMAD_SHELL_API_KEYS_FILE}",
-            description = "A file with one API key per line (env NOMAD_SHELL_API_KEYS_FILE).")
+            description = "A file with one API key per line, each optionally followed by its name and limits, "
+                    + "e.g. 'KEY name=team-a running_jobs=4 tokens_per_day=2000000' (env NOMAD_SHELL_API_KEYS_FILE; "
+                    + "see the README).")
     @Nullable Path apiKeysFile;
 
     @Option(names = "--metrics-public", defaultValue = "${env:NOMAD_SHELL_METRICS_PUBLIC:-false}",
@@ -257,6 +260,7 @@ final class ServerSettings {
                 .gitCredentials(gitCredentials())
                 .warmPool(poolOptions)
                 .peerAddress(peerAddress())
+                .quotas(keys.quotas())
                 .build());
         AttachServer attachServer = null;
         try {
@@ -394,15 +398,17 @@ final class ServerSettings {
     }
 
     private ApiKeys apiKeys() throws IOException {
-        var keys = new HashSet<String>();
-        if (apiKeys != null) {
-            Arrays.stream(apiKeys).map(String::strip).filter(k -> !k.isEmpty()).forEach(keys::add);
-        }
+        var keys = new HashMap<String, KeyQuota>();
         if (apiKeysFile != null) {
-            keys.addAll(Files.readAllLines(apiKeysFile).stream()
-                    .map(String::strip)
-                    .filter(line -> !line.isEmpty() && !line.startsWith("#"))
-                    .collect(Collectors.toSet()));
+            try {
+                keys.putAll(KeysFile.parse(Files.readAllLines(apiKeysFile)));
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--api-keys-file " + apiKeysFile + ": " + e.getMessage());
+            }
+        }
+        if (apiKeys != null) {
+            Arrays.stream(apiKeys).map(String::strip).filter(k -> !k.isEmpty())
+                    .forEach(key -> keys.putIfAbsent(key, KeyQuota.unlimited(ApiKeys.ownerOf(key))));
         }
         return keys.isEmpty() ? ApiKeys.none() : ApiKeys.of(keys);
     }

@@ -112,7 +112,8 @@ public final class ControlPlane implements AutoCloseable {
         var contexts = new JobContexts(new ContextStore(redis, leases), budget, model.profile(), ToolCatalogue.definitions(),
                 AgentLoop.SYSTEM_PROMPT);
         var outputs = remember(new CallOutputs(store, artifacts, options.outputWindow()));
-        var agent = new AgentLoop(model, store, options.limits(), contexts, options.context(), outputs);
+        var agent = new AgentLoop(model, store, options.limits(), contexts, options.context(), outputs,
+                options.quotas());
         var workspaces = Files.createDirectories(dataDir.resolve("workspaces"));
         options.launcher().reclaimLeftovers(workspaces);
         // Closed after the dispatcher and the pool, whose jobs and members close their own sandboxes first.
@@ -133,7 +134,8 @@ public final class ControlPlane implements AutoCloseable {
         var repositories = new Repositories(dialer, options.gitCredentials(), options.seedLimits(),
                 // Beside the seeds, so that a packed repository becomes one in a rename on the same file system.
                 options.seedFetchTimeout(), dataDir.resolve("artifacts").resolve("git-fetches"));
-        this.jobs = new JobManager(store, signals, artifacts, files, options.resources(), uploads, repositories);
+        this.jobs = new JobManager(store, signals, artifacts, files, options.resources(), uploads, repositories,
+                options.quotas());
         remember(RetentionSweeper.start(store, artifacts, uploads));
         if (options.launcher() instanceof ReconcilingLauncher reconciling) {
             remember(reconciling.startReconciling(

@@ -10,6 +10,7 @@ import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.pool.WarmPoolOptions;
+import io.nomadshell.controlplane.quota.Quotas;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -37,6 +38,7 @@ import org.jspecify.annotations.Nullable;
  * @param uploadTtl how long an upload no job has taken is kept
  * @param seedFetchTimeout how long fetching a job's git seed may take
  * @param gitCredentials the operator's credentials for private git hosts
+ * @param quotas the limits of each API key, by the owner id its jobs carry
  * @param peerAddress where other replicas reach this one's sandboxes (port 0: a free one); its host is
  *     what they dial, so it must be one they can reach
  */
@@ -60,9 +62,11 @@ public record ControlPlaneOptions(
         SeedLimits seedLimits,
         Duration uploadTtl,
         Duration seedFetchTimeout,
-        GitCredentials gitCredentials) {
+        GitCredentials gitCredentials,
+        Quotas quotas) {
 
     public ControlPlaneOptions {
+        requireNonNull(quotas, "quotas");
         requireNonNull(dataDir, "dataDir");
         requireNonNull(replicaId, "replicaId");
         requireNonNull(launcher, "launcher");
@@ -120,7 +124,8 @@ public record ControlPlaneOptions(
                 .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).context(context)
                 .resources(resources).retention(retention).outputWindow(outputWindow)
                 .warmPool(warmPool).peerAddress(peerAddress).seedLimits(seedLimits).uploadTtl(uploadTtl)
-                .seedFetchTimeout(seedFetchTimeout).gitCredentials(gitCredentials);
+                .seedFetchTimeout(seedFetchTimeout).gitCredentials(gitCredentials)
+                .quotas(quotas);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -145,6 +150,7 @@ public record ControlPlaneOptions(
         private GitCredentials gitCredentials = GitCredentials.NONE;
         private SeedLimits seedLimits = SeedLimits.DEFAULTS;
         private Duration uploadTtl = DEFAULT_UPLOAD_TTL;
+        private Quotas quotas = Quotas.none();
 
         private Builder() {}
 
@@ -253,11 +259,18 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        /** The limits of each API key; default {@link Quotas#none()}. */
+        public Builder quotas(Quotas quotas) {
+            this.quotas = quotas;
+            return this;
+        }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
                     readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources, retention,
-                    outputWindow, warmPool, peerAddress, seedLimits, uploadTtl, seedFetchTimeout, gitCredentials);
+                    outputWindow, warmPool, peerAddress, seedLimits, uploadTtl, seedFetchTimeout, gitCredentials,
+                    quotas);
         }
 
         private static String defaultReplicaId() {

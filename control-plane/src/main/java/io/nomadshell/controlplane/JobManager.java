@@ -12,6 +12,8 @@ import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.job.SandboxRequest;
+import io.nomadshell.controlplane.quota.KeyUsage;
+import io.nomadshell.controlplane.quota.Quotas;
 import io.nomadshell.controlplane.seed.GitSource;
 import io.nomadshell.controlplane.seed.Repositories;
 import io.nomadshell.controlplane.seed.SeedSource;
@@ -61,9 +63,10 @@ public final class JobManager {
     private final EventFanout events;
     private final Uploads uploads;
     private final Repositories repositories;
+    private final Quotas quotas;
 
     JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts, KeptFiles files, ResourcePolicy resources,
-            Uploads uploads, Repositories repositories) {
+            Uploads uploads, Repositories repositories, Quotas quotas) {
         this.store = requireNonNull(store, "store");
         this.signals = requireNonNull(signals, "signals");
         this.artifacts = requireNonNull(artifacts, "artifacts");
@@ -72,6 +75,7 @@ public final class JobManager {
         this.events = new EventFanout(store, signals);
         this.uploads = requireNonNull(uploads, "uploads");
         this.repositories = requireNonNull(repositories, "repositories");
+        this.quotas = requireNonNull(quotas, "quotas");
     }
 
     /** Where uploaded seed archives are received and kept. */
@@ -90,8 +94,9 @@ public final class JobManager {
     }
 
     /**
-     * Queues a new job whose sandbox gets {@code sandbox} within this server's caps, or returns the
-     * one an earlier call with the same idempotency key created. With a {@code seed}, the job's seed
+     * Queues a new job whose sandbox gets {@code sandbox} within this server's caps and its owner's
+     * key's, if the key is within its limits; or returns the one an earlier call with the same
+     * idempotency key created. With a {@code seed}, the job's seed
      * archive is in place before the job exists (so no replica can start it unseeded): the owner's
      * upload is moved there, or the git repository fetched into it. A retry that finds the earlier
      * job leaves the upload as it was (and drops what it fetched).
@@ -113,10 +118,11 @@ public final class JobManager {
             throw new JobException(Reason.INVALID_ARGUMENT,
                     "the idempotency key must be 1 to 128 printable ASCII characters without spaces");
         }
-        var granted = resources.grant(sandbox);
+        var quota = quotas.of(owner);
+        var granted = quota.narrow(resources, sandbox).grant(sandbox);
         var id = JobIds.next();
         if (seed == null) {
-            return get(owner, store.create(id, owner, task, granted, Instant.now(), idempotencyKey));
+            return get(owner, store.create(id, owner, task, granted, Instant.now(), idempotencyKey, quota));
         }
         var seedPath = artifacts.seedPath(id);
         long disk = granted.diskMb() * 1024L * 1024L;
@@ -139,7 +145,7 @@ public final class JobManager {
         };
         String created;
         try {
-            created = store.create(id, owner, task, granted, Instant.now(), idempotencyKey);
+            created = store.create(id, owner, task, granted, Instant.now(), idempotencyKey, quota);
         } catch (RuntimeException e) {
             undo.run();
             throw e;
@@ -314,7 +320,15 @@ public final class JobManager {
         var to = artifacts.checkpoints(id);
         try {
             from.copyTo(to);
-            if (!store.sessions().fork(source, id, step, text == null || text.isBlank() ? null : text, Instant.now())) {
+            boolean forked;
+            try {
+                forked = store.sessions().fork(source, id, step, text == null || text.isBlank() ? null : text,
+                        Instant.now(), quotas.of(owner));
+            } catch (JobException overQuota) {
+                artifacts.delete(id);
+                throw overQuota;
+            }
+            if (!forked) {
                 artifacts.delete(id);
                 throw notCheckpointed(jobId, step);
             }
@@ -420,6 +434,16 @@ public final class JobManager {
             throw new JobException(Reason.UNAVAILABLE, "the screenshot " + callId + " of job " + jobId
                     + " cannot be read: " + e.getMessage());
         }
+    }
+
+    /** What {@code owner}'s API key has in use now, over all replicas, beside its limits. */
+    public KeyUsage usage(String owner) {
+        return store.usage(owner, quotas.of(owner));
+    }
+
+    /** The limits (and name) of every API key of the keys file, by owner. */
+    public Quotas quotas() {
+        return quotas;
     }
 
     /** How many jobs wait and how many run, over all replicas; one Redis round trip each (so also a readiness probe). */

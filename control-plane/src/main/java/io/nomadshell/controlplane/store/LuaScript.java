@@ -34,16 +34,21 @@ final class LuaScript {
         this.digest = digest;
     }
 
-    static LuaScript load(RedisConnection connection, String resource) {
-        try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalStateException("missing Lua script " + resource);
+    /** The script made of {@code resources} one after the other (the first ones define functions the last uses). */
+    static LuaScript load(RedisConnection connection, String... resources) {
+        var source = new StringBuilder();
+        for (var resource : resources) {
+            try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    throw new IllegalStateException("missing Lua script " + resource);
+                }
+                source.append(new String(in.readAllBytes(), StandardCharsets.UTF_8)).append('\n');
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            var source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return new LuaScript(connection, source, connection.commands().scriptLoad(source));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
+        var text = source.toString();
+        return new LuaScript(connection, text, connection.commands().scriptLoad(text));
     }
 
     /**

@@ -18,6 +18,8 @@ import io.nomadshell.proto.v1.CancelJobRequest;
 import io.nomadshell.proto.v1.DownloadArtifactRequest;
 import io.nomadshell.proto.v1.ForkJobRequest;
 import io.nomadshell.proto.v1.GetJobRequest;
+import io.nomadshell.proto.v1.GetUsageRequest;
+import io.nomadshell.proto.v1.Usage;
 import io.nomadshell.proto.v1.Job;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.JobServiceGrpc;
@@ -71,6 +73,12 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
             var job = jobs.schedule(owner(), request.getTask(), sandbox, key, SeedSources.of(request.getSeed()));
             return ScheduleResponse.newBuilder().setJobId(job.id()).setStatus(job.status().wireName()).build();
         });
+    }
+
+    @Override
+    @Blocking
+    public void getUsage(GetUsageRequest request, StreamObserver<Usage> response) {
+        answer(response, () -> UsageMessages.toProto(jobs.usage(owner())));
     }
 
     @Override

@@ -2,9 +2,12 @@ package io.nomadshell.gateway.auth;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.controlplane.quota.KeyQuota;
+import io.nomadshell.controlplane.quota.Quotas;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
@@ -15,31 +18,56 @@ import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The API keys the server accepts, and the owner id each maps to. With no keys, everyone is the one
- * local owner (the server then listens on loopback only). Keys are held as SHA-256 digests; a key that
- * authenticated is remembered as presented, so the requests after it skip the hash.
+ * The API keys the server accepts, the owner id each maps to, and each key's limits. With no keys,
+ * everyone is the one local owner (the server then listens on loopback only). Keys are held as SHA-256
+ * digests; a key that authenticated is remembered as presented, so the requests after it skip the hash.
+ * A key's owner id comes from its digest alone, so naming a key or giving it limits keeps its jobs.
  */
 public final class ApiKeys {
     /** The owner of every job when no keys are configured. */
     public static final String LOCAL_OWNER = "local";
 
     private final Map<String, String> ownerByDigest;
+    private final Quotas quotas;
     /** Keys seen to authenticate, so each request does not hash its key again. */
     private final Map<String, String> ownerByKey = new ConcurrentHashMap<>();
 
-    private ApiKeys(Map<String, String> ownerByDigest) {
+    private ApiKeys(Map<String, String> ownerByDigest, Quotas quotas) {
         this.ownerByDigest = ownerByDigest;
+        this.quotas = quotas;
     }
 
+    /** Keys without names or limits. */
     public static ApiKeys of(Set<String> keys) {
         requireNonNull(keys, "keys");
-        return new ApiKeys(keys.stream()
-                .map(ApiKeys::digest)
-                .collect(Collectors.toUnmodifiableMap(Function.identity(), digest -> "key-" + digest.substring(0, 16))));
+        return of(keys.stream().collect(Collectors.toMap(Function.identity(), key -> KeyQuota.unlimited(ownerOf(key)))));
+    }
+
+    /** Keys with their names and limits ({@link KeysFile} reads them). */
+    public static ApiKeys of(Map<String, KeyQuota> quotaByKey) {
+        requireNonNull(quotaByKey, "quotaByKey");
+        var ownerByDigest = new HashMap<String, String>();
+        var quotaByOwner = new HashMap<String, KeyQuota>();
+        quotaByKey.forEach((key, quota) -> {
+            var owner = ownerOf(key);
+            ownerByDigest.put(digest(key), owner);
+            quotaByOwner.put(owner, quota);
+        });
+        return new ApiKeys(Map.copyOf(ownerByDigest), Quotas.of(quotaByOwner));
     }
 
     public static ApiKeys none() {
-        return new ApiKeys(Map.of());
+        return new ApiKeys(Map.of(), Quotas.none());
+    }
+
+    /** The owner id of a key's jobs: a prefix of its digest, which says nothing of the key. */
+    public static String ownerOf(String key) {
+        return "key-" + digest(key).substring(0, 16);
+    }
+
+    /** The limits of each key, by its owner id; the control plane enforces them. */
+    public Quotas quotas() {
+        return quotas;
     }
 
     public boolean enabled() {
