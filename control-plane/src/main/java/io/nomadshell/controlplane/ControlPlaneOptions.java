@@ -14,6 +14,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import io.nomadshell.controlplane.seed.GitCredentials;
+import io.opentelemetry.api.OpenTelemetry;
 import io.nomadshell.proto.seed.SeedLimits;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -37,6 +38,7 @@ import org.jspecify.annotations.Nullable;
  * @param uploadTtl how long an upload no job has taken is kept
  * @param seedFetchTimeout how long fetching a job's git seed may take
  * @param gitCredentials the operator's credentials for private git hosts
+ * @param openTelemetry where jobs' spans go: the server's SDK, or the no-op (the default)
  * @param peerAddress where other replicas reach this one's sandboxes (port 0: a free one); its host is
  *     what they dial, so it must be one they can reach
  */
@@ -60,7 +62,8 @@ public record ControlPlaneOptions(
         SeedLimits seedLimits,
         Duration uploadTtl,
         Duration seedFetchTimeout,
-        GitCredentials gitCredentials) {
+        GitCredentials gitCredentials,
+        OpenTelemetry openTelemetry) {
 
     public ControlPlaneOptions {
         requireNonNull(dataDir, "dataDir");
@@ -87,6 +90,7 @@ public record ControlPlaneOptions(
             throw new IllegalArgumentException("the seed fetch timeout must be positive");
         }
         requireNonNull(gitCredentials, "gitCredentials");
+        requireNonNull(openTelemetry, "openTelemetry");
         if (peerAddress.isUnresolved()) {
             throw new IllegalArgumentException("the peer address's host " + peerAddress.getHostString()
                     + " does not resolve (--peer-address)");
@@ -120,7 +124,8 @@ public record ControlPlaneOptions(
                 .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).context(context)
                 .resources(resources).retention(retention).outputWindow(outputWindow)
                 .warmPool(warmPool).peerAddress(peerAddress).seedLimits(seedLimits).uploadTtl(uploadTtl)
-                .seedFetchTimeout(seedFetchTimeout).gitCredentials(gitCredentials);
+                .seedFetchTimeout(seedFetchTimeout).gitCredentials(gitCredentials)
+                .openTelemetry(openTelemetry);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -143,6 +148,7 @@ public record ControlPlaneOptions(
         private InetSocketAddress peerAddress = DEFAULT_PEER_ADDRESS;
         private Duration seedFetchTimeout = DEFAULT_SEED_FETCH_TIMEOUT;
         private GitCredentials gitCredentials = GitCredentials.NONE;
+        private OpenTelemetry openTelemetry = OpenTelemetry.noop();
         private SeedLimits seedLimits = SeedLimits.DEFAULTS;
         private Duration uploadTtl = DEFAULT_UPLOAD_TTL;
 
@@ -253,11 +259,17 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        public Builder openTelemetry(OpenTelemetry openTelemetry) {
+            this.openTelemetry = openTelemetry;
+            return this;
+        }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
                     readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources, retention,
-                    outputWindow, warmPool, peerAddress, seedLimits, uploadTtl, seedFetchTimeout, gitCredentials);
+                    outputWindow, warmPool, peerAddress, seedLimits, uploadTtl, seedFetchTimeout, gitCredentials,
+                    openTelemetry);
         }
 
         private static String defaultReplicaId() {
