@@ -33,11 +33,10 @@ final class ServerTelemetry implements AutoCloseable {
         this.sdk = sdk;
     }
 
+    /** The SDK as the process's variables and system properties configure it, or the no-op when they ask for no traces. */
     static ServerTelemetry fromEnvironment() {
-        return of(System.getenv(), System.getProperties());
-    }
-
-    static ServerTelemetry of(Map<String, String> env, Properties properties) {
+        var env = System.getenv();
+        var properties = System.getProperties();
         if (!asked(env, properties)) {
             return new ServerTelemetry(null);
         }
@@ -53,15 +52,14 @@ final class ServerTelemetry implements AutoCloseable {
         return new ServerTelemetry(sdk);
     }
 
-    /** Whether the variables name an exporter for traces (not "none") or an OTLP endpoint. */
+    /** Whether the variables name an exporter for traces or an OTLP endpoint, and do not say the exporter is "none". */
     static boolean asked(Map<String, String> env, Properties properties) {
-        for (var entry : ASKING.entrySet()) {
-            var value = value(env, properties, entry.getKey(), entry.getValue());
-            if (value != null && !value.isBlank() && !value.strip().equalsIgnoreCase("none")) {
-                return true;
-            }
+        var exporter = value(env, properties, "OTEL_TRACES_EXPORTER", "otel.traces.exporter");
+        if (exporter != null && exporter.strip().equalsIgnoreCase("none")) {
+            return false;
         }
-        return false;
+        return ASKING.entrySet().stream().map(entry -> value(env, properties, entry.getKey(), entry.getValue()))
+                .anyMatch(value -> value != null && !value.isBlank());
     }
 
     private static @Nullable String value(Map<String, String> env, Properties properties, String variable, String property) {

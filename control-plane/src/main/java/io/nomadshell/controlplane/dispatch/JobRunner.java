@@ -193,10 +193,11 @@ public final class JobRunner {
         try {
             var job = store.find(jobId).orElseThrow();
             var resuming = job.status() == JobStatus.RUNNING;
-            if (resuming) {
-                trace.resumed();
-            } else {
+            if (job.startedAt() == null) {
                 trace.queued(job.createdAt());
+            } else {
+                // It ran before: taken over from another replica, or going on after a pause or an end.
+                trace.resumed();
             }
             var adopted = resuming ? adopt(job) : null;
             var workspaceHere = Files.isDirectory(workspace);

@@ -36,7 +36,7 @@ public final class JobRun implements AutoCloseable {
         JobTracer.since(tracer, "job.queue", scheduled, createdAt, jobId);
     }
 
-    /** This run took over a job that was running on another replica, or paused. */
+    /** This run goes on with a job that ran before (on another replica, or before a pause or its end). */
     public void resumed() {
         span.setAttribute(JobTracer.RESUMED, true);
     }
