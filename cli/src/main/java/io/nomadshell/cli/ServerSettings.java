@@ -215,8 +215,12 @@ final class ServerSettings {
             description = "The agent daemon's jar, with its lib/ beside it (env NOMAD_SHELL_DAEMON_JAR).")
     @Nullable Path daemonJar;
 
-    /** A running control plane, its gateway and its Attach listener; close stops the gateway first. */
-    record Running(ControlPlane controlPlane, GatewayServer gateway, AttachServer attach) implements AutoCloseable {
+    /**
+     * A running control plane, its gateway and its Attach listener; close stops the gateway first, and
+     * sends the last spans once the control plane has stopped.
+     */
+    record Running(ControlPlane controlPlane, GatewayServer gateway, AttachServer attach, ServerTelemetry telemetry)
+            implements AutoCloseable {
         @Override
         public void close() {
             controlPlane.stopAcceptingJobs();
@@ -224,7 +228,11 @@ final class ServerSettings {
                 gateway.close();
                 attach.close();
             } finally {
-                controlPlane.close();
+                try {
+                    controlPlane.close();
+                } finally {
+                    telemetry.close();
+                }
             }
         }
     }
@@ -244,7 +252,32 @@ final class ServerSettings {
                 ? sandboxes.nomadLauncher(socket, attachTls == null ? null : attachTls.ca(), attachTls != null,
                         policy.defaults())
                 : LocalLauncher.of(launcherOptions(home, socket));
-        var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
+        var telemetry = ServerTelemetry.fromEnvironment();
+        ControlPlane controlPlane;
+        try {
+            controlPlane = start(home, launcher, model, maxDuration, policy, poolOptions, keys, telemetry);
+        } catch (IOException | RuntimeException e) {
+            telemetry.close();
+            throw e;
+        }
+        AttachServer attachServer = null;
+        try {
+            attachServer = AttachServer.start(controlPlane, attachOptions);
+            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, keys,
+                    new PreviewOptions(previewPort, previewDomain), metricsPublic, listen)), attachServer, telemetry);
+        } catch (IOException | RuntimeException e) {
+            if (attachServer != null) {
+                attachServer.close();
+            }
+            controlPlane.close();
+            telemetry.close();
+            throw e;
+        }
+    }
+
+    private ControlPlane start(Path home, SandboxLauncher launcher, ModelOptions model, Duration maxDuration,
+            ResourcePolicy policy, WarmPoolOptions poolOptions, ApiKeys keys, ServerTelemetry telemetry) throws IOException {
+        return ControlPlane.start(ControlPlaneOptions.builder()
                 .dataDir(home)
                 .redisUrl(redisUrl)
                 .maxRunning(maxRunning)
@@ -261,19 +294,8 @@ final class ServerSettings {
                 .warmPool(poolOptions)
                 .peerAddress(peerAddress())
                 .quotas(keys.quotas())
+                .openTelemetry(telemetry.openTelemetry())
                 .build());
-        AttachServer attachServer = null;
-        try {
-            attachServer = AttachServer.start(controlPlane, attachOptions);
-            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, keys,
-                    new PreviewOptions(previewPort, previewDomain), metricsPublic, listen)), attachServer);
-        } catch (IOException | RuntimeException e) {
-            if (attachServer != null) {
-                attachServer.close();
-            }
-            controlPlane.close();
-            throw e;
-        }
     }
 
     private SeedLimits seedLimits() {

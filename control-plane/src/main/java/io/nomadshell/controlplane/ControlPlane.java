@@ -41,6 +41,7 @@ import io.nomadshell.controlplane.tunnel.JupyterTokens;
 import io.nomadshell.controlplane.tunnel.KeptFiles;
 import io.nomadshell.controlplane.tunnel.PeerListener;
 import io.nomadshell.controlplane.tunnel.Peering;
+import io.nomadshell.controlplane.trace.JobTracer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,7 +108,8 @@ public final class ControlPlane implements AutoCloseable {
         var artifacts = new ArtifactStore(dataDir.resolve("artifacts"), store::recordPlacement);
         var peering = new Peering(leases, new PeerDirectory(redis), secrets.get(PEER_KEY), options.replicaId());
         var files = new KeptFiles(artifacts, store, peering);
-        var model = remember(ModelClient.connect(options.model(), options.context().contextTokens()));
+        var tracer = new JobTracer(options.openTelemetry());
+        var model = remember(ModelClient.connect(options.model(), options.context().contextTokens(), tracer));
         int budget = ContextOptions.promptBudget(model.profile().window(), options.model().maxOutputTokens());
         var contexts = new JobContexts(new ContextStore(redis, leases), budget, model.profile(), ToolCatalogue.definitions(),
                 AgentLoop.SYSTEM_PROMPT);
@@ -125,7 +127,7 @@ public final class ControlPlane implements AutoCloseable {
                 metrics));
         var runner = new JobRunner(store, options.launcher(), pool, sessions, tokens, artifacts, agent,
                 workspaces, options.readyTimeout(),
-                options.limits().maxDuration().plus(options.readyTimeout()).plusMinutes(15), options.seedLimits());
+                options.limits().maxDuration().plus(options.readyTimeout()).plusMinutes(15), options.seedLimits(), tracer);
         // Beside the zips, so that replicas which share those share the uploads too.
         var uploads = new Uploads(dataDir.resolve("artifacts").resolve("uploads"), options.seedLimits(),
                 options.uploadTtl(), Clock.systemUTC());
@@ -135,7 +137,7 @@ public final class ControlPlane implements AutoCloseable {
                 // Beside the seeds, so that a packed repository becomes one in a rename on the same file system.
                 options.seedFetchTimeout(), dataDir.resolve("artifacts").resolve("git-fetches"));
         this.jobs = new JobManager(store, signals, artifacts, files, options.resources(), uploads, repositories,
-                options.quotas());
+                options.quotas(), tracer);
         remember(RetentionSweeper.start(store, artifacts, uploads));
         if (options.launcher() instanceof ReconcilingLauncher reconciling) {
             remember(reconciling.startReconciling(

@@ -15,6 +15,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import io.nomadshell.controlplane.seed.GitCredentials;
+import io.opentelemetry.api.OpenTelemetry;
 import io.nomadshell.proto.seed.SeedLimits;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -39,6 +40,7 @@ import org.jspecify.annotations.Nullable;
  * @param seedFetchTimeout how long fetching a job's git seed may take
  * @param gitCredentials the operator's credentials for private git hosts
  * @param quotas the limits of each API key, by the owner id its jobs carry
+ * @param openTelemetry where jobs' spans go: the server's SDK, or the no-op (the default)
  * @param peerAddress where other replicas reach this one's sandboxes (port 0: a free one); its host is
  *     what they dial, so it must be one they can reach
  */
@@ -63,7 +65,8 @@ public record ControlPlaneOptions(
         Duration uploadTtl,
         Duration seedFetchTimeout,
         GitCredentials gitCredentials,
-        Quotas quotas) {
+        Quotas quotas,
+        OpenTelemetry openTelemetry) {
 
     public ControlPlaneOptions {
         requireNonNull(quotas, "quotas");
@@ -91,6 +94,7 @@ public record ControlPlaneOptions(
             throw new IllegalArgumentException("the seed fetch timeout must be positive");
         }
         requireNonNull(gitCredentials, "gitCredentials");
+        requireNonNull(openTelemetry, "openTelemetry");
         if (peerAddress.isUnresolved()) {
             throw new IllegalArgumentException("the peer address's host " + peerAddress.getHostString()
                     + " does not resolve (--peer-address)");
@@ -125,7 +129,8 @@ public record ControlPlaneOptions(
                 .resources(resources).retention(retention).outputWindow(outputWindow)
                 .warmPool(warmPool).peerAddress(peerAddress).seedLimits(seedLimits).uploadTtl(uploadTtl)
                 .seedFetchTimeout(seedFetchTimeout).gitCredentials(gitCredentials)
-                .quotas(quotas);
+                .quotas(quotas)
+                .openTelemetry(openTelemetry);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -148,6 +153,7 @@ public record ControlPlaneOptions(
         private InetSocketAddress peerAddress = DEFAULT_PEER_ADDRESS;
         private Duration seedFetchTimeout = DEFAULT_SEED_FETCH_TIMEOUT;
         private GitCredentials gitCredentials = GitCredentials.NONE;
+        private OpenTelemetry openTelemetry = OpenTelemetry.noop();
         private SeedLimits seedLimits = SeedLimits.DEFAULTS;
         private Duration uploadTtl = DEFAULT_UPLOAD_TTL;
         private Quotas quotas = Quotas.none();
@@ -265,12 +271,18 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        /** Where jobs' spans go; default the no-op. */
+        public Builder openTelemetry(OpenTelemetry openTelemetry) {
+            this.openTelemetry = openTelemetry;
+            return this;
+        }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
                     readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources, retention,
                     outputWindow, warmPool, peerAddress, seedLimits, uploadTtl, seedFetchTimeout, gitCredentials,
-                    quotas);
+                    quotas, openTelemetry);
         }
 
         private static String defaultReplicaId() {

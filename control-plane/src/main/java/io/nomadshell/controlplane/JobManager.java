@@ -22,6 +22,8 @@ import io.nomadshell.controlplane.store.EventFanout;
 import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.SessionStore;
+import io.nomadshell.controlplane.trace.JobTracer;
+import io.nomadshell.controlplane.trace.Traceparent;
 import io.nomadshell.controlplane.tunnel.KeptFiles;
 import io.nomadshell.proto.v1.JobEvent;
 import java.io.IOException;
@@ -64,9 +66,10 @@ public final class JobManager {
     private final Uploads uploads;
     private final Repositories repositories;
     private final Quotas quotas;
+    private final JobTracer tracer;
 
     JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts, KeptFiles files, ResourcePolicy resources,
-            Uploads uploads, Repositories repositories, Quotas quotas) {
+            Uploads uploads, Repositories repositories, Quotas quotas, JobTracer tracer) {
         this.store = requireNonNull(store, "store");
         this.signals = requireNonNull(signals, "signals");
         this.artifacts = requireNonNull(artifacts, "artifacts");
@@ -76,6 +79,7 @@ public final class JobManager {
         this.uploads = requireNonNull(uploads, "uploads");
         this.repositories = requireNonNull(repositories, "repositories");
         this.quotas = requireNonNull(quotas, "quotas");
+        this.tracer = requireNonNull(tracer, "tracer");
     }
 
     /** Where uploaded seed archives are received and kept. */
@@ -99,13 +103,29 @@ public final class JobManager {
      * idempotency key created. With a {@code seed}, the job's seed
      * archive is in place before the job exists (so no replica can start it unseeded): the owner's
      * upload is moved there, or the git repository fetched into it. A retry that finds the earlier
-     * job leaves the upload as it was (and drops what it fetched).
+     * job leaves the upload as it was (and drops what it fetched). The schedule is the root span of
+     * the job's trace, which its runs go on with.
      */
     public Job schedule(String owner, String task, SandboxRequest sandbox, @Nullable String idempotencyKey,
             @Nullable SeedSource seed) {
         requireNonNull(owner, "owner");
         requireNonNull(task, "task");
         requireNonNull(sandbox, "sandbox");
+        var span = tracer.schedule(owner);
+        try (var scope = span.makeCurrent()) {
+            var job = schedule(owner, task, sandbox, idempotencyKey, seed, Traceparent.of(span));
+            span.setAttribute(JobTracer.JOB_ID, job.id());
+            return job;
+        } catch (RuntimeException e) {
+            JobTracer.failed(span, e);
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    private Job schedule(String owner, String task, SandboxRequest sandbox, @Nullable String idempotencyKey,
+            @Nullable SeedSource seed, String traceparent) {
         if (task.isBlank()) {
             throw new JobException(Reason.INVALID_ARGUMENT, "the task is empty: say what the agent should build");
         }
@@ -122,7 +142,7 @@ public final class JobManager {
         var granted = quota.narrow(resources, sandbox).grant(sandbox);
         var id = JobIds.next();
         if (seed == null) {
-            return get(owner, store.create(id, owner, task, granted, Instant.now(), idempotencyKey, quota));
+            return get(owner, store.create(id, owner, task, granted, Instant.now(), idempotencyKey, quota, traceparent));
         }
         var seedPath = artifacts.seedPath(id);
         long disk = granted.diskMb() * 1024L * 1024L;
@@ -145,7 +165,7 @@ public final class JobManager {
         };
         String created;
         try {
-            created = store.create(id, owner, task, granted, Instant.now(), idempotencyKey, quota);
+            created = store.create(id, owner, task, granted, Instant.now(), idempotencyKey, quota, traceparent);
         } catch (RuntimeException e) {
             undo.run();
             throw e;

@@ -46,6 +46,8 @@ public final class JobStore {
     /** How long an ended job's keys (and its files) are kept unless the server is told otherwise. */
     private static final String SANDBOX_FIELD = "sandbox_ref";
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
+    /** The job hash's field of the W3C traceparent of its schedule. */
+    private static final String TRACEPARENT = "traceparent";
     static final String STREAM_CAP = "100000";
     private static final Duration IDEMPOTENCY_TTL = Duration.ofHours(24);
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
@@ -114,21 +116,26 @@ public final class JobStore {
         this.listener = requireNonNull(listener, "listener");
     }
 
-    /** {@link #create(String, String, String, SandboxResources, Instant, String, KeyQuota)} for an owner without limits. */
+    /**
+     * {@link #create(String, String, String, SandboxResources, Instant, String, KeyQuota, String)} for an
+     * owner without limits, outside any trace.
+     */
     public String create(String id, String owner, String task, SandboxResources sandbox, Instant createdAt,
             @Nullable String idempotencyKey) {
-        return create(id, owner, task, sandbox, createdAt, idempotencyKey, KeyQuota.unlimited(owner));
+        return create(id, owner, task, sandbox, createdAt, idempotencyKey, KeyQuota.unlimited(owner), "");
     }
 
     /**
      * Stores a new pending job and queues it, if the owner's key is within {@code quota} (counted in
      * the same script, so replicas never admit past it together). With an idempotency key that an
-     * earlier call of the same owner used, nothing is written and that call's job id is returned.
+     * earlier call of the same owner used, nothing is written and that call's job id is returned. A
+     * non-empty {@code traceparent} (its schedule's span) is stored with it in the same step, so
+     * whichever replica takes the job from the queue goes on with its trace.
      *
      * @throws JobException (OVER_QUOTA) naming the limit, what is in use and when it frees up
      */
     public String create(String id, String owner, String task, SandboxResources sandbox, Instant createdAt,
-            @Nullable String idempotencyKey, KeyQuota quota) {
+            @Nullable String idempotencyKey, KeyQuota quota, String traceparent) {
         var first = event(id, createdAt).setStatusChanged(
                 StatusChanged.newBuilder().setStatus(JobStatus.PENDING.wireName())).build();
         var idempotency = idempotencyKey == null ? "" : Keys.idempotency(owner, idempotencyKey);
@@ -139,6 +146,10 @@ public final class JobStore {
             args.add(field);
             args.add(value);
         });
+        if (!traceparent.isEmpty()) {
+            args.add(TRACEPARENT);
+            args.add(traceparent);
+        }
         List<Object> reply = schedule.run(ScriptOutputType.MULTI,
                 new String[] {Keys.job(id), Keys.ownerIndex(owner), Keys.events(id), Keys.QUEUE, idempotency,
                         Keys.ownerLive(owner)},
@@ -388,6 +399,11 @@ public final class JobStore {
     }
 
     /** What the job's sandbox is found by, if one that outlives its replica was recorded. */
+    /** The W3C traceparent the job was scheduled under, if it was traced. */
+    public Optional<String> traceparentOf(String id) {
+        return Optional.ofNullable(redis.hget(Keys.job(id), TRACEPARENT)).filter(value -> !value.isEmpty());
+    }
+
     public Optional<String> sandboxOf(String id) {
         return Optional.ofNullable(redis.hget(Keys.job(id), SANDBOX_FIELD));
     }
