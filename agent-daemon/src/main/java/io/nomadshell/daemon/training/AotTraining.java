@@ -16,6 +16,7 @@ import io.nomadshell.proto.v1.ControlMessage;
 import io.nomadshell.proto.v1.DaemonMessage;
 import io.nomadshell.proto.v1.EditFileAction;
 import io.nomadshell.proto.v1.ExecAction;
+import io.nomadshell.proto.v1.Heartbeat;
 import io.nomadshell.proto.v1.ListFilesAction;
 import io.nomadshell.proto.v1.ReadFileAction;
 import io.nomadshell.proto.v1.SandboxServiceGrpc;
@@ -85,6 +86,12 @@ public final class AotTraining {
                             @Override
                             public void onNext(DaemonMessage message) {
                                 received.add(message);
+                                // Like a control plane: a daemon that hears nothing for a few intervals
+                                // drops the link, and a call on loaded cores can take that long.
+                                if (message.hasHeartbeat()) {
+                                    send(toDaemon, ControlMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
+                                            .setSentAtMs(System.currentTimeMillis())).build());
+                                }
                             }
 
                             @Override
@@ -92,7 +99,9 @@ public final class AotTraining {
 
                             @Override
                             public void onCompleted() {
-                                toDaemon.onCompleted();
+                                synchronized (toDaemon) {
+                                    toDaemon.onCompleted();
+                                }
                             }
                         };
                     }
@@ -114,19 +123,19 @@ public final class AotTraining {
             if (toDaemon == null || !next(received).hasHello()) {
                 throw failure("the daemon did not say Hello", log);
             }
-            toDaemon.onNext(ControlMessage.newBuilder().setWelcome(Welcome.newBuilder()
+            send(toDaemon, ControlMessage.newBuilder().setWelcome(Welcome.newBuilder()
                     .setJobId("training").setHeartbeatIntervalMs(HEARTBEAT_MS).setResumeSecret("training")).build());
             int n = 0;
             for (ToolCall.Builder call : everydayCalls()) {
                 String id = "t" + n++;
-                toDaemon.onNext(ControlMessage.newBuilder().setToolCall(call.setCallId(id)).build());
+                send(toDaemon, ControlMessage.newBuilder().setToolCall(call.setCallId(id)).build());
                 ToolResult result = awaitResult(received, id, log);
                 if (!result.getError().isEmpty()) {
                     throw failure("call " + id + " failed: " + result.getError(), log);
                 }
             }
             // At least one heartbeat each way has passed by now (the calls took longer than one interval).
-            toDaemon.onNext(ControlMessage.newBuilder().setShutdown(Shutdown.newBuilder().setReason("training done")).build());
+            send(toDaemon, ControlMessage.newBuilder().setShutdown(Shutdown.newBuilder().setReason("training done")).build());
             // The JVM writes the cache as it exits: the wait includes that.
             if (!daemon.waitFor(WAIT_SECONDS * 2, TimeUnit.SECONDS)) {
                 throw failure("the daemon did not exit after Shutdown", log);
@@ -139,6 +148,13 @@ public final class AotTraining {
             daemon.destroyForcibly();
             server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /** A stream's sends come from this thread and from gRPC's (heartbeats): one at a time. */
+    private static void send(StreamObserver<ControlMessage> toDaemon, ControlMessage message) {
+        synchronized (toDaemon) {
+            toDaemon.onNext(message);
         }
     }
 
