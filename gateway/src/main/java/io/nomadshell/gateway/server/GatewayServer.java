@@ -162,12 +162,17 @@ public final class GatewayServer implements AutoCloseable {
         return preview.port();
     }
 
+    /**
+     * Stops the API and the preview listeners at once: each stop waits out quiet periods of its own
+     * (Armeria's for requests, Netty's for its acceptor threads), about 3 s, which one after the other doubled.
+     */
     @Override
     public void close() {
+        var api = server.stop();
         try {
-            server.stop().join();
-        } finally {
             preview.close();
+        } finally {
+            api.join();
         }
     }
 }
