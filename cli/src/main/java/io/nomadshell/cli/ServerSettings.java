@@ -16,6 +16,7 @@ import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.pool.ProfilePool;
 import io.nomadshell.controlplane.pool.WarmPoolOptions;
+import io.nomadshell.controlplane.webhook.WebhookOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.preview.PreviewOptions;
 import io.nomadshell.gateway.server.AttachServer;
@@ -33,7 +34,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -73,7 +73,8 @@ final class ServerSettings {
     @Nullable String listenAddress;
 
     @Option(names = "--api-keys-file", defaultValue = "${env:NOMAD_SHELL_API_KEYS_FILE}",
-            description = "A file with one API key per line (env NOMAD_SHELL_API_KEYS_FILE).")
+            description = "A file with one API key per line, optionally followed by webhook_secret=SECRET, the key its "
+                    + "jobs' webhooks are signed with (env NOMAD_SHELL_API_KEYS_FILE).")
     @Nullable Path apiKeysFile;
 
     @Option(names = "--metrics-public", defaultValue = "${env:NOMAD_SHELL_METRICS_PUBLIC:-false}",
@@ -198,6 +199,18 @@ final class ServerSettings {
                     + "comma-separated CIDRs such as 10.1.0.0/16 (env NOMAD_SHELL_EGRESS_ALLOW_PRIVATE; default: none).")
     String egressAllowPrivate = "";
 
+    @Option(names = "--webhook-allow-hosts", defaultValue = "${env:NOMAD_SHELL_WEBHOOK_ALLOW_HOSTS:-}",
+            description = "Hosts a job's callback_url may name, comma-separated: host, host:port, *.domain or an IP address; "
+                    + "without a port, the scheme's own (80, 443). A loopback or private address is reached only when "
+                    + "listed itself (env NOMAD_SHELL_WEBHOOK_ALLOW_HOSTS; default: none, webhooks off).")
+    String webhookAllowHosts = "";
+
+    @Option(names = "--webhook-retry-for", defaultValue = "${env:NOMAD_SHELL_WEBHOOK_RETRY_FOR:-1h}",
+            converter = DurationConverter.class,
+            description = "How long a webhook delivery is retried after the status change it tells of, e.g. 30m or 6h "
+                    + "(env NOMAD_SHELL_WEBHOOK_RETRY_FOR; default ${DEFAULT-VALUE}).")
+    Duration webhookRetryFor = WebhookOptions.DEFAULT_RETRY_FOR;
+
     @Mixin
     AttachSettings attach = new AttachSettings();
 
@@ -257,6 +270,8 @@ final class ServerSettings {
                 .gitCredentials(gitCredentials())
                 .warmPool(poolOptions)
                 .peerAddress(peerAddress())
+                .webhooks(webhookOptions())
+                .webhookSecrets(keys.webhookSecrets())
                 .build());
         AttachServer attachServer = null;
         try {
@@ -314,6 +329,18 @@ final class ServerSettings {
                     warmPoolMemoryMb == 0 ? WarmPoolOptions.defaultMemoryBytes() : warmPoolMemoryMb << 20);
         } catch (IllegalArgumentException e) {
             throw new UserError("--warm-pool-profile: " + e.getMessage());
+        }
+    }
+
+    private WebhookOptions webhookOptions() {
+        if (!webhookRetryFor.isPositive()) {
+            throw new UserError("--webhook-retry-for must be positive");
+        }
+        try {
+            return WebhookOptions.NONE.withAllowHosts(WebhookOptions.parseHosts(webhookAllowHosts))
+                    .withRetries(webhookRetryFor, WebhookOptions.DEFAULT_FIRST_RETRY);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
         }
     }
 
@@ -398,12 +425,14 @@ final class ServerSettings {
         if (apiKeys != null) {
             Arrays.stream(apiKeys).map(String::strip).filter(k -> !k.isEmpty()).forEach(keys::add);
         }
-        if (apiKeysFile != null) {
-            keys.addAll(Files.readAllLines(apiKeysFile).stream()
-                    .map(String::strip)
-                    .filter(line -> !line.isEmpty() && !line.startsWith("#"))
-                    .collect(Collectors.toSet()));
+        var lines = apiKeysFile == null ? List.<String>of() : Files.readAllLines(apiKeysFile);
+        if (keys.isEmpty() && lines.stream().allMatch(line -> line.isBlank() || line.strip().startsWith("#"))) {
+            return ApiKeys.none();
         }
-        return keys.isEmpty() ? ApiKeys.none() : ApiKeys.of(keys);
+        try {
+            return ApiKeys.parse(lines, keys);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--api-keys-file " + apiKeysFile + ": " + e.getMessage());
+        }
     }
 }

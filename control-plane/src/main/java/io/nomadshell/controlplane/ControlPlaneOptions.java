@@ -14,6 +14,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import io.nomadshell.controlplane.seed.GitCredentials;
+import io.nomadshell.controlplane.webhook.WebhookOptions;
+import io.nomadshell.controlplane.webhook.WebhookSecrets;
 import io.nomadshell.proto.seed.SeedLimits;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -37,6 +39,8 @@ import org.jspecify.annotations.Nullable;
  * @param uploadTtl how long an upload no job has taken is kept
  * @param seedFetchTimeout how long fetching a job's git seed may take
  * @param gitCredentials the operator's credentials for private git hosts
+ * @param webhooks where jobs' webhooks may go, and how long they are retried
+ * @param webhookSecrets each owner's webhook secret, which signs its deliveries
  * @param peerAddress where other replicas reach this one's sandboxes (port 0: a free one); its host is
  *     what they dial, so it must be one they can reach
  */
@@ -60,9 +64,13 @@ public record ControlPlaneOptions(
         SeedLimits seedLimits,
         Duration uploadTtl,
         Duration seedFetchTimeout,
-        GitCredentials gitCredentials) {
+        GitCredentials gitCredentials,
+        WebhookOptions webhooks,
+        WebhookSecrets webhookSecrets) {
 
     public ControlPlaneOptions {
+        requireNonNull(webhooks, "webhooks");
+        requireNonNull(webhookSecrets, "webhookSecrets");
         requireNonNull(dataDir, "dataDir");
         requireNonNull(replicaId, "replicaId");
         requireNonNull(launcher, "launcher");
@@ -120,7 +128,8 @@ public record ControlPlaneOptions(
                 .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).context(context)
                 .resources(resources).retention(retention).outputWindow(outputWindow)
                 .warmPool(warmPool).peerAddress(peerAddress).seedLimits(seedLimits).uploadTtl(uploadTtl)
-                .seedFetchTimeout(seedFetchTimeout).gitCredentials(gitCredentials);
+                .seedFetchTimeout(seedFetchTimeout).gitCredentials(gitCredentials).webhooks(webhooks)
+                .webhookSecrets(webhookSecrets);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -145,6 +154,8 @@ public record ControlPlaneOptions(
         private GitCredentials gitCredentials = GitCredentials.NONE;
         private SeedLimits seedLimits = SeedLimits.DEFAULTS;
         private Duration uploadTtl = DEFAULT_UPLOAD_TTL;
+        private WebhookOptions webhooks = WebhookOptions.NONE;
+        private WebhookSecrets webhookSecrets = WebhookSecrets.NONE;
 
         private Builder() {}
 
@@ -253,11 +264,23 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        /** Where webhooks may go; default {@link WebhookOptions#NONE} (none). */
+        public Builder webhooks(WebhookOptions webhooks) {
+            this.webhooks = webhooks;
+            return this;
+        }
+
+        public Builder webhookSecrets(WebhookSecrets webhookSecrets) {
+            this.webhookSecrets = webhookSecrets;
+            return this;
+        }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
                     readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources, retention,
-                    outputWindow, warmPool, peerAddress, seedLimits, uploadTtl, seedFetchTimeout, gitCredentials);
+                    outputWindow, warmPool, peerAddress, seedLimits, uploadTtl, seedFetchTimeout, gitCredentials,
+                    webhooks, webhookSecrets);
         }
 
         private static String defaultReplicaId() {

@@ -21,6 +21,7 @@ import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.SessionStore;
 import io.nomadshell.controlplane.tunnel.KeptFiles;
+import io.nomadshell.controlplane.webhook.Webhooks;
 import io.nomadshell.proto.v1.JobEvent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -61,9 +62,11 @@ public final class JobManager {
     private final EventFanout events;
     private final Uploads uploads;
     private final Repositories repositories;
+    private final Webhooks webhooks;
 
     JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts, KeptFiles files, ResourcePolicy resources,
-            Uploads uploads, Repositories repositories) {
+            Uploads uploads, Repositories repositories, Webhooks webhooks) {
+        this.webhooks = requireNonNull(webhooks, "webhooks");
         this.store = requireNonNull(store, "store");
         this.signals = requireNonNull(signals, "signals");
         this.artifacts = requireNonNull(artifacts, "artifacts");
@@ -89,15 +92,34 @@ public final class JobManager {
         return schedule(owner, task, SandboxRequest.DEFAULTS, idempotencyKey, null);
     }
 
+    /** {@link #schedule(String, String, SandboxRequest, String, SeedSource, CallbackRequest)} without a callback. */
+    public Job schedule(String owner, String task, SandboxRequest sandbox, @Nullable String idempotencyKey,
+            @Nullable SeedSource seed) {
+        return schedule(owner, task, sandbox, idempotencyKey, seed, CallbackRequest.NONE);
+    }
+
+    /**
+     * What a Schedule asks to be told: its callback_url and callback_events, as given (empty: none).
+     */
+    public record CallbackRequest(String url, String events) {
+        public static final CallbackRequest NONE = new CallbackRequest("", "");
+
+        public CallbackRequest {
+            requireNonNull(url, "url");
+            requireNonNull(events, "events");
+        }
+    }
+
     /**
      * Queues a new job whose sandbox gets {@code sandbox} within this server's caps, or returns the
      * one an earlier call with the same idempotency key created. With a {@code seed}, the job's seed
      * archive is in place before the job exists (so no replica can start it unseeded): the owner's
      * upload is moved there, or the git repository fetched into it. A retry that finds the earlier
-     * job leaves the upload as it was (and drops what it fetched).
+     * job leaves the upload as it was (and drops what it fetched). With a {@code callback} URL, checked
+     * here against the webhook allowlist, the job's status changes are POSTed there ({@link Webhooks}).
      */
     public Job schedule(String owner, String task, SandboxRequest sandbox, @Nullable String idempotencyKey,
-            @Nullable SeedSource seed) {
+            @Nullable SeedSource seed, CallbackRequest callback) {
         requireNonNull(owner, "owner");
         requireNonNull(task, "task");
         requireNonNull(sandbox, "sandbox");
@@ -114,9 +136,11 @@ public final class JobManager {
                     "the idempotency key must be 1 to 128 printable ASCII characters without spaces");
         }
         var granted = resources.grant(sandbox);
+        var accepted = webhooks.accept(owner, requireNonNull(callback, "callback").url(), callback.events());
+        var more = accepted == null ? Map.<String, String>of() : accepted.fields();
         var id = JobIds.next();
         if (seed == null) {
-            return get(owner, store.create(id, owner, task, granted, Instant.now(), idempotencyKey));
+            return get(owner, store.create(id, owner, task, granted, Instant.now(), idempotencyKey, more));
         }
         var seedPath = artifacts.seedPath(id);
         long disk = granted.diskMb() * 1024L * 1024L;
@@ -139,7 +163,7 @@ public final class JobManager {
         };
         String created;
         try {
-            created = store.create(id, owner, task, granted, Instant.now(), idempotencyKey);
+            created = store.create(id, owner, task, granted, Instant.now(), idempotencyKey, more);
         } catch (RuntimeException e) {
             undo.run();
             throw e;

@@ -110,12 +110,20 @@ public final class JobStore {
      */
     public String create(String id, String owner, String task, SandboxResources sandbox, Instant createdAt,
             @Nullable String idempotencyKey) {
+        return create(id, owner, task, sandbox, createdAt, idempotencyKey, Map.of());
+    }
+
+    /** {@link #create} with {@code more} fields of the job's hash (a callback's). */
+    public String create(String id, String owner, String task, SandboxResources sandbox, Instant createdAt,
+            @Nullable String idempotencyKey, Map<String, String> more) {
         var first = event(id, createdAt).setStatusChanged(
                 StatusChanged.newBuilder().setStatus(JobStatus.PENDING.wireName())).build();
         var idempotency = idempotencyKey == null ? "" : Keys.idempotency(owner, idempotencyKey);
         var args = new ArrayList<>(List.of(id, owner, task, Long.toString(createdAt.toEpochMilli()), print(first),
                 Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1", Keys.JOB_PREFIX));
-        sandboxFields(sandbox).forEach((field, value) -> {
+        var fields = new LinkedHashMap<>(sandboxFields(sandbox));
+        fields.putAll(more);
+        fields.forEach((field, value) -> {
             args.add(field);
             args.add(value);
         });
@@ -248,7 +256,8 @@ public final class JobStore {
             args.add(value);
         });
         var jobKeys = Keys.ofJob(id);
-        var keys = new ArrayList<String>(List.of(jobKeys[0], jobKeys[1], Keys.ACTIVE, Keys.ENDED, Keys.lease(id), Keys.QUEUE));
+        var keys = new ArrayList<String>(List.of(jobKeys[0], jobKeys[1], Keys.ACTIVE, Keys.ENDED, Keys.lease(id), Keys.QUEUE,
+                Keys.WEBHOOKS_DUE, Keys.WEBHOOKS));
         List.of(jobKeys).subList(2, jobKeys.length).stream().filter(key -> !key.equals(Keys.lease(id))).forEach(keys::add);
         List<Object> result = transition.run(ScriptOutputType.MULTI,
                 keys.toArray(String[]::new), args.toArray(String[]::new));
