@@ -50,7 +50,7 @@ class WebhookTest {
     private static final String SECRET = "whsec-e2e-0123456789abcdef";
     /** A key without a webhook secret. */
     private static final String UNSIGNED_KEY = "k2";
-    private static final Duration RETRY_FOR = Duration.ofSeconds(5);
+    private static final Duration RETRY_FOR = Duration.ofSeconds(4);
 
     private ScriptedModelServer model;
     private TestCluster cluster;
@@ -225,8 +225,11 @@ class WebhookTest {
 
     @Test
     void receiversThatNeverAnswerOrAlwaysFailAreGivenUpAfterTheRetryTime() throws Exception {
-        for (var path : List.of("/silent", "/failing")) {
-            var id = schedule(KEY, url(path), "terminal");
+        var paths = List.of("/silent", "/failing");
+        var ids = paths.stream().map(path -> schedule(KEY, url(path), "terminal")).toList();
+        for (int i = 0; i < paths.size(); i++) {
+            var path = paths.get(i);
+            var id = ids.get(i);
             var ended = Instant.parse(cluster.rest(KEY).awaitEnd(id, Duration.ofSeconds(60)).last().path("finished_at").asText());
             var events = deliveries(id, found -> found.stream().anyMatch(d -> d.path("gave_up").asBoolean()));
             assertThat(events).as(path).hasSizeGreaterThanOrEqualTo(2);
