@@ -54,10 +54,7 @@ class WebhookTest {
 
     private ScriptedModelServer model;
     private TestCluster cluster;
-    private ApiKeys keys;
     private HttpServer receiver;
-    /** Whether /later answers 200 (503 until then). */
-    private volatile boolean laterUp;
     private final Map<String, List<Received>> received = new ConcurrentHashMap<>();
     private final AtomicInteger flakyFailures = new AtomicInteger();
     private final CountDownLatch released = new CountDownLatch(1);
@@ -72,7 +69,7 @@ class WebhookTest {
         receiver.start();
         model = ScriptedModelServer.builder().scenario(Scenario.bundled("hello-world")).build().start();
         var hosts = WebhookOptions.parseHosts("127.0.0.1:" + receiver.getAddress().getPort());
-        keys = ApiKeys.parse(List.of(KEY + " webhook_secret=" + SECRET, UNSIGNED_KEY), Set.of());
+        var keys = ApiKeys.parse(List.of(KEY + " webhook_secret=" + SECRET, UNSIGNED_KEY), Set.of());
         cluster = TestCluster.start(dataDir, model.baseUrl(), 2, keys, options -> options
                 .webhooks(new WebhookOptions(hosts, RETRY_FOR, Duration.ofMillis(500), Duration.ofSeconds(2),
                         Duration.ofSeconds(1)))
@@ -98,7 +95,6 @@ class WebhookTest {
             int status = switch (path) {
                 case "/ok" -> 204;
                 case "/flaky" -> flakyFailures.getAndIncrement() < 2 ? 500 : 200;
-                case "/later" -> laterUp ? 200 : 503;
                 case "/silent" -> {
                     try {
                         released.await(30, TimeUnit.SECONDS);
@@ -118,10 +114,6 @@ class WebhookTest {
     }
 
     private String schedule(String key, String callbackUrl, String events) {
-        return schedule(cluster, key, callbackUrl, events);
-    }
-
-    private static String schedule(TestCluster cluster, String key, String callbackUrl, String events) {
         var body = Rest.JSON.createObjectNode().put("task", Fixtures.HELLO_TASK).put("callback_url", callbackUrl)
                 .put("callback_events", events);
         var response = cluster.rest(key).post("/v1/jobs", "application/json", body.toString());
@@ -134,10 +126,6 @@ class WebhookTest {
      * read again from the start when it ends first (deliveries come after the job's end); bounded.
      */
     private List<JsonNode> deliveries(String jobId, Predicate<List<JsonNode>> done) {
-        return deliveries(cluster, jobId, done);
-    }
-
-    private static List<JsonNode> deliveries(TestCluster cluster, String jobId, Predicate<List<JsonNode>> done) {
         var deadline = Instant.now().plusSeconds(40);
         List<JsonNode> found = List.of();
         while (Instant.now().isBefore(deadline)) {
@@ -269,33 +257,5 @@ class WebhookTest {
         assertThat(response.statusCode()).isEqualTo(400);
         assertThat(response.body()).contains("no webhook secret");
         assertThat(received.keySet()).as("nothing was delivered for a refused job").doesNotContain("/");
-    }
-
-    @Test
-    void aDeliveryStillDueWhenTheServerStopsIsMadeByTheNextServer(@TempDir Path dataDir) throws Exception {
-        var hosts = WebhookOptions.parseHosts("127.0.0.1:" + receiver.getAddress().getPort());
-        // Minutes to retry, two seconds to the second attempt: the restart falls between the attempts.
-        java.util.function.UnaryOperator<io.nomadshell.controlplane.ControlPlaneOptions.Builder> options = builder -> builder
-                .webhooks(new WebhookOptions(hosts, Duration.ofMinutes(5), Duration.ofSeconds(2), Duration.ofSeconds(2),
-                        Duration.ofSeconds(2)))
-                .webhookSecrets(keys.webhookSecrets());
-        String id;
-        String deliveryId;
-        try (var first = TestCluster.start(dataDir, model.baseUrl(), 1, keys, options)) {
-            id = schedule(first, KEY, url("/later"), "");
-            first.rest(KEY).awaitEnd(id, Duration.ofSeconds(60));
-            var failed = deliveries(first, id, found -> !found.isEmpty());
-            assertThat(failed.getFirst().path("status_code").asInt()).isEqualTo(503);
-            deliveryId = failed.getFirst().path("delivery_id").asText();
-        }
-        laterUp = true;
-        try (var second = TestCluster.start(dataDir, model.baseUrl(), 1, keys, options)) {
-            var events = deliveries(second, id, found -> found.stream().anyMatch(d -> d.path("delivered").asBoolean()));
-            assertThat(events.getFirst().path("status_code").asInt()).isEqualTo(503);
-            assertThat(events.getLast().path("delivered").asBoolean()).isTrue();
-            assertThat(events).extracting(d -> d.path("delivery_id").asText()).containsOnly(deliveryId);
-            assertThat(received.get("/later")).extracting(Received::delivery).containsOnly(deliveryId);
-            assertThat(received.get("/later")).as("one POST an attempt").hasSize(events.size());
-        }
     }
 }
