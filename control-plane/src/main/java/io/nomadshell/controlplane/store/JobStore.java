@@ -274,10 +274,21 @@ public final class JobStore {
      * job. Fenced, like {@link #transition}.
      */
     public long appendEvent(String id, JobEvent.Builder event) {
+        return appendEvent(id, event, leases.fenceOf(id));
+    }
+
+    /**
+     * Appends an event that is not the job's owner's write (a webhook attempt's outcome, made by
+     * whichever replica claimed it): never fenced, like {@link #cancel}.
+     */
+    public long appendOthersEvent(String id, JobEvent.Builder event) {
+        return appendEvent(id, event, "");
+    }
+
+    private long appendEvent(String id, JobEvent.Builder event, String fence) {
         var full = event.setJobId(id).setTime(Timestamps.fromMillis(System.currentTimeMillis())).build();
         long sequence = appendEvent.<Long>run(ScriptOutputType.INTEGER,
-                new String[] {Keys.job(id), Keys.events(id), Keys.lease(id)}, print(full), STREAM_CAP,
-                leases.fenceOf(id));
+                new String[] {Keys.job(id), Keys.events(id), Keys.lease(id)}, print(full), STREAM_CAP, fence);
         if (sequence > 0) {
             listener.onEvent(full.toBuilder().setSequence(sequence).build());
         }

@@ -169,7 +169,7 @@ public final class WebhookDeliverer implements AutoCloseable {
         log.info("webhook {} of job {} to {}, attempt {}: {}", claim.id(), jobId, url.authority(), attempt,
                 outcome.getDelivered() ? "delivered" : outcome.getError() + (outcome.getGaveUp() ? " (gave up)" : ""));
         try {
-            store.appendEvent(jobId, JobEvent.newBuilder().setWebhookDelivery(outcome));
+            store.appendOthersEvent(jobId, JobEvent.newBuilder().setWebhookDelivery(outcome));
         } catch (RuntimeException e) {
             log.warn("the outcome of webhook delivery {} could not be recorded: {}", claim.id(), e.getMessage());
         }
