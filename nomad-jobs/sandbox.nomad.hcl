@@ -92,7 +92,7 @@ job "nomad-shell-sandbox" {
   parameterized {
     payload       = "forbidden"
     meta_required = ["nomad_shell_job"]
-    meta_optional = ["submitter", "task", "pool", "pool_owner"]
+    meta_optional = ["submitter", "task", "pool", "pool_owner", "traceparent"]
   }
 
   group "sandbox" {

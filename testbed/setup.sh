@@ -6,7 +6,7 @@
 #   Debian packages  Redis, bubblewrap, util-linux (local sandboxes); the sandbox's toolset, which
 #                    local sandboxes see on the host (sandbox-image/packages/*.txt: compilers,
 #                    desktop, Jupyter); Chromium (the web UI test); cmake, g++, pip (llama-server);
-#                    wrk (the read-path benchmark)
+#                    wrk (the read-path benchmark); python3-venv (the Python SDK's tests)
 #   npm              tslab, registered with Jupyter (TypeScript and JavaScript kernels)
 #   a JDK            >= the agent daemon's Java release (scripts/find-jdk.sh), from Debian if none
 #   Docker, Nomad    testbed/nomad-testbed.sh start (Nomad built once from the Go module proxy)
@@ -56,6 +56,8 @@ apt_install chromium fonts-dejavu-core
 apt_install cmake g++ make python3-pip
 # The read-path benchmark (StatusReadBenchmark) loads the API with wrk, against redis-benchmark (redis-tools).
 apt_install wrk redis-tools
+# The Python SDK's tests (PythonSdkTest) make a venv with Debian's python3 (a fresh Debian lacks ensurepip).
+apt_install python3-venv
 
 mapfile -t npm_packages < <(listed "$REPO/sandbox-image/packages/npm.txt")
 if ! npm ls -g --prefix /usr/local --depth=0 "${npm_packages[@]}" >/dev/null 2>&1 \

@@ -16,8 +16,10 @@ import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.pool.ProfilePool;
 import io.nomadshell.controlplane.pool.WarmPoolOptions;
+import io.nomadshell.controlplane.quota.KeyQuota;
 import io.nomadshell.controlplane.webhook.WebhookOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.gateway.auth.KeysFile;
 import io.nomadshell.gateway.preview.PreviewOptions;
 import io.nomadshell.gateway.server.AttachServer;
 import io.nomadshell.gateway.server.GatewayOptions;
@@ -32,8 +34,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -73,8 +76,9 @@ final class ServerSettings {
     @Nullable String listenAddress;
 
     @Option(names = "--api-keys-file", defaultValue = "${env:NOMAD_SHELL_API_KEYS_FILE}",
-            description = "A file with one API key per line, optionally followed by webhook_secret=SECRET, the key its "
-                    + "jobs' webhooks are signed with (env NOMAD_SHELL_API_KEYS_FILE).")
+            description = "A file with one API key per line, each optionally followed by its name, limits and webhook "
+                    + "secret, e.g. 'KEY name=team-a running_jobs=4 tokens_per_day=2000000 webhook_secret=...' "
+                    + "(env NOMAD_SHELL_API_KEYS_FILE; see the README).")
     @Nullable Path apiKeysFile;
 
     @Option(names = "--metrics-public", defaultValue = "${env:NOMAD_SHELL_METRICS_PUBLIC:-false}",
@@ -225,8 +229,12 @@ final class ServerSettings {
             description = "The agent daemon's jar, with its lib/ beside it (env NOMAD_SHELL_DAEMON_JAR).")
     @Nullable Path daemonJar;
 
-    /** A running control plane, its gateway and its Attach listener; close stops the gateway first. */
-    record Running(ControlPlane controlPlane, GatewayServer gateway, AttachServer attach) implements AutoCloseable {
+    /**
+     * A running control plane, its gateway and its Attach listener; close stops the gateway first, and
+     * sends the last spans once the control plane has stopped.
+     */
+    record Running(ControlPlane controlPlane, GatewayServer gateway, AttachServer attach, ServerTelemetry telemetry)
+            implements AutoCloseable {
         @Override
         public void close() {
             controlPlane.stopAcceptingJobs();
@@ -234,7 +242,11 @@ final class ServerSettings {
                 gateway.close();
                 attach.close();
             } finally {
-                controlPlane.close();
+                try {
+                    controlPlane.close();
+                } finally {
+                    telemetry.close();
+                }
             }
         }
     }
@@ -254,7 +266,32 @@ final class ServerSettings {
                 ? sandboxes.nomadLauncher(socket, attachTls == null ? null : attachTls.ca(), attachTls != null,
                         policy.defaults())
                 : LocalLauncher.of(launcherOptions(home, socket));
-        var controlPlane = ControlPlane.start(ControlPlaneOptions.builder()
+        var telemetry = ServerTelemetry.fromEnvironment();
+        ControlPlane controlPlane;
+        try {
+            controlPlane = start(home, launcher, model, maxDuration, policy, poolOptions, keys, telemetry);
+        } catch (IOException | RuntimeException e) {
+            telemetry.close();
+            throw e;
+        }
+        AttachServer attachServer = null;
+        try {
+            attachServer = AttachServer.start(controlPlane, attachOptions);
+            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, keys,
+                    new PreviewOptions(previewPort, previewDomain), metricsPublic, listen)), attachServer, telemetry);
+        } catch (IOException | RuntimeException e) {
+            if (attachServer != null) {
+                attachServer.close();
+            }
+            controlPlane.close();
+            telemetry.close();
+            throw e;
+        }
+    }
+
+    private ControlPlane start(Path home, SandboxLauncher launcher, ModelOptions model, Duration maxDuration,
+            ResourcePolicy policy, WarmPoolOptions poolOptions, ApiKeys keys, ServerTelemetry telemetry) throws IOException {
+        return ControlPlane.start(ControlPlaneOptions.builder()
                 .dataDir(home)
                 .redisUrl(redisUrl)
                 .maxRunning(maxRunning)
@@ -270,21 +307,11 @@ final class ServerSettings {
                 .gitCredentials(gitCredentials())
                 .warmPool(poolOptions)
                 .peerAddress(peerAddress())
+                .quotas(keys.quotas())
+                .openTelemetry(telemetry.openTelemetry())
                 .webhooks(webhookOptions())
                 .webhookSecrets(keys.webhookSecrets())
                 .build());
-        AttachServer attachServer = null;
-        try {
-            attachServer = AttachServer.start(controlPlane, attachOptions);
-            return new Running(controlPlane, GatewayServer.start(controlPlane, new GatewayOptions(port, keys,
-                    new PreviewOptions(previewPort, previewDomain), metricsPublic, listen)), attachServer);
-        } catch (IOException | RuntimeException e) {
-            if (attachServer != null) {
-                attachServer.close();
-            }
-            controlPlane.close();
-            throw e;
-        }
     }
 
     private SeedLimits seedLimits() {
@@ -421,18 +448,21 @@ final class ServerSettings {
     }
 
     private ApiKeys apiKeys() throws IOException {
-        var keys = new HashSet<String>();
+        var keys = new HashMap<String, KeyQuota>();
+        Map<String, byte[]> secrets = Map.of();
+        if (apiKeysFile != null) {
+            try {
+                var lines = Files.readAllLines(apiKeysFile);
+                keys.putAll(KeysFile.parse(lines));
+                secrets = KeysFile.webhookSecrets(lines);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--api-keys-file " + apiKeysFile + ": " + e.getMessage());
+            }
+        }
         if (apiKeys != null) {
-            Arrays.stream(apiKeys).map(String::strip).filter(k -> !k.isEmpty()).forEach(keys::add);
+            Arrays.stream(apiKeys).map(String::strip).filter(k -> !k.isEmpty())
+                    .forEach(key -> keys.putIfAbsent(key, KeyQuota.unlimited(ApiKeys.ownerOf(key))));
         }
-        var lines = apiKeysFile == null ? List.<String>of() : Files.readAllLines(apiKeysFile);
-        if (keys.isEmpty() && lines.stream().allMatch(line -> line.isBlank() || line.strip().startsWith("#"))) {
-            return ApiKeys.none();
-        }
-        try {
-            return ApiKeys.parse(lines, keys);
-        } catch (IllegalArgumentException e) {
-            throw new UserError("--api-keys-file " + apiKeysFile + ": " + e.getMessage());
-        }
+        return keys.isEmpty() ? ApiKeys.none() : ApiKeys.of(keys).withWebhookSecrets(secrets);
     }
 }

@@ -42,6 +42,7 @@ import io.nomadshell.controlplane.tunnel.JupyterTokens;
 import io.nomadshell.controlplane.tunnel.KeptFiles;
 import io.nomadshell.controlplane.tunnel.PeerListener;
 import io.nomadshell.controlplane.tunnel.Peering;
+import io.nomadshell.controlplane.trace.JobTracer;
 import io.nomadshell.controlplane.webhook.WebhookAddresses;
 import io.nomadshell.controlplane.webhook.WebhookDeliverer;
 import io.nomadshell.controlplane.webhook.Webhooks;
@@ -111,12 +112,14 @@ public final class ControlPlane implements AutoCloseable {
         var artifacts = new ArtifactStore(dataDir.resolve("artifacts"), store::recordPlacement);
         var peering = new Peering(leases, new PeerDirectory(redis), secrets.get(PEER_KEY), options.replicaId());
         var files = new KeptFiles(artifacts, store, peering);
-        var model = remember(ModelClient.connect(options.model(), options.context().contextTokens()));
+        var tracer = new JobTracer(options.openTelemetry());
+        var model = remember(ModelClient.connect(options.model(), options.context().contextTokens(), tracer));
         int budget = ContextOptions.promptBudget(model.profile().window(), options.model().maxOutputTokens());
         var contexts = new JobContexts(new ContextStore(redis, leases), budget, model.profile(), ToolCatalogue.definitions(),
                 AgentLoop.SYSTEM_PROMPT);
         var outputs = remember(new CallOutputs(store, artifacts, options.outputWindow()));
-        var agent = new AgentLoop(model, store, options.limits(), contexts, options.context(), outputs);
+        var agent = new AgentLoop(model, store, options.limits(), contexts, options.context(), outputs,
+                options.quotas());
         var workspaces = Files.createDirectories(dataDir.resolve("workspaces"));
         options.launcher().reclaimLeftovers(workspaces);
         // Closed after the dispatcher and the pool, whose jobs and members close their own sandboxes first.
@@ -128,7 +131,7 @@ public final class ControlPlane implements AutoCloseable {
                 metrics));
         var runner = new JobRunner(store, options.launcher(), pool, sessions, tokens, artifacts, agent,
                 workspaces, options.readyTimeout(),
-                options.limits().maxDuration().plus(options.readyTimeout()).plusMinutes(15), options.seedLimits());
+                options.limits().maxDuration().plus(options.readyTimeout()).plusMinutes(15), options.seedLimits(), tracer);
         // Beside the zips, so that replicas which share those share the uploads too.
         var uploads = new Uploads(dataDir.resolve("artifacts").resolve("uploads"), options.seedLimits(),
                 options.uploadTtl(), Clock.systemUTC());
@@ -139,7 +142,7 @@ public final class ControlPlane implements AutoCloseable {
                 options.seedFetchTimeout(), dataDir.resolve("artifacts").resolve("git-fetches"));
         var webhookAddresses = new WebhookAddresses(options.webhooks().allowHosts());
         this.jobs = new JobManager(store, signals, artifacts, files, options.resources(), uploads, repositories,
-                new Webhooks(options.webhooks(), options.webhookSecrets(), webhookAddresses));
+                options.quotas(), tracer, new Webhooks(options.webhooks(), options.webhookSecrets(), webhookAddresses));
         remember(WebhookDeliverer.start(new WebhookQueue(redis), store, options.webhooks(), options.webhookSecrets(),
                 webhookAddresses, Clock.systemUTC()));
         remember(RetentionSweeper.start(store, artifacts, uploads));

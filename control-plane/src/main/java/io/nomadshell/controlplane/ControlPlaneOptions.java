@@ -10,12 +10,14 @@ import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.launch.SandboxLauncher;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.pool.WarmPoolOptions;
+import io.nomadshell.controlplane.quota.Quotas;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import io.nomadshell.controlplane.seed.GitCredentials;
 import io.nomadshell.controlplane.webhook.WebhookOptions;
 import io.nomadshell.controlplane.webhook.WebhookSecrets;
+import io.opentelemetry.api.OpenTelemetry;
 import io.nomadshell.proto.seed.SeedLimits;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
@@ -39,6 +41,8 @@ import org.jspecify.annotations.Nullable;
  * @param uploadTtl how long an upload no job has taken is kept
  * @param seedFetchTimeout how long fetching a job's git seed may take
  * @param gitCredentials the operator's credentials for private git hosts
+ * @param quotas the limits of each API key, by the owner id its jobs carry
+ * @param openTelemetry where jobs' spans go: the server's SDK, or the no-op (the default)
  * @param webhooks where jobs' webhooks may go, and how long they are retried
  * @param webhookSecrets each owner's webhook secret, which signs its deliveries
  * @param peerAddress where other replicas reach this one's sandboxes (port 0: a free one); its host is
@@ -65,10 +69,13 @@ public record ControlPlaneOptions(
         Duration uploadTtl,
         Duration seedFetchTimeout,
         GitCredentials gitCredentials,
+        Quotas quotas,
+        OpenTelemetry openTelemetry,
         WebhookOptions webhooks,
         WebhookSecrets webhookSecrets) {
 
     public ControlPlaneOptions {
+        requireNonNull(quotas, "quotas");
         requireNonNull(webhooks, "webhooks");
         requireNonNull(webhookSecrets, "webhookSecrets");
         requireNonNull(dataDir, "dataDir");
@@ -95,6 +102,7 @@ public record ControlPlaneOptions(
             throw new IllegalArgumentException("the seed fetch timeout must be positive");
         }
         requireNonNull(gitCredentials, "gitCredentials");
+        requireNonNull(openTelemetry, "openTelemetry");
         if (peerAddress.isUnresolved()) {
             throw new IllegalArgumentException("the peer address's host " + peerAddress.getHostString()
                     + " does not resolve (--peer-address)");
@@ -128,8 +136,10 @@ public record ControlPlaneOptions(
                 .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).context(context)
                 .resources(resources).retention(retention).outputWindow(outputWindow)
                 .warmPool(warmPool).peerAddress(peerAddress).seedLimits(seedLimits).uploadTtl(uploadTtl)
-                .seedFetchTimeout(seedFetchTimeout).gitCredentials(gitCredentials).webhooks(webhooks)
-                .webhookSecrets(webhookSecrets);
+                .seedFetchTimeout(seedFetchTimeout).gitCredentials(gitCredentials)
+                .quotas(quotas)
+                .openTelemetry(openTelemetry)
+                .webhooks(webhooks).webhookSecrets(webhookSecrets);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -152,8 +162,10 @@ public record ControlPlaneOptions(
         private InetSocketAddress peerAddress = DEFAULT_PEER_ADDRESS;
         private Duration seedFetchTimeout = DEFAULT_SEED_FETCH_TIMEOUT;
         private GitCredentials gitCredentials = GitCredentials.NONE;
+        private OpenTelemetry openTelemetry = OpenTelemetry.noop();
         private SeedLimits seedLimits = SeedLimits.DEFAULTS;
         private Duration uploadTtl = DEFAULT_UPLOAD_TTL;
+        private Quotas quotas = Quotas.none();
         private WebhookOptions webhooks = WebhookOptions.NONE;
         private WebhookSecrets webhookSecrets = WebhookSecrets.NONE;
 
@@ -264,6 +276,18 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        /** The limits of each API key; default {@link Quotas#none()}. */
+        public Builder quotas(Quotas quotas) {
+            this.quotas = quotas;
+            return this;
+        }
+
+        /** Where jobs' spans go; default the no-op. */
+        public Builder openTelemetry(OpenTelemetry openTelemetry) {
+            this.openTelemetry = openTelemetry;
+            return this;
+        }
+
         /** Where webhooks may go; default {@link WebhookOptions#NONE} (none). */
         public Builder webhooks(WebhookOptions webhooks) {
             this.webhooks = webhooks;
@@ -280,7 +304,7 @@ public record ControlPlaneOptions(
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
                     readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources, retention,
                     outputWindow, warmPool, peerAddress, seedLimits, uploadTtl, seedFetchTimeout, gitCredentials,
-                    webhooks, webhookSecrets);
+                    quotas, openTelemetry, webhooks, webhookSecrets);
         }
 
         private static String defaultReplicaId() {

@@ -12,6 +12,8 @@ import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.job.ResourcePolicy;
 import io.nomadshell.controlplane.job.SandboxRequest;
+import io.nomadshell.controlplane.quota.KeyUsage;
+import io.nomadshell.controlplane.quota.Quotas;
 import io.nomadshell.controlplane.seed.GitSource;
 import io.nomadshell.controlplane.seed.Repositories;
 import io.nomadshell.controlplane.seed.SeedSource;
@@ -20,6 +22,8 @@ import io.nomadshell.controlplane.store.EventFanout;
 import io.nomadshell.controlplane.store.JobSignals;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.SessionStore;
+import io.nomadshell.controlplane.trace.JobTracer;
+import io.nomadshell.controlplane.trace.Traceparent;
 import io.nomadshell.controlplane.tunnel.KeptFiles;
 import io.nomadshell.controlplane.webhook.Webhooks;
 import io.nomadshell.proto.v1.JobEvent;
@@ -62,10 +66,12 @@ public final class JobManager {
     private final EventFanout events;
     private final Uploads uploads;
     private final Repositories repositories;
+    private final Quotas quotas;
+    private final JobTracer tracer;
     private final Webhooks webhooks;
 
     JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts, KeptFiles files, ResourcePolicy resources,
-            Uploads uploads, Repositories repositories, Webhooks webhooks) {
+            Uploads uploads, Repositories repositories, Quotas quotas, JobTracer tracer, Webhooks webhooks) {
         this.webhooks = requireNonNull(webhooks, "webhooks");
         this.store = requireNonNull(store, "store");
         this.signals = requireNonNull(signals, "signals");
@@ -75,6 +81,8 @@ public final class JobManager {
         this.events = new EventFanout(store, signals);
         this.uploads = requireNonNull(uploads, "uploads");
         this.repositories = requireNonNull(repositories, "repositories");
+        this.quotas = requireNonNull(quotas, "quotas");
+        this.tracer = requireNonNull(tracer, "tracer");
     }
 
     /** Where uploaded seed archives are received and kept. */
@@ -111,18 +119,36 @@ public final class JobManager {
     }
 
     /**
-     * Queues a new job whose sandbox gets {@code sandbox} within this server's caps, or returns the
-     * one an earlier call with the same idempotency key created. With a {@code seed}, the job's seed
+     * Queues a new job whose sandbox gets {@code sandbox} within this server's caps and its owner's
+     * key's, if the key is within its limits; or returns the one an earlier call with the same
+     * idempotency key created. With a {@code seed}, the job's seed
      * archive is in place before the job exists (so no replica can start it unseeded): the owner's
      * upload is moved there, or the git repository fetched into it. A retry that finds the earlier
      * job leaves the upload as it was (and drops what it fetched). With a {@code callback} URL, checked
      * here against the webhook allowlist, the job's status changes are POSTed there ({@link Webhooks}).
+     * The schedule is the root span of the job's trace, which its runs go on with.
      */
     public Job schedule(String owner, String task, SandboxRequest sandbox, @Nullable String idempotencyKey,
             @Nullable SeedSource seed, CallbackRequest callback) {
         requireNonNull(owner, "owner");
         requireNonNull(task, "task");
         requireNonNull(sandbox, "sandbox");
+        var span = tracer.schedule(owner);
+        try (var scope = span.makeCurrent()) {
+            var job = schedule(owner, task, sandbox, idempotencyKey, seed, requireNonNull(callback, "callback"),
+                    Traceparent.of(span));
+            span.setAttribute(JobTracer.JOB_ID, job.id());
+            return job;
+        } catch (RuntimeException e) {
+            JobTracer.failed(span, e);
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    private Job schedule(String owner, String task, SandboxRequest sandbox, @Nullable String idempotencyKey,
+            @Nullable SeedSource seed, CallbackRequest callback, String traceparent) {
         if (task.isBlank()) {
             throw new JobException(Reason.INVALID_ARGUMENT, "the task is empty: say what the agent should build");
         }
@@ -135,12 +161,14 @@ public final class JobManager {
             throw new JobException(Reason.INVALID_ARGUMENT,
                     "the idempotency key must be 1 to 128 printable ASCII characters without spaces");
         }
-        var granted = resources.grant(sandbox);
-        var accepted = webhooks.accept(owner, requireNonNull(callback, "callback").url(), callback.events());
+        var quota = quotas.of(owner);
+        var granted = quota.narrow(resources, sandbox).grant(sandbox);
+        var accepted = webhooks.accept(owner, callback.url(), callback.events());
         var more = accepted == null ? Map.<String, String>of() : accepted.fields();
         var id = JobIds.next();
         if (seed == null) {
-            return get(owner, store.create(id, owner, task, granted, Instant.now(), idempotencyKey, more));
+            return get(owner, store.create(id, owner, task, granted, Instant.now(), idempotencyKey, quota, traceparent,
+                    more));
         }
         var seedPath = artifacts.seedPath(id);
         long disk = granted.diskMb() * 1024L * 1024L;
@@ -163,7 +191,7 @@ public final class JobManager {
         };
         String created;
         try {
-            created = store.create(id, owner, task, granted, Instant.now(), idempotencyKey, more);
+            created = store.create(id, owner, task, granted, Instant.now(), idempotencyKey, quota, traceparent, more);
         } catch (RuntimeException e) {
             undo.run();
             throw e;
@@ -338,7 +366,15 @@ public final class JobManager {
         var to = artifacts.checkpoints(id);
         try {
             from.copyTo(to);
-            if (!store.sessions().fork(source, id, step, text == null || text.isBlank() ? null : text, Instant.now())) {
+            boolean forked;
+            try {
+                forked = store.sessions().fork(source, id, step, text == null || text.isBlank() ? null : text,
+                        Instant.now(), quotas.of(owner));
+            } catch (JobException overQuota) {
+                artifacts.delete(id);
+                throw overQuota;
+            }
+            if (!forked) {
                 artifacts.delete(id);
                 throw notCheckpointed(jobId, step);
             }
@@ -444,6 +480,16 @@ public final class JobManager {
             throw new JobException(Reason.UNAVAILABLE, "the screenshot " + callId + " of job " + jobId
                     + " cannot be read: " + e.getMessage());
         }
+    }
+
+    /** What {@code owner}'s API key has in use now, over all replicas, beside its limits. */
+    public KeyUsage usage(String owner) {
+        return store.usage(owner, quotas.of(owner));
+    }
+
+    /** The limits (and name) of every API key of the keys file, by owner. */
+    public Quotas quotas() {
+        return quotas;
     }
 
     /** How many jobs wait and how many run, over all replicas; one Redis round trip each (so also a readiness probe). */

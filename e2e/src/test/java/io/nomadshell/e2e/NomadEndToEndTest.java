@@ -6,10 +6,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,11 +31,15 @@ class NomadEndToEndTest {
     private final String prefix = NomadCluster.newJobPrefix();
     private ScriptedModelServer model;
     private NomadCluster cluster;
+    private final InMemorySpanExporter spans = InMemorySpanExporter.create();
 
     @BeforeAll
     void start(@TempDir Path dataDir) throws Exception {
         model = ScriptedModelServer.builder().scenario(Scenario.bundled("hello-world")).build().start();
-        cluster = NomadCluster.start(dataDir, model.baseUrl(), prefix);
+        var traced = OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
+                .addSpanProcessor(SimpleSpanProcessor.create(spans)).build()).build();
+        cluster = NomadCluster.start(dataDir, model.baseUrl(), prefix, UnaryOperator.identity(), NomadCluster.RESOURCES,
+                options -> options.openTelemetry(traced));
     }
 
     @AfterAll
@@ -63,6 +72,10 @@ class NomadEndToEndTest {
         assertThat(dispatched.path("ParentID").asText()).isEqualTo(prefix + "-c500-m384-d256");
         assertThat(dispatched.path("Meta").path("submitter").asText()).isEqualTo(ApiKeys.LOCAL_OWNER);
         assertThat(dispatched.path("Meta").path("task").asText()).isEqualTo(Fixtures.HELLO_TASK);
+        // The job's trace goes with its sandbox: the traceparent of the span that launched it.
+        var launch = spans.getFinishedSpanItems().stream().filter(span -> span.getName().equals("sandbox.launch")).toList();
+        assertThat(launch).singleElement().satisfies(span -> assertThat(dispatched.path("Meta").path("traceparent").asText())
+                .startsWith("00-" + span.getTraceId() + "-" + span.getSpanId() + "-"));
         assertThat(allocation.path("ClientStatus").asText()).as("allocation %s", allocation).isEqualTo("complete");
         assertThat(allocation.path("DesiredStatus").asText()).as("ended by itself: %s", allocation).isEqualTo("run");
         var terminated = lastEvent(allocation, "Terminated");

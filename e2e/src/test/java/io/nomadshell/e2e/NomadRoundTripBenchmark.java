@@ -71,7 +71,7 @@ class NomadRoundTripBenchmark {
                 sessions.expect(jobId);
                 var resources = new SandboxResources(1000, 512, Duration.ofMinutes(10), java.util.List.of());
                 try (var sandbox = launcher.launch(new SandboxSpec(jobId, tokens.issue(jobId, Instant.now().plusSeconds(600)),
-                        dataDir, "bench", "round trip benchmark", resources))) {
+                        dataDir, "bench", "round trip benchmark", resources, ""))) {
                     var session = sessions.await(jobId, Duration.ofSeconds(120));
                     for (int i = 0; i < WARMUP; i++) {
                         execTrue(session, "w" + i);

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -44,6 +45,12 @@ final class ServerProcess implements AutoCloseable {
     /** With the server's JVM given {@code jvmOptions} (a heap cap, say). */
     static ServerProcess start(List<String> jvmOptions, Path dataDir, @Nullable String redisUrl, String modelBaseUrl,
             Path log, String... extraArgs) throws IOException, InterruptedException {
+        return start(Map.of(), jvmOptions, dataDir, redisUrl, modelBaseUrl, log, extraArgs);
+    }
+
+    /** With {@code env} added to the server's environment (OTEL_* variables, say). */
+    static ServerProcess start(Map<String, String> env, List<String> jvmOptions, Path dataDir, @Nullable String redisUrl,
+            String modelBaseUrl, Path log, String... extraArgs) throws IOException, InterruptedException {
         var java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         var command = new ArrayList<String>();
         command.add(java);
@@ -56,7 +63,9 @@ final class ServerProcess implements AutoCloseable {
             command.addAll(List.of("--redis-url", redisUrl));
         }
         command.addAll(List.of(extraArgs));
-        var process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        var builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(env);
+        var process = builder.start();
         var deadline = Instant.now().plus(START_TIMEOUT);
         while (Instant.now().isBefore(deadline)) {
             var matcher = SERVING.matcher(Files.readString(log, StandardCharsets.UTF_8));

@@ -80,7 +80,8 @@ final class TestCluster implements AutoCloseable {
                 .dataDir(home)
                 .launcher(launcher)
                 .model(new ModelOptions(modelBaseUrl, "test", "scripted", 2))
-                .maxRunning(maxRunning))
+                .maxRunning(maxRunning)
+                .quotas(keys.quotas()))
                 .build());
         AttachServer attach = null;
         try {

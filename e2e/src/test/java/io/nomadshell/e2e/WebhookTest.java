@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.nomadshell.controlplane.webhook.WebhookOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
+import io.nomadshell.gateway.auth.KeysFile;
 import io.nomadshell.scriptedmodel.Scenario;
 import io.nomadshell.scriptedmodel.ScriptedModelServer;
 import java.io.IOException;
@@ -23,7 +24,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -69,7 +69,8 @@ class WebhookTest {
         receiver.start();
         model = ScriptedModelServer.builder().scenario(Scenario.bundled("hello-world")).build().start();
         var hosts = WebhookOptions.parseHosts("127.0.0.1:" + receiver.getAddress().getPort());
-        var keys = ApiKeys.parse(List.of(KEY + " webhook_secret=" + SECRET, UNSIGNED_KEY), Set.of());
+        var lines = List.of(KEY + " webhook_secret=" + SECRET, UNSIGNED_KEY);
+        var keys = ApiKeys.of(KeysFile.parse(lines)).withWebhookSecrets(KeysFile.webhookSecrets(lines));
         cluster = TestCluster.start(dataDir, model.baseUrl(), 2, keys, options -> options
                 .webhooks(new WebhookOptions(hosts, RETRY_FOR, Duration.ofMillis(500), Duration.ofSeconds(2),
                         Duration.ofSeconds(1)))

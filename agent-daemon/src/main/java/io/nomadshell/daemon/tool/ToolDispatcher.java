@@ -11,11 +11,13 @@ import io.nomadshell.daemon.workspace.Workspace;
 import io.nomadshell.daemon.workspace.WorkspaceException;
 import io.nomadshell.proto.v1.CodeOutput;
 import io.nomadshell.proto.v1.OutputChunk;
+import io.nomadshell.proto.v1.DaemonSpan;
 import io.nomadshell.proto.v1.ToolCall;
 import io.nomadshell.proto.v1.ToolEvent;
 import io.nomadshell.proto.v1.ToolResult;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.function.Consumer;
@@ -90,6 +92,7 @@ public final class ToolDispatcher {
         CallEvents callEvents = new CallEvents(call.getCallId(), events);
         ToolResult.Builder result = ToolResult.newBuilder().setCallId(call.getCallId());
         long started = System.nanoTime();
+        long startedUnixNanos = unixNanos();
         try {
             // A switch expression, so a new action in the proto does not compile until handled.
             result = switch (call.getActionCase()) {
@@ -122,10 +125,18 @@ public final class ToolDispatcher {
             log.warn("call {} failed unexpectedly", call.getCallId(), e);
             result.setError("the daemon failed to run this tool: " + e);
         }
-        log.info("call {} {} done in {} ms{}", call.getCallId(), nameOf(call),
+        log.info("call {} {} done in {} ms{}{}", call.getCallId(), nameOf(call),
                 (System.nanoTime() - started) / 1_000_000,
-                result.getError().isEmpty() ? "" : ": " + result.getError());
-        return result.build();
+                result.getError().isEmpty() ? "" : ": " + result.getError(),
+                call.getTraceparent().isEmpty() ? "" : " (trace " + call.getTraceparent() + ")");
+        // The daemon's side of the call, for the control plane's trace: no SDK and no network in here.
+        return result.setDaemonSpan(DaemonSpan.newBuilder().setStartUnixNanos(startedUnixNanos)
+                .setEndUnixNanos(unixNanos()).putAttributes("tool", nameOf(call))).build();
+    }
+
+    private static long unixNanos() {
+        var now = Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
     /** The token Jupyter Server must demand, as the control plane's Welcome gave it. */

@@ -15,6 +15,7 @@ import io.nomadshell.controlplane.context.JobContexts;
 import io.nomadshell.controlplane.context.MessageTokens;
 import io.nomadshell.controlplane.context.ValidToolCalls;
 import io.nomadshell.controlplane.job.Job;
+import io.nomadshell.controlplane.quota.Quotas;
 import io.nomadshell.controlplane.model.ModelAnswer;
 import io.nomadshell.controlplane.model.ModelClient;
 import io.nomadshell.controlplane.model.ModelException;
@@ -71,9 +72,12 @@ public final class AgentLoop {
     private final JobContexts contexts;
     private final ContextOptions budgets;
     private final CallOutputs outputs;
+    private final Quotas quotas;
 
+    /** {@code quotas}: the API keys' daily limits, which stop their jobs' model calls once used up. */
     public AgentLoop(ModelClient model, JobStore store, AgentLimits limits, JobContexts contexts, ContextOptions budgets,
-            CallOutputs outputs) {
+            CallOutputs outputs, Quotas quotas) {
+        this.quotas = requireNonNull(quotas, "quotas");
         this.outputs = requireNonNull(outputs, "outputs");
         this.model = requireNonNull(model, "model");
         this.profile = model.profile();
@@ -315,9 +319,9 @@ public final class AgentLoop {
         return answer;
     }
 
-    /** Why the next request may not be sent (a token or cost budget), or null. */
+    /** Why the next request may not be sent (a token or cost budget of the job, or of its API key's day), or null. */
     private @Nullable String overBudget(String jobId, int promptTokens) {
-        if (budgets.maxJobTokens() == 0 && budgets.maxJobCostUsd() == 0) {
+        if (budgets.maxJobTokens() == 0 && budgets.maxJobCostUsd() == 0 && quotas.all().isEmpty()) {
             return null;
         }
         var job = store.find(jobId).orElseThrow();
@@ -328,6 +332,25 @@ public final class AgentLoop {
         if (budgets.maxJobCostUsd() > 0 && job.costUsd() >= budgets.maxJobCostUsd()) {
             return String.format(Locale.ROOT, "the job reached its cost budget: $%.4f spent of $%.4f",
                     job.costUsd(), budgets.maxJobCostUsd());
+        }
+        return keyOverDay(job);
+    }
+
+    /** Why the job's API key may not use the model more today (its tokens or dollars of the UTC day are spent), or null. */
+    private @Nullable String keyOverDay(Job job) {
+        var quota = quotas.of(job.owner());
+        if (quota.tokensPerDay() == 0 && quota.usdPerDay() == 0) {
+            return null;
+        }
+        var usage = store.usage(job.owner(), quota);
+        var until = "; send the job a message to go on after " + usage.dayEnds() + " (UTC midnight)";
+        if (quota.tokensPerDay() > 0 && usage.tokensToday() >= quota.tokensPerDay()) {
+            return "API key " + quota.name() + " used its model tokens of the day: " + usage.tokensToday() + " of "
+                    + quota.tokensPerDay() + " (tokens_per_day)" + until;
+        }
+        if (quota.usdPerDay() > 0 && usage.usdToday() >= quota.usdPerDay()) {
+            return String.format(Locale.ROOT, "API key %s spent its model dollars of the day: $%.4f of $%.4f (usd_per_day)",
+                    quota.name(), usage.usdToday(), quota.usdPerDay()) + until;
         }
         return null;
     }

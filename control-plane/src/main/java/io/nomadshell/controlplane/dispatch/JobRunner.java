@@ -19,6 +19,9 @@ import io.nomadshell.controlplane.session.SandboxLostException;
 import io.nomadshell.controlplane.session.SessionRegistry;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.LeaseLostException;
+import io.nomadshell.controlplane.trace.JobRun;
+import io.nomadshell.controlplane.trace.JobTracer;
+import io.nomadshell.controlplane.trace.Traceparent;
 import io.nomadshell.controlplane.dispatch.WorkspaceArchiver.Archived;
 import io.nomadshell.proto.seed.SeedLimits;
 import io.nomadshell.proto.v1.ArtifactReady;
@@ -27,6 +30,7 @@ import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.ToolCall;
 import io.nomadshell.proto.v1.ToolEvent;
 import io.nomadshell.proto.v1.ToolResult;
+import io.opentelemetry.api.trace.Span;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -81,6 +85,7 @@ public final class JobRunner {
     private final Checkpointer checkpointer;
     private final AgentLoop agent;
     private final Path workspaces;
+    private final JobTracer tracer;
     /**
      * Sandboxes starting at once, from launch to their daemon's Attach. A daemon's start is CPU-bound:
      * hundreds started together on a few cores each get a sliver of one, all start slowly and some
@@ -102,7 +107,7 @@ public final class JobRunner {
 
     public JobRunner(JobStore store, SandboxLauncher launcher, WarmPool pool, SessionRegistry sessions,
             JobTokens tokens, ArtifactStore artifacts, AgentLoop agent, Path workspaces, Duration readyTimeout,
-            Duration tokenLifetime, SeedLimits seedLimits) {
+            Duration tokenLifetime, SeedLimits seedLimits, JobTracer tracer) {
         this.store = requireNonNull(store, "store");
         this.launcher = requireNonNull(launcher, "launcher");
         this.pool = requireNonNull(pool, "pool");
@@ -115,6 +120,7 @@ public final class JobRunner {
         this.workspaces = requireNonNull(workspaces, "workspaces");
         this.readyTimeout = requireNonNull(readyTimeout, "readyTimeout");
         this.tokenLifetime = requireNonNull(tokenLifetime, "tokenLifetime");
+        this.tracer = requireNonNull(tracer, "tracer");
     }
 
     /** From now on, jobs interrupted are left for another start to resume, not failed. */
@@ -158,8 +164,27 @@ public final class JobRunner {
         return stopping || handedOver.contains(jobId);
     }
 
-    /** Runs a job that this replica has just moved to {@code starting}, or resumes one it took over in {@code running}. */
+    /**
+     * Runs a job that this replica has just moved to {@code starting}, or resumes one it took over in
+     * {@code running}; under the job's trace, which Redis keeps from its schedule.
+     */
     void run(String jobId) {
+        try (var trace = tracer.run(jobId, traceparentOf(jobId))) {
+            run(jobId, trace);
+        }
+    }
+
+    /** A job whose trace cannot be read is not failed for it: it runs under a trace of its own. */
+    private @Nullable String traceparentOf(String jobId) {
+        try {
+            return store.traceparentOf(jobId).orElse(null);
+        } catch (RuntimeException e) {
+            log.warn("Job {}: could not read its trace context ({}); it gets a trace of its own", jobId, e.getMessage());
+            return null;
+        }
+    }
+
+    private void run(String jobId, JobRun trace) {
         var workspace = workspaces.resolve(jobId);
         sessions.expect(jobId);
         Sandbox sandbox = null;
@@ -168,6 +193,12 @@ public final class JobRunner {
         try {
             var job = store.find(jobId).orElseThrow();
             var resuming = job.status() == JobStatus.RUNNING;
+            if (job.startedAt() == null) {
+                trace.queued(job.createdAt());
+            } else {
+                // It ran before: taken over from another replica, or going on after a pause or an end.
+                trace.resumed();
+            }
             var adopted = resuming ? adopt(job) : null;
             var workspaceHere = Files.isDirectory(workspace);
             var checkpointed = job.session().checkpointStep() >= 0;
@@ -197,10 +228,10 @@ public final class JobRunner {
                 boolean waiting = false;
                 try {
                     var token = tokens.issue(jobId, expiry);
-                    sandbox = launcher.launch(new SandboxSpec(jobId, token, workspace, job.owner(), job.task(),
-                            job.sandbox()));
+                    sandbox = launch(job, token, workspace);
                     track(jobId, sandbox, adopted != null);
-                    start = SandboxStart.await(jobId, sandbox, sessions, readyTimeout, coldStarts::release, toRunning);
+                    start = SandboxStart.await(jobId, sandbox, sessions, readyTimeout, attached(coldStarts::release),
+                            toRunning);
                     waiting = true;
                 } finally {
                     if (!waiting) {
@@ -209,9 +240,9 @@ public final class JobRunner {
                 }
             } else {
                 track(jobId, sandbox, adopted != null);
-                start = SandboxStart.await(jobId, sandbox, sessions, readyTimeout, () -> { }, toRunning);
+                start = SandboxStart.await(jobId, sandbox, sessions, readyTimeout, attached(() -> { }), toRunning);
             }
-            var inSandbox = new SandboxToolRunner(jobId, sandbox, sessions);
+            var inSandbox = new SandboxToolRunner(jobId, sandbox, sessions, tracer);
             if (seeder.due(jobId)) {
                 // The first step must see the files: the loop waits for the sandbox and the seed.
                 start.ready();
@@ -348,6 +379,29 @@ public final class JobRunner {
         }
     }
 
+    /** Launches the job's sandbox in a span whose traceparent the spec carries (into Nomad's dispatch meta). */
+    private Sandbox launch(Job job, String token, Path workspace) throws LaunchException {
+        var span = tracer.launch(launcher.getClass().getSimpleName());
+        try (var scope = span.makeCurrent()) {
+            return launcher.launch(new SandboxSpec(job.id(), token, workspace, job.owner(), job.task(), job.sandbox(),
+                    Traceparent.of(span)));
+        } catch (LaunchException | RuntimeException e) {
+            JobTracer.failed(span, e);
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    /** {@code settled}, after the span of the wait for the daemon (started now) has ended. */
+    private Runnable attached(Runnable settled) {
+        var span = tracer.attach();
+        return () -> {
+            span.end();
+            settled.run();
+        };
+    }
+
     /**
      * Watches the job's sandbox from here; one that outlives this replica is recorded first (before its
      * daemon can attach and the job run), so whoever takes the running job over adopts it by that.
@@ -452,7 +506,13 @@ public final class JobRunner {
     }
 
     private void complete(String jobId, ToolRunner tools, String summary, long maxZipBytes) throws Exception {
-        var archived = archiver.fromDaemon(jobId, "archive", tools, ARCHIVE_TIMEOUT, maxZipBytes, true);
+        Archived archived;
+        var span = tracer.archive(false);
+        try (var scope = span.makeCurrent()) {
+            archived = archiver.fromDaemon(jobId, "archive", tools, ARCHIVE_TIMEOUT, maxZipBytes, true);
+        } finally {
+            span.end();
+        }
         switch (archived) {
             case Archived.Stored stored -> {
                 var kept = new KeptWorkspace.Zip(stored.bytes(), stored.sha256(), false);
@@ -486,7 +546,13 @@ public final class JobRunner {
         if (job == null || job.status() == JobStatus.COMPLETE) {
             return;
         }
-        var kept = keep(job, sandbox);
+        KeptWorkspace kept;
+        var span = tracer.archive(true);
+        try (var scope = span.makeCurrent()) {
+            kept = keep(job, sandbox);
+        } finally {
+            span.end();
+        }
         if (leaving(jobId)) {
             log.info("Job {} is left for its next owner to resume ({})", jobId, reason);
             return;
@@ -501,6 +567,7 @@ public final class JobRunner {
             return;
         }
         announce(jobId, kept);
+        JobTracer.failed(Span.current(), reason);
         if (store.transition(jobId, JobStatus.ERROR, reason, JobStore.fieldsOf(kept)).applied()) {
             log.info("Job {} failed: {}", jobId, reason);
         } else {
@@ -532,7 +599,7 @@ public final class JobRunner {
         try {
             Archived archived = null;
             if (sandbox.exitReason().isEmpty()) {
-                var tools = new SandboxToolRunner(jobId, sandbox, sessions, PARTIAL_REATTACH);
+                var tools = new SandboxToolRunner(jobId, sandbox, sessions, PARTIAL_REATTACH, tracer);
                 try {
                     archived = archiver.fromDaemon(jobId, "archive-partial", tools, timeout, maxZipBytes(job), false);
                 } catch (SandboxLostException e) {

@@ -5,6 +5,8 @@ import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.session.DaemonWait;
 import io.nomadshell.controlplane.session.SandboxLostException;
 import io.nomadshell.controlplane.session.SessionRegistry;
+import io.nomadshell.controlplane.trace.JobTracer;
+import io.nomadshell.controlplane.trace.Traceparent;
 import io.nomadshell.proto.v1.ToolCall;
 import io.nomadshell.proto.v1.ToolEvent;
 import io.nomadshell.proto.v1.ToolResult;
@@ -30,21 +32,40 @@ final class SandboxToolRunner implements ToolRunner {
     private final Sandbox sandbox;
     private final SessionRegistry sessions;
     private final Duration reattachTimeout;
+    private final JobTracer tracer;
 
-    SandboxToolRunner(String jobId, Sandbox sandbox, SessionRegistry sessions) {
-        this(jobId, sandbox, sessions, REATTACH_TIMEOUT);
+    SandboxToolRunner(String jobId, Sandbox sandbox, SessionRegistry sessions, JobTracer tracer) {
+        this(jobId, sandbox, sessions, REATTACH_TIMEOUT, tracer);
     }
 
     /** Waits at most {@code reattachTimeout} for a daemon that is between two Attach streams. */
-    SandboxToolRunner(String jobId, Sandbox sandbox, SessionRegistry sessions, Duration reattachTimeout) {
+    SandboxToolRunner(String jobId, Sandbox sandbox, SessionRegistry sessions, Duration reattachTimeout,
+            JobTracer tracer) {
         this.jobId = jobId;
         this.sandbox = sandbox;
         this.sessions = sessions;
         this.reattachTimeout = reattachTimeout;
+        this.tracer = tracer;
     }
 
+    /** Every call to the daemon is a span, with the daemon's side of it as its child. */
     @Override
     public ToolResult run(ToolCall call, Duration timeout, Consumer<ToolEvent> events)
+            throws SandboxLostException, TimeoutException, InterruptedException {
+        var span = tracer.toolCall(call);
+        try {
+            var result = runUntraced(call.toBuilder().setTraceparent(Traceparent.of(span)).build(), timeout, events);
+            tracer.toolResult(span, result);
+            return result;
+        } catch (SandboxLostException | TimeoutException | InterruptedException | RuntimeException e) {
+            JobTracer.failed(span, e);
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    private ToolResult runUntraced(ToolCall call, Duration timeout, Consumer<ToolEvent> events)
             throws SandboxLostException, TimeoutException, InterruptedException {
         var session = DaemonWait.await(jobId, sandbox::exitReason, sessions, reattachTimeout);
         var pending = session.call(call, events);

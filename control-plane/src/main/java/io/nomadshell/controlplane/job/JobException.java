@@ -14,6 +14,8 @@ public final class JobException extends RuntimeException {
         NOT_FOUND,
         FAILED_PRECONDITION,
         UNAVAILABLE,
+        /** Past a limit of the caller's API key (jobs running, tokens today): RESOURCE_EXHAUSTED, HTTP 429. */
+        OVER_QUOTA,
         /** More than a cap allows (an upload's size): RESOURCE_EXHAUSTED, HTTP 413. */
         TOO_LARGE,
         /** Work done for the request ran past its time (fetching a git seed): DEADLINE_EXCEEDED, HTTP 504. */

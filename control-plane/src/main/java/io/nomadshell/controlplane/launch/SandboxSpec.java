@@ -16,21 +16,24 @@ import org.jspecify.annotations.Nullable;
  * @param submitter who scheduled the job, shown to operators beside the sandbox
  * @param task the job's task, whose first words are shown to operators beside the sandbox
  * @param resources what the sandbox may use; null leaves it to the launcher's own configuration
+ * @param traceparent the W3C traceparent of the launch's span, for the sandbox's own records (Nomad's
+ *     dispatch meta); empty when not traced
  */
 public record SandboxSpec(
         String jobId, String token, Path workspace, String submitter, String task,
-        @Nullable SandboxResources resources) {
+        @Nullable SandboxResources resources, String traceparent) {
     public SandboxSpec {
         requireNonNull(jobId, "jobId");
         requireNonNull(token, "token");
         requireNonNull(workspace, "workspace");
         requireNonNull(submitter, "submitter");
         requireNonNull(task, "task");
+        requireNonNull(traceparent, "traceparent");
     }
 
     /** A sandbox as the launcher is configured, with nothing to show operators, as launchers' tests start them. */
     public SandboxSpec(String jobId, String token, Path workspace) {
-        this(jobId, token, workspace, "", "", null);
+        this(jobId, token, workspace, "", "", null, "");
     }
 
     @Override

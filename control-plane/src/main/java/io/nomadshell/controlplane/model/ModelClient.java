@@ -13,6 +13,7 @@ import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import io.nomadshell.controlplane.context.Tokens;
+import io.nomadshell.controlplane.trace.JobTracer;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.Optional;
@@ -39,10 +40,12 @@ public final class ModelClient implements AutoCloseable {
     private final ModelProfile profile;
     private final boolean openAi;
     private final ModelFailures failures;
+    private final JobTracer tracer;
 
-    private ModelClient(ModelOptions options, ModelProfile profile) {
+    private ModelClient(ModelOptions options, ModelProfile profile, JobTracer tracer) {
         this.options = options;
         this.profile = profile;
+        this.tracer = tracer;
         this.openAi = options.isOpenAi();
         var builder = OpenAIOkHttpClient.builder()
                 .apiKey(options.apiKey())
@@ -60,12 +63,19 @@ public final class ModelClient implements AutoCloseable {
                 CONNECT_TIMEOUT, options.idleTimeout());
     }
 
+    /** {@link #connect(ModelOptions, int, JobTracer)} without spans. */
+    public static ModelClient connect(ModelOptions options, int window) {
+        return connect(options, window, JobTracer.NOOP);
+    }
+
     /**
      * A client for the endpoint, with what the server says of its model (window, tool support,
-     * images) read once here; {@code window} overrides the window when positive.
+     * images) read once here; {@code window} overrides the window when positive. Each call is a span
+     * of {@code tracer}'s.
      */
-    public static ModelClient connect(ModelOptions options, int window) {
+    public static ModelClient connect(ModelOptions options, int window, JobTracer tracer) {
         requireNonNull(options, "options");
+        requireNonNull(tracer, "tracer");
         var facts = ServerProbe.probe(options);
         int known = window > 0 ? window : facts.window().orElse(KnownWindows.windowOf(options.model()));
         var profile = new ModelProfile(options.model(), known, facts.supportsTools());
@@ -78,7 +88,7 @@ public final class ModelClient implements AutoCloseable {
                         : KnownWindows.isKnown(options.model()) ? "known model" : "a guess: the server does not say; set --context-tokens",
                 facts.supportsTools().map(yes -> yes ? "supported by its chat template" : "NOT supported by its chat template").orElse("not reported"),
                 profile.acceptsImages() ? "accepted" : "not accepted");
-        return new ModelClient(options, profile);
+        return new ModelClient(options, profile, tracer);
     }
 
     public ModelProfile profile() {
@@ -111,6 +121,23 @@ public final class ModelClient implements AutoCloseable {
     public ModelAnswer complete(ModelRequest request, ModelListener listener) throws ModelException, InterruptedException {
         requireNonNull(request, "request");
         requireNonNull(listener, "listener");
+        var span = tracer.modelCall(options.model());
+        try {
+            var answer = completeWithRetries(request, listener);
+            JobTracer.answered(span, options.model(), answer.usage().promptTokens(), answer.usage().completionTokens(),
+                    answer.cut() ? "length" : answer.message().toolCalls().filter(calls -> !calls.isEmpty()).isPresent()
+                            ? "tool_calls" : "stop");
+            return answer;
+        } catch (ModelException | InterruptedException | RuntimeException e) {
+            JobTracer.failed(span, e);
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    private ModelAnswer completeWithRetries(ModelRequest request, ModelListener listener)
+            throws ModelException, InterruptedException {
         var params = params(request);
         for (int attempt = 0; ; attempt++) {
             var outcome = attempt(params, request, listener);

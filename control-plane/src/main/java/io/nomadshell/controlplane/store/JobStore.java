@@ -15,9 +15,13 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.nomadshell.controlplane.artifact.KeptFile;
 import io.nomadshell.controlplane.artifact.KeptWorkspace;
 import io.nomadshell.controlplane.job.Job;
+import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.controlplane.job.JobSession;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.job.SandboxResources;
+import io.nomadshell.controlplane.quota.KeyQuota;
+import io.nomadshell.controlplane.quota.KeyUsage;
+import io.nomadshell.controlplane.quota.OverQuota;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.StatusChanged;
 import java.time.Duration;
@@ -30,6 +34,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
@@ -41,6 +46,8 @@ public final class JobStore {
     /** How long an ended job's keys (and its files) are kept unless the server is told otherwise. */
     private static final String SANDBOX_FIELD = "sandbox_ref";
     public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
+    /** The job hash's field of the W3C traceparent of its schedule. */
+    private static final String TRACEPARENT = "traceparent";
     static final String STREAM_CAP = "100000";
     private static final Duration IDEMPOTENCY_TTL = Duration.ofHours(24);
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
@@ -48,7 +55,11 @@ public final class JobStore {
 
     private final RedisCommands<String, String> redis;
     private final RedisAsyncCommands<String, String> redisAsync;
+    /** The functions that count what an owner's key has in use, for the scripts that need them. */
+    static final String OWNER_USAGE = "owner_usage.lua";
+
     private final LuaScript schedule;
+    private final LuaScript keyUsage;
     private final LuaScript transition;
     private final LuaScript appendEvent;
     private final LuaScript listPage;
@@ -78,11 +89,12 @@ public final class JobStore {
             throw new IllegalArgumentException("the retention must be at least a millisecond");
         }
         this.redisAsync = connection.asyncCommands();
-        this.schedule = LuaScript.load(connection, "schedule.lua");
+        this.schedule = LuaScript.load(connection, OWNER_USAGE, "schedule.lua");
+        this.keyUsage = LuaScript.load(connection, OWNER_USAGE, "key_usage.lua");
         this.transition = LuaScript.load(connection, "transition.lua");
         this.appendEvent = LuaScript.load(connection, "append_event.lua");
         this.listPage = LuaScript.load(connection, "list_page.lua");
-        this.addUsage = LuaScript.load(connection, "add_usage.lua");
+        this.addUsage = LuaScript.load(connection, OWNER_USAGE, "add_usage.lua");
         this.forget = LuaScript.load(connection, "forget.lua");
         this.recordKept = LuaScript.load(connection, "record_kept.lua");
         this.jobWrite = LuaScript.load(connection, "job_write.lua");
@@ -105,35 +117,78 @@ public final class JobStore {
     }
 
     /**
-     * Stores a new pending job and queues it. With an idempotency key that an earlier call of the
-     * same owner used, nothing is written and that call's job id is returned.
+     * {@link #create(String, String, String, SandboxResources, Instant, String, KeyQuota, String, Map)} for an
+     * owner without limits, outside any trace.
      */
     public String create(String id, String owner, String task, SandboxResources sandbox, Instant createdAt,
             @Nullable String idempotencyKey) {
-        return create(id, owner, task, sandbox, createdAt, idempotencyKey, Map.of());
+        return create(id, owner, task, sandbox, createdAt, idempotencyKey, KeyQuota.unlimited(owner), "", Map.of());
     }
 
-    /** {@link #create} with {@code more} fields of the job's hash (a callback's). */
+    /**
+     * Stores a new pending job and queues it, if the owner's key is within {@code quota} (counted in
+     * the same script, so replicas never admit past it together). With an idempotency key that an
+     * earlier call of the same owner used, nothing is written and that call's job id is returned. A
+     * non-empty {@code traceparent} (its schedule's span) is stored with it in the same step, so
+     * whichever replica takes the job from the queue goes on with its trace. {@code more} are more
+     * fields of the job's hash (a callback's).
+     *
+     * @throws JobException (OVER_QUOTA) naming the limit, what is in use and when it frees up
+     */
     public String create(String id, String owner, String task, SandboxResources sandbox, Instant createdAt,
-            @Nullable String idempotencyKey, Map<String, String> more) {
+            @Nullable String idempotencyKey, KeyQuota quota, String traceparent, Map<String, String> more) {
         var first = event(id, createdAt).setStatusChanged(
                 StatusChanged.newBuilder().setStatus(JobStatus.PENDING.wireName())).build();
         var idempotency = idempotencyKey == null ? "" : Keys.idempotency(owner, idempotencyKey);
         var args = new ArrayList<>(List.of(id, owner, task, Long.toString(createdAt.toEpochMilli()), print(first),
-                Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1", Keys.JOB_PREFIX));
+                Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1"));
+        args.addAll(quotaArgs(owner, quota));
         var fields = new LinkedHashMap<>(sandboxFields(sandbox));
         fields.putAll(more);
         fields.forEach((field, value) -> {
             args.add(field);
             args.add(value);
         });
-        String stored = schedule.run(ScriptOutputType.VALUE,
-                new String[] {Keys.job(id), Keys.ownerIndex(owner), Keys.events(id), Keys.QUEUE, idempotency},
+        if (!traceparent.isEmpty()) {
+            args.add(TRACEPARENT);
+            args.add(traceparent);
+        }
+        List<Object> reply = schedule.run(ScriptOutputType.MULTI,
+                new String[] {Keys.job(id), Keys.ownerIndex(owner), Keys.events(id), Keys.QUEUE, idempotency,
+                        Keys.ownerLive(owner)},
                 args.toArray(String[]::new));
+        refuseIfOver(reply, quota);
+        var stored = (String) reply.get(0);
         if (stored.equals(id)) {
             listener.onEvent(first);
         }
         return stored;
+    }
+
+    /** What the owner's key has in use now: jobs queued and running, and model use this UTC day. */
+    public KeyUsage usage(String owner, KeyQuota quota) {
+        List<Object> reply = keyUsage.run(ScriptOutputType.MULTI, new String[] {Keys.ownerLive(owner)},
+                Keys.JOB_PREFIX, usagePrefix(owner));
+        return new KeyUsage(quota, (Long) reply.get(0), (Long) reply.get(1), (Long) reply.get(2),
+                Double.parseDouble((String) reply.get(3)), Instant.ofEpochMilli((Long) reply.get(4)));
+    }
+
+    private static String usagePrefix(String owner) {
+        return Keys.USAGE_PREFIX + owner + ":";
+    }
+
+    /** What the scripts that admit a job within its key's limits take (over_limit in owner_usage.lua), in order. */
+    static List<String> quotaArgs(String owner, KeyQuota quota) {
+        return List.of(Keys.JOB_PREFIX, Integer.toString(quota.runningJobs()), Integer.toString(quota.queuedJobs()),
+                Long.toString(quota.tokensPerDay()), Double.toString(quota.usdPerDay()), usagePrefix(owner));
+    }
+
+    /** Throws the refusal an admitting script answered with ({@code {'', limit, used, most, day end}}), if it did. */
+    static void refuseIfOver(List<Object> reply, KeyQuota quota) {
+        if ("".equals(reply.get(0))) {
+            throw OverQuota.refusal(quota, (String) reply.get(1), (String) reply.get(2), (String) reply.get(3),
+                    Instant.ofEpochMilli((Long) reply.get(4)));
+        }
     }
 
     /** The fields of a job's hash that say what its sandbox may use. */
@@ -271,7 +326,8 @@ public final class JobStore {
 
     /**
      * Appends an event (its sequence and time are filled in here); returns its sequence, 0 if no such
-     * job. Fenced, like {@link #transition}.
+     * job. Fenced, like {@link #transition}. An append whose answer was lost with the connection is
+     * sent again under the same name, which Redis recognises: the event is appended once.
      */
     public long appendEvent(String id, JobEvent.Builder event) {
         return appendEvent(id, event, leases.fenceOf(id));
@@ -287,8 +343,10 @@ public final class JobStore {
 
     private long appendEvent(String id, JobEvent.Builder event, String fence) {
         var full = event.setJobId(id).setTime(Timestamps.fromMillis(System.currentTimeMillis())).build();
-        long sequence = appendEvent.<Long>run(ScriptOutputType.INTEGER,
-                new String[] {Keys.job(id), Keys.events(id), Keys.lease(id)}, print(full), STREAM_CAP, fence);
+        var name = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, Character.MAX_RADIX);
+        long sequence = appendEvent.<Long>runUntilAnswered(ScriptOutputType.INTEGER,
+                new String[] {Keys.job(id), Keys.events(id), Keys.lease(id)}, print(full), STREAM_CAP,
+                fence, name);
         if (sequence > 0) {
             listener.onEvent(full.toBuilder().setSequence(sequence).build());
         }
@@ -357,6 +415,11 @@ public final class JobStore {
     }
 
     /** What the job's sandbox is found by, if one that outlives its replica was recorded. */
+    /** The W3C traceparent the job was scheduled under, if it was traced. */
+    public Optional<String> traceparentOf(String id) {
+        return Optional.ofNullable(redis.hget(Keys.job(id), TRACEPARENT)).filter(value -> !value.isEmpty());
+    }
+
     public Optional<String> sandboxOf(String id) {
         return Optional.ofNullable(redis.hget(Keys.job(id), SANDBOX_FIELD));
     }
@@ -365,7 +428,7 @@ public final class JobStore {
     public void addUsage(String id, int steps, long promptTokens, long completionTokens, double costUsd) {
         addUsage.run(ScriptOutputType.INTEGER, new String[] {Keys.job(id), Keys.lease(id)},
                 Integer.toString(steps), Long.toString(promptTokens), Long.toString(completionTokens),
-                Double.toString(costUsd), leases.fenceOf(id));
+                Double.toString(costUsd), leases.fenceOf(id), Keys.USAGE_PREFIX);
         listener.onUsage(steps, promptTokens, completionTokens);
     }
 

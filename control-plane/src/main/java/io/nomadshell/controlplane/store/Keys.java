@@ -74,6 +74,18 @@ final class Keys {
         return "ns:owner:" + owner + ":jobs";
     }
 
+    /**
+     * The owner's jobs that have not ended, counted against the limits of the owner's API key. Scripts
+     * that know only a job name it from the job's {@code owner} field (transition.lua), as Redis allows
+     * outside a cluster.
+     */
+    static String ownerLive(String owner) {
+        return "ns:owner:" + owner + ":live";
+    }
+
+    /** The owner's model use per UTC day: {@code <prefix><owner>:<days since 1970>} (a hash, expires the next day). */
+    static final String USAGE_PREFIX = "ns:usage:";
+
     static String idempotency(String owner, String key) {
         return "ns:idem:" + owner + ":" + key;
     }

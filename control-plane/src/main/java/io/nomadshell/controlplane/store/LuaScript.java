@@ -1,6 +1,7 @@
 package io.nomadshell.controlplane.store;
 
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import java.io.IOException;
@@ -11,12 +12,15 @@ import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Lua script from this package's resources, run by digest and re-sent when Redis lost it (a restart,
  * a flush, or a failover: scripts are not replicated, so a promoted replica has none).
  */
 final class LuaScript {
+    private static final Logger log = LoggerFactory.getLogger(LuaScript.class);
     /** What a fenced script answers to a write made under a lease that is no longer the job's. */
     private static final String FENCED = "FENCED";
 
@@ -30,16 +34,21 @@ final class LuaScript {
         this.digest = digest;
     }
 
-    static LuaScript load(RedisConnection connection, String resource) {
-        try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalStateException("missing Lua script " + resource);
+    /** The script made of {@code resources} one after the other (the first ones define functions the last uses). */
+    static LuaScript load(RedisConnection connection, String... resources) {
+        var source = new StringBuilder();
+        for (var resource : resources) {
+            try (InputStream in = LuaScript.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    throw new IllegalStateException("missing Lua script " + resource);
+                }
+                source.append(new String(in.readAllBytes(), StandardCharsets.UTF_8)).append('\n');
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            var source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return new LuaScript(connection, source, connection.commands().scriptLoad(source));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
+        var text = source.toString();
+        return new LuaScript(connection, text, connection.commands().scriptLoad(text));
     }
 
     /**
@@ -61,6 +70,26 @@ final class LuaScript {
                         + "another took the job over): its write to " + keys[0] + " was refused");
             }
             throw e;
+        }
+    }
+
+    /**
+     * Like {@link #run}, for a script that a second run with the same arguments does not repeat (it finds
+     * what the first did): when the answer is lost (the connection dropped mid-call, or Redis did not
+     * answer in time) whether the script ran is unknown, so it is run again, for up to
+     * {@link RedisConnection#FAILOVER_WAIT}.
+     */
+    <T> T runUntilAnswered(ScriptOutputType type, String[] keys, String... args) {
+        long deadline = System.nanoTime() + RedisConnection.FAILOVER_WAIT.toNanos();
+        while (true) {
+            try {
+                return run(type, keys, args);
+            } catch (RedisException e) {
+                if (!RedisConnection.isAnswerLost(e) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                log.info("Redis's answer to a write to {} was lost ({}): running it again", keys[0], e.toString());
+            }
         }
     }
 

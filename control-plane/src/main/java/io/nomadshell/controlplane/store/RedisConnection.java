@@ -6,7 +6,10 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandInterruptedException;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
@@ -16,6 +19,7 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -141,6 +145,17 @@ public final class RedisConnection implements AutoCloseable {
                 pause = pause.multipliedBy(2).compareTo(LONGEST_PAUSE) > 0 ? LONGEST_PAUSE : pause.multipliedBy(2);
             }
         }
+    }
+
+    /**
+     * Whether a command's answer was lost, so that whether Redis ran it is unknown: the connection
+     * dropped while it was in flight (lettuce fails that one command; the rest it sends again after
+     * reconnecting), or no answer came in time. Not an answer Redis gave, nor an interrupted caller.
+     */
+    static boolean isAnswerLost(RedisException e) {
+        return e instanceof RedisCommandTimeoutException || e instanceof RedisConnectionException
+                || (!(e instanceof RedisCommandExecutionException) && !(e instanceof RedisCommandInterruptedException)
+                        && e.getCause() instanceof IOException);
     }
 
     /** Whether Redis refused a write because it is no primary that may take one; then nothing was written. */

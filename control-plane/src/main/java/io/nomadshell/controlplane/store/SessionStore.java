@@ -6,6 +6,7 @@ import com.google.protobuf.util.Timestamps;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.nomadshell.controlplane.job.Job;
+import io.nomadshell.controlplane.quota.KeyQuota;
 import io.nomadshell.proto.v1.Checkpointed;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.RolledBack;
@@ -43,7 +44,7 @@ public final class SessionStore {
         this.takeInbox = LuaScript.load(connection, "take_inbox.lua");
         this.requestPause = LuaScript.load(connection, "request_pause.lua");
         this.rollback = LuaScript.load(connection, "rollback.lua");
-        this.fork = LuaScript.load(connection, "fork.lua");
+        this.fork = LuaScript.load(connection, JobStore.OWNER_USAGE, "fork.lua");
         this.recordCheckpoint = LuaScript.load(connection, "record_checkpoint.lua");
         this.jobWrite = LuaScript.load(connection, "job_write.lua");
     }
@@ -103,25 +104,31 @@ public final class SessionStore {
 
     /**
      * Makes job {@code newId} from {@code source} just after {@code step} (its checkpoint must exist),
-     * queued at once; with {@code text}, that is its first message. False if the source has no such checkpoint.
+     * queued at once if its owner's key is within {@code quota}; with {@code text}, that is its first
+     * message. False if the source has no such checkpoint.
+     *
+     * @throws io.nomadshell.controlplane.job.JobException (OVER_QUOTA) past one of the key's limits
      */
-    public boolean fork(Job source, String newId, int step, @Nullable String text, Instant createdAt) {
+    public boolean fork(Job source, String newId, int step, @Nullable String text, Instant createdAt, KeyQuota quota) {
         var first = JobStore.event(newId, createdAt)
                 .setStatusChanged(StatusChanged.newBuilder().setStatus("pending")).build();
         var message = text == null ? "" : JobStore.print(JobStore.event(newId, createdAt)
                 .setUserMessage(UserMessage.newBuilder().setText(text)).build());
         var args = new ArrayList<>(List.of(newId, Integer.toString(step), Long.toString(createdAt.toEpochMilli()),
-                JobStore.print(first), message, text == null ? "" : text,
-                "owner", source.owner(), "task", source.task(),
+                JobStore.print(first), message, text == null ? "" : text));
+        args.addAll(JobStore.quotaArgs(source.owner(), quota));
+        args.addAll(List.of("owner", source.owner(), "task", source.task(),
                 "forked_from", source.id(), "forked_from_step", Integer.toString(step)));
         JobStore.sandboxFields(source.sandbox()).forEach((field, value) -> {
             args.add(field);
             args.add(value);
         });
-        long done = fork.run(ScriptOutputType.INTEGER, new String[] {Keys.job(newId), Keys.ownerIndex(source.owner()),
-                Keys.events(newId), Keys.QUEUE, Keys.transcript(source.id()), Keys.transcript(newId),
-                Keys.checkpoints(source.id()), Keys.checkpoints(newId), Keys.inbox(newId)}, args.toArray(String[]::new));
-        return done == 1L;
+        List<Object> reply = fork.run(ScriptOutputType.MULTI, new String[] {Keys.job(newId),
+                Keys.ownerIndex(source.owner()), Keys.events(newId), Keys.QUEUE, Keys.transcript(source.id()),
+                Keys.transcript(newId), Keys.checkpoints(source.id()), Keys.checkpoints(newId), Keys.inbox(newId),
+                Keys.ownerLive(source.owner())}, args.toArray(String[]::new));
+        JobStore.refuseIfOver(reply, quota);
+        return Long.valueOf(1).equals(reply.get(0));
     }
 
     /** Records the checkpoint of the workspace after {@code step} and tells watchers; fenced. */

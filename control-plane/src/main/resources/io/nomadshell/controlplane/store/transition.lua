@@ -37,8 +37,10 @@ if callback and (ARGV[5] == 'end' or redis.call('HGET', KEYS[1], 'callback_event
     status = ARGV[1], since = tonumber(ARGV[7]), attempt = 0}))
   redis.call('ZADD', KEYS[7], ARGV[7], delivery)
 end
+local live = 'ns:owner:' .. owner .. ':live' -- Keys.ownerLive: the owner's jobs counted against its key
 if ARGV[5] == 'end' then
   redis.call('SREM', KEYS[3], id)
+  redis.call('SREM', live, id)
   -- The retention counts from the job's last write: a cancelled job's partial zip may come later.
   local now = tonumber(ARGV[7])
   local last = math.max(now, tonumber(redis.call('HGET', KEYS[1], 'artifact_due_by') or now))
@@ -54,7 +56,9 @@ if ARGV[5] == 'end' then
   end
 elseif ARGV[5] == 'active' then
   redis.call('SADD', KEYS[3], id)
+  redis.call('SADD', live, id)
 else
+  redis.call('SADD', live, id)
   redis.call('SREM', KEYS[3], id)
   if redis.call('ZREM', KEYS[4], id .. ':' .. owner) == 1 then
     -- Going on after an end: what said how it ended no longer holds.

@@ -16,6 +16,8 @@ import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.controlplane.model.ModelClient;
 import io.nomadshell.controlplane.model.ModelOptions;
+import io.nomadshell.controlplane.quota.KeyQuota;
+import io.nomadshell.controlplane.quota.Quotas;
 import io.nomadshell.controlplane.store.ContextStore;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.JobStore;
@@ -31,8 +33,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -60,6 +64,7 @@ class AgentLoopTest {
     private final ConcurrentLinkedQueue<ObjectNode> answers = new ConcurrentLinkedQueue<>();
     private final List<JsonNode> requests = new CopyOnWriteArrayList<>();
     private final List<ToolCall> ran = new CopyOnWriteArrayList<>();
+    private Quotas quotas = Quotas.none();
 
     @BeforeAll
     static void startRedis() throws Exception {
@@ -175,6 +180,24 @@ class AgentLoopTest {
         }
     }
 
+    @Test
+    void aJobStopsOnceItsKeysTokensOfTheDayAreSpent() throws Exception {
+        answers.add(answer(null, "tool_calls", call("exec", "{\"command\": \"make\"}")));
+        answers.add(answer(null, "tool_calls", call("exec", "{\"command\": \"make test\"}")));
+        answers.add(answer(null, "tool_calls", call("finish", "{\"summary\": \"built\"}")));
+        var store = new JobStore(connection);
+        var id = store.create(JobIds.next(), "dora", "build", SandboxResources.DEFAULT, Instant.now(), null);
+        quotas = Quotas.of(Map.of("dora", new KeyQuota("team-d", 0, 0, 150, 0, 0, 0)));
+
+        var outcome = run(store, id);
+
+        var midnight = Instant.now().truncatedTo(ChronoUnit.DAYS).plus(1, ChronoUnit.DAYS);
+        assertThat(outcome).isInstanceOfSatisfying(Outcome.Failed.class, failed -> assertThat(failed.reason())
+                .isEqualTo("API key team-d used its model tokens of the day: 220 of 150 (tokens_per_day); "
+                        + "send the job a message to go on after " + midnight + " (UTC midnight)"));
+        assertThat(requests).as("110 tokens each: the third is never sent").hasSize(2);
+    }
+
     private Outcome run(JobStore store, String id) throws Exception {
         return run(store, id, (call, timeout, events) -> {
             ran.add(call);
@@ -189,7 +212,7 @@ class AgentLoopTest {
             var contexts = new JobContexts(new ContextStore(connection),
                     ContextOptions.promptBudget(model.profile().window(), options.maxOutputTokens()), model.profile(),
                     ToolCatalogue.definitions(), AgentLoop.SYSTEM_PROMPT);
-            var loop = new AgentLoop(model, store, AgentLimits.DEFAULT, contexts, ContextOptions.DEFAULT, outputs);
+            var loop = new AgentLoop(model, store, AgentLimits.DEFAULT, contexts, ContextOptions.DEFAULT, outputs, quotas);
             return loop.run(store.find(id).orElseThrow(), tools);
         }
     }

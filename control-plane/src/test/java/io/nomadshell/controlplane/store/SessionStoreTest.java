@@ -1,7 +1,10 @@
 package io.nomadshell.controlplane.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.nomadshell.controlplane.job.JobException;
+import io.nomadshell.controlplane.quota.KeyQuota;
 import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.job.SandboxResources;
@@ -17,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Messages, pauses, checkpoints, rollbacks and forks in a real redis-server. */
 class SessionStoreTest {
+    private static final KeyQuota UNLIMITED = KeyQuota.unlimited("alice");
     @TempDir
     static Path dir;
     static EmbeddedRedis redis;
@@ -129,10 +133,10 @@ class SessionStoreTest {
         }
         var source = store.find(id).orElseThrow();
         var forkId = JobIds.next();
-        assertThat(sessions.fork(source, forkId, 7, null, Instant.now())).as("no checkpoint of step 7").isFalse();
+        assertThat(sessions.fork(source, forkId, 7, null, Instant.now(), UNLIMITED)).as("no checkpoint of step 7").isFalse();
         assertThat(store.find(forkId)).isEmpty();
 
-        assertThat(sessions.fork(source, forkId, 2, "try another way", Instant.now())).isTrue();
+        assertThat(sessions.fork(source, forkId, 2, "try another way", Instant.now(), UNLIMITED)).isTrue();
 
         var fork = store.find(forkId).orElseThrow();
         assertThat(fork.status()).isEqualTo(JobStatus.PENDING);
@@ -148,6 +152,14 @@ class SessionStoreTest {
         assertThat(store.eventsAfter(forkId, 0, 10)).hasSize(2);
         assertThat(c.lrange(Keys.transcript(id), 0, -1)).as("the source is left as it was").hasSize(3);
         assertThat(store.listByOwner("alice", 0, 100).jobs()).extracting(job -> job.id()).contains(forkId);
+
+        // The source runs and the fork waits: a key limited to two is full, and its next fork never exists.
+        var another = JobIds.next();
+        var refused = catchThrowableOfType(JobException.class, () -> sessions.fork(source, another, 2, null,
+                Instant.now(), new KeyQuota("team-a", 2, 0, 0, 0, 0, 0)));
+        assertThat(refused.reason()).isEqualTo(JobException.Reason.OVER_QUOTA);
+        assertThat(refused.getMessage()).contains("(running_jobs 2)");
+        assertThat(store.find(another)).isEmpty();
     }
 
     private static String running() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.job.JobStatus;
 import io.nomadshell.controlplane.job.SandboxResources;
+import io.nomadshell.controlplane.quota.KeyQuota;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -51,7 +52,8 @@ class WebhookQueueTest {
     private static String job(String events) {
         var fields = events == null ? Map.<String, String>of()
                 : Map.of("callback_url", "http://127.0.0.1:9/hook", "callback_events", events);
-        return store.create(JobIds.next(), "alice", "build", SandboxResources.DEFAULT, Instant.now(), null, fields);
+        return store.create(JobIds.next(), "alice", "build", SandboxResources.DEFAULT, Instant.now(), null,
+                KeyQuota.unlimited("alice"), "", fields);
     }
 
     private static Instant later() {

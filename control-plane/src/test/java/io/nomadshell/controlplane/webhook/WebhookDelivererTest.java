@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.fail;
 import com.sun.net.httpserver.HttpServer;
 import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.job.SandboxResources;
+import io.nomadshell.controlplane.quota.KeyQuota;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
 import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.store.RedisConnection;
@@ -79,8 +80,8 @@ class WebhookDelivererTest {
     /** A job with a callback, ended at once: one delivery due. */
     private static String endedJob() {
         var id = store.create(JobIds.next(), "alice", "build", SandboxResources.DEFAULT, Instant.now(), null,
-                Map.of("callback_url", "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook",
-                        "callback_events", "terminal"));
+                KeyQuota.unlimited("alice"), "", Map.of("callback_url",
+                        "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook", "callback_events", "terminal"));
         store.cancel(id, Map.of());
         return id;
     }

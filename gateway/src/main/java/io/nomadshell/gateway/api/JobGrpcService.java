@@ -19,6 +19,8 @@ import io.nomadshell.proto.v1.CancelJobRequest;
 import io.nomadshell.proto.v1.DownloadArtifactRequest;
 import io.nomadshell.proto.v1.ForkJobRequest;
 import io.nomadshell.proto.v1.GetJobRequest;
+import io.nomadshell.proto.v1.GetUsageRequest;
+import io.nomadshell.proto.v1.Usage;
 import io.nomadshell.proto.v1.Job;
 import io.nomadshell.proto.v1.JobEvent;
 import io.nomadshell.proto.v1.JobServiceGrpc;
@@ -73,6 +75,12 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
                     new JobManager.CallbackRequest(request.getCallbackUrl(), request.getCallbackEvents()));
             return ScheduleResponse.newBuilder().setJobId(job.id()).setStatus(job.status().wireName()).build();
         });
+    }
+
+    @Override
+    @Blocking
+    public void getUsage(GetUsageRequest request, StreamObserver<Usage> response) {
+        answer(response, () -> UsageMessages.toProto(jobs.usage(owner())));
     }
 
     @Override

@@ -2,14 +2,14 @@ package io.nomadshell.gateway.auth;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.controlplane.quota.KeyQuota;
+import io.nomadshell.controlplane.quota.Quotas;
 import io.nomadshell.controlplane.webhook.WebhookSecrets;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -19,76 +19,55 @@ import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The API keys the server accepts, and the owner id each maps to. With no keys, everyone is the one
- * local owner (the server then listens on loopback only). Keys are held as SHA-256 digests; a key that
- * authenticated is remembered as presented, so the requests after it skip the hash.
- *
- * <p>A keys file has one key a line, optionally followed by settings of that key:
- * {@code KEY webhook_secret=SECRET} gives the key the secret its jobs' webhooks are signed with
- * (a key without one may not ask for webhooks). Blank lines and lines starting with {@code #} are skipped.
+ * The API keys the server accepts, the owner id each maps to, and each key's limits. With no keys,
+ * everyone is the one local owner (the server then listens on loopback only). Keys are held as SHA-256
+ * digests; a key that authenticated is remembered as presented, so the requests after it skip the hash.
+ * A key's owner id comes from its digest alone, so naming a key or giving it limits keeps its jobs.
  */
 public final class ApiKeys {
     /** The owner of every job when no keys are configured. */
     public static final String LOCAL_OWNER = "local";
 
-    /** The setting of a keys-file line that holds the key's webhook secret. */
-    public static final String WEBHOOK_SECRET = "webhook_secret";
-    private static final int MIN_SECRET_LENGTH = 16;
-
     private final Map<String, String> ownerByDigest;
+    private final Quotas quotas;
     private final Map<String, byte[]> webhookSecretByOwner;
     /** Keys seen to authenticate, so each request does not hash its key again. */
     private final Map<String, String> ownerByKey = new ConcurrentHashMap<>();
 
-    private ApiKeys(Map<String, String> ownerByDigest, Map<String, byte[]> webhookSecretByOwner) {
+    private ApiKeys(Map<String, String> ownerByDigest, Quotas quotas, Map<String, byte[]> webhookSecretByOwner) {
         this.ownerByDigest = ownerByDigest;
+        this.quotas = quotas;
         this.webhookSecretByOwner = webhookSecretByOwner;
     }
 
+    /** Keys without names or limits. */
     public static ApiKeys of(Set<String> keys) {
         requireNonNull(keys, "keys");
-        return new ApiKeys(keys.stream()
-                .map(ApiKeys::digest)
-                .collect(Collectors.toUnmodifiableMap(Function.identity(), ApiKeys::ownerOfDigest)), Map.of());
+        return of(keys.stream().collect(Collectors.toMap(Function.identity(), key -> KeyQuota.unlimited(ownerOf(key)))));
     }
 
-    /**
-     * The keys of a keys file's lines ({@code KEY [webhook_secret=SECRET]}), plus {@code bare} keys without settings.
-     *
-     * @throws IllegalArgumentException naming the line that is not a key with known settings
-     */
-    public static ApiKeys parse(List<String> lines, Set<String> bare) {
-        var owners = new HashMap<String, String>();
-        var secrets = new HashMap<String, byte[]>();
-        requireNonNull(bare, "bare").forEach(key -> owners.put(digest(key), ownerOfDigest(digest(key))));
-        for (int n = 1; n <= lines.size(); n++) {
-            var line = lines.get(n - 1).strip();
-            if (line.isEmpty() || line.startsWith("#")) {
-                continue;
-            }
-            var words = line.split("\\s+");
-            var digest = digest(words[0]);
-            var owner = ownerOfDigest(digest);
-            owners.put(digest, owner);
-            for (var setting : Arrays.asList(words).subList(1, words.length)) {
-                if (!setting.startsWith(WEBHOOK_SECRET + "=")) {
-                    // The key itself is never repeated in the message: it may be in a log.
-                    throw new IllegalArgumentException("API keys file, line " + n + ": unknown setting '"
-                            + setting.split("=", 2)[0] + "' (known: " + WEBHOOK_SECRET + "=...)");
-                }
-                var secret = setting.substring(WEBHOOK_SECRET.length() + 1);
-                if (secret.length() < MIN_SECRET_LENGTH) {
-                    throw new IllegalArgumentException("API keys file, line " + n + ": the webhook secret must be at least "
-                            + MIN_SECRET_LENGTH + " characters (e.g. openssl rand -hex 32)");
-                }
-                secrets.put(owner, secret.getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        return new ApiKeys(Map.copyOf(owners), Map.copyOf(secrets));
+    /** Keys with their names and limits ({@link KeysFile} reads them). */
+    public static ApiKeys of(Map<String, KeyQuota> quotaByKey) {
+        requireNonNull(quotaByKey, "quotaByKey");
+        var ownerByDigest = new HashMap<String, String>();
+        var quotaByOwner = new HashMap<String, KeyQuota>();
+        quotaByKey.forEach((key, quota) -> {
+            var owner = ownerOf(key);
+            ownerByDigest.put(digest(key), owner);
+            quotaByOwner.put(owner, quota);
+        });
+        return new ApiKeys(Map.copyOf(ownerByDigest), Quotas.of(quotaByOwner), Map.of());
     }
 
     public static ApiKeys none() {
-        return new ApiKeys(Map.of(), Map.of());
+        return new ApiKeys(Map.of(), Quotas.none(), Map.of());
+    }
+
+    /** These keys, their jobs' webhooks signed with {@code secretByKey} ({@link KeysFile#webhookSecrets}). */
+    public ApiKeys withWebhookSecrets(Map<String, byte[]> secretByKey) {
+        var byOwner = new HashMap<String, byte[]>();
+        requireNonNull(secretByKey, "secretByKey").forEach((key, secret) -> byOwner.put(ownerOf(key), secret.clone()));
+        return new ApiKeys(ownerByDigest, quotas, Map.copyOf(byOwner));
     }
 
     /** Each owner's webhook secret, for the control plane to sign deliveries with. */
@@ -96,8 +75,14 @@ public final class ApiKeys {
         return owner -> Optional.ofNullable(webhookSecretByOwner.get(owner)).map(byte[]::clone);
     }
 
-    private static String ownerOfDigest(String digest) {
-        return "key-" + digest.substring(0, 16);
+    /** The owner id of a key's jobs: a prefix of its digest, which says nothing of the key. */
+    public static String ownerOf(String key) {
+        return "key-" + digest(key).substring(0, 16);
+    }
+
+    /** The limits of each key, by its owner id; the control plane enforces them. */
+    public Quotas quotas() {
+        return quotas;
     }
 
     public boolean enabled() {

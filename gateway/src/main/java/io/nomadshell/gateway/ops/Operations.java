@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * answers, 503 otherwise). Metrics: every request by service and method (Armeria's
  * {@code armeria_server_*}, which counts the Attach streams and watchers too), jobs queued and
  * active, open tunnels and event-stream watchers, and the control plane's job metrics (jobs by
- * state, sandbox ready time, tool latency, model calls and tokens).
+ * state, sandbox ready time, tool latency, model calls and tokens), and each API key's use
+ * ({@link KeyUsageGauges}).
  */
 public final class Operations {
     private static final Duration READINESS_TIMEOUT = Duration.ofSeconds(2);
@@ -41,6 +42,7 @@ public final class Operations {
                 .description("Jobs waiting for a sandbox, over all replicas").strongReference(true).register(registry);
         Gauge.builder("nomadshell.jobs.active", load, LoadGauge::active)
                 .description("Jobs starting or running, over all replicas").strongReference(true).register(registry);
+        KeyUsageGauges.register(registry, jobs);
         Gauge.builder("nomadshell.tunnels.open", tunnels, JobTunnels::openTunnels)
                 .description("Tunnels open to sandbox ports on this replica").strongReference(true).register(registry);
         Gauge.builder("nomadshell.event.watchers", live, LiveRoutes::eventWatchers)

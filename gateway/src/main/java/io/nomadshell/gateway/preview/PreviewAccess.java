@@ -158,6 +158,7 @@ final class PreviewAccess implements DecoratingHttpServiceFunction {
             case INVALID_ARGUMENT -> HttpStatus.BAD_REQUEST;
             case UNAVAILABLE -> HttpStatus.SERVICE_UNAVAILABLE;
             case TOO_LARGE -> HttpStatus.REQUEST_ENTITY_TOO_LARGE;
+            case OVER_QUOTA -> HttpStatus.TOO_MANY_REQUESTS;
             case TIMED_OUT -> HttpStatus.GATEWAY_TIMEOUT;
         };
         return page(status, e.getMessage());

@@ -19,6 +19,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.gateway.api.GetJobRoute;
 import io.nomadshell.gateway.api.JobGrpcService;
+import io.nomadshell.gateway.api.JobStatuses;
 import io.nomadshell.gateway.api.RestJson;
 import io.nomadshell.gateway.auth.AccessGuard;
 import io.nomadshell.gateway.auth.OwnerInterceptor;
@@ -52,9 +53,11 @@ public final class GatewayServer implements AutoCloseable {
     /** Sending the largest archive over a slow link. */
     private static final Duration UPLOAD_TIME = Duration.ofMinutes(10);
 
-    private static final UnframedGrpcStatusMappingFunction TOO_LARGE_AS_413 = ((UnframedGrpcStatusMappingFunction)
-            (ctx, status, cause) -> status.getCode() == Status.Code.RESOURCE_EXHAUSTED
-                    ? HttpStatus.REQUEST_ENTITY_TOO_LARGE : null).orElse(UnframedGrpcStatusMappingFunction.of());
+    /** RESOURCE_EXHAUSTED is a key past its limits (429) or a request past a cap (413, as for uploads). */
+    private static final UnframedGrpcStatusMappingFunction EXHAUSTED_AS_429_OR_413 = ((UnframedGrpcStatusMappingFunction)
+            (ctx, status, cause) -> status.getCode() != Status.Code.RESOURCE_EXHAUSTED ? null
+                    : JobStatuses.overQuota(ctx) ? HttpStatus.TOO_MANY_REQUESTS
+                    : HttpStatus.REQUEST_ENTITY_TOO_LARGE).orElse(UnframedGrpcStatusMappingFunction.of());
 
     private final Server server;
     private final PreviewServer preview;
@@ -75,8 +78,7 @@ public final class GatewayServer implements AutoCloseable {
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .enableHealthCheckService(true)
                 .enableHttpJsonTranscoding(true)
-                // RESOURCE_EXHAUSTED here means past a cap (a git seed too large): 413, as for uploads, not 429.
-                .httpJsonTranscodingErrorHandler(UnframedGrpcErrorHandler.ofJson(TOO_LARGE_AS_413))
+                .httpJsonTranscodingErrorHandler(UnframedGrpcErrorHandler.ofJson(EXHAUSTED_AS_429_OR_413))
                 // The REST contract is snake_case (job_id, download_url), as in the .proto.
                 .jsonMarshallerFactory(RestJson::marshaller)
                 // Only the methods marked @Blocking (the unary calls) take a thread of the shared blocking

@@ -7,14 +7,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import com.google.protobuf.ByteString;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
-import io.grpc.Context;
-import io.grpc.Contexts;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -25,7 +20,6 @@ import io.nomadshell.controlplane.ControlPlane;
 import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.model.ModelOptions;
 import io.nomadshell.controlplane.launch.LaunchException;
-import io.nomadshell.gateway.auth.OwnerInterceptor;
 import io.nomadshell.proto.v1.DownloadArtifactRequest;
 import io.nomadshell.proto.v1.ForkJobRequest;
 import io.nomadshell.proto.v1.GetJobRequest;
@@ -81,7 +75,7 @@ class JobGrpcServiceTest {
         var name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name)
                 .addService(ServerInterceptors.intercept(new JobGrpcService(controlPlane.jobs(), controlPlane.tunnels()),
-                        new AsOwner()))
+                        new AsOwner(OWNER)))
                 .build().start();
         channel = InProcessChannelBuilder.forName(name).build();
     }
@@ -300,14 +294,5 @@ class JobGrpcServiceTest {
     private static void assertCode(Runnable call, Status.Code code) {
         assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class,
                 e -> assertThat(e.getStatus().getCode()).isEqualTo(code));
-    }
-
-    /** Stands in for the gateway's guard: every call is {@link #OWNER}'s. */
-    private static final class AsOwner implements ServerInterceptor {
-        @Override
-        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                ServerCallHandler<Q, R> next) {
-            return Contexts.interceptCall(Context.current().withValue(OwnerInterceptor.OWNER, OWNER), call, headers, next);
-        }
     }
 }

@@ -13,27 +13,43 @@ final class HostCommand {
 
     private HostCommand() {}
 
-    /** Runs {@code argv}, throwing with its output unless it exits 0 within a minute. */
+    /**
+     * Runs {@code argv}, throwing with its output unless it exits 0 within a minute. An interrupt (a
+     * cancel, a stop) does not cut it short: a {@code mount} killed midway may still have mounted, and
+     * an {@code umount} run to release it would itself be cut short. The command runs to its end, and
+     * the thread keeps its interrupt for the caller's next wait.
+     */
     static void run(String... argv) throws IOException {
         Process process = new ProcessBuilder(List.of(argv))
                 .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .start();
-        String output;
-        try {
-            output = new String(process.getInputStream().readAllBytes(), UTF_8).strip();
-            if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(argv[0] + " did not finish within " + TIMEOUT_SECONDS + " s");
-            }
-        } catch (InterruptedException e) {
+        String output = new String(process.getInputStream().readAllBytes(), UTF_8).strip();
+        if (!awaitExit(process)) {
             process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException(argv[0] + " was interrupted", e);
+            throw new IOException(argv[0] + " did not finish within " + TIMEOUT_SECONDS + " s");
         }
         if (process.exitValue() != 0) {
             throw new IOException(String.join(" ", argv) + " failed (" + process.exitValue() + ")"
                     + (output.isEmpty() ? "" : ": " + output));
+        }
+    }
+
+    private static boolean awaitExit(Process process) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
 public final class NomadLauncher implements ReconcilingLauncher {
     private static final Logger log = LoggerFactory.getLogger(NomadLauncher.class);
     private static final int TASK_SUMMARY_CHARS = 80;
+    /** The dispatch meta key of the W3C traceparent of the job's launch span (meta_optional in the job file). */
+    static final String TRACEPARENT_META = "traceparent";
     private static final Duration ADOPT_WAIT = Duration.ofSeconds(1);
 
     private final NomadOptions options;
@@ -78,6 +80,10 @@ public final class NomadLauncher implements ReconcilingLauncher {
             meta.put(SandboxJanitor.JOB_META, spec.jobId());
             meta.put("submitter", spec.submitter());
             meta.put("task", summary(spec.task()));
+            if (!spec.traceparent().isEmpty()) {
+                // An operator who finds the allocation finds the job's trace.
+                meta.put(TRACEPARENT_META, spec.traceparent());
+            }
             return dispatch(spec.jobId(), resources, spec.token(), meta);
         } catch (NomadApiException e) {
             throw new LaunchException("Nomad did not take the sandbox: " + e.getMessage(), e);
