@@ -75,6 +75,12 @@ final class ProgressPrinter {
             }
             case ROLLED_BACK -> line("● rolled back to " + point(event.getRolledBack().getStep())
                     + ": the files and the conversation as they were then");
+            case WEBHOOK_DELIVERY -> {
+                var delivery = event.getWebhookDelivery();
+                var answer = delivery.getStatusCode() > 0 ? "HTTP " + delivery.getStatusCode() : delivery.getError();
+                line("  ↗ webhook " + delivery.getStatus() + " attempt " + delivery.getAttempt() + ": "
+                        + (delivery.getDelivered() ? "delivered" : answer + (delivery.getGaveUp() ? ", gave up" : ", will retry")));
+            }
             case ASSISTANT_DELTA, KIND_NOT_SET -> {
                 // Deltas are handled above; KIND_NOT_SET is a newer server's event this client does not know.
             }

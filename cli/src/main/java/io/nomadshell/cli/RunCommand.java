@@ -40,10 +40,22 @@ final class RunCommand implements Callable<Integer> {
             description = "With --repo: the branch, tag or full commit id to start from (default: the repository's default branch; env NOMAD_SHELL_REF).")
     @Nullable String ref;
 
+    @Option(names = "--callback-url", paramLabel = "URL", defaultValue = "${env:NOMAD_SHELL_CALLBACK_URL}",
+            description = "POST the job, signed with your API key's webhook secret, to this http(s) URL when it ends; its "
+                    + "host must be on the server's --webhook-allow-hosts (env NOMAD_SHELL_CALLBACK_URL).")
+    @Nullable String callbackUrl;
+
+    @Option(names = "--callback-events", paramLabel = "WHICH", defaultValue = "${env:NOMAD_SHELL_CALLBACK_EVENTS:-terminal}",
+            description = "With --callback-url: 'terminal' (the end) or 'all' (every status change) (env NOMAD_SHELL_CALLBACK_EVENTS; default ${DEFAULT-VALUE}).")
+    String callbackEvents = "terminal";
+
     @Override
     public Integer call() throws Exception {
         try (var connection = client.connect()) {
             var request = ScheduleRequest.newBuilder().setTask(String.join(" ", words));
+            if (callbackUrl != null && !callbackUrl.isBlank()) {
+                request.setCallbackUrl(callbackUrl.strip()).setCallbackEvents(callbackEvents);
+            }
             if (seed != null && repo != null) {
                 throw new UserError("give one of --seed and --repo: a job starts from one of them");
             }

@@ -17,6 +17,7 @@ import io.nomadshell.controlplane.store.JobStore;
 import io.nomadshell.controlplane.pool.ProfilePool;
 import io.nomadshell.controlplane.pool.WarmPoolOptions;
 import io.nomadshell.controlplane.quota.KeyQuota;
+import io.nomadshell.controlplane.webhook.WebhookOptions;
 import io.nomadshell.gateway.auth.ApiKeys;
 import io.nomadshell.gateway.auth.KeysFile;
 import io.nomadshell.gateway.preview.PreviewOptions;
@@ -35,6 +36,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -74,9 +76,9 @@ final class ServerSettings {
     @Nullable String listenAddress;
 
     @Option(names = "--api-keys-file", defaultValue = "${env:NOMAD_SHELL_API_KEYS_FILE}",
-            description = "A file with one API key per line, each optionally followed by its name and limits, "
-                    + "e.g. 'KEY name=team-a running_jobs=4 tokens_per_day=2000000' (env NOMAD_SHELL_API_KEYS_FILE; "
-                    + "see the README).")
+            description = "A file with one API key per line, each optionally followed by its name, limits and webhook "
+                    + "secret, e.g. 'KEY name=team-a running_jobs=4 tokens_per_day=2000000 webhook_secret=...' "
+                    + "(env NOMAD_SHELL_API_KEYS_FILE; see the README).")
     @Nullable Path apiKeysFile;
 
     @Option(names = "--metrics-public", defaultValue = "${env:NOMAD_SHELL_METRICS_PUBLIC:-false}",
@@ -201,6 +203,18 @@ final class ServerSettings {
                     + "comma-separated CIDRs such as 10.1.0.0/16 (env NOMAD_SHELL_EGRESS_ALLOW_PRIVATE; default: none).")
     String egressAllowPrivate = "";
 
+    @Option(names = "--webhook-allow-hosts", defaultValue = "${env:NOMAD_SHELL_WEBHOOK_ALLOW_HOSTS:-}",
+            description = "Hosts a job's callback_url may name, comma-separated: host, host:port, *.domain or an IP address; "
+                    + "without a port, the scheme's own (80, 443). A loopback or private address is reached only when "
+                    + "listed itself (env NOMAD_SHELL_WEBHOOK_ALLOW_HOSTS; default: none, webhooks off).")
+    String webhookAllowHosts = "";
+
+    @Option(names = "--webhook-retry-for", defaultValue = "${env:NOMAD_SHELL_WEBHOOK_RETRY_FOR:-1h}",
+            converter = DurationConverter.class,
+            description = "How long a webhook delivery is retried after the status change it tells of, e.g. 30m or 6h "
+                    + "(env NOMAD_SHELL_WEBHOOK_RETRY_FOR; default ${DEFAULT-VALUE}).")
+    Duration webhookRetryFor = WebhookOptions.DEFAULT_RETRY_FOR;
+
     @Mixin
     AttachSettings attach = new AttachSettings();
 
@@ -295,6 +309,8 @@ final class ServerSettings {
                 .peerAddress(peerAddress())
                 .quotas(keys.quotas())
                 .openTelemetry(telemetry.openTelemetry())
+                .webhooks(webhookOptions())
+                .webhookSecrets(keys.webhookSecrets())
                 .build());
     }
 
@@ -340,6 +356,18 @@ final class ServerSettings {
                     warmPoolMemoryMb == 0 ? WarmPoolOptions.defaultMemoryBytes() : warmPoolMemoryMb << 20);
         } catch (IllegalArgumentException e) {
             throw new UserError("--warm-pool-profile: " + e.getMessage());
+        }
+    }
+
+    private WebhookOptions webhookOptions() {
+        if (!webhookRetryFor.isPositive()) {
+            throw new UserError("--webhook-retry-for must be positive");
+        }
+        try {
+            return WebhookOptions.NONE.withAllowHosts(WebhookOptions.parseHosts(webhookAllowHosts))
+                    .withRetries(webhookRetryFor, WebhookOptions.DEFAULT_FIRST_RETRY);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
         }
     }
 
@@ -421,9 +449,12 @@ final class ServerSettings {
 
     private ApiKeys apiKeys() throws IOException {
         var keys = new HashMap<String, KeyQuota>();
+        Map<String, byte[]> secrets = Map.of();
         if (apiKeysFile != null) {
             try {
-                keys.putAll(KeysFile.parse(Files.readAllLines(apiKeysFile)));
+                var lines = Files.readAllLines(apiKeysFile);
+                keys.putAll(KeysFile.parse(lines));
+                secrets = KeysFile.webhookSecrets(lines);
             } catch (IllegalArgumentException e) {
                 throw new UserError("--api-keys-file " + apiKeysFile + ": " + e.getMessage());
             }
@@ -432,6 +463,6 @@ final class ServerSettings {
             Arrays.stream(apiKeys).map(String::strip).filter(k -> !k.isEmpty())
                     .forEach(key -> keys.putIfAbsent(key, KeyQuota.unlimited(ApiKeys.ownerOf(key))));
         }
-        return keys.isEmpty() ? ApiKeys.none() : ApiKeys.of(keys);
+        return keys.isEmpty() ? ApiKeys.none() : ApiKeys.of(keys).withWebhookSecrets(secrets);
     }
 }

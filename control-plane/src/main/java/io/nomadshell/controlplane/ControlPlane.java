@@ -36,12 +36,16 @@ import io.nomadshell.controlplane.store.PeerDirectory;
 import io.nomadshell.controlplane.store.RedisConnection;
 import io.nomadshell.controlplane.store.RetentionSweeper;
 import io.nomadshell.controlplane.store.SharedSecrets;
+import io.nomadshell.controlplane.store.WebhookQueue;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
 import io.nomadshell.controlplane.tunnel.JupyterTokens;
 import io.nomadshell.controlplane.tunnel.KeptFiles;
 import io.nomadshell.controlplane.tunnel.PeerListener;
 import io.nomadshell.controlplane.tunnel.Peering;
 import io.nomadshell.controlplane.trace.JobTracer;
+import io.nomadshell.controlplane.webhook.WebhookAddresses;
+import io.nomadshell.controlplane.webhook.WebhookDeliverer;
+import io.nomadshell.controlplane.webhook.Webhooks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -136,8 +140,11 @@ public final class ControlPlane implements AutoCloseable {
         var repositories = new Repositories(dialer, options.gitCredentials(), options.seedLimits(),
                 // Beside the seeds, so that a packed repository becomes one in a rename on the same file system.
                 options.seedFetchTimeout(), dataDir.resolve("artifacts").resolve("git-fetches"));
+        var webhookAddresses = new WebhookAddresses(options.webhooks().allowHosts());
         this.jobs = new JobManager(store, signals, artifacts, files, options.resources(), uploads, repositories,
-                options.quotas(), tracer);
+                options.quotas(), tracer, new Webhooks(options.webhooks(), options.webhookSecrets(), webhookAddresses));
+        remember(WebhookDeliverer.start(new WebhookQueue(redis), store, options.webhooks(), options.webhookSecrets(),
+                webhookAddresses, Clock.systemUTC()));
         remember(RetentionSweeper.start(store, artifacts, uploads));
         if (options.launcher() instanceof ReconcilingLauncher reconciling) {
             remember(reconciling.startReconciling(

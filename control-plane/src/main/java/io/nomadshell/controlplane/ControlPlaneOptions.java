@@ -15,6 +15,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import io.nomadshell.controlplane.seed.GitCredentials;
+import io.nomadshell.controlplane.webhook.WebhookOptions;
+import io.nomadshell.controlplane.webhook.WebhookSecrets;
 import io.opentelemetry.api.OpenTelemetry;
 import io.nomadshell.proto.seed.SeedLimits;
 import java.time.Duration;
@@ -41,6 +43,8 @@ import org.jspecify.annotations.Nullable;
  * @param gitCredentials the operator's credentials for private git hosts
  * @param quotas the limits of each API key, by the owner id its jobs carry
  * @param openTelemetry where jobs' spans go: the server's SDK, or the no-op (the default)
+ * @param webhooks where jobs' webhooks may go, and how long they are retried
+ * @param webhookSecrets each owner's webhook secret, which signs its deliveries
  * @param peerAddress where other replicas reach this one's sandboxes (port 0: a free one); its host is
  *     what they dial, so it must be one they can reach
  */
@@ -66,10 +70,14 @@ public record ControlPlaneOptions(
         Duration seedFetchTimeout,
         GitCredentials gitCredentials,
         Quotas quotas,
-        OpenTelemetry openTelemetry) {
+        OpenTelemetry openTelemetry,
+        WebhookOptions webhooks,
+        WebhookSecrets webhookSecrets) {
 
     public ControlPlaneOptions {
         requireNonNull(quotas, "quotas");
+        requireNonNull(webhooks, "webhooks");
+        requireNonNull(webhookSecrets, "webhookSecrets");
         requireNonNull(dataDir, "dataDir");
         requireNonNull(replicaId, "replicaId");
         requireNonNull(launcher, "launcher");
@@ -130,7 +138,8 @@ public record ControlPlaneOptions(
                 .warmPool(warmPool).peerAddress(peerAddress).seedLimits(seedLimits).uploadTtl(uploadTtl)
                 .seedFetchTimeout(seedFetchTimeout).gitCredentials(gitCredentials)
                 .quotas(quotas)
-                .openTelemetry(openTelemetry);
+                .openTelemetry(openTelemetry)
+                .webhooks(webhooks).webhookSecrets(webhookSecrets);
     }
 
     /** Builds {@link ControlPlaneOptions}; launcher, model and dataDir have no default. */
@@ -157,6 +166,8 @@ public record ControlPlaneOptions(
         private SeedLimits seedLimits = SeedLimits.DEFAULTS;
         private Duration uploadTtl = DEFAULT_UPLOAD_TTL;
         private Quotas quotas = Quotas.none();
+        private WebhookOptions webhooks = WebhookOptions.NONE;
+        private WebhookSecrets webhookSecrets = WebhookSecrets.NONE;
 
         private Builder() {}
 
@@ -277,12 +288,23 @@ public record ControlPlaneOptions(
             return this;
         }
 
+        /** Where webhooks may go; default {@link WebhookOptions#NONE} (none). */
+        public Builder webhooks(WebhookOptions webhooks) {
+            this.webhooks = webhooks;
+            return this;
+        }
+
+        public Builder webhookSecrets(WebhookSecrets webhookSecrets) {
+            this.webhookSecrets = webhookSecrets;
+            return this;
+        }
+
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
                     readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources, retention,
                     outputWindow, warmPool, peerAddress, seedLimits, uploadTtl, seedFetchTimeout, gitCredentials,
-                    quotas, openTelemetry);
+                    quotas, openTelemetry, webhooks, webhookSecrets);
         }
 
         private static String defaultReplicaId() {

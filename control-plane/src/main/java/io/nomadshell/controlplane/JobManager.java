@@ -25,6 +25,7 @@ import io.nomadshell.controlplane.store.SessionStore;
 import io.nomadshell.controlplane.trace.JobTracer;
 import io.nomadshell.controlplane.trace.Traceparent;
 import io.nomadshell.controlplane.tunnel.KeptFiles;
+import io.nomadshell.controlplane.webhook.Webhooks;
 import io.nomadshell.proto.v1.JobEvent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -67,9 +68,11 @@ public final class JobManager {
     private final Repositories repositories;
     private final Quotas quotas;
     private final JobTracer tracer;
+    private final Webhooks webhooks;
 
     JobManager(JobStore store, JobSignals signals, ArtifactStore artifacts, KeptFiles files, ResourcePolicy resources,
-            Uploads uploads, Repositories repositories, Quotas quotas, JobTracer tracer) {
+            Uploads uploads, Repositories repositories, Quotas quotas, JobTracer tracer, Webhooks webhooks) {
+        this.webhooks = requireNonNull(webhooks, "webhooks");
         this.store = requireNonNull(store, "store");
         this.signals = requireNonNull(signals, "signals");
         this.artifacts = requireNonNull(artifacts, "artifacts");
@@ -97,23 +100,43 @@ public final class JobManager {
         return schedule(owner, task, SandboxRequest.DEFAULTS, idempotencyKey, null);
     }
 
+    /** {@link #schedule(String, String, SandboxRequest, String, SeedSource, CallbackRequest)} without a callback. */
+    public Job schedule(String owner, String task, SandboxRequest sandbox, @Nullable String idempotencyKey,
+            @Nullable SeedSource seed) {
+        return schedule(owner, task, sandbox, idempotencyKey, seed, CallbackRequest.NONE);
+    }
+
+    /**
+     * What a Schedule asks to be told: its callback_url and callback_events, as given (empty: none).
+     */
+    public record CallbackRequest(String url, String events) {
+        public static final CallbackRequest NONE = new CallbackRequest("", "");
+
+        public CallbackRequest {
+            requireNonNull(url, "url");
+            requireNonNull(events, "events");
+        }
+    }
+
     /**
      * Queues a new job whose sandbox gets {@code sandbox} within this server's caps and its owner's
      * key's, if the key is within its limits; or returns the one an earlier call with the same
      * idempotency key created. With a {@code seed}, the job's seed
      * archive is in place before the job exists (so no replica can start it unseeded): the owner's
      * upload is moved there, or the git repository fetched into it. A retry that finds the earlier
-     * job leaves the upload as it was (and drops what it fetched). The schedule is the root span of
-     * the job's trace, which its runs go on with.
+     * job leaves the upload as it was (and drops what it fetched). With a {@code callback} URL, checked
+     * here against the webhook allowlist, the job's status changes are POSTed there ({@link Webhooks}).
+     * The schedule is the root span of the job's trace, which its runs go on with.
      */
     public Job schedule(String owner, String task, SandboxRequest sandbox, @Nullable String idempotencyKey,
-            @Nullable SeedSource seed) {
+            @Nullable SeedSource seed, CallbackRequest callback) {
         requireNonNull(owner, "owner");
         requireNonNull(task, "task");
         requireNonNull(sandbox, "sandbox");
         var span = tracer.schedule(owner);
         try (var scope = span.makeCurrent()) {
-            var job = schedule(owner, task, sandbox, idempotencyKey, seed, Traceparent.of(span));
+            var job = schedule(owner, task, sandbox, idempotencyKey, seed, requireNonNull(callback, "callback"),
+                    Traceparent.of(span));
             span.setAttribute(JobTracer.JOB_ID, job.id());
             return job;
         } catch (RuntimeException e) {
@@ -125,7 +148,7 @@ public final class JobManager {
     }
 
     private Job schedule(String owner, String task, SandboxRequest sandbox, @Nullable String idempotencyKey,
-            @Nullable SeedSource seed, String traceparent) {
+            @Nullable SeedSource seed, CallbackRequest callback, String traceparent) {
         if (task.isBlank()) {
             throw new JobException(Reason.INVALID_ARGUMENT, "the task is empty: say what the agent should build");
         }
@@ -140,9 +163,12 @@ public final class JobManager {
         }
         var quota = quotas.of(owner);
         var granted = quota.narrow(resources, sandbox).grant(sandbox);
+        var accepted = webhooks.accept(owner, callback.url(), callback.events());
+        var more = accepted == null ? Map.<String, String>of() : accepted.fields();
         var id = JobIds.next();
         if (seed == null) {
-            return get(owner, store.create(id, owner, task, granted, Instant.now(), idempotencyKey, quota, traceparent));
+            return get(owner, store.create(id, owner, task, granted, Instant.now(), idempotencyKey, quota, traceparent,
+                    more));
         }
         var seedPath = artifacts.seedPath(id);
         long disk = granted.diskMb() * 1024L * 1024L;
@@ -165,7 +191,7 @@ public final class JobManager {
         };
         String created;
         try {
-            created = store.create(id, owner, task, granted, Instant.now(), idempotencyKey, quota, traceparent);
+            created = store.create(id, owner, task, granted, Instant.now(), idempotencyKey, quota, traceparent, more);
         } catch (RuntimeException e) {
             undo.run();
             throw e;

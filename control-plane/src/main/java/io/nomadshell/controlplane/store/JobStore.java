@@ -117,12 +117,12 @@ public final class JobStore {
     }
 
     /**
-     * {@link #create(String, String, String, SandboxResources, Instant, String, KeyQuota, String)} for an
+     * {@link #create(String, String, String, SandboxResources, Instant, String, KeyQuota, String, Map)} for an
      * owner without limits, outside any trace.
      */
     public String create(String id, String owner, String task, SandboxResources sandbox, Instant createdAt,
             @Nullable String idempotencyKey) {
-        return create(id, owner, task, sandbox, createdAt, idempotencyKey, KeyQuota.unlimited(owner), "");
+        return create(id, owner, task, sandbox, createdAt, idempotencyKey, KeyQuota.unlimited(owner), "", Map.of());
     }
 
     /**
@@ -130,19 +130,22 @@ public final class JobStore {
      * the same script, so replicas never admit past it together). With an idempotency key that an
      * earlier call of the same owner used, nothing is written and that call's job id is returned. A
      * non-empty {@code traceparent} (its schedule's span) is stored with it in the same step, so
-     * whichever replica takes the job from the queue goes on with its trace.
+     * whichever replica takes the job from the queue goes on with its trace. {@code more} are more
+     * fields of the job's hash (a callback's).
      *
      * @throws JobException (OVER_QUOTA) naming the limit, what is in use and when it frees up
      */
     public String create(String id, String owner, String task, SandboxResources sandbox, Instant createdAt,
-            @Nullable String idempotencyKey, KeyQuota quota, String traceparent) {
+            @Nullable String idempotencyKey, KeyQuota quota, String traceparent, Map<String, String> more) {
         var first = event(id, createdAt).setStatusChanged(
                 StatusChanged.newBuilder().setStatus(JobStatus.PENDING.wireName())).build();
         var idempotency = idempotencyKey == null ? "" : Keys.idempotency(owner, idempotencyKey);
         var args = new ArrayList<>(List.of(id, owner, task, Long.toString(createdAt.toEpochMilli()), print(first),
                 Long.toString(IDEMPOTENCY_TTL.toSeconds()), idempotencyKey == null ? "0" : "1"));
         args.addAll(quotaArgs(owner, quota));
-        sandboxFields(sandbox).forEach((field, value) -> {
+        var fields = new LinkedHashMap<>(sandboxFields(sandbox));
+        fields.putAll(more);
+        fields.forEach((field, value) -> {
             args.add(field);
             args.add(value);
         });
@@ -308,7 +311,8 @@ public final class JobStore {
             args.add(value);
         });
         var jobKeys = Keys.ofJob(id);
-        var keys = new ArrayList<String>(List.of(jobKeys[0], jobKeys[1], Keys.ACTIVE, Keys.ENDED, Keys.lease(id), Keys.QUEUE));
+        var keys = new ArrayList<String>(List.of(jobKeys[0], jobKeys[1], Keys.ACTIVE, Keys.ENDED, Keys.lease(id), Keys.QUEUE,
+                Keys.WEBHOOKS_DUE, Keys.WEBHOOKS));
         List.of(jobKeys).subList(2, jobKeys.length).stream().filter(key -> !key.equals(Keys.lease(id))).forEach(keys::add);
         List<Object> result = transition.run(ScriptOutputType.MULTI,
                 keys.toArray(String[]::new), args.toArray(String[]::new));
@@ -326,11 +330,23 @@ public final class JobStore {
      * sent again under the same name, which Redis recognises: the event is appended once.
      */
     public long appendEvent(String id, JobEvent.Builder event) {
+        return appendEvent(id, event, leases.fenceOf(id));
+    }
+
+    /**
+     * Appends an event that is not the job's owner's write (a webhook attempt's outcome, made by
+     * whichever replica claimed it): never fenced, like {@link #cancel}.
+     */
+    public long appendOthersEvent(String id, JobEvent.Builder event) {
+        return appendEvent(id, event, "");
+    }
+
+    private long appendEvent(String id, JobEvent.Builder event, String fence) {
         var full = event.setJobId(id).setTime(Timestamps.fromMillis(System.currentTimeMillis())).build();
         var name = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, Character.MAX_RADIX);
         long sequence = appendEvent.<Long>runUntilAnswered(ScriptOutputType.INTEGER,
                 new String[] {Keys.job(id), Keys.events(id), Keys.lease(id)}, print(full), STREAM_CAP,
-                leases.fenceOf(id), name);
+                fence, name);
         if (sequence > 0) {
             listener.onEvent(full.toBuilder().setSequence(sequence).build());
         }

@@ -11,6 +11,10 @@ final class Keys {
     static final String CANCEL_CHANNEL = "ns:cancel";
     /** The deployment's shared keys, one field a key ({@link SharedSecrets}). */
     static final String SECRETS = "ns:secrets";
+    /** Webhook deliveries by when they are due (ms), member: delivery id ({@link WebhookQueue}). */
+    static final String WEBHOOKS_DUE = "ns:webhooks:due";
+    /** Webhook delivery records: delivery id → JSON ({@link WebhookQueue}). */
+    static final String WEBHOOKS = "ns:webhooks";
 
     private Keys() {}
 

@@ -50,7 +50,7 @@ class KeyQuotaStoreTest {
     }
 
     private static String create(String owner, KeyQuota quota) {
-        return store.create(JobIds.next(), owner, "task", SandboxResources.DEFAULT, Instant.now(), null, quota, "");
+        return store.create(JobIds.next(), owner, "task", SandboxResources.DEFAULT, Instant.now(), null, quota, "", Map.of());
     }
 
     private static JobException refused(String owner, KeyQuota quota) {
@@ -108,11 +108,11 @@ class KeyQuotaStoreTest {
     @Test
     void anIdempotentRetryGetsItsJobEvenAtTheLimit() {
         var quota = quota("team-d", 1, 0, 0, 0);
-        var first = store.create(JobIds.next(), "owner-d", "task", SandboxResources.DEFAULT, Instant.now(), "retry-1", quota, "");
-        var again = store.create(JobIds.next(), "owner-d", "task", SandboxResources.DEFAULT, Instant.now(), "retry-1", quota, "");
+        var first = store.create(JobIds.next(), "owner-d", "task", SandboxResources.DEFAULT, Instant.now(), "retry-1", quota, "", Map.of());
+        var again = store.create(JobIds.next(), "owner-d", "task", SandboxResources.DEFAULT, Instant.now(), "retry-1", quota, "", Map.of());
         assertThat(again).isEqualTo(first);
         assertThat(catchThrowableOfType(JobException.class, () -> store.create(JobIds.next(), "owner-d", "task",
-                SandboxResources.DEFAULT, Instant.now(), "retry-2", quota, ""))).as("a new key is a new job").isNotNull();
+                SandboxResources.DEFAULT, Instant.now(), "retry-2", quota, "", Map.of()))).as("a new key is a new job").isNotNull();
     }
 
     @Test
@@ -165,7 +165,7 @@ class KeyQuotaStoreTest {
                 tasks.add(() -> {
                     go.await();
                     try {
-                        replica.create(JobIds.next(), "owner-g", "task", SandboxResources.DEFAULT, Instant.now(), null, quota, "");
+                        replica.create(JobIds.next(), "owner-g", "task", SandboxResources.DEFAULT, Instant.now(), null, quota, "", Map.of());
                         admitted.incrementAndGet();
                     } catch (JobException e) {
                         refusedCount.incrementAndGet();

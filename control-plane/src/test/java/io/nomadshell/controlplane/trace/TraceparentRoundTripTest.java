@@ -16,6 +16,7 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -56,7 +57,7 @@ class TraceparentRoundTripTest {
         var schedule = tracer.schedule("alice");
         var createdAt = Instant.now();
         var id = new JobStore(scheduling).create(JobIds.next(), "alice", "build it", SandboxResources.DEFAULT, createdAt,
-                null, KeyQuota.unlimited("alice"), Traceparent.of(schedule));
+                null, KeyQuota.unlimited("alice"), Traceparent.of(schedule), Map.of());
         schedule.end();
 
         var stored = new JobStore(running).traceparentOf(id);
@@ -80,7 +81,7 @@ class TraceparentRoundTripTest {
     @Test
     void aJobScheduledWithoutTracingKeepsNoneAndItsRunStartsATraceOfItsOwn() {
         var id = new JobStore(scheduling).create(JobIds.next(), "bob", "build it", SandboxResources.DEFAULT,
-                Instant.now(), null, KeyQuota.unlimited("bob"), Traceparent.of(Span.getInvalid()));
+                Instant.now(), null, KeyQuota.unlimited("bob"), Traceparent.of(Span.getInvalid()), Map.of());
 
         var stored = new JobStore(running).traceparentOf(id);
         assertThat(stored).isEmpty();

@@ -22,6 +22,7 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.job.JobException;
+import io.nomadshell.controlplane.job.JobMessages;
 import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.gateway.auth.AccessGuard;
 import io.nomadshell.proto.v1.Job;

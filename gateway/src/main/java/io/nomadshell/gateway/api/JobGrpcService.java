@@ -10,6 +10,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.job.JobException;
+import io.nomadshell.controlplane.job.JobMessages;
 import io.nomadshell.controlplane.job.SandboxRequest;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
 import io.nomadshell.gateway.auth.OwnerInterceptor;
@@ -70,7 +71,8 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
         var sandbox = new SandboxRequest(request.getCpuMhz(), request.getMemoryMb(), request.getTimeoutSeconds(),
                 request.getNetwork(), request.getEgress().getAllowList(), request.getDiskMb());
         answer(response, () -> {
-            var job = jobs.schedule(owner(), request.getTask(), sandbox, key, SeedSources.of(request.getSeed()));
+            var job = jobs.schedule(owner(), request.getTask(), sandbox, key, SeedSources.of(request.getSeed()),
+                    new JobManager.CallbackRequest(request.getCallbackUrl(), request.getCallbackEvents()));
             return ScheduleResponse.newBuilder().setJobId(job.id()).setStatus(job.status().wireName()).build();
         });
     }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.controlplane.quota.KeyQuota;
 import io.nomadshell.controlplane.quota.Quotas;
+import io.nomadshell.controlplane.webhook.WebhookSecrets;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -29,12 +30,14 @@ public final class ApiKeys {
 
     private final Map<String, String> ownerByDigest;
     private final Quotas quotas;
+    private final Map<String, byte[]> webhookSecretByOwner;
     /** Keys seen to authenticate, so each request does not hash its key again. */
     private final Map<String, String> ownerByKey = new ConcurrentHashMap<>();
 
-    private ApiKeys(Map<String, String> ownerByDigest, Quotas quotas) {
+    private ApiKeys(Map<String, String> ownerByDigest, Quotas quotas, Map<String, byte[]> webhookSecretByOwner) {
         this.ownerByDigest = ownerByDigest;
         this.quotas = quotas;
+        this.webhookSecretByOwner = webhookSecretByOwner;
     }
 
     /** Keys without names or limits. */
@@ -53,11 +56,23 @@ public final class ApiKeys {
             ownerByDigest.put(digest(key), owner);
             quotaByOwner.put(owner, quota);
         });
-        return new ApiKeys(Map.copyOf(ownerByDigest), Quotas.of(quotaByOwner));
+        return new ApiKeys(Map.copyOf(ownerByDigest), Quotas.of(quotaByOwner), Map.of());
     }
 
     public static ApiKeys none() {
-        return new ApiKeys(Map.of(), Quotas.none());
+        return new ApiKeys(Map.of(), Quotas.none(), Map.of());
+    }
+
+    /** These keys, their jobs' webhooks signed with {@code secretByKey} ({@link KeysFile#webhookSecrets}). */
+    public ApiKeys withWebhookSecrets(Map<String, byte[]> secretByKey) {
+        var byOwner = new HashMap<String, byte[]>();
+        requireNonNull(secretByKey, "secretByKey").forEach((key, secret) -> byOwner.put(ownerOf(key), secret.clone()));
+        return new ApiKeys(ownerByDigest, quotas, Map.copyOf(byOwner));
+    }
+
+    /** Each owner's webhook secret, for the control plane to sign deliveries with. */
+    public WebhookSecrets webhookSecrets() {
+        return owner -> Optional.ofNullable(webhookSecretByOwner.get(owner)).map(byte[]::clone);
     }
 
     /** The owner id of a key's jobs: a prefix of its digest, which says nothing of the key. */

@@ -3,6 +3,7 @@ package io.nomadshell.gateway.auth;
 import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.controlplane.quota.KeyQuota;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,18 +13,20 @@ import java.util.regex.Pattern;
 /**
  * Reads an API keys file: one key a line, then optional {@code name=value} settings separated by
  * spaces; blank lines and lines starting with {@code #} are skipped. A line with only a key (the older
- * format) is a key without a name or limits.
+ * format) is a key without a name or limits. {@code webhook_secret} (at least 16 characters) is the
+ * key its jobs' webhooks are signed with; a key without one may not ask for webhooks.
  * <pre>
  * # key                    settings (all optional; 0 or absent: no limit)
  * 3f9c1e...                name=team-a running_jobs=4 queued_jobs=8 tokens_per_day=2000000 usd_per_day=20
- * 77ab02...                name=ci max_cpu_mhz=2000 max_memory_mb=2048
+ * 77ab02...                name=ci max_cpu_mhz=2000 max_memory_mb=2048 webhook_secret=9b1d...
  * 5d1e44...
  * </pre>
  */
 public final class KeysFile {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final List<String> SETTINGS = List.of("name", "running_jobs", "queued_jobs", "tokens_per_day",
-            "usd_per_day", "max_cpu_mhz", "max_memory_mb");
+            "usd_per_day", "max_cpu_mhz", "max_memory_mb", "webhook_secret");
+    private static final int MIN_WEBHOOK_SECRET = 16;
 
     private KeysFile() {}
 
@@ -64,6 +67,32 @@ public final class KeysFile {
                     (int) number(settings, "max_memory_mb", where)));
         }
         return quotas;
+    }
+
+    /**
+     * The webhook secrets of {@code lines}' keys that have one, by key, for {@link ApiKeys#withWebhookSecrets}.
+     *
+     * @throws IllegalArgumentException naming the line whose secret is too short (never the key or the secret)
+     */
+    public static Map<String, byte[]> webhookSecrets(List<String> lines) {
+        var secrets = new LinkedHashMap<String, byte[]>();
+        for (int i = 0; i < lines.size(); i++) {
+            var line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            var where = "line " + (i + 1) + " of the API keys file";
+            var words = line.split("\\s+");
+            var secret = settings(words, where).get("webhook_secret");
+            if (secret != null) {
+                if (secret.length() < MIN_WEBHOOK_SECRET) {
+                    throw new IllegalArgumentException(where + ": webhook_secret must be at least " + MIN_WEBHOOK_SECRET
+                            + " characters (e.g. openssl rand -hex 32)");
+                }
+                secrets.put(words[0], secret.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return secrets;
     }
 
     private static Map<String, String> settings(String[] words, String where) {

@@ -336,6 +336,11 @@ function render(kind, event) {
     user_message: () => `you: ${event.user_message?.text || ''}`,
     checkpointed: () => `◆ checkpoint ${stepPoint(event.checkpointed?.step || 0)} (${event.checkpointed?.files || 0} files)`,
     rolled_back: () => `↺ rolled back to ${stepPoint(event.rolled_back?.step || 0)}: the files and the conversation as they were then`,
+    webhook_delivery: () => {
+      const d = event.webhook_delivery || {};
+      const answer = d.status_code ? `HTTP ${d.status_code}` : d.error;
+      return `↗ webhook ${d.status} attempt ${d.attempt}: ${d.delivered ? 'delivered' : answer + (d.gave_up ? ', gave up' : ', will retry')}`;
+    },
   }[kind];
   const seq = document.createElement('span');
   seq.className = 'seq';

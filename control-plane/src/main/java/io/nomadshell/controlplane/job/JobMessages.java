@@ -1,16 +1,14 @@
-package io.nomadshell.gateway.api;
+package io.nomadshell.controlplane.job;
 
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Timestamps;
-import io.nomadshell.controlplane.job.Job;
-import io.nomadshell.controlplane.job.JobStatus;
 import java.time.Instant;
 
-/** Jobs as the public API shows them. */
-final class JobMessages {
+/** Jobs as the public API shows them: what GetJob answers, and what a job's webhook POSTs. */
+public final class JobMessages {
     private JobMessages() {}
 
-    static io.nomadshell.proto.v1.Job toProto(Job job) {
+    public static io.nomadshell.proto.v1.Job toProto(Job job) {
         var message = io.nomadshell.proto.v1.Job.newBuilder()
                 .setJobId(job.id())
                 .setStatus(job.status().wireName())
