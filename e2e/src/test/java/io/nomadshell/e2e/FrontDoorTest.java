@@ -30,8 +30,12 @@ class FrontDoorTest {
     private static final Duration JOB_BOUND = Duration.ofSeconds(90);
     private static final Duration STOP_BOUND = Duration.ofSeconds(30);
     private static final Pattern SERVING = Pattern.compile("serving on port (\\d+)");
-    /** Our logback pattern: {@code HH:mm:ss.SSS LEVEL Logger - message}, the logger's simple name. */
-    private static final Pattern LOG_LINE = Pattern.compile("^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (TRACE|DEBUG|INFO|WARN|ERROR) +(\\S+) - .*");
+    /**
+     * Our logback pattern: {@code HH:mm:ss.SSS LEVEL Logger - message}, the logger's simple name, with
+     * {@code job=<id> trace=<id>} before the dash while a job's thread logs.
+     */
+    private static final Pattern LOG_LINE = Pattern.compile(
+            "^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} (TRACE|DEBUG|INFO|WARN|ERROR) +(\\S+)(?: job=\\S+)?(?: trace=\\S+)? - .*");
 
     private ScriptedModelServer model;
     private Process server;
