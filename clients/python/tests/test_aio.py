@@ -51,6 +51,7 @@ async def test_cancel_and_errors() -> None:
         with pytest.raises(NotFound) as unknown:
             await client.get(UNKNOWN_JOB)
         assert unknown.value.message == f"no job with id '{UNKNOWN_JOB}'"
+        assert (await client.usage()).key
     async with AsyncClient(SERVER, api_key="not-" + API_KEY) as stranger:
         with pytest.raises(Unauthenticated):
             await stranger.get(UNKNOWN_JOB)

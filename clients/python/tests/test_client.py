@@ -88,6 +88,20 @@ def test_errors_carry_the_servers_words() -> None:
         assert refused.value.message
 
 
+def test_usage_and_a_callback_the_server_does_not_allow() -> None:
+    with Client(SERVER) as client:
+        job_id = client.schedule(TASK).job_id
+        await_gate(job_id)  # running in its sandbox
+        usage = client.usage()
+        assert usage.running_jobs >= 1
+        assert usage.key and API_KEY not in usage.key
+        assert usage.day_ends_at.seconds % 86400 == 0
+        client.cancel(job_id)
+        with pytest.raises(InvalidArgument) as refused:
+            client.schedule(TASK, callback_url="http://127.0.0.1:9/hook")
+        assert "--webhook-allow-hosts" in refused.value.message
+
+
 def test_session_calls() -> None:
     with Client(SERVER) as client:
         job_id = client.schedule(TASK).job_id

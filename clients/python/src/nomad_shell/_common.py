@@ -35,9 +35,11 @@ def auth_metadata(api_key: str | None) -> tuple[tuple[str, str], ...]:
 
 def schedule_request(task: str, *, idempotency_key: str = "", cpu_mhz: int = 0, memory_mb: int = 0,
                      disk_mb: int = 0, timeout_seconds: int = 0, egress_allow: Iterable[str] = (),
-                     seed: pb.Seed | None = None) -> pb.ScheduleRequest:
+                     seed: pb.Seed | None = None, callback_url: str = "",
+                     callback_events: str = "") -> pb.ScheduleRequest:
     request = pb.ScheduleRequest(task=task, idempotency_key=idempotency_key, cpu_mhz=cpu_mhz,
-                                 memory_mb=memory_mb, disk_mb=disk_mb, timeout_seconds=timeout_seconds)
+                                 memory_mb=memory_mb, disk_mb=disk_mb, timeout_seconds=timeout_seconds,
+                                 callback_url=callback_url, callback_events=callback_events)
     request.egress.allow.extend(egress_allow)
     if seed is not None:
         request.seed.CopyFrom(seed)

@@ -49,11 +49,21 @@ class Client:
 
     def schedule(self, task: str, *, idempotency_key: str = "", cpu_mhz: int = 0, memory_mb: int = 0,
                  disk_mb: int = 0, timeout_seconds: int = 0, egress_allow: Iterable[str] = (),
-                 seed: pb.Seed | None = None) -> pb.ScheduleResponse:
-        """Queues a job for ``task``; 0 or empty resources take the server's defaults."""
+                 seed: pb.Seed | None = None, callback_url: str = "",
+                 callback_events: str = "") -> pb.ScheduleResponse:
+        """Queues a job for ``task``; 0 or empty resources take the server's defaults.
+
+        With ``callback_url`` (a host on the server's allowlist, a key with a webhook secret) the job
+        is POSTed there signed when it ends, or at every status change with ``callback_events="all"``.
+        """
         return self._unary(self._stub.Schedule, _common.schedule_request(
             task, idempotency_key=idempotency_key, cpu_mhz=cpu_mhz, memory_mb=memory_mb, disk_mb=disk_mb,
-            timeout_seconds=timeout_seconds, egress_allow=egress_allow, seed=seed))
+            timeout_seconds=timeout_seconds, egress_allow=egress_allow, seed=seed,
+            callback_url=callback_url, callback_events=callback_events))
+
+    def usage(self) -> pb.Usage:
+        """The calling key's jobs, today's tokens and dollars, and its limits (0: none)."""
+        return self._unary(self._stub.GetUsage, pb.GetUsageRequest())
 
     def get(self, job_id: str) -> pb.Job:
         return self._unary(self._stub.GetJob, pb.GetJobRequest(job_id=job_id))

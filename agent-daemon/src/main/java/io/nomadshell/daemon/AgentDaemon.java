@@ -102,7 +102,7 @@ public final class AgentDaemon {
                 }
                 case LinkOutcome.GaveUp gaveUp -> {
                     log.error("no control plane at {} welcomed this daemon for {} s (last error: {}); giving up",
-                            config.attachTarget(), config.link().giveUpAfter().toSeconds(), gaveUp.lastError());
+                            config.attachTarget(), gaveUp.after().toSeconds(), gaveUp.lastError());
                     yield EXIT_UNREACHABLE;
                 }
             };

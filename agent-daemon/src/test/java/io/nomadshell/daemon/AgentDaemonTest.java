@@ -263,6 +263,18 @@ class AgentDaemonTest {
         assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(AgentDaemon.EXIT_UNREACHABLE);
     }
 
+    /** The control plane says how long a replica may take to let the daemon back in, not the daemon's default (a minute). */
+    @Test
+    void givesUpAfterTheReattachWindowOfItsLastWelcome() throws Exception {
+        CompletableFuture<Integer> exit = startDaemon();
+        PeerStream first = plane.nextStream();
+        first.awaitHello();
+        first.welcome(5000, "secret-1", 1000);
+        plane.close(); // no replica is left to redial
+
+        assertThat(exit.get(15, TimeUnit.SECONDS)).isEqualTo(AgentDaemon.EXIT_UNREACHABLE);
+    }
+
     @Test
     void aMissingWorkspaceIsAConfigurationError() {
         DaemonConfig config = new DaemonConfig(plane.target(), TOKEN, temp.resolve("missing"), FAST, null);

@@ -184,8 +184,13 @@ final class TestControlPlane implements AutoCloseable {
         }
 
         void welcome(int heartbeatIntervalMs, String resumeSecret) {
+            welcome(heartbeatIntervalMs, resumeSecret, 0);
+        }
+
+        void welcome(int heartbeatIntervalMs, String resumeSecret, int reattachWindowMs) {
             send(ControlMessage.newBuilder().setWelcome(Welcome.newBuilder().setJobId("job-1")
-                    .setHeartbeatIntervalMs(heartbeatIntervalMs).setResumeSecret(resumeSecret)).build());
+                    .setHeartbeatIntervalMs(heartbeatIntervalMs).setResumeSecret(resumeSecret)
+                    .setReattachWindowMs(reattachWindowMs)).build());
         }
 
         void call(ToolCall call) {

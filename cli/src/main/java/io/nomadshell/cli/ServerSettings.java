@@ -190,6 +190,11 @@ final class ServerSettings {
             description = "Process limit of each sandbox (default ${DEFAULT-VALUE}).")
     int sandboxPids = 256;
 
+    @Option(names = "--sandbox-reattach-window", defaultValue = "${env:NOMAD_SHELL_SANDBOX_REATTACH_WINDOW:-60s}",
+            converter = DurationConverter.class,
+            description = "How long a sandbox whose Attach stream broke keeps redialing, for this or another replica to take it back, before it ends, e.g. 30s or 5m (env NOMAD_SHELL_SANDBOX_REATTACH_WINDOW; default ${DEFAULT-VALUE}).")
+    Duration sandboxReattachWindow = ControlPlaneOptions.DEFAULT_REATTACH_WINDOW;
+
     @Mixin
     SandboxSettings sandboxes = new SandboxSettings();
 
@@ -304,6 +309,7 @@ final class ServerSettings {
                 .seedLimits(seedLimits())
                 .uploadTtl(uploadTtl)
                 .seedFetchTimeout(seedFetchTimeout)
+                .reattachWindow(reattachWindow())
                 .gitCredentials(gitCredentials())
                 .warmPool(poolOptions)
                 .peerAddress(peerAddress())
@@ -319,6 +325,13 @@ final class ServerSettings {
             throw new UserError("--seed-max-mb and --seed-max-entries must be at least 1, and --upload-ttl positive");
         }
         return new SeedLimits(seedMaxMb * 1024L * 1024L, seedMaxEntries);
+    }
+
+    private Duration reattachWindow() {
+        if (!sandboxReattachWindow.isPositive() || sandboxReattachWindow.toMillis() > Integer.MAX_VALUE) {
+            throw new UserError("--sandbox-reattach-window must be positive and under 24 days");
+        }
+        return sandboxReattachWindow;
     }
 
     private GitCredentials gitCredentials() {

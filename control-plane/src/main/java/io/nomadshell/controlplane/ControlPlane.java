@@ -102,7 +102,7 @@ public final class ControlPlane implements AutoCloseable {
         store.listen(metrics);
         var signals = remember(new JobSignals(redis));
         var queue = remember(new JobQueue(redis, options.replicaId()));
-        var sessions = remember(new SessionRegistry(options.heartbeatInterval()));
+        var sessions = remember(new SessionRegistry(options.heartbeatInterval(), options.reattachWindow()));
         var secrets = new SharedSecrets(redis);
         this.secrets = secrets;
         var secret = tokenSecret(options.tokenSecret(), secrets, dataDir);

@@ -32,6 +32,8 @@ import org.jspecify.annotations.Nullable;
  * @param tokenSecret the HMAC key of Attach tokens (shared by replicas); null takes the deployment's, kept in Redis
  * @param readyTimeout how long a sandbox's daemon may take to attach
  * @param heartbeatInterval how often each side of an Attach stream proves it is alive
+ * @param reattachWindow how long a daemon whose stream broke keeps redialing (for this or another
+ *     replica to let it back in) before it gives up and its sandbox ends
  * @param context the prompt's token budget and what a job may spend
  * @param resources what a job's sandbox gets and may ask for
  * @param retention how long an ended job's keys, zip and screenshots are kept
@@ -59,6 +61,7 @@ public record ControlPlaneOptions(
         byte @Nullable [] tokenSecret,
         Duration readyTimeout,
         Duration heartbeatInterval,
+        Duration reattachWindow,
         ContextOptions context,
         ResourcePolicy resources,
         Duration retention,
@@ -85,6 +88,9 @@ public record ControlPlaneOptions(
         requireNonNull(limits, "limits");
         requireNonNull(readyTimeout, "readyTimeout");
         requireNonNull(heartbeatInterval, "heartbeatInterval");
+        if (!requireNonNull(reattachWindow, "reattachWindow").isPositive() || reattachWindow.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("the reattach window must be positive and under 24 days");
+        }
         requireNonNull(context, "context");
         requireNonNull(resources, "resources");
         requireNonNull(retention, "retention");
@@ -119,6 +125,9 @@ public record ControlPlaneOptions(
     /** Replicas on one machine: loopback, on a free port. */
     public static final InetSocketAddress DEFAULT_PEER_ADDRESS = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
+    /** As long as a daemon waits by its own default: a minute for a replica to take its job over. */
+    public static final Duration DEFAULT_REATTACH_WINDOW = Duration.ofSeconds(60);
+
     /** How long an upload waits for a job to take it, by default. */
     public static final Duration DEFAULT_UPLOAD_TTL = Duration.ofHours(1);
 
@@ -133,7 +142,7 @@ public record ControlPlaneOptions(
         return new Builder()
                 .dataDir(dataDir).redisUrl(redisUrl).replicaId(replicaId).maxRunning(maxRunning)
                 .launcher(launcher).model(model).limits(limits).tokenSecret(tokenSecret)
-                .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).context(context)
+                .readyTimeout(readyTimeout).heartbeatInterval(heartbeatInterval).reattachWindow(reattachWindow).context(context)
                 .resources(resources).retention(retention).outputWindow(outputWindow)
                 .warmPool(warmPool).peerAddress(peerAddress).seedLimits(seedLimits).uploadTtl(uploadTtl)
                 .seedFetchTimeout(seedFetchTimeout).gitCredentials(gitCredentials)
@@ -154,6 +163,7 @@ public record ControlPlaneOptions(
         private byte @Nullable [] tokenSecret;
         private Duration readyTimeout = Duration.ofSeconds(60);
         private Duration heartbeatInterval = Duration.ofSeconds(5);
+        private Duration reattachWindow = DEFAULT_REATTACH_WINDOW;
         private ContextOptions context = ContextOptions.DEFAULT;
         private ResourcePolicy resources = ResourcePolicy.DEFAULT;
         private Duration retention = JobStore.DEFAULT_RETENTION;
@@ -218,6 +228,11 @@ public record ControlPlaneOptions(
 
         public Builder heartbeatInterval(Duration heartbeatInterval) {
             this.heartbeatInterval = heartbeatInterval;
+            return this;
+        }
+
+        public Builder reattachWindow(Duration reattachWindow) {
+            this.reattachWindow = reattachWindow;
             return this;
         }
 
@@ -302,7 +317,7 @@ public record ControlPlaneOptions(
         public ControlPlaneOptions build() {
             return new ControlPlaneOptions(requireNonNull(dataDir, "dataDir"), redisUrl, replicaId, maxRunning,
                     requireNonNull(launcher, "launcher"), requireNonNull(model, "model"), limits, tokenSecret,
-                    readyTimeout, heartbeatInterval, requireNonNull(context, "context"), resources, retention,
+                    readyTimeout, heartbeatInterval, reattachWindow, requireNonNull(context, "context"), resources, retention,
                     outputWindow, warmPool, peerAddress, seedLimits, uploadTtl, seedFetchTimeout, gitCredentials,
                     quotas, openTelemetry, webhooks, webhookSecrets);
         }

@@ -76,6 +76,7 @@ class KeyQuotaTest {
         assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
         assertThat(Rest.json(refused).path("message").asText()).isEqualTo("API key runner has 1 jobs queued or "
                 + "running, its limit (running_jobs 1): a new job is accepted once one of them ends");
+        assertThat(refused.headers().firstValue("retry-after")).as("no time is known when a job ends").isEmpty();
         var grpcRefused = catchThrowableOfType(StatusRuntimeException.class,
                 () -> stub(RUNNER).schedule(ScheduleRequest.newBuilder().setTask("Sleep again").build()));
         assertThat(grpcRefused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
@@ -111,6 +112,11 @@ class KeyQuotaTest {
         assertThat(Rest.json(refused).path("message").asText())
                 .startsWith("API key spender used " + usage.path("tokens_today").asLong() + " model tokens today")
                 .endsWith("its limit (tokens_per_day 1): new jobs are accepted again at " + midnight + " (UTC midnight)");
+        long untilMidnight = Duration.between(Instant.now(), midnight).toSeconds();
+        var retryAfter = refused.headers().firstValueAsLong("retry-after");
+        assertThat(retryAfter).as("Retry-After").isPresent();
+        assertThat(retryAfter.getAsLong()).as("Retry-After, in seconds until midnight")
+                .isBetween(untilMidnight - 60, untilMidnight + 60);
         assertThat(usage.path("day_ends_at").asText()).isEqualTo(midnight.toString());
         assertThat(Rest.json(cluster.rest(RUNNER).get("/v1/usage")).path("tokens_today").asLong())
                 .as("each key sees its own").isLessThan(usage.path("tokens_today").asLong() + 1);

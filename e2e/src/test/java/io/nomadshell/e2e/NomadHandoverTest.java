@@ -31,6 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NomadHandoverTest {
     private static final String SLOW_CALL = "s2c0";
+    /** For a sandbox that no replica will take back: it ends this long after its stream broke, not a minute. */
+    private static final String[] SHORT_REATTACH = {"--sandbox-reattach-window", "10s"};
 
     private final String prefix = NomadCluster.newJobPrefix();
     private EmbeddedRedis redis;
@@ -118,7 +120,7 @@ class NomadHandoverTest {
         start(tmp);
         var sockets = Files.createDirectories(tmp.resolve("attach"));
         // Its peer is configured but never runs: the sandbox is left for it, and nobody lets its daemon in.
-        a = replica(tmp, "a", sockets, "b");
+        a = replica(tmp, "a", sockets, "b", SHORT_REATTACH);
 
         var job = a.rest().schedule("Write before, slowly in the middle, and after");
         try (var connection = RedisConnection.connect(redis.url(), "test")) {
@@ -131,7 +133,7 @@ class NomadHandoverTest {
                     .anyMatch(event -> event.hasHandedOver() && event.getHandedOver().getSandboxKept());
             assertThat(connection.commands().get("ns:lease:" + job)).as("the lease given back").isNull();
 
-            // Its daemon gives up after a minute without a replica that lets it in; its Nomad job then ends.
+            // Its daemon gives up after its reattach window without a replica that lets it in; its Nomad job then ends.
             awaitEnded(sandbox);
         }
     }
@@ -142,7 +144,7 @@ class NomadHandoverTest {
         start(tmp);
         var sockets = Files.createDirectories(tmp.resolve("attach"));
         try (var cut = StallingProxy.start(tmp.resolve("cut.sock"), redis.socket())) {
-            a = NomadReplicas.start(tmp, "a", sockets, "b", prefix, cut.url(), model.baseUrl());
+            a = NomadReplicas.start(tmp, "a", sockets, "b", prefix, cut.url(), model.baseUrl(), SHORT_REATTACH);
             var job = a.rest().schedule("Write before, slowly in the middle, and after");
             try (var connection = RedisConnection.connect(redis.url(), "test")) {
                 var store = new JobStore(connection);
@@ -165,8 +167,8 @@ class NomadHandoverTest {
         model = ScriptedModelServer.builder().scenario(Fixtures.scenario("write-slowly", tmp, "")).build().start();
     }
 
-    private ServerProcess replica(Path tmp, String name, Path sockets, String peer) throws Exception {
-        return NomadReplicas.start(tmp, name, sockets, peer, prefix, redis.url(), model.baseUrl());
+    private ServerProcess replica(Path tmp, String name, Path sockets, String peer, String... extra) throws Exception {
+        return NomadReplicas.start(tmp, name, sockets, peer, prefix, redis.url(), model.baseUrl(), extra);
     }
 
     /**

@@ -20,10 +20,11 @@ final class NomadReplicas {
 
     /**
      * A server on {@code redisUrl} whose Attach socket is {@code name}.sock in {@code sockets}, with
-     * {@code peer}'s (as a sandbox sees it) as its peer, dispatching sandboxes under {@code prefix}.
+     * {@code peer}'s (as a sandbox sees it) as its peer, dispatching sandboxes under {@code prefix};
+     * {@code extra} server arguments go last.
      */
     static ServerProcess start(Path tmp, String name, Path sockets, String peer, String prefix, String redisUrl,
-            String modelBaseUrl) throws Exception {
+            String modelBaseUrl, String... extra) throws Exception {
         var args = new ArrayList<>(List.of("--launcher", "nomad", "--sandbox-image", NomadTestbed.IMAGE,
                 "--nomad-job-prefix", prefix, "--sandbox-memory-mb", "512", "--sandbox-disk-mb", "256",
                 "--attach-socket", sockets.resolve(name + ".sock").toString(),
@@ -31,6 +32,7 @@ final class NomadReplicas {
         if (NomadTestbed.TOKEN != null) {
             args.addAll(List.of("--nomad-token", NomadTestbed.TOKEN));
         }
+        args.addAll(List.of(extra));
         return ServerProcess.start(tmp.resolve(name), redisUrl, modelBaseUrl, tmp.resolve(name + ".log"),
                 args.toArray(String[]::new));
     }

@@ -7,6 +7,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.job.SandboxResources;
 import io.nomadshell.controlplane.launch.SandboxSpec;
 import io.nomadshell.controlplane.launch.nomad.NomadLauncher;
@@ -57,7 +58,7 @@ class NomadRoundTripBenchmark {
         var group = new EpollEventLoopGroup(2);
         try (var redis = EmbeddedRedis.start(dataDir.resolve("redis"));
                 var connection = RedisConnection.connect(redis.url(), "bench");
-                var sessions = new SessionRegistry(Duration.ofSeconds(5))) {
+                var sessions = new SessionRegistry(Duration.ofSeconds(5), ControlPlaneOptions.DEFAULT_REATTACH_WINDOW)) {
             Server server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                     .channelType(EpollServerDomainSocketChannel.class)
                     .bossEventLoopGroup(group).workerEventLoopGroup(group)

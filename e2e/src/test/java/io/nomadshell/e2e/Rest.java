@@ -52,9 +52,14 @@ final class Rest {
         return send(request(path).GET(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
-    /** POST /schedule with a JSON task; returns the job id. */
-    String schedule(String task) {
-        var response = post("/schedule", "application/json", JSON.createObjectNode().put("task", task).toString());
+    /** POST /schedule with a JSON task and any further headers (name, value, ...); returns the job id. */
+    String schedule(String task, String... headers) {
+        var request = request("/schedule").header("Content-Type", "application/json");
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        var response = send(request.POST(HttpRequest.BodyPublishers.ofString(
+                JSON.createObjectNode().put("task", task).toString())), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as("POST /schedule: %s", response.body()).isEqualTo(200);
         var id = json(response).path("job_id").asText("");
         assertThat(id).as("job_id in %s", response.body()).isNotBlank();

@@ -23,6 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TracesTest {
     private static final long SPANS_WAIT_MS = 30_000;
+    /** A caller's span, as a client already tracing would send it. */
+    private static final String CALLERS_TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
     @Test
     void eachJobIsOneTraceWithEveryStepAndTheDaemonsSide(@TempDir Path tmp) throws Exception {
@@ -37,7 +39,7 @@ class TracesTest {
                         List.of(), tmp.resolve("data"), null, model.baseUrl(), tmp.resolve("server.log"))) {
             var rest = server.rest();
             var first = rest.schedule("run two commands and write a file");
-            var second = rest.schedule("the same again, beside it");
+            var second = rest.schedule("the same again, beside it", "traceparent", CALLERS_TRACEPARENT);
             for (var job : List.of(first, second)) {
                 assertThat(rest.awaitEnd(job, Duration.ofSeconds(60)).last().path("status").asText()).as(server.tail())
                         .isEqualTo("complete");
@@ -46,6 +48,12 @@ class TracesTest {
             var firstTrace = traceOf(receiver, first);
             var secondTrace = traceOf(receiver, second);
             assertThat(secondTrace).as("the second job's trace").isNotEqualTo(firstTrace);
+            assertThat(secondTrace).as("a caller's traceparent makes the job part of its trace")
+                    .isEqualTo(CALLERS_TRACEPARENT.split("-")[1]);
+            var secondSchedule = one(receiver.spans().stream().filter(span -> span.traceId().equals(secondTrace)).toList(),
+                    "job.schedule");
+            assertThat(secondSchedule.parentSpanId()).as("the caller's span is the schedule's parent")
+                    .isEqualTo(CALLERS_TRACEPARENT.split("-")[2]);
             var spans = receiver.spans().stream().filter(span -> span.traceId().equals(firstTrace)).toList();
             assertThat(spans).allSatisfy(span -> assertThat(span.attribute("nomad_shell.job.id")).isIn("", first));
 

@@ -96,7 +96,7 @@ public final class AttachClient {
                     channelCredentials = channelCredentials(target, trustedCa);
                 } catch (IOException e) {
                     return new LinkOutcome.GaveUp("the Attach CA certificate " + trustedCa + " cannot be read: "
-                            + e.getMessage());
+                            + e.getMessage(), Duration.ZERO);
                 }
                 channels.add(Grpc.newChannelBuilder(target, channelCredentials)
                         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
@@ -117,13 +117,13 @@ public final class AttachClient {
         ToolCalls calls = new ToolCalls(tools, outbox);
         Backoff backoff = new Backoff(options.initialBackoff(), options.maxBackoff());
         long unattachedSince = System.nanoTime();
+        Duration giveUpAfter = options.giveUpAfter();
         int next = 0;
         while (true) {
             int current = next;
             ManagedChannel channel = channels.get(current);
-            SessionEnd end = new AttachSession(hello, credential, outbox, calls, tunnels, timer,
-                    options.defaultHeartbeat())
-                    .run(SandboxServiceGrpc.newStub(channel));
+            var session = new AttachSession(hello, credential, outbox, calls, tunnels, timer, options.defaultHeartbeat());
+            SessionEnd end = session.run(SandboxServiceGrpc.newStub(channel));
             switch (end) {
                 case SessionEnd.Shutdown shutdown -> {
                     return new LinkOutcome.ShutdownRequested(shutdown.reason());
@@ -135,9 +135,10 @@ public final class AttachClient {
                     if (broken.welcomed()) {
                         unattachedSince = System.nanoTime();
                         backoff.reset();
+                        giveUpAfter = session.reattachWindow(giveUpAfter);
                     }
-                    if (System.nanoTime() - unattachedSince >= options.giveUpAfter().toNanos()) {
-                        return new LinkOutcome.GaveUp(broken.reason());
+                    if (System.nanoTime() - unattachedSince >= giveUpAfter.toNanos()) {
+                        return new LinkOutcome.GaveUp(broken.reason(), giveUpAfter);
                     }
                     next = (current + 1) % channels.size();
                     Duration pause = backoff.next();

@@ -55,6 +55,7 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
     private volatile @Nullable ClientCallStreamObserver<DaemonMessage> requests;
     private volatile long lastHeardNanos = System.nanoTime();
     private volatile boolean welcomed;
+    private volatile @Nullable Duration reattachWindow;
     private @Nullable ScheduledFuture<?> ticks;
 
     AttachSession(Hello hello, AttachCredential credential, Outbox outbox, ToolCalls calls, SandboxTunnels tunnels,
@@ -67,6 +68,12 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
         this.tunnels = requireNonNull(tunnels, "tunnels");
         this.timer = requireNonNull(timer, "timer");
         this.defaultHeartbeat = requireNonNull(defaultHeartbeat, "defaultHeartbeat");
+    }
+
+    /** How long to redial once this stream broke, as its Welcome said; {@code otherwise} if it said nothing. */
+    Duration reattachWindow(Duration otherwise) {
+        var window = reattachWindow;
+        return window == null ? otherwise : window;
     }
 
     /** Opens the stream on {@code stub} with the current credential, says Hello, and blocks until the stream ends. */
@@ -138,6 +145,9 @@ final class AttachSession implements ClientResponseObserver<DaemonMessage, Contr
         log.info("attached to job {} (heartbeat every {} ms)", welcome.getJobId(), interval.toMillis());
         if (!welcome.getResumeSecret().isEmpty()) {
             credential.resumeWith(welcome.getJobId(), welcome.getResumeSecret());
+        }
+        if (welcome.getReattachWindowMs() > 0) {
+            reattachWindow = Duration.ofMillis(welcome.getReattachWindowMs());
         }
         welcomed = true;
         calls.welcomed(welcome);

@@ -1,5 +1,7 @@
 package io.nomadshell.daemon.link;
 
+import java.time.Duration;
+
 /** How the link ended for good. */
 public sealed interface LinkOutcome {
 
@@ -9,6 +11,9 @@ public sealed interface LinkOutcome {
     /** The control plane refused the token (UNAUTHENTICATED or PERMISSION_DENIED). */
     record Rejected(String reason) implements LinkOutcome {}
 
-    /** No stream was welcomed for {@link LinkOptions#giveUpAfter()}. */
-    record GaveUp(String lastError) implements LinkOutcome {}
+    /**
+     * No stream was welcomed for {@code after}: the last Welcome's reattach window, else
+     * {@link LinkOptions#giveUpAfter()}.
+     */
+    record GaveUp(String lastError, Duration after) implements LinkOutcome {}
 }

@@ -2,6 +2,9 @@ package io.nomadshell.controlplane.job;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+
 /**
  * A request about a job that cannot be served; the message is for the person who sent it.
  * The gateway maps each {@link Reason} to the matching gRPC status and HTTP status.
@@ -23,13 +26,25 @@ public final class JobException extends RuntimeException {
     }
 
     private final Reason reason;
+    private final @Nullable Instant retryAt;
 
     public JobException(Reason reason, String message) {
+        this(reason, message, null);
+    }
+
+    /** A refusal that a request made again at {@code retryAt} may not meet (a key's day of tokens ends). */
+    public JobException(Reason reason, String message, @Nullable Instant retryAt) {
         super(requireNonNull(message, "message"), null, false, false);
         this.reason = requireNonNull(reason, "reason");
+        this.retryAt = retryAt;
     }
 
     public Reason reason() {
         return reason;
+    }
+
+    /** When the request may be made again with success, if that is known. */
+    public @Nullable Instant retryAt() {
+        return retryAt;
     }
 }

@@ -27,6 +27,7 @@ public final class OverQuota {
                     + "): new jobs are accepted again at " + dayEnds + " (UTC midnight)";
             default -> throw new IllegalArgumentException("no limit " + limit);
         };
-        return new JobException(Reason.OVER_QUOTA, message);
+        boolean daily = limit.endsWith("_per_day");
+        return new JobException(Reason.OVER_QUOTA, message, daily ? dayEnds : null);
     }
 }

@@ -104,6 +104,7 @@ public final class AttachService extends SandboxServiceGrpc.SandboxServiceImplBa
                             .setWelcome(Welcome.newBuilder()
                                     .setJobId(jobId)
                                     .setHeartbeatIntervalMs((int) sessions.heartbeatInterval().toMillis())
+                                    .setReattachWindowMs((int) sessions.reattachWindow().toMillis())
                                     .setResumeSecret(resumeSecret)
                                     .setJupyterToken(MemberIds.isWellFormed(jobId) ? "" : jupyterTokens.of(jobId)))
                             .build());

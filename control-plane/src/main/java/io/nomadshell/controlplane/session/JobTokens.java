@@ -2,15 +2,11 @@ package io.nomadshell.controlplane.session;
 
 import static java.util.Objects.requireNonNull;
 
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
+import io.nomadshell.controlplane.crypto.HmacKey;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Base64;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Job-scoped launch credentials: {@code v2.<job id>.<expiry epoch seconds>.<nonce>.<HMAC-SHA256>}.
@@ -18,17 +14,12 @@ import javax.crypto.spec.SecretKeySpec;
  * it expires, and to nothing else.
  */
 public final class JobTokens {
-    private static final String ALGORITHM = "HmacSHA256";
     private static final SecureRandom RANDOM = new SecureRandom();
-    private final SecretKeySpec key;
+    private final HmacKey key;
     private final Clock clock;
 
     public JobTokens(byte[] secret, Clock clock) {
-        requireNonNull(secret, "secret");
-        if (secret.length < 32) {
-            throw new IllegalArgumentException("the token secret must be at least 32 bytes");
-        }
-        this.key = new SecretKeySpec(secret.clone(), ALGORITHM);
+        this.key = new HmacKey(secret, 32, "the token secret");
         this.clock = requireNonNull(clock, "clock");
     }
 
@@ -37,7 +28,7 @@ public final class JobTokens {
         RANDOM.nextBytes(nonce);
         var payload = "v2." + requireNonNull(jobId, "jobId") + "." + expiry.getEpochSecond() + "."
                 + Base64.getUrlEncoder().withoutPadding().encodeToString(nonce);
-        return payload + "." + sign(payload);
+        return payload + "." + key.sign(payload);
     }
 
     /** Checks the signature and expiry; says which job and nonce the token is for. */
@@ -49,8 +40,7 @@ public final class JobTokens {
             throw new InvalidTokenException("the token is malformed");
         }
         var payload = token.substring(0, lastDot);
-        var expected = sign(payload).getBytes(StandardCharsets.US_ASCII);
-        if (!MessageDigest.isEqual(expected, parts[4].getBytes(StandardCharsets.US_ASCII))) {
+        if (!key.signs(payload, parts[4])) {
             throw new InvalidTokenException("the token's signature is not valid");
         }
         long expiry;
@@ -67,17 +57,6 @@ public final class JobTokens {
 
     /** A verified launch credential: its job, its single-use nonce, and when it expires. */
     public record Launch(String jobId, String nonce, Instant expiry) {}
-
-    private String sign(String payload) {
-        try {
-            var mac = Mac.getInstance(ALGORITHM);
-            mac.init(key);
-            var signature = mac.doFinal(payload.getBytes(StandardCharsets.UTF_8));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(signature);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HMAC-SHA256 is unavailable", e);
-        }
-    }
 
     /** A token that does not let its holder attach; the message says why. */
     public static final class InvalidTokenException extends Exception {

@@ -22,19 +22,29 @@ import org.jspecify.annotations.Nullable;
  */
 public final class SessionRegistry implements AutoCloseable {
     private final Duration heartbeatInterval;
+    private final Duration reattachWindow;
     private final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
     private final ScheduledExecutorService ticker =
             Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("attach-heartbeat").daemon().factory());
     private volatile Consumer<DaemonSession> onAttach = session -> {};
 
-    public SessionRegistry(Duration heartbeatInterval) {
+    /**
+     * Streams that beat every {@code heartbeatInterval}, whose daemons are told to redial for
+     * {@code reattachWindow} once a stream breaks.
+     */
+    public SessionRegistry(Duration heartbeatInterval, Duration reattachWindow) {
         this.heartbeatInterval = requireNonNull(heartbeatInterval, "heartbeatInterval");
+        this.reattachWindow = requireNonNull(reattachWindow, "reattachWindow");
         long millis = heartbeatInterval.toMillis();
         ticker.scheduleAtFixedRate(this::beat, millis, millis, TimeUnit.MILLISECONDS);
     }
 
     public Duration heartbeatInterval() {
         return heartbeatInterval;
+    }
+
+    public Duration reattachWindow() {
+        return reattachWindow;
     }
 
     /** Runs {@code listener} for every stream that attaches, before any message after its Hello is read (set once). */

@@ -2,11 +2,7 @@ package io.nomadshell.controlplane.tunnel;
 
 import static java.util.Objects.requireNonNull;
 
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.util.Base64;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import io.nomadshell.controlplane.crypto.HmacKey;
 
 /**
  * The token each job's Jupyter Server demands: HMAC-SHA256 of the job id under the control plane's
@@ -16,27 +12,15 @@ import javax.crypto.spec.SecretKeySpec;
  * Jupyter. It never enters the sandbox's environment, argv or a browser.
  */
 public final class JupyterTokens {
-    private static final String ALGORITHM = "HmacSHA256";
-    private final SecretKeySpec key;
+    private final HmacKey key;
 
     public JupyterTokens(byte[] secret) {
-        requireNonNull(secret, "secret");
-        if (secret.length < 32) {
-            throw new IllegalArgumentException("the secret must be at least 32 bytes");
-        }
-        this.key = new SecretKeySpec(secret.clone(), ALGORITHM);
+        this.key = new HmacKey(secret, 32, "the secret");
     }
 
     /** Job {@code jobId}'s token: 43 URL-safe characters. */
     public String of(String jobId) {
-        try {
-            var mac = Mac.getInstance(ALGORITHM);
-            mac.init(key);
-            // The label keeps these apart from anything else signed with the same secret.
-            var digest = mac.doFinal(("jupyter-token." + requireNonNull(jobId, "jobId")).getBytes(StandardCharsets.UTF_8));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HMAC-SHA256 is unavailable", e);
-        }
+        // The label keeps these apart from anything else signed with the same secret.
+        return key.sign("jupyter-token." + requireNonNull(jobId, "jobId"));
     }
 }

@@ -2,14 +2,11 @@ package io.nomadshell.controlplane.tunnel;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.controlplane.crypto.HmacKey;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Writes and checks the one line a replica-to-replica connection opens with:
@@ -20,17 +17,13 @@ import javax.crypto.spec.SecretKeySpec;
 final class PeerSigner {
     /** How far a request's time may be from the receiver's clock; its nonce is kept longer than this. */
     static final Duration FRESH = Duration.ofSeconds(30);
-    private static final String ALGORITHM = "HmacSHA256";
     private static final String VERSION = "np1";
 
-    private final SecretKeySpec key;
+    private final HmacKey key;
     private final Clock clock;
 
     PeerSigner(byte[] key, Clock clock) {
-        if (requireNonNull(key, "key").length < 32) {
-            throw new IllegalArgumentException("a peer key must be at least 32 bytes");
-        }
-        this.key = new SecretKeySpec(key, ALGORITHM);
+        this.key = new HmacKey(key, 32, "a peer key");
         this.clock = requireNonNull(clock, "clock");
     }
 
@@ -38,7 +31,7 @@ final class PeerSigner {
         var payload = String.join(" ", VERSION, request.op(), request.jobId(), request.argument(),
                 Base64.getUrlEncoder().withoutPadding().encodeToString(request.to().getBytes(StandardCharsets.UTF_8)),
                 Long.toString(request.issuedAtMillis()), request.nonce());
-        return payload + " " + mac(payload);
+        return payload + " " + key.sign(payload);
     }
 
     /**
@@ -52,8 +45,7 @@ final class PeerSigner {
             throw new PeerRefusedException("the request is malformed");
         }
         var payload = line.substring(0, line.lastIndexOf(' '));
-        if (!MessageDigest.isEqual(mac(payload).getBytes(StandardCharsets.US_ASCII),
-                parts[7].getBytes(StandardCharsets.US_ASCII))) {
+        if (!key.signs(payload, parts[7])) {
             throw new PeerRefusedException("the request's signature is not valid");
         }
         PeerRequest request;
@@ -72,15 +64,5 @@ final class PeerSigner {
                     + FRESH.toSeconds() + " s)");
         }
         return request;
-    }
-
-    private String mac(String payload) {
-        try {
-            var mac = Mac.getInstance(ALGORITHM);
-            mac.init(key);
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(payload.getBytes(StandardCharsets.UTF_8)));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HMAC-SHA256 is unavailable", e);
-        }
     }
 }

@@ -2,11 +2,9 @@ package io.nomadshell.controlplane.webhook;
 
 import static java.util.Objects.requireNonNull;
 
+import io.nomadshell.controlplane.crypto.HmacKey;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.HexFormat;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The {@code Nomad-Shell-Signature} header: {@code t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">}
@@ -16,7 +14,6 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class WebhookSignature {
     public static final String HEADER = "Nomad-Shell-Signature";
-    private static final String ALGORITHM = "HmacSHA256";
 
     private WebhookSignature() {}
 
@@ -27,15 +24,8 @@ public final class WebhookSignature {
 
     /** The hex HMAC-SHA256 of {@code "<epochSeconds>.<body>"}. */
     static String hex(byte[] secret, long epochSeconds, byte[] body) {
-        requireNonNull(secret, "secret");
         requireNonNull(body, "body");
-        try {
-            var mac = Mac.getInstance(ALGORITHM);
-            mac.init(new SecretKeySpec(secret, ALGORITHM));
-            mac.update((epochSeconds + ".").getBytes(StandardCharsets.US_ASCII));
-            return HexFormat.of().formatHex(mac.doFinal(body));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HMAC-SHA256 is unavailable", e);
-        }
+        return HexFormat.of().formatHex(new HmacKey(secret, 1, "a webhook secret")
+                .mac((epochSeconds + ".").getBytes(StandardCharsets.US_ASCII), body));
     }
 }

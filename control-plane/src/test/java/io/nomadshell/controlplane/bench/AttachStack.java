@@ -1,5 +1,6 @@
 package io.nomadshell.controlplane.bench;
 
+import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.session.AttachCredentials;
 import io.nomadshell.controlplane.session.AttachService;
 import io.nomadshell.controlplane.session.JobTokens;
@@ -43,7 +44,7 @@ final class AttachStack implements AutoCloseable {
         new SecureRandom().nextBytes(secret);
         var tokens = new JobTokens(secret, Clock.systemUTC());
         var redis = EmbeddedRedis.start(dataDir.resolve("redis"));
-        var sessions = new SessionRegistry(Duration.ofSeconds(5));
+        var sessions = new SessionRegistry(Duration.ofSeconds(5), ControlPlaneOptions.DEFAULT_REATTACH_WINDOW);
         RedisConnection connection = null;
         try {
             connection = RedisConnection.connect(redis.url(), "bench");

@@ -3,6 +3,7 @@ package io.nomadshell.controlplane.dispatch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.launch.Sandbox;
 import io.nomadshell.controlplane.session.SandboxLostException;
 import io.nomadshell.controlplane.session.SessionRegistry;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class SandboxStartTest {
     private static final String JOB = "j1";
 
-    private final SessionRegistry sessions = new SessionRegistry(Duration.ofSeconds(30));
+    private final SessionRegistry sessions = new SessionRegistry(Duration.ofSeconds(30), ControlPlaneOptions.DEFAULT_REATTACH_WINDOW);
     private final AtomicReference<String> exitReason = new AtomicReference<>();
     private final AtomicInteger settled = new AtomicInteger();
     private final AtomicInteger toRunning = new AtomicInteger();

@@ -10,6 +10,7 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import io.nomadshell.controlplane.ControlPlaneOptions;
 import io.nomadshell.controlplane.job.JobIds;
 import io.nomadshell.controlplane.store.AttachLedger;
 import io.nomadshell.controlplane.store.EmbeddedRedis;
@@ -72,7 +73,7 @@ class AttachServiceTest {
 
     @BeforeEach
     void serve() throws Exception {
-        sessions = new SessionRegistry(Duration.ofSeconds(5));
+        sessions = new SessionRegistry(Duration.ofSeconds(5), ControlPlaneOptions.DEFAULT_REATTACH_WINDOW);
         var name = InProcessServerBuilder.generateName();
         credentials = new AttachCredentials(tokens, new AttachLedger(connection));
         server = InProcessServerBuilder.forName(name)

@@ -3,6 +3,7 @@ package io.nomadshell.gateway.api;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.ByteString;
+import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.annotation.Blocking;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -12,6 +13,7 @@ import io.nomadshell.controlplane.JobManager;
 import io.nomadshell.controlplane.job.JobException;
 import io.nomadshell.controlplane.job.JobMessages;
 import io.nomadshell.controlplane.job.SandboxRequest;
+import io.nomadshell.controlplane.trace.Traceparent;
 import io.nomadshell.controlplane.tunnel.JobTunnels;
 import io.nomadshell.gateway.auth.OwnerInterceptor;
 import io.nomadshell.proto.v1.ArtifactChunk;
@@ -39,6 +41,7 @@ import io.nomadshell.proto.v1.SendMessageRequest;
 import io.nomadshell.proto.v1.UploadChunk;
 import io.nomadshell.proto.v1.UploadResponse;
 import io.nomadshell.proto.v1.WatchJobRequest;
+import io.opentelemetry.context.Context;
 import java.io.IOException;
 import java.util.function.Supplier;
 
@@ -71,10 +74,21 @@ public final class JobGrpcService extends JobServiceGrpc.JobServiceImplBase {
         var sandbox = new SandboxRequest(request.getCpuMhz(), request.getMemoryMb(), request.getTimeoutSeconds(),
                 request.getNetwork(), request.getEgress().getAllowList(), request.getDiskMb());
         answer(response, () -> {
-            var job = jobs.schedule(owner(), request.getTask(), sandbox, key, SeedSources.of(request.getSeed()),
-                    new JobManager.CallbackRequest(request.getCallbackUrl(), request.getCallbackEvents()));
-            return ScheduleResponse.newBuilder().setJobId(job.id()).setStatus(job.status().wireName()).build();
+            try (var ignored = callersTrace().makeCurrent()) {
+                var job = jobs.schedule(owner(), request.getTask(), sandbox, key, SeedSources.of(request.getSeed()),
+                        new JobManager.CallbackRequest(request.getCallbackUrl(), request.getCallbackEvents()));
+                return ScheduleResponse.newBuilder().setJobId(job.id()).setStatus(job.status().wireName()).build();
+            }
         });
+    }
+
+    /**
+     * The trace of a caller that sent a W3C {@code traceparent} header (gRPC metadata and REST headers
+     * alike are the HTTP request's): the job's trace becomes part of it.
+     */
+    private static Context callersTrace() {
+        var ctx = ServiceRequestContext.currentOrNull();
+        return Traceparent.parse(ctx == null ? null : ctx.request().headers().get("traceparent"));
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.linecorp.armeria.common.RequestContext;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.grpc.Status;
 import io.nomadshell.controlplane.job.JobException;
+import io.nomadshell.gateway.http.RetryAfter;
 import io.netty.util.AttributeKey;
 
 /** A refused job request as the gRPC status that matches its reason. */
@@ -30,6 +31,7 @@ public final class JobStatuses {
                 if (ctx != null) {
                     ctx.setAttr(OVER_QUOTA, true);
                 }
+                RetryAfter.announce(e);
                 yield Status.RESOURCE_EXHAUSTED;
             }
             case TIMED_OUT -> Status.DEADLINE_EXCEEDED;

@@ -2,14 +2,9 @@ package io.nomadshell.gateway.auth;
 
 import static java.util.Objects.requireNonNull;
 
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
+import io.nomadshell.controlplane.crypto.HmacKey;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Base64;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Short-lived signed links that open one port of one job's sandbox on its preview origin, for
@@ -20,18 +15,14 @@ import javax.crypto.spec.SecretKeySpec;
  * after a restart; daemon tokens are signed with another key and are never links.
  */
 public final class LinkTokens {
-    private static final String ALGORITHM = "HmacSHA256";
     private static final String VERSION = "l2";
 
-    private final SecretKeySpec key;
+    private final HmacKey key;
     private final Clock clock;
 
     /** Links signed with {@code key} (at least 32 bytes), expiring by {@code clock}. */
     public LinkTokens(byte[] key, Clock clock) {
-        if (requireNonNull(key, "key").length < 32) {
-            throw new IllegalArgumentException("a link key must be at least 32 bytes");
-        }
-        this.key = new SecretKeySpec(key, ALGORITHM);
+        this.key = new HmacKey(key, 32, "a link key");
         this.clock = requireNonNull(clock, "clock");
     }
 
@@ -45,7 +36,7 @@ public final class LinkTokens {
             throw new IllegalArgumentException("job ids and owners in links have no dots");
         }
         var payload = VERSION + "." + jobId + "." + port + "." + owner + "." + expiry.getEpochSecond();
-        return payload + "." + sign(payload);
+        return payload + "." + key.sign(payload);
     }
 
     /** Checks a link for {@code port} of {@code jobId}; returns its owner, or why it does not let its holder in. */
@@ -57,8 +48,7 @@ public final class LinkTokens {
             return new Verdict.Refused("the link is malformed");
         }
         var payload = token.substring(0, token.lastIndexOf('.'));
-        if (!MessageDigest.isEqual(sign(payload).getBytes(StandardCharsets.US_ASCII),
-                parts[5].getBytes(StandardCharsets.US_ASCII))) {
+        if (!key.signs(payload, parts[5])) {
             return new Verdict.Refused("the link's signature is not valid");
         }
         if (!parts[1].equals(jobId) || !parts[2].equals(Integer.toString(port))) {
@@ -74,17 +64,6 @@ public final class LinkTokens {
             return new Verdict.Refused("the link has expired; ask for a new one");
         }
         return new Verdict.Allowed(parts[3]);
-    }
-
-    private String sign(String payload) {
-        try {
-            var mac = Mac.getInstance(ALGORITHM);
-            mac.init(key);
-            return Base64.getUrlEncoder().withoutPadding()
-                    .encodeToString(mac.doFinal(payload.getBytes(StandardCharsets.UTF_8)));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HMAC-SHA256 is unavailable", e);
-        }
     }
 
     /** What a link is worth. */

@@ -10,6 +10,7 @@ public final class JobErrors {
     private JobErrors() {}
 
     public static HttpResponse of(JobException e) {
+        RetryAfter.announce(e);
         return switch (e.reason()) {
             case NOT_FOUND -> JsonErrors.of(HttpStatus.NOT_FOUND, Status.Code.NOT_FOUND, e.getMessage());
             case FAILED_PRECONDITION -> JsonErrors.of(HttpStatus.CONFLICT, Status.Code.FAILED_PRECONDITION, e.getMessage());
