@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.nomadshell.controlplane.quota.KeyQuota;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,32 +37,22 @@ public final class KeysFile {
      * @throws IllegalArgumentException naming the line and what is wrong with it (never the key)
      */
     public static Map<String, KeyQuota> parse(List<String> lines) {
-        requireNonNull(lines, "lines");
         var quotas = new LinkedHashMap<String, KeyQuota>();
         var names = new HashSet<String>();
-        for (int i = 0; i < lines.size(); i++) {
-            var line = lines.get(i).strip();
-            if (line.isEmpty() || line.startsWith("#")) {
-                continue;
-            }
-            var where = "line " + (i + 1) + " of the API keys file";
-            var words = line.split("\\s+");
-            var key = words[0];
-            if (key.contains("=")) {
-                throw new IllegalArgumentException(where + " starts with a setting: each line starts with its key");
-            }
-            var settings = settings(words, where);
-            var name = settings.getOrDefault("name", ApiKeys.ownerOf(key));
+        for (var line : lines(lines)) {
+            var settings = line.settings();
+            var where = line.where();
+            var name = settings.getOrDefault("name", ApiKeys.ownerOf(line.key()));
             if (!NAME.matcher(name).matches()) {
                 throw new IllegalArgumentException(where + ": name must be 1 to 64 letters, digits, '.', '_' or '-'");
             }
             if (!names.add(name)) {
                 throw new IllegalArgumentException(where + ": another key is already named " + name);
             }
-            if (quotas.containsKey(key)) {
+            if (quotas.containsKey(line.key())) {
                 throw new IllegalArgumentException(where + " repeats a key of an earlier line");
             }
-            quotas.put(key, new KeyQuota(name, (int) number(settings, "running_jobs", where),
+            quotas.put(line.key(), new KeyQuota(name, (int) number(settings, "running_jobs", where),
                     (int) number(settings, "queued_jobs", where), number(settings, "tokens_per_day", where),
                     dollars(settings, where), (int) number(settings, "max_cpu_mhz", where),
                     (int) number(settings, "max_memory_mb", where)));
@@ -76,6 +67,26 @@ public final class KeysFile {
      */
     public static Map<String, byte[]> webhookSecrets(List<String> lines) {
         var secrets = new LinkedHashMap<String, byte[]>();
+        for (var line : lines(lines)) {
+            var secret = line.settings().get("webhook_secret");
+            if (secret != null) {
+                if (secret.length() < MIN_WEBHOOK_SECRET) {
+                    throw new IllegalArgumentException(line.where() + ": webhook_secret must be at least "
+                            + MIN_WEBHOOK_SECRET + " characters (e.g. openssl rand -hex 32)");
+                }
+                secrets.put(line.key(), secret.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return secrets;
+    }
+
+    /** A key's line: the key, its settings, and where it is (for messages that never show the key). */
+    private record Line(String key, Map<String, String> settings, String where) {}
+
+    /** The file's key lines (blank lines and # comments skipped), each split into its key and settings. */
+    private static List<Line> lines(List<String> lines) {
+        requireNonNull(lines, "lines");
+        var parsed = new ArrayList<Line>();
         for (int i = 0; i < lines.size(); i++) {
             var line = lines.get(i).strip();
             if (line.isEmpty() || line.startsWith("#")) {
@@ -83,16 +94,12 @@ public final class KeysFile {
             }
             var where = "line " + (i + 1) + " of the API keys file";
             var words = line.split("\\s+");
-            var secret = settings(words, where).get("webhook_secret");
-            if (secret != null) {
-                if (secret.length() < MIN_WEBHOOK_SECRET) {
-                    throw new IllegalArgumentException(where + ": webhook_secret must be at least " + MIN_WEBHOOK_SECRET
-                            + " characters (e.g. openssl rand -hex 32)");
-                }
-                secrets.put(words[0], secret.getBytes(StandardCharsets.UTF_8));
+            if (words[0].contains("=")) {
+                throw new IllegalArgumentException(where + " starts with a setting: each line starts with its key");
             }
+            parsed.add(new Line(words[0], settings(words, where), where));
         }
-        return secrets;
+        return parsed;
     }
 
     private static Map<String, String> settings(String[] words, String where) {
